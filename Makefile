@@ -1,0 +1,32 @@
+# depot — top-level entry points; CMake does the building.
+#   make test    build, then the whole suite: plain, ASan+UBSan, TSan (threaded tests),
+#                the fuzz target for a fixed number of runs, the install test, the model check
+#   make demo    build and run the demo
+#   make bench   build (optimised) and run every benchmark
+#   make build   just the plain build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps build test demo bench clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	cmake -S . -B build -DDEPOT_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build -j$(JOBS)
+
+test: deps
+	bash scripts/test.sh
+
+demo: build
+	./build/depot demo
+
+bench: deps
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DDEPOT_TESTS=OFF >/dev/null
+	cmake --build build-bench -j$(JOBS) --target depot-bench
+	./build-bench/depot-bench all
+
+clean:
+	rm -rf build build-asan build-tsan build-fuzz build-bench

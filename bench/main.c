@@ -1,0 +1,40 @@
+/* depot-bench — runs the benchmark of one layer or all of them.
+ * Usage: depot-bench [pool|asset|load|render|all]
+ * Output: one "BENCH <name> <value> <unit>" line per measurement, baselines included. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+
+static const struct {
+    const char *name;
+    int (*run)(void);
+} benches[] = {
+    {"pool", dp_bench_pool},
+    {"asset", dp_bench_asset},
+    {"load", dp_bench_load},
+    {"render", dp_bench_render},
+};
+
+int main(int argc, char **argv)
+{
+    const char *which = argc > 1 ? argv[1] : "all";
+    if (!strcmp(which, "-h") || !strcmp(which, "--help")) {
+        printf("usage: depot-bench [pool|asset|load|render|all]\n"
+               "Prints one 'BENCH <name> <value> <unit>' line per measurement.\n");
+        return 0;
+    }
+    int found = 0, rc = 0;
+    for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++) {
+        if (!strcmp(which, "all") || !strcmp(which, benches[i].name)) {
+            found = 1;
+            if (benches[i].run() != 0)
+                rc = 1;
+        }
+    }
+    if (!found) {
+        fprintf(stderr, "depot-bench: unknown benchmark '%s' (pool, asset, load, render, all)\n", which);
+        return 2;
+    }
+    return rc;
+}

@@ -1,0 +1,75 @@
+/** @file common.h
+ * @brief Types shared by every depot layer: status codes, handles, the allocator hook.
+ *
+ * Nothing here touches state; every declaration may be used from any thread.
+ */
+#ifndef DEPOT_COMMON_H
+#define DEPOT_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief Result of every depot function that can fail. 0 is success, errors are negative.
+ *
+ * When a function returns an error, its out-parameters are left null/zero and nothing it
+ * allocated survives; when a function that takes a callback returns an error, the callback
+ * is never called for that request. */
+typedef enum dp_status {
+    DP_OK = 0,
+    DP_ERR_NOMEM = -1,        /**< an allocation failed; nothing changed */
+    DP_ERR_INVALID = -2,      /**< bad argument, bad key, path outside its root */
+    DP_ERR_STALE = -3,        /**< the handle no longer names a live asset or slot */
+    DP_ERR_NOT_FOUND = -4,    /**< no such key, file, source or type */
+    DP_ERR_IO = -5,           /**< the operating system refused a read */
+    DP_ERR_FORMAT = -6,       /**< a loader rejected the bytes */
+    DP_ERR_NET = -7,          /**< a network transfer failed */
+    DP_ERR_TIMEOUT = -8,      /**< a wait or transfer ran out of time */
+    DP_ERR_CANCELLED = -9,    /**< the work was cancelled (asset died, depot destroyed) */
+    DP_ERR_UNDERFLOW = -10,   /**< release without a matching acquire */
+    DP_ERR_OVERFLOW = -11,    /**< a count or the index space is exhausted */
+    DP_ERR_WRONG_THREAD = -12,/**< an owner-thread-only call from another thread */
+    DP_ERR_EXISTS = -13       /**< the key is already live (dp_add hands that asset back) */
+} dp_status;
+
+/** @brief Names a status code ("DP_ERR_STALE"); unknown values give "DP_ERR_UNKNOWN".
+ * Any thread. The returned string is static. */
+const char *dp_status_str(dp_status s);
+
+/** @brief A generational handle: low 32 bits index, high 32 bits generation.
+ *
+ * A live slot has an odd generation, so `{0}` (DP_NULL_HANDLE) is never alive. A handle whose
+ * slot was freed is "stale" and stays stale forever: generations are never reused. */
+typedef struct dp_handle {
+    uint64_t bits;
+} dp_handle;
+
+/** @brief The null handle; never alive. */
+#define DP_NULL_HANDLE ((dp_handle){0})
+
+/** @brief Index part of a handle. */
+static inline uint32_t dp_handle_index(dp_handle h) { return (uint32_t)h.bits; }
+/** @brief Generation part of a handle. */
+static inline uint32_t dp_handle_gen(dp_handle h) { return (uint32_t)(h.bits >> 32); }
+/** @brief True when two handles are the same bits. */
+static inline bool dp_handle_eq(dp_handle a, dp_handle b) { return a.bits == b.bits; }
+/** @brief True for the null handle. */
+static inline bool dp_handle_is_null(dp_handle h) { return h.bits == 0; }
+
+/** @brief Allocation hooks. Both functions may be called from any thread at once (workers
+ * and reserving threads allocate), so they must be thread-safe, as malloc is.
+ * `alloc` returns NULL on failure; `free(NULL)` is never called. */
+typedef struct dp_allocator {
+    void *(*alloc)(size_t size, void *user);
+    void (*free)(void *ptr, void *user);
+    void *user;
+} dp_allocator;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

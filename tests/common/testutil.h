@@ -1,0 +1,42 @@
+/* testutil.h — helpers shared by depot's tests: a counting allocator that can fail the Nth
+ * allocation, temp directories, and a monotonic clock. */
+#ifndef DP_TESTUTIL_H
+#define DP_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdatomic.h>
+#include <cmocka.h>
+
+#include "depot/common.h"
+
+/* Counts live allocations and bytes; fails allocation number `fail_at` (1-based, 0 = never)
+ * and, if `fail_all_after`, every later one too. Thread-safe. */
+typedef struct dp_test_alloc {
+    dp_allocator iface;         /* pass &a.iface as dp_desc.allocator */
+    atomic_long live;           /* allocations not yet freed */
+    atomic_long live_bytes;
+    atomic_long total;          /* allocation calls so far, failed ones included */
+    atomic_long failed;         /* allocations refused */
+    long fail_at;
+    int fail_all_after;
+} dp_test_alloc;
+
+void dp_test_alloc_init(dp_test_alloc *a);
+/* Fails the nth allocation from now on (counted from the last init/arm); 0 disarms. */
+void dp_test_alloc_fail_at(dp_test_alloc *a, long n);
+
+/* Makes a fresh empty directory under /tmp and returns its path (static storage per call
+ * site is not assumed: the buffer is caller-provided, at least 256 bytes). */
+void dp_test_mkdtemp(char *buf, size_t cap);
+/* rm -rf of a directory made by dp_test_mkdtemp. */
+void dp_test_rmrf(const char *dir);
+/* Writes a file (creating parent folders); returns 0 on success. */
+int dp_test_write_file(const char *path, const void *bytes, size_t len);
+
+/* Monotonic nanoseconds. */
+uint64_t dp_test_now_ns(void);
+
+#endif

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs depot from a finished build into a temporary prefix, then builds and runs a tiny
+# consumer twice: once with pkg-config, once with CMake's find_package(depot). Also compiles
+# the public headers as C++ to prove the extern "C" guards.
+set -euo pipefail
+src=$1
+build=$2
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d /tmp/depot-install-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+libdir=$(ls -d "$tmp/prefix"/lib*/ | head -1)
+libdir=${libdir%/}
+
+echo "-- pkg-config consumer"
+export PKG_CONFIG_PATH="$libdir/pkgconfig"
+flags=$(pkg-config --cflags --libs depot)
+cc -std=c11 -Wall -Wextra -Werror "$here/consumer/main.c" $flags -o "$tmp/via_pc"
+LD_LIBRARY_PATH="$libdir" "$tmp/via_pc" | grep -q "consumer ok"
+# The static library, with its private dependencies.
+cc -std=c11 "$here/consumer/main.c" $(pkg-config --cflags depot) "$libdir/libdepot.a" \
+   $(pkg-config --static --libs-only-l depot | sed 's/-ldepot//') -o "$tmp/via_pc_static"
+"$tmp/via_pc_static" | grep -q "consumer ok"
+
+echo "-- find_package consumer"
+cmake -S "$here/consumer" -B "$tmp/cbuild" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
+cmake --build "$tmp/cbuild" >/dev/null
+LD_LIBRARY_PATH="$libdir" "$tmp/cbuild/consumer" | grep -q "consumer ok"
+"$tmp/cbuild/consumer_static" | grep -q "consumer ok"
+
+echo "-- public headers as C++"
+if command -v g++ >/dev/null; then
+    printf '#include <depot/depot.h>\nint main() { return dp_handle_is_null(DP_NULL_HANDLE) ? 0 : 1; }\n' > "$tmp/h.cpp"
+    g++ -std=c++17 -Wall -Wextra -Werror -fsyntax-only -I"$tmp/prefix/include" "$tmp/h.cpp"
+fi
+echo "install test passed"
