@@ -6,5 +6,9 @@
 
 #include "depot/common.h"
 #include "depot/pool.h"
+#include "depot/asset.h"
+#include "depot/load.h"
+#include "depot/render.h"
+#include "depot/diag.h"
 
 #endif

@@ -1,0 +1,290 @@
+/** @file asset.h
+ * @brief Layer 2, asset: the registry of assets, their strong counts, keys, dependency
+ * edges, release, groups, the unused cache, cycle collection and events.
+ *
+ * Every asset, loaded or created at run time, has a handle, a strong count and edges.
+ * Strong references are held by callers (dp_add, dp_find, dp_retain, dp_upgrade and, in
+ * load.h, dp_load), by groups (one per member) and by parent assets (one per edge).
+ * When the count reaches 0 the asset is UNUSED; the owner thread frees it at the next
+ * dp_update unless it was acquired again before then or the unused cache keeps it.
+ *
+ * Thread rules. The thread that calls dp_create is the owner.
+ *  - Any thread: dp_add, dp_find, dp_retain, dp_release, dp_upgrade, dp_count, dp_get,
+ *    dp_state_of, dp_state_deep, dp_register_type, dp_type_find, dp_get_stats (diag.h).
+ *  - Owner thread only (others get DP_ERR_WRONG_THREAD): dp_update, dp_destroy,
+ *    dp_depend, dp_undepend, dp_replace, dp_touch, dp_evict, dp_release_unused,
+ *    dp_collect_cycles, dp_group_*, dp_events, dp_listen, dp_unlisten.
+ * A pointer from dp_get stays valid while the caller holds a reference, until the next
+ * dp_update (hot reload swaps data in an update and destroys the old data one update later).
+ *
+ * Holder tracking: when dp_desc.track_holders is set, every acquire records its call site.
+ * The acquire functions below are also macros that pass __FILE__ and __LINE__ (the real
+ * functions remain callable as `(dp_retain)(dp, h)`, or define DP_NO_SITE_MACROS).
+ */
+#ifndef DEPOT_ASSET_H
+#define DEPOT_ASSET_H
+
+#include "depot/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dp_depot dp_depot;
+typedef struct dp_load_ctx dp_load_ctx; /**< given to a type's load callback (load.h) */
+typedef uint32_t dp_type_id;            /**< 0 is never a valid type */
+
+/** @brief Depot settings. A zero-initialised desc is valid: every field has a default. */
+typedef struct dp_desc {
+    const char *root;              /**< file source root; NULL = current directory */
+    int workers;                   /**< loader threads; 0 = number of cores */
+    size_t keep_unused_bytes;      /**< LRU cache of unused assets; 0 = free at next update */
+    bool track_holders;            /**< record acquire call sites for leak reports */
+    bool watch;                    /**< hot reload of file-source assets (inotify) */
+    const dp_allocator *allocator; /**< NULL = malloc/free; copied; must be thread-safe */
+    uint32_t collect_budget;       /**< cycle-collector nodes visited per dp_update; 0 = 4096 */
+} dp_desc;
+
+/** @brief Creates a depot; the calling thread becomes its owner.
+ * @return DP_OK; DP_ERR_INVALID if out is NULL; DP_ERR_NOMEM. On failure *out is NULL. */
+dp_status dp_create(const dp_desc *desc, dp_depot **out);
+
+/** @brief Destroys the depot: cancels queued and running loads, joins the workers, runs
+ * every type's destroy for every live asset, frees every byte. Owner thread.
+ * @return the number of assets that were still held (count > 0) by callers or groups —
+ * leaks; the leak report (diag.h) names them if called before. SIZE_MAX, and nothing is
+ * destroyed, if called from another thread. NULL gives 0. */
+size_t dp_destroy(dp_depot *dp);
+
+/** @brief The owner's per-frame step: applies finished loads, computes deep states, turns
+ * released assets into UNUSED ones, frees them (or caches them), collects some cyclic
+ * garbage, destroys data replaced in the previous update, then publishes this update's
+ * events (dp_events) and calls every listener with them. Owner thread.
+ * @return DP_OK; DP_ERR_WRONG_THREAD; DP_ERR_INVALID for NULL. */
+dp_status dp_update(dp_depot *dp);
+
+/** @brief An asset type. `load` runs on a worker thread (bytes in, asset and its byte size
+ * out; DP_OK or an error code); `destroy` runs on the owner thread exactly once per asset
+ * that reached the depot. `extensions` (NULL-terminated, without dots, e.g. {"png", NULL})
+ * map file names to the type for dp_load. `load` may be NULL for types only ever dp_add'ed. */
+typedef struct dp_type {
+    const char *name;
+    const char *const *extensions;
+    dp_status (*load)(dp_load_ctx *ctx, const void *bytes, size_t len,
+                      void **asset, size_t *asset_bytes);
+    void (*destroy)(void *asset, void *user);
+    void *user;
+} dp_type;
+
+/** @brief Registers a type; the name and extension strings are copied. Any thread (the
+ * registry takes a lock; ids are never reused). At most 255 types.
+ * @return DP_OK; DP_ERR_INVALID (NULL, empty name, no destroy); DP_ERR_EXISTS if the name
+ * is taken (*out is then that type's id); DP_ERR_OVERFLOW; DP_ERR_NOMEM. */
+dp_status dp_register_type(dp_depot *dp, const dp_type *type, dp_type_id *out);
+
+/** @brief Looks a type up by name. Any thread. @return DP_OK or DP_ERR_NOT_FOUND. */
+dp_status dp_type_find(const dp_depot *dp, const char *name, dp_type_id *out);
+
+/** @brief The registered name of a type, or NULL. Any thread; the string lives as long as dp. */
+const char *dp_type_name(const dp_depot *dp, dp_type_id type);
+
+/** @brief Registers an asset made at run time; it is LOADED at once, with count 1 for the
+ * caller, and announces LOADED and LOADED_DEEP at the next update. Any thread.
+ * On DP_OK the depot owns `asset` and will call the type's destroy on it.
+ * @return DP_OK; DP_ERR_EXISTS if `key` is live (or cached): *out is that asset with a count
+ * taken for the caller, and `asset` stays the caller's to drop; DP_ERR_INVALID (NULL dp,
+ * out or asset, unknown type); DP_ERR_OVERFLOW (no handles left); DP_ERR_NOMEM. On any
+ * error but EXISTS *out is null and `asset` stays the caller's. */
+dp_status dp_add_at(dp_depot *dp, dp_type_id type, void *asset, size_t bytes,
+                    const char *key, dp_handle *out, const char *file, int line);
+dp_status dp_add(dp_depot *dp, dp_type_id type, void *asset, size_t bytes,
+                 const char *key, dp_handle *out);
+
+/** @brief A strong handle to the live or cached asset with this key. Any thread.
+ * @return DP_OK (count +1); DP_ERR_NOT_FOUND; DP_ERR_INVALID; DP_ERR_OVERFLOW. */
+dp_status dp_find_at(dp_depot *dp, const char *key, dp_handle *out, const char *file, int line);
+dp_status dp_find(dp_depot *dp, const char *key, dp_handle *out);
+
+/** @brief Adds one strong reference to a live asset. Any thread.
+ * @return DP_OK; DP_ERR_STALE (dead or being freed); DP_ERR_OVERFLOW (2^31 - 1 counts). */
+dp_status dp_retain_at(dp_depot *dp, dp_handle h, const char *file, int line);
+dp_status dp_retain(dp_depot *dp, dp_handle h);
+
+/** @brief Drops one strong reference. At 0 the asset becomes UNUSED and is freed (or
+ * cached) at the next dp_update unless acquired again first. Any thread.
+ * @return DP_OK; DP_ERR_STALE; DP_ERR_UNDERFLOW if the count is already 0 (nothing changes). */
+dp_status dp_release(dp_depot *dp, dp_handle h);
+
+/** @brief Turns a weak handle (any copy of a handle, held without a count) into a strong
+ * reference if the asset is still alive, also if it is UNUSED or cached (resurrection).
+ * One CAS on the slot word: it fails cleanly on a stale generation or on an asset that is
+ * being freed or collected. Any thread.
+ * @return DP_OK (count +1); DP_ERR_STALE; DP_ERR_OVERFLOW. */
+dp_status dp_upgrade_at(dp_depot *dp, dp_handle weak, const char *file, int line);
+dp_status dp_upgrade(dp_depot *dp, dp_handle weak);
+
+/** @brief The strong count, for diagnostics; 0 for a dead handle. Any thread. */
+uint32_t dp_count(const dp_depot *dp, dp_handle h);
+
+/** @brief The asset's data if it is LOADED, else NULL. Any thread. Valid while you hold a
+ * reference, until the next dp_update. */
+void *dp_get(const dp_depot *dp, dp_handle h);
+
+/** @brief The asset's type, or 0 for a dead handle. Any thread. */
+dp_type_id dp_type_of(const dp_depot *dp, dp_handle h);
+
+/** @brief The asset's key (NULL for a keyless one). Owner thread, or any thread that holds a
+ * reference; the string lives as long as the asset. NULL for a dead handle. */
+const char *dp_key_of(const dp_depot *dp, dp_handle h);
+
+/** @brief The asset's byte size as its type reported it; 0 for a dead handle. Any thread. */
+size_t dp_bytes_of(const dp_depot *dp, dp_handle h);
+
+/** @brief Lifecycle state of one asset. INVALID means a null or stale handle. */
+typedef enum dp_state {
+    DP_STATE_INVALID,
+    DP_STATE_PENDING,  /**< reserved, queued for loading */
+    DP_STATE_LOADING,  /**< a worker is reading or decoding it */
+    DP_STATE_LOADED,
+    DP_STATE_FAILED
+} dp_state;
+
+/** @brief State of the asset itself. Any thread. */
+dp_state dp_state_of(const dp_depot *dp, dp_handle h);
+
+/** @brief State of the asset and everything it depends on, as of the last dp_update:
+ * LOADED only when all are loaded, FAILED if any failed, else PENDING. Any thread. */
+dp_state dp_state_deep(const dp_depot *dp, dp_handle h);
+
+/** @brief The status a FAILED asset (or, for dp_state_deep, the first failed dependency)
+ * failed with; DP_OK otherwise. Any thread. */
+dp_status dp_failure_of(const dp_depot *dp, dp_handle h);
+
+/** @brief Replaces a live asset's data (a run-time asset that changed): the new data is
+ * visible at once, a MODIFIED event follows at the next update, and the old data is
+ * destroyed one update later (so dp_get pointers of this frame stay valid). On DP_OK the
+ * depot owns `asset`. Owner thread.
+ * @return DP_OK; DP_ERR_STALE; DP_ERR_INVALID (NULL asset, asset not LOADED);
+ * DP_ERR_NOMEM (nothing changed, `asset` stays the caller's); DP_ERR_WRONG_THREAD. */
+dp_status dp_replace(dp_depot *dp, dp_handle h, void *asset, size_t bytes);
+
+/** @brief Announces that a live asset's data changed in place (an atlas page got a new
+ * rectangle): a MODIFIED event follows at the next update. Owner thread.
+ * @return DP_OK; DP_ERR_STALE; DP_ERR_WRONG_THREAD; DP_ERR_NOMEM. */
+dp_status dp_touch(dp_depot *dp, dp_handle h);
+
+/* ---- dependency edges ----------------------------------------------------------------- */
+
+/** @brief Records that `parent` depends on `child`: the parent holds one strong count on
+ * the child until the edge is removed or the parent is freed. Self-edges and cycles are
+ * allowed (cyclic garbage is collected). Owner thread.
+ * @return DP_OK; DP_ERR_STALE (either is dead); DP_ERR_EXISTS (the edge exists);
+ * DP_ERR_OVERFLOW; DP_ERR_NOMEM; DP_ERR_WRONG_THREAD. */
+dp_status dp_depend(dp_depot *dp, dp_handle parent, dp_handle child);
+
+/** @brief Removes an edge and releases the child's count. Owner thread.
+ * @return DP_OK; DP_ERR_STALE; DP_ERR_NOT_FOUND (no such edge); DP_ERR_WRONG_THREAD. */
+dp_status dp_undepend(dp_depot *dp, dp_handle parent, dp_handle child);
+
+/** @brief Calls fn for each child of `parent` (stale children of evicted assets skipped).
+ * Owner thread. @return DP_OK; DP_ERR_STALE; DP_ERR_WRONG_THREAD. */
+dp_status dp_children(const dp_depot *dp, dp_handle parent,
+                      void (*fn)(void *user, dp_handle child), void *user);
+
+/* ---- forced release ------------------------------------------------------------------- */
+
+/** @brief Frees one asset now even if it is held: every copy of its handle goes stale
+ * (retain, upgrade and release then return DP_ERR_STALE, dp_get NULL), its data is
+ * destroyed, and its own dependencies are released normally (which may cascade).
+ * Owner thread. @return DP_OK; DP_ERR_STALE; DP_ERR_WRONG_THREAD. */
+dp_status dp_evict(dp_depot *dp, dp_handle h);
+
+/** @brief Frees every UNUSED asset now, the unused cache included. Owner thread.
+ * @return DP_OK; DP_ERR_WRONG_THREAD. */
+dp_status dp_release_unused(dp_depot *dp);
+
+/** @brief Runs the cycle collector to completion over every candidate (assets decremented
+ * to a non-zero count since the last collection) and frees the cyclic garbage it finds.
+ * A member acquired concurrently survives, or the acquiring call fails with DP_ERR_STALE;
+ * never both. Owner thread. @return DP_OK; DP_ERR_WRONG_THREAD; DP_ERR_NOMEM. */
+dp_status dp_collect_cycles(dp_depot *dp);
+
+/* ---- groups ----------------------------------------------------------------------------- */
+
+/** @brief A set of assets held together (a scene, a bundle); one count per member.
+ * Group handles are generational like asset handles: a destroyed group's handle is stale. */
+typedef struct dp_group {
+    uint64_t bits;
+} dp_group;
+
+/** @brief Creates an empty group; `name` (may be NULL) is copied. Owner thread.
+ * @return DP_OK; DP_ERR_INVALID; DP_ERR_NOMEM; DP_ERR_WRONG_THREAD. */
+dp_status dp_group_create(dp_depot *dp, const char *name, dp_group *out);
+
+/** @brief Adds a member; the group takes one count on it. Owner thread.
+ * @return DP_OK; DP_ERR_STALE (group or asset dead); DP_ERR_EXISTS (already a member, no
+ * change); DP_ERR_NOMEM; DP_ERR_OVERFLOW; DP_ERR_WRONG_THREAD. */
+dp_status dp_group_add(dp_depot *dp, dp_group g, dp_handle h);
+
+/** @brief Removes one member and drops its count. Owner thread.
+ * @return DP_OK; DP_ERR_STALE; DP_ERR_NOT_FOUND; DP_ERR_WRONG_THREAD. */
+dp_status dp_group_remove(dp_depot *dp, dp_group g, dp_handle h);
+
+/** @brief Drops every member's count; the group stays, empty. This is how a scene unloads.
+ * Owner thread. @return DP_OK; DP_ERR_STALE; DP_ERR_WRONG_THREAD. */
+dp_status dp_group_release(dp_depot *dp, dp_group g);
+
+/** @brief Releases the members and destroys the group. Owner thread.
+ * @return DP_OK; DP_ERR_STALE; DP_ERR_WRONG_THREAD. */
+dp_status dp_group_destroy(dp_depot *dp, dp_group g);
+
+/** @brief Members of a group (0 for a stale group). Owner thread. */
+size_t dp_group_size(const dp_depot *dp, dp_group g);
+
+/* ---- events ----------------------------------------------------------------------------- */
+
+typedef enum dp_event_kind {
+    DP_EV_LOADED,      /**< the asset's own data is ready */
+    DP_EV_LOADED_DEEP, /**< it and everything it depends on are loaded */
+    DP_EV_FAILED,      /**< its load failed; status says why */
+    DP_EV_MODIFIED,    /**< hot reload swapped new data in */
+    DP_EV_UNUSED,      /**< its count reached 0 */
+    DP_EV_FREED        /**< it was freed; the handle is stale from now on */
+} dp_event_kind;
+
+typedef struct dp_event {
+    dp_event_kind kind;
+    dp_handle handle;
+    dp_type_id type;
+    dp_status status;
+} dp_event;
+
+/** @brief The events of the last dp_update, in the order they happened. Owner thread.
+ * *out stays valid until the next dp_update; any number of readers may look.
+ * @return the number of events (0, with *out NULL, on a wrong thread or NULL argument). */
+size_t dp_events(const dp_depot *dp, const dp_event **out);
+
+/** @brief A listener is called at the end of every dp_update with that update's events
+ * (also when there are none), so a subsystem that must see every FREED (the render layer)
+ * can never miss one. Owner thread. At most 16 listeners.
+ * @return DP_OK; DP_ERR_INVALID; DP_ERR_EXISTS (same fn and user); DP_ERR_OVERFLOW;
+ * DP_ERR_WRONG_THREAD. */
+typedef void (*dp_listener_fn)(void *user, const dp_event *events, size_t n);
+dp_status dp_listen(dp_depot *dp, dp_listener_fn fn, void *user);
+
+/** @brief Removes a listener. Owner thread. @return DP_OK; DP_ERR_NOT_FOUND; WRONG_THREAD. */
+dp_status dp_unlisten(dp_depot *dp, dp_listener_fn fn, void *user);
+
+/* ---- call-site macros ------------------------------------------------------------------- */
+#ifndef DP_NO_SITE_MACROS
+#define dp_add(dp, type, asset, bytes, key, out) \
+    dp_add_at((dp), (type), (asset), (bytes), (key), (out), __FILE__, __LINE__)
+#define dp_find(dp, key, out) dp_find_at((dp), (key), (out), __FILE__, __LINE__)
+#define dp_retain(dp, h) dp_retain_at((dp), (h), __FILE__, __LINE__)
+#define dp_upgrade(dp, h) dp_upgrade_at((dp), (h), __FILE__, __LINE__)
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,76 @@
+/** @file diag.h
+ * @brief Diagnostics beside the registry: stats, the leak report with holders and the edge
+ * path that keeps each asset, a Graphviz graph, and a consistency check.
+ *
+ * Thread rules: dp_get_stats and dp_type_stats may be called from any thread (they read
+ * counters; the snapshot is not atomic as a whole). dp_report_leaks, dp_write_dot, dp_check
+ * and dp_holders walk owner-side structures: owner thread only.
+ */
+#ifndef DEPOT_DIAG_H
+#define DEPOT_DIAG_H
+
+#include <stdio.h>
+
+#include "depot/asset.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dp_stats {
+    size_t assets_by_state[5];  /**< indexed by dp_state; [DP_STATE_INVALID] is unused */
+    size_t live_assets;         /**< alive, whatever their count */
+    size_t unused_assets;       /**< count 0, waiting for an update or kept in the cache */
+    size_t held_bytes;          /**< bytes of assets with count > 0 */
+    size_t unused_cached_bytes; /**< bytes kept by the unused cache */
+    size_t retired_slots;       /**< handle slots retired at generation wrap */
+    size_t pending_jobs;        /**< load jobs queued or running */
+    size_t events_dropped;      /**< events lost because the buffer could not grow */
+    size_t edges;               /**< dependency edges */
+    size_t groups;              /**< live groups */
+    size_t freed_total;         /**< assets freed since creation */
+    size_t cycles_collected;    /**< assets freed by the cycle collector */
+    size_t results_discarded;   /**< load results that arrived for a dead asset */
+} dp_stats;
+
+/** @brief Fills *out. Any thread. @return DP_OK; DP_ERR_INVALID. */
+dp_status dp_get_stats(const dp_depot *dp, dp_stats *out);
+
+/** @brief Live assets and their bytes of one type. Any thread.
+ * @return DP_OK; DP_ERR_INVALID (NULL or unknown type). */
+dp_status dp_type_stats(const dp_depot *dp, dp_type_id type, size_t *count, size_t *bytes);
+
+/** @brief Writes one paragraph per asset still held by a caller or a group (count above
+ * what edges explain) and everything they keep alive: key, type, count, state, bytes, the
+ * holders with their call sites (when dp_desc.track_holders is set), and the chain of
+ * edges from a held root. Owner thread. @return the number of held assets listed. */
+size_t dp_report_leaks(const dp_depot *dp, FILE *out);
+
+/** @brief Writes the dependency graph in Graphviz dot: one node per live asset (label: key
+ * or #index, type, bytes, count), one edge per dependency, groups as clusters. Owner thread.
+ * @return DP_OK; DP_ERR_INVALID; DP_ERR_IO; DP_ERR_WRONG_THREAD. */
+dp_status dp_write_dot(const dp_depot *dp, FILE *out);
+
+/** @brief Recomputes every count from edges, group memberships and (with track_holders)
+ * recorded holders and compares with the stored counts, and checks internal invariants
+ * (key table, unused cache, states). Owner thread, with no other thread acquiring or
+ * releasing at the time. @return DP_OK, or DP_ERR_OVERFLOW / DP_ERR_UNDERFLOW for a count
+ * that is higher / lower than its holders explain, DP_ERR_INVALID for a broken invariant;
+ * DP_ERR_WRONG_THREAD. */
+dp_status dp_check(const dp_depot *dp);
+
+/** @brief One recorded holder of an asset. */
+typedef struct dp_holder {
+    const char *file; /**< call site of the acquire; "(edge)" / "(group)" for internal ones */
+    int line;
+    uint32_t count;   /**< acquires from that site not yet released */
+} dp_holder;
+
+/** @brief Copies up to `cap` holders of `h` into out (call sites merged). Owner thread.
+ * @return the number of distinct holders (may exceed cap); 0 without track_holders. */
+size_t dp_holders(const dp_depot *dp, dp_handle h, dp_holder *out, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

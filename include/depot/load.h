@@ -1,0 +1,175 @@
+/** @file load.h
+ * @brief Layer 3, load: loading assets by key on worker threads, from sources (file, mem,
+ * http), with dependency loads, cancellation and hot reload; the built-in types.
+ *
+ * Keys are `[source://]path[#label]`. Without a source the file source rooted at
+ * dp_desc.root is used; a path that escapes its root (`..`, absolute, a symlink leading out)
+ * is refused with DP_ERR_INVALID before any file is opened.
+ *
+ * Thread rules: dp_load, dp_load_as, dp_mem_add and dp_cancelled may be called from any
+ * thread; dp_wait, dp_reload, dp_register_source and dp_register_builtin_types from the owner
+ * thread only; dp_ctx_* only inside a type's load callback, on the worker running it.
+ * Results reach the registry on the owner thread, in dp_update.
+ *
+ * A load job never holds a count on its asset: it carries a weak handle and is cancelled
+ * when the asset dies (or the depot is destroyed); a result for a dead asset is destroyed.
+ */
+#ifndef DEPOT_LOAD_H
+#define DEPOT_LOAD_H
+
+#include "depot/asset.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief Starts loading `key` (or finds it live or cached) and returns a strong handle at
+ * once; no I/O happens on the calling thread. The type comes from the path's extension.
+ * The same key gives the same handle while the asset lives or sits in the unused cache.
+ * Any thread.
+ * @return DP_OK; DP_ERR_INVALID (bad key, path escapes its root); DP_ERR_NOT_FOUND (no
+ * source for the scheme, no type for the extension); DP_ERR_OVERFLOW; DP_ERR_NOMEM.
+ * Read and decode errors arrive later as a FAILED state and event. */
+dp_status dp_load_at(dp_depot *dp, const char *key, dp_handle *out, const char *file, int line);
+dp_status dp_load(dp_depot *dp, const char *key, dp_handle *out);
+
+/** @brief As dp_load, with the type forced. Any thread. An existing asset of the key with
+ * another type gives DP_ERR_EXISTS and *out null. */
+dp_status dp_load_as_at(dp_depot *dp, const char *key, dp_type_id type, dp_handle *out,
+                        const char *file, int line);
+dp_status dp_load_as(dp_depot *dp, const char *key, dp_type_id type, dp_handle *out);
+
+/** @brief Pumps dp_update until the deep state of `h` is LOADED or FAILED, or until
+ * timeout_ms passes (negative = no limit). Owner thread.
+ * @return DP_OK when deep-loaded; the failure status when it failed; DP_ERR_TIMEOUT;
+ * DP_ERR_STALE; DP_ERR_WRONG_THREAD. */
+dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms);
+
+/** @brief Loads the asset's key again; the new data is swapped in at a later dp_update with
+ * a MODIFIED event, and the old data destroyed one update after that. Owner thread.
+ * @return DP_OK; DP_ERR_STALE; DP_ERR_INVALID (the asset has no key or no loader);
+ * DP_ERR_NOMEM; DP_ERR_WRONG_THREAD. */
+dp_status dp_reload(dp_depot *dp, dp_handle h);
+
+/* ---- inside a type's load callback ----------------------------------------------------- */
+
+/** @brief Names a dependency of the asset being loaded: the child is found or reserved from
+ * this worker thread without waiting for the owner, starts loading in parallel, and the
+ * parent gets an edge to it when the result is applied. Relative keys without a scheme are
+ * resolved against the parent's folder when they start with "./", else against the root.
+ * *child is a weak view for the loader's own bookkeeping (e.g. to store in the asset);
+ * the edge holds the count.
+ * @return DP_OK; the same errors as dp_load. */
+dp_status dp_ctx_load_dep(dp_load_ctx *ctx, const char *key, dp_handle *child);
+
+/** @brief Emits a labelled sub-asset `<key>#<label>` of the asset being loaded (a sprite
+ * frame of a sheet): it becomes LOADED when the parent's result is applied, and the parent
+ * holds an edge to it. On DP_OK the depot owns `asset`. */
+dp_status dp_ctx_add_labelled(dp_load_ctx *ctx, const char *label, dp_type_id type,
+                              void *asset, size_t bytes, dp_handle *out);
+
+/** @brief The key being loaded. */
+const char *dp_ctx_key(const dp_load_ctx *ctx);
+/** @brief The depot. */
+dp_depot *dp_ctx_depot(const dp_load_ctx *ctx);
+/** @brief The depot's allocator (thread-safe), for the loader's own allocations. */
+const dp_allocator *dp_ctx_allocator(const dp_load_ctx *ctx);
+/** @brief True once the job is cancelled; a long decode may poll it and return
+ * DP_ERR_CANCELLED. */
+bool dp_ctx_cancelled(const dp_load_ctx *ctx);
+
+/* ---- sources ----------------------------------------------------------------------------- */
+
+/** @brief Set when a job's asset died or the depot is being destroyed. */
+typedef struct dp_cancel dp_cancel;
+
+/** @brief True once the job reading with this token is cancelled; a source's read may poll
+ * it and return DP_ERR_CANCELLED. Any thread. NULL is never cancelled. */
+bool dp_cancelled(const dp_cancel *c);
+
+/** @brief A source of bytes: a scheme and a vtable. `read` runs on worker threads, several
+ * at once: it returns the whole content in *bytes (freed later with free_bytes) or an error
+ * (DP_ERR_NOT_FOUND, DP_ERR_IO, DP_ERR_NET, DP_ERR_TIMEOUT, DP_ERR_CANCELLED, ...).
+ * `watch` (optional) starts watching a path, and `poll` (optional, owner thread, called by
+ * dp_update) reports each changed path once through `changed`. `destroy` (optional) runs
+ * at dp_destroy. */
+typedef struct dp_source {
+    const char *scheme;
+    dp_status (*read)(void *user, const char *path, const dp_cancel *cancel,
+                      void **bytes, size_t *len);
+    void (*free_bytes)(void *user, void *bytes);
+    dp_status (*watch)(void *user, const char *path);
+    void (*poll)(void *user, void (*changed)(void *ctx, const char *path), void *ctx);
+    void (*destroy)(void *user);
+    void *user;
+} dp_source;
+
+/** @brief Registers a source for its scheme (the vtable is copied; `user` stays the
+ * caller's until `destroy` is called at dp_destroy). Owner thread, before loads from it.
+ * @return DP_OK; DP_ERR_INVALID; DP_ERR_EXISTS (scheme taken); DP_ERR_NOMEM; WRONG_THREAD. */
+dp_status dp_register_source(dp_depot *dp, const dp_source *src);
+
+/** @brief Adds (or replaces) an in-memory blob readable as `mem://path`; the bytes are
+ * copied. Any thread. @return DP_OK; DP_ERR_INVALID; DP_ERR_NOMEM. */
+dp_status dp_mem_add(dp_depot *dp, const char *path, const void *bytes, size_t len);
+
+/** @brief Settings of the http/https source (libcurl). Zero fields take the defaults. */
+typedef struct dp_http_desc {
+    long connect_timeout_ms; /**< 0 = 5000 */
+    long total_timeout_ms;   /**< 0 = 30000 */
+    size_t max_bytes;        /**< 0 = 64 MiB; a larger response fails with DP_ERR_FORMAT */
+} dp_http_desc;
+
+/** @brief Replaces the settings of the built-in http and https sources. Owner thread,
+ * before the first http load. @return DP_OK; DP_ERR_NOT_FOUND (built without libcurl);
+ * DP_ERR_INVALID; DP_ERR_WRONG_THREAD. */
+dp_status dp_http_configure(dp_depot *dp, const dp_http_desc *desc);
+
+/* ---- built-in types ----------------------------------------------------------------------- */
+
+/** @brief "blob": the raw bytes of a file (any extension not claimed by another type can be
+ * loaded with dp_load_as). */
+typedef struct dp_blob {
+    size_t size;
+    unsigned char *bytes;
+} dp_blob;
+
+/** @brief "image": a PNG decoded to RGBA8 (extension png). Corrupt, truncated or oversized
+ * (over 16384 pixels a side or 2^26 pixels) input fails with DP_ERR_FORMAT. */
+typedef struct dp_image {
+    uint32_t width, height;
+    unsigned char *pixels; /**< width * height * 4 bytes, rows top to bottom */
+} dp_image;
+
+/** @brief "sprite": a rectangle of an image (extension sprite; JSON
+ * `{"image": "key.png", "rect": [x, y, w, h]}`); depends on its image. */
+typedef struct dp_sprite {
+    dp_handle image; /**< weak view; the sprite's edge holds the count */
+    uint32_t x, y, w, h;
+} dp_sprite;
+
+/** @brief "bundle": a JSON manifest of assets (extension bundle;
+ * `{"assets": ["a.png", "b.sprite", ...]}`); every member is a dependency, so releasing the
+ * bundle releases them. */
+typedef struct dp_bundle {
+    size_t count;
+    dp_handle *members; /**< weak views; the bundle's edges hold the counts */
+} dp_bundle;
+
+/** @brief Ids of the built-in types, registered by dp_create. */
+typedef struct dp_builtin_types {
+    dp_type_id blob, image, sprite, bundle; /**< 0 when not built (no libpng / cJSON) */
+} dp_builtin_types;
+
+/** @brief The built-in type ids of this depot. Any thread. */
+dp_builtin_types dp_builtins(const dp_depot *dp);
+
+#ifndef DP_NO_SITE_MACROS
+#define dp_load(dp, key, out) dp_load_at((dp), (key), (out), __FILE__, __LINE__)
+#define dp_load_as(dp, key, type, out) dp_load_as_at((dp), (key), (type), (out), __FILE__, __LINE__)
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif

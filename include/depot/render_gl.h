@@ -1,0 +1,52 @@
+/** @file render_gl.h
+ * @brief The reference render backend: OpenGL 3.3 core through EGL (headless on Mesa).
+ *
+ * Built when depot/config.h says DP_HAVE_GLRENDER. Textures are made from "image" assets
+ * (dp_image, RGBA8) and atlas pages. Frame completion is tracked with fences
+ * (glFenceSync / glClientWaitSync). Every function runs on the thread that created the
+ * backend (the one with its GL context current), which is the depot's owner thread.
+ */
+#ifndef DEPOT_RENDER_GL_H
+#define DEPOT_RENDER_GL_H
+
+#include "depot/render.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dp_gl dp_gl;
+
+/** @brief Creates a headless EGL display and an OpenGL 3.3 core context and makes it
+ * current on the calling thread (EGL_PLATFORM_SURFACELESS_MESA, else the default display).
+ * @return DP_OK; DP_ERR_NOT_FOUND when no EGL device or GL 3.3 context can be had (the
+ * caller may fall back to another backend); DP_ERR_NOMEM. */
+dp_status dp_gl_create(const dp_allocator *allocator, dp_gl **out);
+
+/** @brief Destroys the context (resources must be gone: destroy the render layer first). */
+void dp_gl_destroy(dp_gl *gl);
+
+/** @brief Which asset types become textures (images, atlas pages); call before use. A type
+ * id of 0 is ignored. */
+void dp_gl_set_types(dp_gl *gl, dp_type_id image_type, dp_type_id page_type);
+
+/** @brief The backend vtable for dp_render_desc. */
+dp_render_backend dp_gl_backend(dp_gl *gl);
+
+/** @brief Inserts a fence after the commands of frame `frame`. */
+dp_status dp_gl_frame_submitted(dp_gl *gl, uint64_t frame);
+
+/** @brief The newest frame whose fence has signalled (waiting up to timeout_ns for the
+ * oldest pending one); 0 if none. Feed it to dp_render_frame_done. */
+uint64_t dp_gl_frames_completed(dp_gl *gl, uint64_t timeout_ns);
+
+/** @brief GL texture name of a resource made by this backend (for drawing). */
+unsigned dp_gl_texture(const void *gpu);
+
+/** @brief Renderer string of the context (e.g. "llvmpipe ..."). */
+const char *dp_gl_renderer(const dp_gl *gl);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,35 @@
+/* json_formats.h — parsing the sprite and bundle JSON formats with cJSON.
+ * cJSON's own transient allocations use malloc (its hooks are process-global, which depot
+ * must not touch); everything returned here is allocated with the depot's allocator. */
+#ifndef DEPOT_LOAD_JSON_FORMATS_H
+#define DEPOT_LOAD_JSON_FORMATS_H
+
+#include <stdint.h>
+
+#include "depot/common.h"
+
+/* A sprite file: {"image": "key", "rect": [x, y, w, h]} (w, h > 0; all integers >= 0 that
+ * fit in 32 bits). */
+typedef struct dp__sprite_desc {
+    char *image_key;
+    uint32_t x, y, w, h;
+} dp__sprite_desc;
+
+/* DP_OK; DP_ERR_FORMAT (not JSON, missing or wrong-typed fields); DP_ERR_NOMEM.
+ * `bytes` need not be NUL-terminated. On error *out is zeroed and nothing is allocated. */
+dp_status dp__sprite_parse(const dp_allocator *a, const void *bytes, size_t len,
+                           dp__sprite_desc *out);
+void dp__sprite_desc_free(const dp_allocator *a, dp__sprite_desc *d);
+
+/* A bundle manifest: {"assets": ["key", ...]} or a bare array of strings. Duplicate keys
+ * are kept once; an empty list is valid. */
+typedef struct dp__bundle_desc {
+    size_t count;
+    char **keys;
+} dp__bundle_desc;
+
+dp_status dp__bundle_parse(const dp_allocator *a, const void *bytes, size_t len,
+                           dp__bundle_desc *out);
+void dp__bundle_desc_free(const dp_allocator *a, dp__bundle_desc *d);
+
+#endif

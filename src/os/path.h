@@ -1,0 +1,26 @@
+/* path.h — resolving a key's path inside a source root, refusing every escape.
+ * OS-specific (POSIX realpath); a port replaces this file's .c. */
+#ifndef DEPOT_OS_PATH_H
+#define DEPOT_OS_PATH_H
+
+#include "depot/common.h"
+
+/* The canonical absolute form of `root` (NULL or "" = the current directory), which must be
+ * an existing directory. *out is allocated with `a`.
+ * DP_OK; DP_ERR_NOT_FOUND (no such directory); DP_ERR_INVALID; DP_ERR_NOMEM. */
+dp_status dp__path_root(const dp_allocator *a, const char *root, char **out);
+
+/* Checks `rel` lexically: not empty, not absolute, no "." or ".." component, no empty
+ * component ("a//b"), no backslash, no NUL-free control characters. DP_OK or DP_ERR_INVALID.
+ * Does not touch the file system. */
+dp_status dp__path_check(const char *rel);
+
+/* Joins `root_canon` (from dp__path_root) and `rel` after dp__path_check, then, if the
+ * result exists, resolves symlinks with realpath and requires the real path to stay inside
+ * root_canon (a symlink leading out gives DP_ERR_INVALID). A path that does not exist is
+ * returned joined (reading it will give DP_ERR_NOT_FOUND). *out allocated with `a`.
+ * DP_OK; DP_ERR_INVALID; DP_ERR_NOMEM. Never opens the file. */
+dp_status dp__path_resolve(const dp_allocator *a, const char *root_canon, const char *rel,
+                           char **out);
+
+#endif

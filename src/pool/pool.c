@@ -1,0 +1,501 @@
+/* pool.c — the generational handle pool: chunked slot words, an owner-local free batch,
+ * and a shared lock-free free list that any thread may pop.
+ *
+ * Who touches what:
+ * - Slot words: any thread reads them (alive); the owner frees (CAS) and pops its local
+ *   batch; a thread that popped the shared list or took a fresh index writes the word of
+ *   that slot once, to make it live. While a slot is on the shared list its high 32 bits
+ *   hold the next free index + 1 (0 = end).
+ * - The shared list head: one 64-bit word popped by any thread with a CAS and published to
+ *   by the owner only (see publish()).
+ * - The local batch and every `o_*` counter: the owner only (other threads read the counters
+ *   for stats, so they are atomics written with relaxed load + store, never RMW).
+ */
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "pool/pool_internal.h"
+
+/* Shared free-list head, one 64-bit word:
+ *   bits  0..31  index of the top free slot + 1 (0 = empty)
+ *   bits 32..62  ABA tag, bumped by every change of the head
+ *   bit  63      "free in progress": the owner is linking a batch onto the list
+ * DESIGN.md says the head packs the list's length; it cannot also hold the top index in 64
+ * bits, so the length lives in separate counters (o_pushed - pops) used only for stats. */
+#define HEAD_TOP_MASK 0xFFFFFFFFull
+#define HEAD_TAG_SHIFT 32
+#define HEAD_TAG_MASK 0x7FFFFFFFull
+#define HEAD_BUSY (1ull << 63)
+
+#define LOCAL_CAP 256u          /* owner-local free batch */
+#define RETIRED_MARK 0xFFFFFFFFu /* user bits of a slot retired at the wrap (gen 0) */
+#define MAX_PAYLOAD 4096u
+#define CACHE_LINE 64
+
+static inline uint64_t head_make(uint64_t top1, uint64_t tag, uint64_t busy)
+{
+    return (top1 & HEAD_TOP_MASK) | ((tag & HEAD_TAG_MASK) << HEAD_TAG_SHIFT) | busy;
+}
+static inline uint64_t head_top1(uint64_t h) { return h & HEAD_TOP_MASK; }
+static inline uint64_t head_tag(uint64_t h) { return (h >> HEAD_TAG_SHIFT) & HEAD_TAG_MASK; }
+
+static inline void cpu_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+struct dp_pool {
+    /* Read-mostly: set at create (or by test hooks before other threads run). */
+    dp_allocator alloc;
+    size_t stride;        /* payload bytes per slot, rounded to 8 or 16; 0 = none */
+    uint64_t limit;       /* indices that may be handed out (default 2^32) */
+    uint64_t hook_index;  /* test hook: the fresh index that starts at hook_gen */
+    uint32_t hook_gen;
+    bool hook_armed;
+    _Atomic(void *) chunks[DP__POOL_MAX_CHUNKS];
+
+    /* Shared free list: head and the pop counter share a line, so a successful pop finds
+     * the counter already in its cache. */
+    _Alignas(CACHE_LINE) _Atomic uint64_t head;
+    _Atomic uint64_t pops;      /* slots ever popped from the shared list (any thread) */
+
+    /* Fresh indices. */
+    _Alignas(CACHE_LINE) _Atomic uint64_t next_index;
+    _Atomic uint64_t skipped;   /* indices jumped over by the test hook, never taken */
+    _Atomic uint64_t orphaned;  /* fresh indices lost to a failed chunk allocation race */
+
+    /* Rarely written, any thread. */
+    _Alignas(CACHE_LINE) _Atomic uint64_t n_chunks;
+    _Atomic uint64_t capacity;
+    _Atomic uint64_t bytes;
+
+    /* Owner only (single writer; others read them for stats). */
+    _Alignas(CACHE_LINE) _Atomic uint64_t o_local_pops; /* allocs served by the batch */
+    _Atomic uint64_t o_frees;    /* successful frees (retirements included) */
+    _Atomic uint64_t o_pushed;   /* slots published to the shared list */
+    _Atomic uint64_t o_retired;  /* slots retired by a free */
+    _Atomic uint32_t o_nlocal;   /* copy of nlocal for stats */
+    uint32_t nlocal;
+    uint32_t local[LOCAL_CAP];
+};
+
+/* ---- chunks ---------------------------------------------------------------------------- */
+
+static inline uint64_t chunk_first(uint32_t k)
+{
+    return ((uint64_t)DP__POOL_FIRST_CHUNK << k) - DP__POOL_FIRST_CHUNK;
+}
+
+/* Slots in chunk k: 512 << k, the last chunk cut so that no index reaches 2^32. */
+static inline uint64_t chunk_slots(uint32_t k)
+{
+    uint64_t n = (uint64_t)DP__POOL_FIRST_CHUNK << k;
+    uint64_t room = DP__POOL_MAX_SLOTS - chunk_first(k);
+    return n < room ? n : room;
+}
+
+/* Chunk k, allocating and installing it if missing; NULL only when the allocation failed.
+ * Any thread. */
+static void *chunk_get_or_make(dp_pool *pool, uint32_t k)
+{
+    /* acquire: pairs with the installing CAS, publishes the chunk's zeroed words. */
+    void *c = atomic_load_explicit(&pool->chunks[k], memory_order_acquire);
+    if (c)
+        return c;
+    uint64_t n = chunk_slots(k);
+    uint64_t per = sizeof(uint64_t) + pool->stride;
+    if (n > SIZE_MAX / per)
+        return NULL;
+    void *fresh = dp__calloc(&pool->alloc, (size_t)n, (size_t)per);
+    if (!fresh)
+        return NULL;
+    void *expected = NULL;
+    /* release: publishes the zeroed chunk; acquire on failure: the winner's chunk. */
+    if (atomic_compare_exchange_strong_explicit(&pool->chunks[k], &expected, fresh,
+                                                memory_order_acq_rel, memory_order_acquire)) {
+        atomic_fetch_add_explicit(&pool->n_chunks, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&pool->capacity, n, memory_order_relaxed);
+        atomic_fetch_add_explicit(&pool->bytes, n * per, memory_order_relaxed);
+        return fresh;
+    }
+    dp__free(&pool->alloc, fresh);
+    return expected;
+}
+
+static inline _Atomic uint64_t *word_of(const dp_pool *pool, uint32_t index)
+{
+    uint32_t k, off;
+    dp__pool_locate(index, &k, &off);
+    /* acquire: pairs with the installing CAS in chunk_get_or_make (zeroed words). */
+    void *c = atomic_load_explicit(&((dp_pool *)pool)->chunks[k], memory_order_acquire);
+    if (!c)
+        return NULL;
+    return (_Atomic uint64_t *)c + off;
+}
+
+_Atomic uint64_t *dp__pool_word(const dp_pool *pool, uint32_t index)
+{
+    if (!pool)
+        return NULL;
+    return word_of(pool, index);
+}
+
+/* ---- create / destroy ------------------------------------------------------------------ */
+
+dp_status dp_pool_create(const dp_pool_desc *desc, dp_pool **out)
+{
+    if (!out)
+        return DP_ERR_INVALID;
+    *out = NULL;
+    dp_pool_desc d = desc ? *desc : (dp_pool_desc){0};
+    if (d.payload_size > MAX_PAYLOAD)
+        return DP_ERR_INVALID;
+    dp_allocator a;
+    dp__alloc_init(&a, d.allocator);
+    dp_pool *pool = dp__alloc(&a, sizeof *pool);
+    if (!pool)
+        return DP_ERR_NOMEM;
+    memset(pool, 0, sizeof *pool);
+    pool->alloc = a;
+    if (d.payload_size == 0)
+        pool->stride = 0;
+    else if (d.payload_size <= 8)
+        pool->stride = 8;
+    else
+        pool->stride = (d.payload_size + 15u) & ~(size_t)15u;
+    pool->limit = DP__POOL_MAX_SLOTS;
+    for (uint32_t k = 0; k < DP__POOL_MAX_CHUNKS; k++)
+        atomic_init(&pool->chunks[k], NULL);
+    atomic_init(&pool->head, 0);
+    atomic_init(&pool->pops, 0);
+    atomic_init(&pool->next_index, 0);
+    atomic_init(&pool->skipped, 0);
+    atomic_init(&pool->orphaned, 0);
+    atomic_init(&pool->n_chunks, 0);
+    atomic_init(&pool->capacity, 0);
+    atomic_init(&pool->bytes, sizeof *pool);
+    atomic_init(&pool->o_local_pops, 0);
+    atomic_init(&pool->o_frees, 0);
+    atomic_init(&pool->o_pushed, 0);
+    atomic_init(&pool->o_retired, 0);
+    atomic_init(&pool->o_nlocal, 0);
+    *out = pool;
+    return DP_OK;
+}
+
+void dp_pool_destroy(dp_pool *pool)
+{
+    if (!pool)
+        return;
+    for (uint32_t k = 0; k < DP__POOL_MAX_CHUNKS; k++)
+        dp__free(&pool->alloc, atomic_load_explicit(&pool->chunks[k], memory_order_relaxed));
+    dp_allocator a = pool->alloc;
+    dp__free(&a, pool);
+}
+
+/* ---- taking a slot --------------------------------------------------------------------- */
+
+/* Owner-only counters: one writer, so a relaxed load + store is enough (no RMW). */
+static inline void owner_add(_Atomic uint64_t *c, uint64_t v)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+                          memory_order_relaxed);
+}
+
+/* Pops the shared free list. DP_OK with *index set, or DP_ERR_NOT_FOUND when it is empty.
+ * Any thread. The only wait is for the owner's publish (a bounded loop of stores). */
+static dp_status pop_shared(dp_pool *pool, uint32_t *index, uint32_t *even_gen)
+{
+    /* acquire: pairs with publish()'s release store; makes the links of the published
+     * slots (their high bits) visible before we read them. */
+    uint64_t h = atomic_load_explicit(&pool->head, memory_order_acquire);
+    for (;;) {
+        if (h & HEAD_BUSY) {
+            cpu_pause();
+            /* acquire: as above. */
+            h = atomic_load_explicit(&pool->head, memory_order_acquire);
+            continue;
+        }
+        uint64_t top1 = head_top1(h);
+        if (top1 == 0)
+            return DP_ERR_NOT_FOUND;
+        uint32_t top = (uint32_t)(top1 - 1);
+        /* Every slot on the list has a chunk; chunks never go away before destroy. */
+        _Atomic uint64_t *w = word_of(pool, top);
+        /* relaxed: the slot may be popped and reused meanwhile; then the tag has moved on and
+         * the CAS below fails, so a torn view of the list is never acted on. */
+        uint64_t wv = atomic_load_explicit(w, memory_order_relaxed);
+        uint64_t nh = head_make(dp__word_user(wv), head_tag(h) + 1, 0);
+        /* acq_rel: acquire as the load above; release keeps the RMW chain (the release
+         * sequence of publish()) intact for the next popper. On failure h is reloaded
+         * with acquire for the same reason as the first load. */
+        if (atomic_compare_exchange_weak_explicit(&pool->head, &h, nh, memory_order_acq_rel,
+                                                  memory_order_acquire)) {
+            atomic_fetch_add_explicit(&pool->pops, 1, memory_order_relaxed);
+            *index = top;
+            *even_gen = dp__word_gen(wv);
+            return DP_OK;
+        }
+    }
+}
+
+/* Takes a fresh index. Any thread. */
+static dp_status take_fresh(dp_pool *pool, uint32_t *index, uint32_t *even_gen)
+{
+    /* relaxed: the counter only has to hand out unique indices; the slot's word store
+     * publishes what matters. */
+    uint64_t i = atomic_fetch_add_explicit(&pool->next_index, 1, memory_order_relaxed);
+    if (i >= pool->limit)
+        return DP_ERR_OVERFLOW;
+    uint32_t k, off;
+    dp__pool_locate((uint32_t)i, &k, &off);
+    if (!chunk_get_or_make(pool, k)) {
+        /* Give the index back if nobody took a later one; otherwise it is orphaned (never
+         * handed out, counted as retired) unless the chunk appeared meanwhile. */
+        uint64_t expect = i + 1;
+        if (atomic_compare_exchange_strong_explicit(&pool->next_index, &expect, i,
+                                                    memory_order_relaxed,
+                                                    memory_order_relaxed))
+            return DP_ERR_NOMEM;
+        /* acquire: pairs with the installing CAS (zeroed words). */
+        if (!atomic_load_explicit(&pool->chunks[k], memory_order_acquire)) {
+            atomic_fetch_add_explicit(&pool->orphaned, 1, memory_order_relaxed);
+            return DP_ERR_NOMEM;
+        }
+    }
+    *index = (uint32_t)i;
+    *even_gen = (pool->hook_armed && i == pool->hook_index) ? pool->hook_gen : 0;
+    return DP_OK;
+}
+
+static inline void make_live(dp_pool *pool, uint32_t index, uint32_t even_gen, uint32_t user,
+                             dp_handle *out)
+{
+    uint32_t gen = even_gen + 1;
+    /* release: publishes the slot as live (and whatever the caller wrote to its payload
+     * before) to threads that check it with an acquire load (dp_pool_alive). */
+    atomic_store_explicit(word_of(pool, index), dp__word_make(gen, user), memory_order_release);
+    out->bits = ((uint64_t)gen << 32) | index;
+}
+
+dp_status dp__pool_reserve_with(dp_pool *pool, uint32_t user, dp_handle *out)
+{
+    if (!out)
+        return DP_ERR_INVALID;
+    *out = DP_NULL_HANDLE;
+    if (!pool)
+        return DP_ERR_INVALID;
+    uint32_t index, even_gen;
+    dp_status s = pop_shared(pool, &index, &even_gen);
+    if (s == DP_ERR_NOT_FOUND)
+        s = take_fresh(pool, &index, &even_gen);
+    if (s != DP_OK)
+        return s;
+    make_live(pool, index, even_gen, user, out);
+    return DP_OK;
+}
+
+dp_status dp_pool_reserve(dp_pool *pool, dp_handle *out)
+{
+    return dp__pool_reserve_with(pool, 0, out);
+}
+
+dp_status dp__pool_alloc_with(dp_pool *pool, uint32_t user, dp_handle *out)
+{
+    if (!out)
+        return DP_ERR_INVALID;
+    *out = DP_NULL_HANDLE;
+    if (!pool)
+        return DP_ERR_INVALID;
+    if (pool->nlocal > 0) {
+        uint32_t index = pool->local[--pool->nlocal];
+        atomic_store_explicit(&pool->o_nlocal, pool->nlocal, memory_order_relaxed);
+        owner_add(&pool->o_local_pops, 1);
+        /* relaxed: the slot is in the owner's batch, nobody else writes its word. */
+        uint64_t wv = atomic_load_explicit(word_of(pool, index), memory_order_relaxed);
+        make_live(pool, index, dp__word_gen(wv), user, out);
+        return DP_OK;
+    }
+    return dp__pool_reserve_with(pool, user, out);
+}
+
+dp_status dp_pool_alloc(dp_pool *pool, dp_handle *out)
+{
+    return dp__pool_alloc_with(pool, 0, out);
+}
+
+/* ---- freeing ----------------------------------------------------------------------------- */
+
+/* Moves local[0 .. n) onto the shared list, keeping the rest of the batch. Owner thread. */
+static void publish(dp_pool *pool, uint32_t n)
+{
+    if (n == 0)
+        return;
+    /* Claim the head: set the in-progress bit (and bump the tag) so poppers wait while the
+     * batch is linked onto the current top. */
+    uint64_t h = atomic_load_explicit(&pool->head, memory_order_relaxed);
+    uint64_t busy;
+    do {
+        busy = head_make(head_top1(h), head_tag(h) + 1, HEAD_BUSY);
+        /* acquire: the pops before ours are complete, so the old top is really free. */
+    } while (!atomic_compare_exchange_weak_explicit(&pool->head, &h, busy, memory_order_acquire,
+                                                    memory_order_relaxed));
+    /* Link local[0] -> local[1] -> ... -> local[n-1] -> old top. */
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t next1 = (i + 1 < n) ? (uint64_t)pool->local[i + 1] + 1 : head_top1(h);
+        _Atomic uint64_t *w = word_of(pool, pool->local[i]);
+        /* relaxed: published by the release store of the head below. */
+        uint64_t wv = atomic_load_explicit(w, memory_order_relaxed);
+        atomic_store_explicit(w, dp__word_make(dp__word_gen(wv), (uint32_t)next1),
+                              memory_order_relaxed);
+    }
+    /* release: publishes the links written above to poppers (their acquire head load). */
+    atomic_store_explicit(&pool->head,
+                          head_make((uint64_t)pool->local[0] + 1, head_tag(busy) + 1, 0),
+                          memory_order_release);
+    owner_add(&pool->o_pushed, n);
+    uint32_t rest = pool->nlocal - n;
+    memmove(pool->local, pool->local + n, rest * sizeof pool->local[0]);
+    pool->nlocal = rest;
+    atomic_store_explicit(&pool->o_nlocal, rest, memory_order_relaxed);
+}
+
+dp_status dp__pool_free_expect(dp_pool *pool, dp_handle h, uint32_t expect_user)
+{
+    if (!pool)
+        return DP_ERR_INVALID;
+    uint32_t index = dp_handle_index(h), gen = dp_handle_gen(h);
+    if (!(gen & 1u))
+        return DP_ERR_STALE;
+    _Atomic uint64_t *w = word_of(pool, index);
+    if (!w)
+        return DP_ERR_STALE;
+    /* Retire instead of reusing when the generation would wrap, and also index 2^32-1,
+     * which the list's "index + 1" links cannot name. */
+    bool retire = gen == 0xFFFFFFFFu || index == 0xFFFFFFFFu;
+    uint64_t expect = dp__word_make(gen, expect_user);
+    uint64_t next = retire && gen == 0xFFFFFFFFu ? dp__word_make(0, RETIRED_MARK)
+                                                 : dp__word_make(gen + 1, 0);
+    /* acq_rel: acquire pairs with the store that made the slot live (its payload is ours
+     * now); release publishes the death to alive checks and to upgraders in the asset
+     * layer, whose CAS on the same word then fails. */
+    if (!atomic_compare_exchange_strong_explicit(w, &expect, next, memory_order_acq_rel,
+                                                 memory_order_relaxed))
+        return dp__word_gen(expect) != gen ? DP_ERR_STALE : DP_ERR_EXISTS;
+    owner_add(&pool->o_frees, 1);
+    if (retire) {
+        owner_add(&pool->o_retired, 1);
+        return DP_OK;
+    }
+    if (pool->nlocal == LOCAL_CAP)
+        publish(pool, LOCAL_CAP / 2);
+    pool->local[pool->nlocal++] = index;
+    atomic_store_explicit(&pool->o_nlocal, pool->nlocal, memory_order_relaxed);
+    return DP_OK;
+}
+
+dp_status dp_pool_free(dp_pool *pool, dp_handle h)
+{
+    return dp__pool_free_expect(pool, h, 0);
+}
+
+void dp_pool_flush(dp_pool *pool)
+{
+    if (pool)
+        publish(pool, pool->nlocal);
+}
+
+/* ---- queries ----------------------------------------------------------------------------- */
+
+bool dp_pool_alive(const dp_pool *pool, dp_handle h)
+{
+    uint32_t gen = dp_handle_gen(h);
+    if (!pool || !(gen & 1u))
+        return false;
+    _Atomic uint64_t *w = word_of(pool, dp_handle_index(h));
+    /* acquire: pairs with make_live's release store (the slot's payload is visible). */
+    return w && dp__word_gen(atomic_load_explicit(w, memory_order_acquire)) == gen;
+}
+
+void *dp_pool_payload(const dp_pool *pool, dp_handle h)
+{
+    if (!pool || pool->stride == 0)
+        return NULL;
+    uint32_t k, off;
+    dp__pool_locate(dp_handle_index(h), &k, &off);
+    /* acquire: pairs with the installing CAS in chunk_get_or_make. */
+    unsigned char *c = atomic_load_explicit(&((dp_pool *)pool)->chunks[k], memory_order_acquire);
+    if (!c)
+        return NULL;
+    return c + chunk_slots(k) * sizeof(uint64_t) + (size_t)off * pool->stride;
+}
+
+static inline uint64_t rd(const _Atomic uint64_t *c)
+{
+    return atomic_load_explicit((_Atomic uint64_t *)c, memory_order_relaxed);
+}
+
+void dp_pool_get_stats(const dp_pool *pool, dp_pool_stats *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    if (!pool)
+        return;
+    uint64_t next = rd(&pool->next_index);
+    uint64_t fresh = (next < pool->limit ? next : pool->limit);
+    uint64_t skipped = rd(&pool->skipped);
+    fresh = fresh > skipped ? fresh - skipped : 0;
+    uint64_t orphaned = rd(&pool->orphaned);
+    uint64_t pops = rd(&pool->pops);
+    uint64_t pushed = rd(&pool->o_pushed);
+    uint64_t taken = fresh - (orphaned < fresh ? orphaned : fresh) + pops + rd(&pool->o_local_pops);
+    uint64_t frees = rd(&pool->o_frees);
+    out->live = taken > frees ? taken - frees : 0;
+    out->capacity = rd(&pool->capacity);
+    out->high_water = fresh;
+    out->free_shared = pushed > pops ? pushed - pops : 0;
+    out->free_local = atomic_load_explicit(&((dp_pool *)pool)->o_nlocal, memory_order_relaxed);
+    out->retired = rd(&pool->o_retired) + orphaned;
+    out->chunks = rd(&pool->n_chunks);
+    out->bytes = rd(&pool->bytes);
+}
+
+/* ---- test hooks ---------------------------------------------------------------------------- */
+
+void dp__pool_test_set_limit(dp_pool *pool, uint64_t limit)
+{
+    if (pool)
+        pool->limit = limit < DP__POOL_MAX_SLOTS ? limit : DP__POOL_MAX_SLOTS;
+}
+
+void dp__pool_test_set_next_index(dp_pool *pool, uint64_t index)
+{
+    if (!pool)
+        return;
+    if (index > DP__POOL_MAX_SLOTS)
+        index = DP__POOL_MAX_SLOTS;
+    uint64_t cur = atomic_load_explicit(&pool->next_index, memory_order_relaxed);
+    if (index > cur)
+        owner_add(&pool->skipped, index - cur);
+    else
+        return; /* never step back: indices below were handed out */
+    atomic_store_explicit(&pool->next_index, index, memory_order_relaxed);
+    if (pool->hook_armed)
+        pool->hook_index = index;
+}
+
+void dp__pool_test_set_fresh_gen(dp_pool *pool, uint32_t even_gen)
+{
+    if (!pool)
+        return;
+    pool->hook_gen = even_gen & ~1u;
+    pool->hook_index = atomic_load_explicit(&pool->next_index, memory_order_relaxed);
+    pool->hook_armed = true;
+}
