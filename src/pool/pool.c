@@ -11,6 +11,7 @@
  * - The local batch and every `o_*` counter: the owner only (other threads read the counters
  *   for stats, so they are atomics written with relaxed load + store, never RMW).
  */
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -32,7 +33,7 @@
 #define LOCAL_CAP 256u          /* owner-local free batch */
 #define RETIRED_MARK 0xFFFFFFFFu /* user bits of a slot retired at the wrap (gen 0) */
 #define MAX_PAYLOAD 4096u
-#define CACHE_LINE 64
+#define CACHE_LINE 64 /* padding, not _Alignas: the allocator only promises malloc alignment */
 
 static inline uint64_t head_make(uint64_t top1, uint64_t tag, uint64_t busy)
 {
@@ -62,21 +63,25 @@ struct dp_pool {
 
     /* Shared free list: head and the pop counter share a line, so a successful pop finds
      * the counter already in its cache. */
-    _Alignas(CACHE_LINE) _Atomic uint64_t head;
+    char pad_head[CACHE_LINE]; /* keeps the groups on separate cache lines */
+    _Atomic uint64_t head;
     _Atomic uint64_t pops;      /* slots ever popped from the shared list (any thread) */
 
     /* Fresh indices. */
-    _Alignas(CACHE_LINE) _Atomic uint64_t next_index;
+    char pad_fresh[CACHE_LINE]; /* keeps the groups on separate cache lines */
+    _Atomic uint64_t next_index;
     _Atomic uint64_t skipped;   /* indices jumped over by the test hook, never taken */
     _Atomic uint64_t orphaned;  /* fresh indices lost to a failed chunk allocation race */
 
     /* Rarely written, any thread. */
-    _Alignas(CACHE_LINE) _Atomic uint64_t n_chunks;
+    char pad_rare[CACHE_LINE]; /* keeps the groups on separate cache lines */
+    _Atomic uint64_t n_chunks;
     _Atomic uint64_t capacity;
     _Atomic uint64_t bytes;
 
     /* Owner only (single writer; others read them for stats). */
-    _Alignas(CACHE_LINE) _Atomic uint64_t o_local_pops; /* allocs served by the batch */
+    char pad_owner[CACHE_LINE]; /* keeps the groups on separate cache lines */
+    _Atomic uint64_t o_local_pops; /* allocs served by the batch */
     _Atomic uint64_t o_frees;    /* successful frees (retirements included) */
     _Atomic uint64_t o_pushed;   /* slots published to the shared list */
     _Atomic uint64_t o_retired;  /* slots retired by a free */
@@ -128,15 +133,17 @@ static void *chunk_get_or_make(dp_pool *pool, uint32_t k)
     return expected;
 }
 
+/* dp__pool_locate, in fewer instructions for the hot paths: with u = index + 512, chunk k
+ * starts at 2^(k+9) - 512, so the top bit of u is bit k + 9 and the offset is u without it. */
 static inline _Atomic uint64_t *word_of(const dp_pool *pool, uint32_t index)
 {
-    uint32_t k, off;
-    dp__pool_locate(index, &k, &off);
+    uint64_t u = (uint64_t)index + DP__POOL_FIRST_CHUNK;
+    uint32_t top = (uint32_t)__builtin_clzll(u) ^ 63u; /* 9 .. 32 */
     /* acquire: pairs with the installing CAS in chunk_get_or_make (zeroed words). */
-    void *c = atomic_load_explicit(&((dp_pool *)pool)->chunks[k], memory_order_acquire);
+    void *c = atomic_load_explicit(&((dp_pool *)pool)->chunks[top - 9], memory_order_acquire);
     if (!c)
         return NULL;
-    return (_Atomic uint64_t *)c + off;
+    return (_Atomic uint64_t *)c + (u ^ (1ull << top));
 }
 
 _Atomic uint64_t *dp__pool_word(const dp_pool *pool, uint32_t index)
@@ -215,9 +222,15 @@ static dp_status pop_shared(dp_pool *pool, uint32_t *index, uint32_t *even_gen)
     /* acquire: pairs with publish()'s release store; makes the links of the published
      * slots (their high bits) visible before we read them. */
     uint64_t h = atomic_load_explicit(&pool->head, memory_order_acquire);
+    unsigned spins = 0;
     for (;;) {
         if (h & HEAD_BUSY) {
-            cpu_pause();
+            /* The owner is between two stores; if it was preempted there (more threads
+             * than cores), give it the CPU back instead of burning the time slice. */
+            if (++spins < 256)
+                cpu_pause();
+            else
+                sched_yield();
             /* acquire: as above. */
             h = atomic_load_explicit(&pool->head, memory_order_acquire);
             continue;
@@ -332,13 +345,26 @@ dp_status dp_pool_alloc(dp_pool *pool, dp_handle *out)
 
 /* ---- freeing ----------------------------------------------------------------------------- */
 
+static inline void set_link(dp_pool *pool, uint32_t index, uint64_t next1)
+{
+    _Atomic uint64_t *w = word_of(pool, index);
+    /* relaxed: the slot is the owner's until the release store of the head publishes it. */
+    uint64_t wv = atomic_load_explicit(w, memory_order_relaxed);
+    atomic_store_explicit(w, dp__word_make(dp__word_gen(wv), (uint32_t)next1),
+                          memory_order_relaxed);
+}
+
 /* Moves local[0 .. n) onto the shared list, keeping the rest of the batch. Owner thread. */
 static void publish(dp_pool *pool, uint32_t n)
 {
     if (n == 0)
         return;
-    /* Claim the head: set the in-progress bit (and bump the tag) so poppers wait while the
-     * batch is linked onto the current top. */
+    /* Link local[0] -> local[1] -> ... -> local[n-1] first: these slots are the owner's
+     * alone, so only the last link has to be written while poppers wait. */
+    for (uint32_t i = 0; i + 1 < n; i++)
+        set_link(pool, pool->local[i], (uint64_t)pool->local[i + 1] + 1);
+    /* Claim the head: set the in-progress bit (and bump the tag), so poppers wait while the
+     * batch's last slot is linked to the current top. */
     uint64_t h = atomic_load_explicit(&pool->head, memory_order_relaxed);
     uint64_t busy;
     do {
@@ -346,16 +372,8 @@ static void publish(dp_pool *pool, uint32_t n)
         /* acquire: the pops before ours are complete, so the old top is really free. */
     } while (!atomic_compare_exchange_weak_explicit(&pool->head, &h, busy, memory_order_acquire,
                                                     memory_order_relaxed));
-    /* Link local[0] -> local[1] -> ... -> local[n-1] -> old top. */
-    for (uint32_t i = 0; i < n; i++) {
-        uint64_t next1 = (i + 1 < n) ? (uint64_t)pool->local[i + 1] + 1 : head_top1(h);
-        _Atomic uint64_t *w = word_of(pool, pool->local[i]);
-        /* relaxed: published by the release store of the head below. */
-        uint64_t wv = atomic_load_explicit(w, memory_order_relaxed);
-        atomic_store_explicit(w, dp__word_make(dp__word_gen(wv), (uint32_t)next1),
-                              memory_order_relaxed);
-    }
-    /* release: publishes the links written above to poppers (their acquire head load). */
+    set_link(pool, pool->local[n - 1], head_top1(h));
+    /* release: publishes every link written above to poppers (their acquire head load). */
     atomic_store_explicit(&pool->head,
                           head_make((uint64_t)pool->local[0] + 1, head_tag(busy) + 1, 0),
                           memory_order_release);
