@@ -1,0 +1,226 @@
+/* http_read.c — reading a URL whole with libcurl, cancellable.
+ *
+ * Each call owns one easy handle driven by its own multi handle, so that the loop can look
+ * at the cancellation token every 50 ms even while a server sends nothing. The body goes
+ * into a buffer from the caller's allocator; libcurl's own allocations use malloc (its
+ * memory hooks are process-wide, set by curl_global_init_mem, so they cannot be per call).
+ *
+ * URLs other than http:// and https:// are refused with DP_ERR_INVALID before libcurl sees
+ * them; a redirect to another protocol is refused by libcurl and gives DP_ERR_NET. */
+#include "load/http/http_read.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/alloc.h"
+#include "load/cancel.h"
+
+#define DEFAULT_CONNECT_MS 5000L
+#define DEFAULT_TOTAL_MS 30000L
+#define DEFAULT_MAX_BYTES ((size_t)64 << 20)
+#define MAX_REDIRECTS 5L
+/* How long the transfer loop waits for socket activity before looking at the token. */
+#define POLL_MS 50
+
+/* The only global state of depot: libcurl's process-wide initialisation, done once and
+ * never undone (other code in the process may be using libcurl too). */
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_result = CURLE_FAILED_INIT;
+
+static void global_init(void)
+{
+    global_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* The body being received. */
+typedef struct body {
+    const dp_allocator *alloc;
+    CURL *easy;
+    unsigned char *buf;
+    size_t len, cap;
+    size_t max;
+    bool too_big;  /* the body passed max_bytes */
+    bool nomem;    /* the buffer could not grow */
+} body;
+
+static size_t on_data(char *data, size_t size, size_t nmemb, void *user)
+{
+    body *b = user;
+    size_t n = size * nmemb;
+    /* The body of an error response is not kept: only its status matters, and a long
+     * error page must not count against max_bytes. */
+    long code = 0;
+    curl_easy_getinfo(b->easy, CURLINFO_RESPONSE_CODE, &code);
+    if (code < 200 || code > 299)
+        return n;
+    if (n > b->max - b->len) {
+        b->too_big = true;
+        return 0;
+    }
+    /* One more byte for the terminating NUL. */
+    void *buf = b->buf;
+    if (dp__grow(b->alloc, &buf, &b->cap, b->len + n + 1, 1) != DP_OK) {
+        b->nomem = true;
+        return 0;
+    }
+    b->buf = buf;
+    memcpy(b->buf + b->len, data, n);
+    b->len += n;
+    return n;
+}
+
+static bool scheme_allowed(const char *url)
+{
+    return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
+}
+
+static dp_status setup(CURL *e, const dp_http_desc *cfg, const char *url, body *b)
+{
+    long connect_ms = cfg && cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : DEFAULT_CONNECT_MS;
+    long total_ms = cfg && cfg->total_timeout_ms > 0 ? cfg->total_timeout_ms : DEFAULT_TOTAL_MS;
+    bool ok = curl_easy_setopt(e, CURLOPT_URL, url) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, total_ms) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_FAILONERROR, 0L) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_USERAGENT, "depot") == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_WRITEDATA, b) == CURLE_OK;
+    if (!ok)
+        return DP_ERR_NOMEM;
+    /* A Content-Length over the limit fails at once; a body without one is stopped by
+     * on_data. Only possible when the limit fits curl_off_t. */
+    if (b->max <= (size_t)INT64_MAX)
+        curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)b->max);
+    return DP_OK;
+}
+
+static dp_status map_result(CURLcode rc, const body *b, long code)
+{
+    if (b->too_big)
+        return DP_ERR_FORMAT;
+    if (b->nomem)
+        return DP_ERR_NOMEM;
+    switch (rc) {
+    case CURLE_OK:
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        return DP_ERR_TIMEOUT;
+    case CURLE_FILESIZE_EXCEEDED:
+        return DP_ERR_FORMAT;
+    case CURLE_OUT_OF_MEMORY:
+        return DP_ERR_NOMEM;
+    case CURLE_URL_MALFORMAT:
+        return DP_ERR_INVALID;
+    default:
+        /* Refused or failed connections, resolve failures, truncated bodies, too many
+         * redirects, a redirect to another protocol. */
+        return DP_ERR_NET;
+    }
+    if (code >= 200 && code <= 299)
+        return DP_OK;
+    if (code == 404 || code == 410)
+        return DP_ERR_NOT_FOUND;
+    return DP_ERR_NET;
+}
+
+/* Runs the transfer until it ends or `cancel` is set. DP_ERR_CANCELLED, DP_ERR_NOMEM, or
+ * DP_OK with the transfer's own result in *rc. */
+static dp_status run(CURLM *m, CURL *e, const struct dp_cancel *cancel, CURLcode *rc)
+{
+    for (;;) {
+        int running = 0;
+        CURLMcode mc = curl_multi_perform(m, &running);
+        if (mc != CURLM_OK)
+            return mc == CURLM_OUT_OF_MEMORY ? DP_ERR_NOMEM : DP_ERR_NET;
+        if (!running)
+            break;
+        if (dp_cancelled(cancel))
+            return DP_ERR_CANCELLED;
+        mc = curl_multi_poll(m, NULL, 0, POLL_MS, NULL);
+        if (mc != CURLM_OK)
+            return mc == CURLM_OUT_OF_MEMORY ? DP_ERR_NOMEM : DP_ERR_NET;
+        if (dp_cancelled(cancel))
+            return DP_ERR_CANCELLED;
+    }
+    int left = 0;
+    CURLMsg *msg;
+    while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == e) {
+            *rc = msg->data.result;
+            return DP_OK;
+        }
+    }
+    return DP_ERR_NET;
+}
+
+dp_status dp__http_read(const dp_http_desc *cfg, const dp_allocator *a, const char *url,
+                        const struct dp_cancel *cancel, void **bytes, size_t *len)
+{
+    if (!bytes || !len)
+        return DP_ERR_INVALID;
+    *bytes = NULL;
+    *len = 0;
+    if (!url || !scheme_allowed(url))
+        return DP_ERR_INVALID;
+    if (dp_cancelled(cancel))
+        return DP_ERR_CANCELLED;
+
+    pthread_once(&global_once, global_init);
+    /* pthread_once orders global_init's write before this read. */
+    if (global_result != CURLE_OK)
+        return DP_ERR_NET;
+
+    dp_allocator alloc;
+    dp__alloc_init(&alloc, a);
+    body b = {.alloc = &alloc};
+    b.max = cfg && cfg->max_bytes > 0 ? cfg->max_bytes : DEFAULT_MAX_BYTES;
+
+    dp_status s = DP_ERR_NOMEM;
+    CURLcode rc = CURLE_OK;
+    CURLM *m = curl_multi_init();
+    CURL *e = curl_easy_init();
+    if (!m || !e)
+        goto done;
+    b.easy = e;
+    s = setup(e, cfg, url, &b);
+    if (s != DP_OK)
+        goto done;
+    if (curl_multi_add_handle(m, e) != CURLM_OK) {
+        s = DP_ERR_NOMEM;
+        goto done;
+    }
+    s = run(m, e, cancel, &rc);
+    curl_multi_remove_handle(m, e);
+    if (s == DP_OK) {
+        long code = 0;
+        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+        s = map_result(rc, &b, code);
+    }
+    if (s == DP_OK && !b.buf) {
+        /* An empty body still gets its NUL byte. */
+        b.buf = dp__alloc(&alloc, 1);
+        if (!b.buf)
+            s = DP_ERR_NOMEM;
+    }
+    if (s == DP_OK) {
+        b.buf[b.len] = 0;
+        *bytes = b.buf;
+        *len = b.len;
+        b.buf = NULL;
+    }
+
+done:
+    dp__free(&alloc, b.buf);
+    if (e)
+        curl_easy_cleanup(e);
+    if (m)
+        curl_multi_cleanup(m);
+    return s;
+}
