@@ -11,7 +11,8 @@
  * DP_ERR_NOT_FOUND; other HTTP statuses, refused connections, resolve failures, truncated
  * bodies → DP_ERR_NET; timeouts → DP_ERR_TIMEOUT; over max_bytes → DP_ERR_FORMAT;
  * cancelled → DP_ERR_CANCELLED. Thread-safe (curl's global init is done once).
- * On error nothing is allocated. */
+ * URLs other than http:// and https:// give DP_ERR_INVALID; a redirect to another protocol
+ * gives DP_ERR_NET. On error nothing is allocated. */
 dp_status dp__http_read(const dp_http_desc *cfg, const dp_allocator *a, const char *url,
                         const struct dp_cancel *cancel, void **bytes, size_t *len);
 

@@ -1,0 +1,307 @@
+/* asset_internal.h — the registry's private structures, shared by the files of src/asset and used by
+ * the layers above (load, render) and beside (diag) through the dp__ functions below.
+ *
+ * Ownership of memory: the depot owns every record, key string, edge array, group, event
+ * and queue. Asset data is owned by the depot from the moment dp_add / a load result hands
+ * it over, and destroyed through its type's destroy on the owner thread.
+ *
+ * Counting: each asset's pool slot word holds (generation, user bits). The user bits are the
+ * strong count (low 31 bits) and DP__DYING (bit 31): set while the owner frees or collects
+ * the asset, so that every acquire fails from then on. A free is (gen, 0) -> (gen, DYING)
+ * -> pool free -> (gen + 1, 0).
+ */
+#ifndef DEPOT_ASSET_INTERNAL_H
+#define DEPOT_ASSET_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include "common/alloc.h"
+#include "depot/asset.h"
+#include "depot/diag.h"
+#include "os/thread.h"
+#include "pool/pool_internal.h"
+
+#define DP__DYING 0x80000000u
+#define DP__COUNT_MAX 0x7FFFFFFFu
+#define DP__MAX_TYPES 255u
+#define DP__MAX_LISTENERS 16u
+
+/* Attention reasons (dp__asset.aflags), set by any thread; the first reason set pushes the
+ * asset on the attention queue, which the owner drains at dp_update. */
+#define DP__AF_QUEUED 0x01u    /* on the attention queue */
+#define DP__AF_CREATED 0x02u   /* new: announce and start tracking its deep state */
+#define DP__AF_ZERO 0x04u      /* count reached 0 */
+#define DP__AF_CAND 0x08u      /* count decremented to non-zero: cycle candidate */
+#define DP__AF_REVIVED 0x10u   /* count went 0 -> 1: leave the unused cache */
+
+/* Owner-only flags (dp__asset.oflags). */
+#define DP__OF_CACHED 0x01u    /* in the unused cache (LRU) */
+#define DP__OF_WAITING 0x02u   /* in the deep-state waiting list */
+#define DP__OF_CANDIDATE 0x04u /* in the collector's candidate list */
+#define DP__OF_INSET 0x08u     /* scratch mark of the deep-state pass */
+#define DP__OF_MODIFIED 0x10u  /* a MODIFIED event is due at the next update */
+#define DP__OF_ZOMBIE 0x20u    /* freed, but its slot waits until it leaves the attention
+                                  queue (a slot must not be reused while linked there) */
+
+/* Collector colours (dp__asset.color). */
+enum { DP__BLACK = 0, DP__GRAY = 1, DP__WHITE = 2 };
+
+/* One asset: the pool payload of its slot. Fields other threads read are atomic. */
+typedef struct dp__asset {
+    _Atomic(void *) data;        /* the asset (any state; dp_get returns it when LOADED) */
+    _Atomic size_t bytes;        /* byte size its type reported */
+    char *key;                   /* owned; NULL if keyless; fixed while alive */
+    dp_handle *kids;             /* dependency edges (owner only); capacity: see dp__kids_cap */
+    uint32_t nkids;
+    uint32_t lru_prev, lru_next; /* unused cache links (index + 1); when not cached, the
+                                    collector's trial count and count snapshot */
+    _Atomic uint32_t qnext;      /* attention queue link (index + 1, 0 = end) */
+    _Atomic uint8_t type;
+    _Atomic uint8_t state;       /* dp_state */
+    _Atomic uint8_t deep;        /* dp_state as of the last update */
+    _Atomic int8_t status;       /* own failure status */
+    _Atomic int8_t deep_status;  /* first failure among dependencies */
+    _Atomic uint8_t aflags;      /* DP__AF_* */
+    uint8_t oflags;              /* DP__OF_* (owner only) */
+    uint8_t color;               /* collector colour (owner only) */
+} dp__asset;
+
+/* A registered type. */
+typedef struct dp__type {
+    dp_type t;          /* name and extensions point into the copies below */
+    char *name;
+    char **exts;        /* NULL-terminated copies */
+} dp__type;
+
+/* A growable array of handles (owner only). */
+typedef struct dp__hvec {
+    dp_handle *v;
+    size_t n, cap;
+} dp__hvec;
+
+/* A key table entry: hash and asset handle; the key string lives in the asset record. */
+typedef struct dp__kentry {
+    uint64_t hash;
+    dp_handle h; /* bits 0 = empty */
+} dp__kentry;
+
+/* Data replaced by hot reload or dp_replace, destroyed at the following update. */
+typedef struct dp__retired {
+    dp_type_id type;
+    void *data;
+} dp__retired;
+
+/* Something above the registry (the loader) that the depot drives without knowing it. */
+typedef struct dp__subsystem {
+    void (*update)(void *self, dp_depot *dp);   /* start of dp_update, owner thread */
+    void (*shutdown)(void *self, dp_depot *dp); /* start of dp_destroy: cancel and join */
+    void (*destroy)(void *self, dp_depot *dp);  /* end of dp_destroy: free the rest */
+    size_t (*pending)(void *self);              /* jobs queued or running, any thread */
+} dp__subsystem;
+
+struct dp_depot {
+    dp_allocator alloc;
+    dp_desc desc;
+    char *root;                     /* copy of desc.root (may be NULL) */
+    dp__thread_id owner;
+    dp_pool *pool;                  /* asset slots; payload = dp__asset */
+
+    /* types (registration under types_lock; readers use the published count) */
+    dp__mutex types_lock;
+    dp__type types[DP__MAX_TYPES + 1]; /* [0] unused */
+    _Atomic uint32_t ntypes;           /* ids 1..ntypes are valid */
+
+    /* keys */
+    dp__mutex keys_lock;
+    dp__kentry *keys;
+    size_t keys_cap, keys_n;
+
+    /* attention queue (Treiber stack of index + 1 through dp__asset.qnext) */
+    _Atomic uint32_t attn_head;
+
+    /* owner-side lists */
+    dp__hvec waiting;    /* deep state not settled */
+    dp__hvec cands;      /* cycle collection candidates */
+    dp__hvec work;       /* scratch: free cascade, traversals */
+    dp__hvec work2;
+    dp__hvec unused;     /* reached 0, to free or cache at this update */
+    dp__hvec zombies;    /* freed assets whose slot is still on the attention queue */
+    bool deep_dirty, deep_rebuild_all, cands_lost;
+    uint32_t lru_head, lru_tail; /* index + 1; head = least recently used */
+    size_t cached_bytes;
+
+    dp__retired *retired;
+    size_t nretired, capretired;
+    dp__retired *retired_next;   /* data to destroy at the following update */
+    size_t nretired_next, capretired_next;
+
+    /* events */
+    dp_event *ev_cur, *ev_pub;
+    size_t ev_ncur, ev_capcur, ev_npub, ev_cappub;
+    struct {
+        dp_listener_fn fn;
+        void *user;
+    } listeners[DP__MAX_LISTENERS];
+    size_t nlisteners;
+
+    /* groups: a pool whose payload is dp__group */
+    dp_pool *groups;
+    size_t ngroups;
+
+    /* holder tracking (track_holders) */
+    dp__mutex holders_lock;
+    struct dp__holders *holders; /* open-addressing table, see holders.c */
+
+    /* the loader, attached on first use */
+    _Atomic(void *) loader;
+    dp__subsystem loader_vt;
+    dp__mutex attach_lock;
+
+    /* counters (any thread) */
+    _Atomic size_t st_events_dropped, st_freed, st_cycles, st_discarded, st_edges;
+    bool destroying;
+};
+
+/* ---- records ------------------------------------------------------------------------------ */
+
+/* The record of index `i` (no liveness check). */
+static inline dp__asset *dp__rec_at(const dp_depot *dp, uint32_t i)
+{
+    return (dp__asset *)dp_pool_payload(dp->pool, (dp_handle){(uint64_t)i});
+}
+/* The record of a live handle, else NULL (one load of the slot word). Dying assets count
+ * as live here; callers that acquire check the word themselves. */
+dp__asset *dp__rec(const dp_depot *dp, dp_handle h);
+/* The slot word of a handle's index, or NULL. */
+static inline _Atomic uint64_t *dp__word(const dp_depot *dp, dp_handle h)
+{
+    return dp__pool_word(dp->pool, dp_handle_index(h));
+}
+/* The handle currently alive at index i, or null. */
+dp_handle dp__handle_at(const dp_depot *dp, uint32_t i);
+
+/* Capacity of an edge array holding n edges: 0, 2, 4, 8, ... (never stored). */
+static inline uint32_t dp__kids_cap(uint32_t n)
+{
+    if (n == 0)
+        return 0;
+    uint32_t c = 2;
+    while (c < n)
+        c <<= 1;
+    return c;
+}
+
+bool dp__is_owner(const dp_depot *dp);
+const dp__type *dp__type_get(const dp_depot *dp, dp_type_id id);
+/* Finds the type registered for a path's extension (longest matching suffix). */
+dp_type_id dp__type_for_path(const dp_depot *dp, const char *path);
+
+/* ---- counts (count.c) --------------------------------------------------------------------- */
+
+/* +1 on a live, non-dying asset (also from 0). DP_OK, DP_ERR_STALE, DP_ERR_OVERFLOW.
+ * Records a holder at file:line when tracking. */
+dp_status dp__acquire(dp_depot *dp, dp_handle h, const char *file, int line);
+/* -1; queues ZERO or CAND attention. DP_OK, DP_ERR_STALE, DP_ERR_UNDERFLOW. */
+dp_status dp__release(dp_depot *dp, dp_handle h);
+/* The bare CAS of acquire and release: no holder record, no attention; *old is the count
+ * before. For the owner's internal counts (edges, groups), which it handles inline. */
+dp_status dp__acquire_raw(dp_depot *dp, dp_handle h, uint32_t *old);
+dp_status dp__release_raw(dp_depot *dp, dp_handle h, uint32_t *old);
+/* Owner: takes an internal count (edge, group); a revived cached asset leaves the cache. */
+dp_status dp__acquire_owned(dp_depot *dp, dp_handle h);
+/* Owner: drops an internal count; at 0 the asset is handled at once (UNUSED, then cached
+ * or freed via dp->work, so call dp__run_frees after), else it becomes a cycle candidate. */
+dp_status dp__release_owned(dp_depot *dp, dp_handle h);
+/* Sets attention reasons on an asset and queues it if it was not queued. Any thread. */
+void dp__attend(dp_depot *dp, uint32_t index, uint8_t reasons);
+
+/* ---- creation and keys (keys.c) ------------------------------------------------------------- */
+
+/* Creates an asset with count 1 in `state`, with data/bytes (may be NULL/0), optional key.
+ * If `key` is live (and `existing` is non-NULL), takes a count on that asset instead and
+ * returns DP_ERR_EXISTS with *out = it. Any thread; never blocks on I/O.
+ * DP_OK; DP_ERR_EXISTS; DP_ERR_NOMEM; DP_ERR_OVERFLOW; DP_ERR_INVALID. */
+dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, size_t bytes,
+                     const char *key, dp_handle *out, const char *file, int line);
+/* Under the key lock: acquires the live asset of `key`. DP_OK or DP_ERR_NOT_FOUND. */
+dp_status dp__find(dp_depot *dp, const char *key, dp_handle *out, const char *file, int line);
+/* Removes `key` from the table if it maps to h. Owner thread. */
+void dp__key_remove(dp_depot *dp, const char *key, dp_handle h);
+uint64_t dp__hash(const char *s);
+void dp__keys_free(dp_depot *dp);
+
+/* ---- state changes from the loader (owner thread, inside dp_update) ------------------------ */
+
+void dp__set_state(dp_depot *dp, dp_handle h, dp_state s);  /* any thread (LOADING) */
+/* Installs loaded data: state LOADED, LOADED event. If the asset was already loaded (a
+ * reload), the old data is retired to the following update and MODIFIED is emitted. */
+void dp__set_loaded(dp_depot *dp, dp_handle h, void *data, size_t bytes);
+/* Marks a failure: state FAILED (unless it already had data: a failed reload keeps the
+ * old data), FAILED event with the status. */
+void dp__set_failed(dp_depot *dp, dp_handle h, dp_status why);
+/* Adds an edge parent -> child whose count the caller already holds (it moves to the
+ * edge). If the parent is dead, the count is released instead. DP_OK or DP_ERR_NOMEM
+ * (then the count is released too). */
+dp_status dp__edge_add_owned(dp_depot *dp, dp_handle parent, dp_handle child);
+/* Queues data to destroy at the next update (owner). On NOMEM destroys it now. */
+void dp__retire_data(dp_depot *dp, dp_type_id type, void *data);
+
+/* ---- events (events.c) --------------------------------------------------------------------- */
+void dp__emit(dp_depot *dp, dp_event_kind kind, dp_handle h, dp_type_id type, dp_status st);
+void dp__events_publish(dp_depot *dp);
+void dp__events_free(dp_depot *dp);
+
+/* ---- owner-side lists ---------------------------------------------------------------------- */
+dp_status dp__hvec_push(dp_depot *dp, dp__hvec *v, dp_handle h);
+void dp__hvec_free(dp_depot *dp, dp__hvec *v);
+
+/* ---- release machinery (free.c) ------------------------------------------------------------ */
+void dp__drain_attention(dp_depot *dp);
+void dp__process_unused(dp_depot *dp);
+/* Frees an asset whose word is already (gen, DYING): data, key, edges (releasing children,
+ * which may cascade through dp->work), FREED event, slot. */
+void dp__free_dying(dp_depot *dp, dp_handle h);
+/* Handles an asset that just reached 0 on the owner (cascade): UNUSED, then cache or free. */
+void dp__on_zero(dp_depot *dp, dp_handle h);
+void dp__run_frees(dp_depot *dp);
+void dp__lru_unlink(dp_depot *dp, uint32_t index);
+void dp__trim_cache(dp_depot *dp, size_t budget);
+
+/* ---- deep state (deep.c) ------------------------------------------------------------------- */
+void dp__deep_track(dp_depot *dp, dp_handle h);   /* add to waiting list */
+void dp__deep_update(dp_depot *dp);
+/* Call when an asset's own state changed (child null) or an edge parent -> child was added
+ * or removed. */
+void dp__deep_note_change(dp_depot *dp, dp_handle parent, dp_handle child);
+
+/* ---- cycles (cycles.c) --------------------------------------------------------------------- */
+void dp__candidate(dp_depot *dp, dp_handle h);
+/* Runs the collector over candidates until `budget` nodes were visited (0 = no limit). */
+dp_status dp__collect(dp_depot *dp, size_t budget);
+
+/* ---- groups (groups.c) --------------------------------------------------------------------- */
+typedef struct dp__group {
+    char *name;
+    dp_handle *members;
+    size_t n, cap;
+} dp__group;
+void dp__groups_free(dp_depot *dp);
+/* Calls fn for every member of every live group. Owner thread. */
+void dp__groups_each(const dp_depot *dp, void (*fn)(void *u, dp_group g, const char *name,
+                                                     dp_handle member), void *u);
+
+/* ---- holders (holders.c) ------------------------------------------------------------------- */
+void dp__holder_add(dp_depot *dp, dp_handle h, const char *file, int line);
+void dp__holder_remove(dp_depot *dp, dp_handle h);
+void dp__holder_drop_all(dp_depot *dp, dp_handle h);
+size_t dp__holders_copy(const dp_depot *dp, dp_handle h, dp_holder *out, size_t cap);
+/* Total recorded holder count of h. */
+uint32_t dp__holders_total(const dp_depot *dp, dp_handle h);
+void dp__holders_free(dp_depot *dp);
+
+/* ---- the loader slot ----------------------------------------------------------------------- */
+/* Attaches `self` as the depot's loader unless one is attached; returns the attached one. */
+void *dp__attach_loader(dp_depot *dp, const dp__subsystem *vt, void *self);
+void *dp__loader(const dp_depot *dp);
+
+#endif

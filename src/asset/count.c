@@ -1,0 +1,224 @@
+/* count.c — the any-thread hot paths: retain, release, upgrade, and the reads (count, get,
+ * state). Each is a load or a CAS on the asset's slot word (generation | count). */
+#include "asset/asset_internal.h"
+
+dp__asset *dp__rec(const dp_depot *dp, dp_handle h)
+{
+    if (!dp || !dp_pool_alive(dp->pool, h))
+        return NULL;
+    return dp__rec_at(dp, dp_handle_index(h));
+}
+
+dp_handle dp__handle_at(const dp_depot *dp, uint32_t i)
+{
+    _Atomic uint64_t *w = dp__pool_word(dp->pool, i);
+    if (!w)
+        return DP_NULL_HANDLE;
+    uint32_t gen = dp__word_gen(atomic_load_explicit(w, memory_order_acquire));
+    if (!(gen & 1u))
+        return DP_NULL_HANDLE;
+    return (dp_handle){((uint64_t)gen << 32) | i};
+}
+
+void dp__attend(dp_depot *dp, uint32_t index, uint8_t reasons)
+{
+    dp__asset *r = dp__rec_at(dp, index);
+    uint8_t old = atomic_load_explicit(&r->aflags, memory_order_relaxed);
+    if ((old & reasons) == reasons && (old & DP__AF_QUEUED))
+        return; /* already queued for these reasons: the common case of a hot release */
+    old = atomic_fetch_or_explicit(&r->aflags, (uint8_t)(reasons | DP__AF_QUEUED),
+                                   memory_order_acq_rel);
+    if (old & DP__AF_QUEUED)
+        return;
+    /* Push on the attention stack. Release: the record's link and flags are visible to the
+     * owner that takes the stack with its acquire exchange. */
+    uint32_t head = atomic_load_explicit(&dp->attn_head, memory_order_relaxed);
+    do {
+        atomic_store_explicit(&r->qnext, head, memory_order_relaxed);
+    } while (!atomic_compare_exchange_weak_explicit(&dp->attn_head, &head, index + 1,
+                                                    memory_order_release, memory_order_relaxed));
+}
+
+dp_status dp__acquire_raw(dp_depot *dp, dp_handle h, uint32_t *old)
+{
+    uint32_t gen = dp_handle_gen(h);
+    if (!(gen & 1u))
+        return DP_ERR_STALE;
+    _Atomic uint64_t *wp = dp__word(dp, h);
+    if (!wp)
+        return DP_ERR_STALE;
+    uint64_t w = atomic_load_explicit(wp, memory_order_relaxed);
+    for (;;) {
+        uint32_t user = dp__word_user(w);
+        if (dp__word_gen(w) != gen || (user & DP__DYING))
+            return DP_ERR_STALE;
+        if (user >= DP__COUNT_MAX)
+            return DP_ERR_OVERFLOW;
+        /* Acquire: a successful acquire sees everything published before the asset's last
+         * release (its data, its state). */
+        if (atomic_compare_exchange_weak_explicit(wp, &w, dp__word_make(gen, user + 1),
+                                                  memory_order_acquire, memory_order_relaxed)) {
+            *old = user;
+            return DP_OK;
+        }
+    }
+}
+
+dp_status dp__release_raw(dp_depot *dp, dp_handle h, uint32_t *old)
+{
+    uint32_t gen = dp_handle_gen(h);
+    if (!(gen & 1u))
+        return DP_ERR_STALE;
+    _Atomic uint64_t *wp = dp__word(dp, h);
+    if (!wp)
+        return DP_ERR_STALE;
+    uint64_t w = atomic_load_explicit(wp, memory_order_relaxed);
+    for (;;) {
+        uint32_t user = dp__word_user(w);
+        if (dp__word_gen(w) != gen || (user & DP__DYING))
+            return DP_ERR_STALE;
+        if (user == 0)
+            return DP_ERR_UNDERFLOW;
+        /* Release: the releasing thread's use of the asset happens before the owner frees it
+         * (the owner's CAS to DYING acquires). */
+        if (atomic_compare_exchange_weak_explicit(wp, &w, dp__word_make(gen, user - 1),
+                                                  memory_order_release, memory_order_relaxed)) {
+            *old = user;
+            return DP_OK;
+        }
+    }
+}
+
+dp_status dp__acquire(dp_depot *dp, dp_handle h, const char *file, int line)
+{
+    uint32_t old;
+    dp_status st = dp__acquire_raw(dp, h, &old);
+    if (st != DP_OK)
+        return st;
+    if (old == 0)
+        dp__attend(dp, dp_handle_index(h), DP__AF_REVIVED);
+    if (dp->desc.track_holders)
+        dp__holder_add(dp, h, file, line);
+    return DP_OK;
+}
+
+dp_status dp__release(dp_depot *dp, dp_handle h)
+{
+    uint32_t old;
+    dp_status st = dp__release_raw(dp, h, &old);
+    if (st != DP_OK)
+        return st;
+    if (dp->desc.track_holders)
+        dp__holder_remove(dp, h);
+    dp__attend(dp, dp_handle_index(h), old == 1 ? DP__AF_ZERO : DP__AF_CAND);
+    return DP_OK;
+}
+
+dp_status dp_retain_at(dp_depot *dp, dp_handle h, const char *file, int line)
+{
+    if (!dp)
+        return DP_ERR_INVALID;
+    return dp__acquire(dp, h, file, line);
+}
+
+dp_status (dp_retain)(dp_depot *dp, dp_handle h)
+{
+    return dp_retain_at(dp, h, "(unknown)", 0);
+}
+
+dp_status dp_upgrade_at(dp_depot *dp, dp_handle weak, const char *file, int line)
+{
+    if (!dp)
+        return DP_ERR_INVALID;
+    return dp__acquire(dp, weak, file, line);
+}
+
+dp_status (dp_upgrade)(dp_depot *dp, dp_handle weak)
+{
+    return dp_upgrade_at(dp, weak, "(unknown)", 0);
+}
+
+dp_status dp_release(dp_depot *dp, dp_handle h)
+{
+    if (!dp)
+        return DP_ERR_INVALID;
+    return dp__release(dp, h);
+}
+
+uint32_t dp_count(const dp_depot *dp, dp_handle h)
+{
+    if (!dp || !(dp_handle_gen(h) & 1u))
+        return 0;
+    _Atomic uint64_t *wp = dp__word(dp, h);
+    if (!wp)
+        return 0;
+    uint64_t w = atomic_load_explicit(wp, memory_order_acquire);
+    if (dp__word_gen(w) != dp_handle_gen(h) || (dp__word_user(w) & DP__DYING))
+        return 0;
+    return dp__word_user(w);
+}
+
+/* The record of a live handle that is not being freed, else NULL. */
+static dp__asset *live_rec(const dp_depot *dp, dp_handle h)
+{
+    if (!dp || !(dp_handle_gen(h) & 1u))
+        return NULL;
+    _Atomic uint64_t *wp = dp__word(dp, h);
+    if (!wp)
+        return NULL;
+    /* Acquire: pairs with the creator's release of the slot word; the record is set up. */
+    uint64_t w = atomic_load_explicit(wp, memory_order_acquire);
+    if (dp__word_gen(w) != dp_handle_gen(h) || (dp__word_user(w) & DP__DYING))
+        return NULL;
+    return dp__rec_at(dp, dp_handle_index(h));
+}
+
+void *dp_get(const dp_depot *dp, dp_handle h)
+{
+    dp__asset *r = live_rec(dp, h);
+    /* Acquire: pairs with the owner's release store of the state; the data is complete. */
+    if (!r || atomic_load_explicit(&r->state, memory_order_acquire) != DP_STATE_LOADED)
+        return NULL;
+    return atomic_load_explicit(&r->data, memory_order_acquire);
+}
+
+dp_type_id dp_type_of(const dp_depot *dp, dp_handle h)
+{
+    dp__asset *r = live_rec(dp, h);
+    return r ? atomic_load_explicit(&r->type, memory_order_relaxed) : 0;
+}
+
+const char *dp_key_of(const dp_depot *dp, dp_handle h)
+{
+    dp__asset *r = live_rec(dp, h);
+    return r ? r->key : NULL;
+}
+
+size_t dp_bytes_of(const dp_depot *dp, dp_handle h)
+{
+    dp__asset *r = live_rec(dp, h);
+    return r ? atomic_load_explicit(&r->bytes, memory_order_relaxed) : 0;
+}
+
+dp_state dp_state_of(const dp_depot *dp, dp_handle h)
+{
+    dp__asset *r = live_rec(dp, h);
+    return r ? (dp_state)atomic_load_explicit(&r->state, memory_order_acquire) : DP_STATE_INVALID;
+}
+
+dp_state dp_state_deep(const dp_depot *dp, dp_handle h)
+{
+    dp__asset *r = live_rec(dp, h);
+    return r ? (dp_state)atomic_load_explicit(&r->deep, memory_order_acquire) : DP_STATE_INVALID;
+}
+
+dp_status dp_failure_of(const dp_depot *dp, dp_handle h)
+{
+    dp__asset *r = live_rec(dp, h);
+    if (!r)
+        return DP_ERR_STALE;
+    dp_status own = (dp_status)atomic_load_explicit(&r->status, memory_order_relaxed);
+    if (own != DP_OK)
+        return own;
+    return (dp_status)atomic_load_explicit(&r->deep_status, memory_order_relaxed);
+}

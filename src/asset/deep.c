@@ -1,0 +1,236 @@
+/* deep.c — the deep state: an asset is deep-LOADED when it and everything it reaches are
+ * loaded, deep-FAILED when something it reaches failed, else deep-PENDING. Owner thread.
+ *
+ * Settled assets (deep LOADED or FAILED) are left alone; the "waiting" list holds the
+ * others. Each update that changed something recomputes the waiting set at once: failures
+ * and pending loads spread backwards along edges inside the set; what neither reaches is
+ * deep-LOADED (which makes a cycle of loaded assets LOADED, as it should). A change that
+ * can unsettle a settled asset's ancestors (an edge from a settled parent to an unsettled
+ * child, a reload that fails) rebuilds over every live asset; that is rare. */
+#include <stdlib.h>
+
+#include "asset/asset_internal.h"
+
+void dp__deep_track(dp_depot *dp, dp_handle h)
+{
+    dp__asset *r = dp__rec(dp, h);
+    if (!r || (r->oflags & DP__OF_WAITING))
+        return;
+    if (dp__hvec_push(dp, &dp->waiting, h) != DP_OK) {
+        dp->deep_rebuild_all = true; /* cannot track it alone: look at everything next time */
+    } else {
+        r->oflags |= DP__OF_WAITING;
+    }
+    dp->deep_dirty = true;
+}
+
+void dp__deep_note_change(dp_depot *dp, dp_handle parent, dp_handle child)
+{
+    dp__asset *p = dp__rec(dp, parent);
+    if (!p)
+        return;
+    dp->deep_dirty = true;
+    if (p->oflags & DP__OF_WAITING)
+        return;
+    uint8_t pd = atomic_load_explicit(&p->deep, memory_order_relaxed);
+    uint8_t own = atomic_load_explicit(&p->state, memory_order_relaxed);
+    if (child.bits) {
+        dp__asset *c = dp__rec(dp, child);
+        uint8_t cd = c ? atomic_load_explicit(&c->deep, memory_order_relaxed) : DP_STATE_LOADED;
+        if (pd == DP_STATE_LOADED && cd == DP_STATE_LOADED)
+            return; /* an edge between two settled, loaded assets changes nothing */
+    } else if (pd == DP_STATE_LOADED && own == DP_STATE_LOADED) {
+        return;
+    }
+    dp->deep_rebuild_all = true;
+}
+
+static int cmp_index(const void *a, const void *b)
+{
+    uint32_t x = dp_handle_index(*(const dp_handle *)a), y = dp_handle_index(*(const dp_handle *)b);
+    return (x > y) - (x < y);
+}
+
+/* Position of index i in the sorted set, or -1. */
+static long find_pos(const dp_handle *set, size_t n, uint32_t i)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        uint32_t m = dp_handle_index(set[mid]);
+        if (m == i)
+            return (long)mid;
+        if (m < i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static bool alive_not_dying(dp_depot *dp, dp_handle h)
+{
+    if (!dp_pool_alive(dp->pool, h))
+        return false;
+    uint64_t w = atomic_load_explicit(dp__word(dp, h), memory_order_acquire);
+    return !(dp__word_user(w) & DP__DYING);
+}
+
+void dp__deep_update(dp_depot *dp)
+{
+    if (!dp->deep_dirty)
+        return;
+    /* The set: the waiting list, or every live asset on a rebuild. */
+    dp__hvec *set = &dp->work2;
+    set->n = 0;
+    bool all = dp->deep_rebuild_all;
+    if (all) {
+        dp_pool_stats ps;
+        dp_pool_get_stats(dp->pool, &ps);
+        for (uint64_t i = 0; i < ps.high_water; i++) {
+            dp_handle h = dp__handle_at(dp, (uint32_t)i);
+            if (h.bits && alive_not_dying(dp, h) && dp__hvec_push(dp, set, h) != DP_OK)
+                return; /* try again next update; state stays as it was */
+        }
+    } else {
+        for (size_t k = 0; k < dp->waiting.n; k++)
+            if (alive_not_dying(dp, dp->waiting.v[k]) &&
+                dp__hvec_push(dp, set, dp->waiting.v[k]) != DP_OK)
+                return;
+    }
+    size_t n = set->n;
+    qsort(set->v, n, sizeof *set->v, cmp_index);
+
+    /* Reverse edges inside the set, as CSR: start[n+1], from[]. And a result byte each. */
+    size_t nedges = 0;
+    for (size_t k = 0; k < n; k++)
+        nedges += dp__rec_at(dp, dp_handle_index(set->v[k]))->nkids;
+    size_t *start = dp__calloc(&dp->alloc, n + 1, sizeof *start);
+    uint32_t *from = nedges ? dp__alloc(&dp->alloc, nedges * sizeof *from) : NULL;
+    uint8_t *res = n ? dp__calloc(&dp->alloc, n, 1) : NULL;
+    int8_t *why = n ? dp__calloc(&dp->alloc, n, 1) : NULL;
+    uint32_t *queue = n ? dp__alloc(&dp->alloc, n * sizeof *queue) : NULL;
+    if (!start || (nedges && !from) || (n && (!res || !why || !queue)))
+        goto out; /* out of memory: try again next update */
+    for (size_t k = 0; k < n; k++) {
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[k]));
+        for (uint32_t e = 0; e < r->nkids; e++) {
+            long p = find_pos(set->v, n, dp_handle_index(r->kids[e]));
+            if (p >= 0 && set->v[p].bits == r->kids[e].bits)
+                start[p + 1]++;
+        }
+    }
+    for (size_t k = 0; k < n; k++)
+        start[k + 1] += start[k];
+    {
+        size_t *fill = dp__alloc(&dp->alloc, (n + 1) * sizeof *fill);
+        if (!fill)
+            goto out;
+        for (size_t k = 0; k <= n; k++)
+            fill[k] = start[k];
+        for (size_t k = 0; k < n; k++) {
+            dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[k]));
+            for (uint32_t e = 0; e < r->nkids; e++) {
+                long p = find_pos(set->v, n, dp_handle_index(r->kids[e]));
+                if (p >= 0 && set->v[p].bits == r->kids[e].bits)
+                    from[fill[p]++] = (uint32_t)k;
+            }
+        }
+        dp__free(&dp->alloc, fill);
+    }
+
+    /* Seeds. res: 0 = loaded so far, FAILED, PENDING. */
+    size_t qn = 0;
+    for (size_t k = 0; k < n; k++) {
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[k]));
+        uint8_t own = atomic_load_explicit(&r->state, memory_order_relaxed);
+        if (own == DP_STATE_FAILED) {
+            res[k] = DP_STATE_FAILED;
+            why[k] = atomic_load_explicit(&r->status, memory_order_relaxed);
+        }
+        for (uint32_t e = 0; e < r->nkids && !res[k]; e++) {
+            dp_handle c = r->kids[e];
+            long p = find_pos(set->v, n, dp_handle_index(c));
+            if (p >= 0 && set->v[p].bits == c.bits)
+                continue; /* inside the set: handled by the spreading below */
+            dp__asset *cr = alive_not_dying(dp, c) ? dp__rec_at(dp, dp_handle_index(c)) : NULL;
+            if (cr && atomic_load_explicit(&cr->deep, memory_order_relaxed) == DP_STATE_FAILED) {
+                res[k] = DP_STATE_FAILED;
+                int8_t s = atomic_load_explicit(&cr->status, memory_order_relaxed);
+                why[k] = s ? s : atomic_load_explicit(&cr->deep_status, memory_order_relaxed);
+            }
+        }
+        if (res[k] == DP_STATE_FAILED)
+            queue[qn++] = (uint32_t)k;
+    }
+    for (size_t q = 0; q < qn; q++) {
+        uint32_t k = queue[q];
+        for (size_t e = start[k]; e < start[k + 1]; e++) {
+            uint32_t p = from[e];
+            if (!res[p]) {
+                res[p] = DP_STATE_FAILED;
+                why[p] = why[k];
+                queue[qn++] = p;
+            }
+        }
+    }
+    qn = 0;
+    for (size_t k = 0; k < n; k++) {
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[k]));
+        uint8_t own = atomic_load_explicit(&r->state, memory_order_relaxed);
+        if (!res[k] && (own == DP_STATE_PENDING || own == DP_STATE_LOADING)) {
+            res[k] = DP_STATE_PENDING;
+            queue[qn++] = (uint32_t)k;
+        }
+    }
+    for (size_t q = 0; q < qn; q++) {
+        uint32_t k = queue[q];
+        for (size_t e = start[k]; e < start[k + 1]; e++) {
+            uint32_t p = from[e];
+            if (!res[p]) {
+                res[p] = DP_STATE_PENDING;
+                queue[qn++] = p;
+            }
+        }
+    }
+
+    /* Publish; announce what became deep-LOADED; keep only the unsettled waiting. */
+    for (size_t k = 0; k < n; k++) {
+        dp_handle h = set->v[k];
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
+        uint8_t now = res[k] ? res[k] : DP_STATE_LOADED;
+        uint8_t before = atomic_load_explicit(&r->deep, memory_order_relaxed);
+        atomic_store_explicit(&r->deep_status, now == DP_STATE_FAILED ? why[k] : DP_OK,
+                              memory_order_relaxed);
+        atomic_store_explicit(&r->deep, now, memory_order_release);
+        if (now == DP_STATE_LOADED && (before != DP_STATE_LOADED || (r->oflags & DP__OF_WAITING)))
+            dp__emit(dp, DP_EV_LOADED_DEEP, h, atomic_load_explicit(&r->type, memory_order_relaxed),
+                     DP_OK);
+        if (now == DP_STATE_PENDING && !(r->oflags & DP__OF_WAITING)) {
+            if (dp__hvec_push(dp, &dp->waiting, h) == DP_OK)
+                r->oflags |= DP__OF_WAITING;
+        }
+    }
+    {
+        size_t keep = 0;
+        for (size_t k = 0; k < dp->waiting.n; k++) {
+            dp_handle h = dp->waiting.v[k];
+            dp__asset *r = alive_not_dying(dp, h) ? dp__rec_at(dp, dp_handle_index(h)) : NULL;
+            if (!r)
+                continue;
+            if (atomic_load_explicit(&r->deep, memory_order_relaxed) == DP_STATE_PENDING)
+                dp->waiting.v[keep++] = h;
+            else
+                r->oflags &= (uint8_t)~DP__OF_WAITING;
+        }
+        dp->waiting.n = keep;
+    }
+    dp->deep_dirty = false;
+    dp->deep_rebuild_all = false;
+out:
+    dp__free(&dp->alloc, start);
+    dp__free(&dp->alloc, from);
+    dp__free(&dp->alloc, res);
+    dp__free(&dp->alloc, why);
+    dp__free(&dp->alloc, queue);
+}

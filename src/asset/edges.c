@@ -1,0 +1,123 @@
+/* edges.c — dependency edges: a parent holds one strong count on each child. Owner thread. */
+#include "asset/asset_internal.h"
+
+/* Appends c to r's edge array (capacity implied by nkids, see dp__kids_cap). */
+static dp_status push_kid(dp_depot *dp, dp__asset *r, dp_handle c)
+{
+    uint32_t cap = dp__kids_cap(r->nkids);
+    if (r->nkids == UINT32_MAX)
+        return DP_ERR_OVERFLOW;
+    if (r->nkids == cap) {
+        uint32_t ncap = cap ? cap * 2 : 2;
+        dp_handle *n = dp__alloc(&dp->alloc, (size_t)ncap * sizeof *n);
+        if (!n)
+            return DP_ERR_NOMEM;
+        for (uint32_t i = 0; i < r->nkids; i++)
+            n[i] = r->kids[i];
+        dp__free(&dp->alloc, r->kids);
+        r->kids = n;
+    }
+    r->kids[r->nkids++] = c;
+    atomic_fetch_add_explicit(&dp->st_edges, 1, memory_order_relaxed);
+    return DP_OK;
+}
+
+static int find_kid(const dp__asset *r, dp_handle c)
+{
+    for (uint32_t i = 0; i < r->nkids; i++)
+        if (r->kids[i].bits == c.bits)
+            return (int)i;
+    return -1;
+}
+
+/* A live record that is not dying. */
+static dp__asset *alive_rec(dp_depot *dp, dp_handle h)
+{
+    dp__asset *r = dp__rec(dp, h);
+    if (!r)
+        return NULL;
+    uint64_t w = atomic_load_explicit(dp__word(dp, h), memory_order_acquire);
+    return (dp__word_user(w) & DP__DYING) ? NULL : r;
+}
+
+dp_status dp_depend(dp_depot *dp, dp_handle parent, dp_handle child)
+{
+    if (!dp)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    dp__asset *p = alive_rec(dp, parent);
+    if (!p || !alive_rec(dp, child))
+        return DP_ERR_STALE;
+    if (find_kid(p, child) >= 0)
+        return DP_ERR_EXISTS;
+    /* Make room first, so that a failure changes nothing. */
+    if (p->nkids == dp__kids_cap(p->nkids)) {
+        dp_status st = push_kid(dp, p, child);
+        if (st != DP_OK)
+            return st;
+        p->nkids--;
+        atomic_fetch_sub_explicit(&dp->st_edges, 1, memory_order_relaxed);
+    }
+    dp_status st = dp__acquire_owned(dp, child);
+    if (st != DP_OK)
+        return st;
+    push_kid(dp, p, child); /* cannot fail: room was made */
+    dp__deep_note_change(dp, parent, child);
+    return DP_OK;
+}
+
+dp_status dp__edge_add_owned(dp_depot *dp, dp_handle parent, dp_handle child)
+{
+    dp__asset *p = alive_rec(dp, parent);
+    dp_status st = DP_ERR_STALE;
+    if (p) {
+        if (find_kid(p, child) >= 0)
+            st = DP_ERR_EXISTS; /* the count is not needed twice */
+        else
+            st = push_kid(dp, p, child);
+    }
+    if (st != DP_OK) {
+        dp__release_owned(dp, child);
+        dp__run_frees(dp);
+        return st == DP_ERR_EXISTS ? DP_OK : st;
+    }
+    dp__deep_note_change(dp, parent, child);
+    return DP_OK;
+}
+
+dp_status dp_undepend(dp_depot *dp, dp_handle parent, dp_handle child)
+{
+    if (!dp)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    dp__asset *p = alive_rec(dp, parent);
+    if (!p)
+        return DP_ERR_STALE;
+    int i = find_kid(p, child);
+    if (i < 0)
+        return DP_ERR_NOT_FOUND;
+    p->kids[i] = p->kids[--p->nkids];
+    atomic_fetch_sub_explicit(&dp->st_edges, 1, memory_order_relaxed);
+    dp__release_owned(dp, child);
+    dp__run_frees(dp);
+    dp__deep_note_change(dp, parent, child);
+    return DP_OK;
+}
+
+dp_status dp_children(const dp_depot *dp, dp_handle parent,
+                      void (*fn)(void *user, dp_handle child), void *user)
+{
+    if (!dp || !fn)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    dp__asset *p = alive_rec((dp_depot *)dp, parent);
+    if (!p)
+        return DP_ERR_STALE;
+    for (uint32_t i = 0; i < p->nkids; i++)
+        if (alive_rec((dp_depot *)dp, p->kids[i]))
+            fn(user, p->kids[i]);
+    return DP_OK;
+}

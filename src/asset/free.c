@@ -1,0 +1,289 @@
+/* free.c — how assets die: the attention queue (what other threads released, created or
+ * revived), UNUSED handling, the unused cache (LRU under a byte budget), freeing with
+ * iterative cascades, dp_evict and dp_release_unused. Owner thread throughout. */
+#include "asset/asset_internal.h"
+
+/* ---- unused cache ------------------------------------------------------------------------- */
+
+void dp__lru_unlink(dp_depot *dp, uint32_t i)
+{
+    dp__asset *r = dp__rec_at(dp, i);
+    if (!(r->oflags & DP__OF_CACHED))
+        return;
+    if (r->lru_prev)
+        dp__rec_at(dp, r->lru_prev - 1)->lru_next = r->lru_next;
+    else
+        dp->lru_head = r->lru_next;
+    if (r->lru_next)
+        dp__rec_at(dp, r->lru_next - 1)->lru_prev = r->lru_prev;
+    else
+        dp->lru_tail = r->lru_prev;
+    r->lru_prev = r->lru_next = 0;
+    r->oflags &= (uint8_t)~DP__OF_CACHED;
+    dp->cached_bytes -= atomic_load_explicit(&r->bytes, memory_order_relaxed);
+}
+
+static void lru_push_tail(dp_depot *dp, uint32_t i)
+{
+    dp__asset *r = dp__rec_at(dp, i);
+    r->lru_prev = dp->lru_tail;
+    r->lru_next = 0;
+    if (dp->lru_tail)
+        dp__rec_at(dp, dp->lru_tail - 1)->lru_next = i + 1;
+    else
+        dp->lru_head = i + 1;
+    dp->lru_tail = i + 1;
+    r->oflags |= DP__OF_CACHED;
+    dp->cached_bytes += atomic_load_explicit(&r->bytes, memory_order_relaxed);
+}
+
+/* Tries to move (gen, 0) to (gen, DYING). False if the asset was revived meanwhile. */
+static bool claim_zero(dp_depot *dp, dp_handle h)
+{
+    _Atomic uint64_t *wp = dp__word(dp, h);
+    uint64_t expect = dp__word_make(dp_handle_gen(h), 0);
+    /* Acquire: every release that brought the count to 0 happened before the free. */
+    return atomic_compare_exchange_strong_explicit(wp, &expect,
+                                                   dp__word_make(dp_handle_gen(h), DP__DYING),
+                                                   memory_order_acquire, memory_order_relaxed);
+}
+
+void dp__trim_cache(dp_depot *dp, size_t budget)
+{
+    while (dp->lru_head && dp->cached_bytes > budget) {
+        uint32_t i = dp->lru_head - 1;
+        dp_handle h = dp__handle_at(dp, i);
+        dp__lru_unlink(dp, i);
+        if (h.bits && claim_zero(dp, h)) {
+            dp__free_dying(dp, h);
+            dp__run_frees(dp);
+        }
+        /* else it was revived: it simply left the cache */
+    }
+}
+
+/* ---- freeing ------------------------------------------------------------------------------ */
+
+dp_status dp__acquire_owned(dp_depot *dp, dp_handle h)
+{
+    uint32_t old;
+    dp_status st = dp__acquire_raw(dp, h, &old);
+    if (st == DP_OK && old == 0)
+        dp__lru_unlink(dp, dp_handle_index(h));
+    return st;
+}
+
+dp_status dp__release_owned(dp_depot *dp, dp_handle h)
+{
+    uint32_t old;
+    dp_status st = dp__release_raw(dp, h, &old);
+    if (st != DP_OK)
+        return st; /* a stale child (evicted, or dying with us): nothing to give back */
+    if (old == 1)
+        dp__on_zero(dp, h);
+    else
+        dp__candidate(dp, h);
+    return DP_OK;
+}
+
+void dp__free_dying(dp_depot *dp, dp_handle h)
+{
+    uint32_t i = dp_handle_index(h);
+    dp__asset *r = dp__rec_at(dp, i);
+    dp_type_id type = atomic_load_explicit(&r->type, memory_order_relaxed);
+    dp__lru_unlink(dp, i);
+    if (r->key)
+        dp__key_remove(dp, r->key, h);
+    if (dp->desc.track_holders)
+        dp__holder_drop_all(dp, h);
+    void *data = atomic_exchange_explicit(&r->data, NULL, memory_order_acq_rel);
+    atomic_store_explicit(&r->state, DP_STATE_INVALID, memory_order_release);
+    const dp__type *t = dp__type_get(dp, type);
+    if (data && t)
+        t->t.destroy(data, t->t.user);
+    /* Children: release each edge's count (iteratively: zeros go to dp->work). */
+    dp_handle *kids = r->kids;
+    uint32_t n = r->nkids;
+    r->kids = NULL;
+    r->nkids = 0;
+    atomic_fetch_sub_explicit(&dp->st_edges, n, memory_order_relaxed);
+    if (!dp->destroying) {
+        for (uint32_t k = 0; k < n; k++)
+            dp__release_owned(dp, kids[k]);
+    }
+    dp__free(&dp->alloc, kids);
+    dp__free(&dp->alloc, r->key);
+    r->key = NULL;
+    r->oflags = 0;
+    dp__emit(dp, DP_EV_FREED, h, type, DP_OK);
+    atomic_fetch_add_explicit(&dp->st_freed, 1, memory_order_relaxed);
+    if (dp->destroying)
+        return; /* the pool goes as a whole */
+    /* Acquire: pairs with the pusher's fetch_or; a set QUEUED means the slot is linked. */
+    if (atomic_load_explicit(&r->aflags, memory_order_acquire) & DP__AF_QUEUED) {
+        r->oflags = DP__OF_ZOMBIE;
+        if (dp__hvec_push(dp, &dp->zombies, h) != DP_OK)
+            return; /* the slot stays dying forever: lost, never unsafe */
+        return;
+    }
+    atomic_store_explicit(&r->aflags, 0, memory_order_relaxed);
+    dp_status st = dp__pool_free_expect(dp->pool, h, DP__DYING);
+    (void)st; /* cannot fail: only the owner moves a DYING word */
+}
+
+/* Gives back the slots of zombies that have left the attention queue. No new push can
+ * reach a dying asset (every count change fails on DYING), so once its QUEUED flag is
+ * clear it never comes back. */
+static void bury_zombies(dp_depot *dp)
+{
+    size_t keep = 0;
+    for (size_t k = 0; k < dp->zombies.n; k++) {
+        dp_handle h = dp->zombies.v[k];
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
+        if (atomic_load_explicit(&r->aflags, memory_order_acquire) & DP__AF_QUEUED) {
+            dp->zombies.v[keep++] = h;
+            continue;
+        }
+        r->oflags = 0;
+        dp_status st = dp__pool_free_expect(dp->pool, h, DP__DYING);
+        (void)st;
+    }
+    dp->zombies.n = keep;
+}
+
+void dp__run_frees(dp_depot *dp)
+{
+    while (dp->work.n) {
+        dp_handle h = dp->work.v[--dp->work.n];
+        dp__free_dying(dp, h);
+    }
+}
+
+void dp__on_zero(dp_depot *dp, dp_handle h)
+{
+    dp__asset *r = dp__rec(dp, h);
+    if (!r || (r->oflags & DP__OF_CACHED))
+        return;
+    dp_type_id type = atomic_load_explicit(&r->type, memory_order_relaxed);
+    dp__emit(dp, DP_EV_UNUSED, h, type, DP_OK);
+    size_t bytes = atomic_load_explicit(&r->bytes, memory_order_relaxed);
+    bool cacheable = dp->desc.keep_unused_bytes > 0 && r->key &&
+                     atomic_load_explicit(&r->state, memory_order_relaxed) == DP_STATE_LOADED &&
+                     bytes <= dp->desc.keep_unused_bytes;
+    if (cacheable) {
+        lru_push_tail(dp, dp_handle_index(h));
+        return;
+    }
+    if (!claim_zero(dp, h))
+        return; /* revived meanwhile */
+    if (dp__hvec_push(dp, &dp->work, h) != DP_OK) {
+        dp__free_dying(dp, h); /* no room to defer: free now (recursion depth 1 per level) */
+        return;
+    }
+}
+
+void dp__drain_attention(dp_depot *dp)
+{
+    /* Acquire: pairs with the pushers' release CAS; their links and flags are visible. */
+    uint32_t it = atomic_exchange_explicit(&dp->attn_head, 0, memory_order_acquire);
+    while (it) {
+        uint32_t i = it - 1;
+        dp__asset *r = dp__rec_at(dp, i);
+        /* Read the link before clearing the flags: once cleared, another thread may push
+         * this asset again and overwrite it. */
+        it = atomic_load_explicit(&r->qnext, memory_order_relaxed);
+        uint8_t why = atomic_exchange_explicit(&r->aflags, 0, memory_order_acq_rel);
+        dp_handle h = dp__handle_at(dp, i);
+        if (!h.bits)
+            continue;
+        uint64_t w = atomic_load_explicit(dp__word(dp, h), memory_order_acquire);
+        uint32_t user = dp__word_user(w);
+        if (user & DP__DYING)
+            continue;
+        dp_type_id type = atomic_load_explicit(&r->type, memory_order_relaxed);
+        if (why & DP__AF_CREATED) {
+            if (atomic_load_explicit(&r->state, memory_order_acquire) == DP_STATE_LOADED)
+                dp__emit(dp, DP_EV_LOADED, h, type, DP_OK);
+            dp__deep_track(dp, h);
+        }
+        if ((why & DP__AF_REVIVED) && user > 0)
+            dp__lru_unlink(dp, i);
+        if ((why & DP__AF_CAND) && user > 0)
+            dp__candidate(dp, h);
+        if ((why & DP__AF_ZERO) && user == 0 && !(r->oflags & DP__OF_CACHED)) {
+            if (dp__hvec_push(dp, &dp->unused, h) != DP_OK)
+                dp__on_zero(dp, h), dp__run_frees(dp);
+        }
+    }
+    bury_zombies(dp);
+}
+
+void dp__process_unused(dp_depot *dp)
+{
+    for (size_t k = 0; k < dp->unused.n; k++) {
+        dp_handle h = dp->unused.v[k];
+        if (dp_count(dp, h) != 0)
+            continue; /* revived between the drain and now */
+        dp__on_zero(dp, h);
+        dp__run_frees(dp);
+    }
+    dp->unused.n = 0;
+}
+
+void dp__retire_data(dp_depot *dp, dp_type_id type, void *data)
+{
+    if (!data)
+        return;
+    if (dp->nretired_next == dp->capretired_next &&
+        dp__grow(&dp->alloc, (void **)&dp->retired_next, &dp->capretired_next,
+                 dp->nretired_next + 1, sizeof *dp->retired_next) != DP_OK) {
+        const dp__type *t = dp__type_get(dp, type);
+        if (t)
+            t->t.destroy(data, t->t.user);
+        return;
+    }
+    dp->retired_next[dp->nretired_next++] = (dp__retired){.type = type, .data = data};
+}
+
+/* ---- public ---------------------------------------------------------------------------------- */
+
+dp_status dp_evict(dp_depot *dp, dp_handle h)
+{
+    if (!dp)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    if (!(dp_handle_gen(h) & 1u))
+        return DP_ERR_STALE;
+    _Atomic uint64_t *wp = dp__word(dp, h);
+    if (!wp)
+        return DP_ERR_STALE;
+    uint64_t w = atomic_load_explicit(wp, memory_order_relaxed);
+    for (;;) {
+        if (dp__word_gen(w) != dp_handle_gen(h) || (dp__word_user(w) & DP__DYING))
+            return DP_ERR_STALE;
+        /* Acquire: all use by other holders before this point happens before the free. */
+        if (atomic_compare_exchange_weak_explicit(wp, &w,
+                                                  dp__word_make(dp_handle_gen(h), DP__DYING),
+                                                  memory_order_acquire, memory_order_relaxed))
+            break;
+    }
+    dp__free_dying(dp, h);
+    dp__run_frees(dp);
+    return DP_OK;
+}
+
+dp_status dp_release_unused(dp_depot *dp)
+{
+    if (!dp)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    dp__drain_attention(dp);
+    size_t keep = dp->desc.keep_unused_bytes;
+    dp->desc.keep_unused_bytes = 0; /* nothing is cached while this runs */
+    dp__process_unused(dp);
+    dp__trim_cache(dp, 0);
+    dp->desc.keep_unused_bytes = keep;
+    return DP_OK;
+}

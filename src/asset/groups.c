@@ -1,0 +1,162 @@
+/* groups.c — sets of assets held together (scenes, bundles): one count per member.
+ * Group handles come from a second pool, so a destroyed group's handle goes stale. */
+#include <string.h>
+
+#include "asset/asset_internal.h"
+
+static dp__group *group_of(const dp_depot *dp, dp_group g)
+{
+    dp_handle h = {g.bits};
+    if (!dp_pool_alive(dp->groups, h))
+        return NULL;
+    return dp_pool_payload(dp->groups, h);
+}
+
+dp_status dp_group_create(dp_depot *dp, const char *name, dp_group *out)
+{
+    if (out)
+        *out = (dp_group){0};
+    if (!dp || !out)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    char *copy = NULL;
+    if (name && !(copy = dp__strdup(&dp->alloc, name)))
+        return DP_ERR_NOMEM;
+    dp_handle h;
+    dp_status st = dp_pool_alloc(dp->groups, &h);
+    if (st != DP_OK) {
+        dp__free(&dp->alloc, copy);
+        return st;
+    }
+    dp__group *g = dp_pool_payload(dp->groups, h);
+    memset(g, 0, sizeof *g);
+    g->name = copy;
+    dp->ngroups++;
+    out->bits = h.bits;
+    return DP_OK;
+}
+
+dp_status dp_group_add(dp_depot *dp, dp_group gh, dp_handle h)
+{
+    if (!dp)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    dp__group *g = group_of(dp, gh);
+    if (!g)
+        return DP_ERR_STALE;
+    for (size_t i = 0; i < g->n; i++)
+        if (g->members[i].bits == h.bits)
+            return dp_count(dp, h) ? DP_ERR_EXISTS : DP_ERR_STALE;
+    if (g->n == g->cap) {
+        dp_status st = dp__grow(&dp->alloc, (void **)&g->members, &g->cap, g->n + 1,
+                                sizeof *g->members);
+        if (st != DP_OK)
+            return st;
+    }
+    dp_status st = dp__acquire_owned(dp, h);
+    if (st != DP_OK)
+        return st;
+    g->members[g->n++] = h;
+    return DP_OK;
+}
+
+dp_status dp_group_remove(dp_depot *dp, dp_group gh, dp_handle h)
+{
+    if (!dp)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    dp__group *g = group_of(dp, gh);
+    if (!g)
+        return DP_ERR_STALE;
+    for (size_t i = 0; i < g->n; i++) {
+        if (g->members[i].bits == h.bits) {
+            g->members[i] = g->members[--g->n];
+            dp__release_owned(dp, h);
+            dp__run_frees(dp);
+            return DP_OK;
+        }
+    }
+    return DP_ERR_NOT_FOUND;
+}
+
+dp_status dp_group_release(dp_depot *dp, dp_group gh)
+{
+    if (!dp)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    dp__group *g = group_of(dp, gh);
+    if (!g)
+        return DP_ERR_STALE;
+    /* Members reaching 0 become UNUSED and are freed (or cached) at the next update, like a
+     * caller's release: a scene switch that re-acquires shared assets in between keeps them. */
+    for (size_t i = 0; i < g->n; i++) {
+        uint32_t old;
+        if (dp__release_raw(dp, g->members[i], &old) == DP_OK)
+            dp__attend(dp, dp_handle_index(g->members[i]), old == 1 ? DP__AF_ZERO : DP__AF_CAND);
+    }
+    g->n = 0;
+    return DP_OK;
+}
+
+dp_status dp_group_destroy(dp_depot *dp, dp_group gh)
+{
+    dp_status st = dp_group_release(dp, gh);
+    if (st != DP_OK)
+        return st;
+    dp__group *g = group_of(dp, gh);
+    dp__free(&dp->alloc, g->name);
+    dp__free(&dp->alloc, g->members);
+    memset(g, 0, sizeof *g);
+    dp_pool_free(dp->groups, (dp_handle){gh.bits});
+    dp->ngroups--;
+    return DP_OK;
+}
+
+size_t dp_group_size(const dp_depot *dp, dp_group gh)
+{
+    if (!dp || !dp__is_owner(dp))
+        return 0;
+    dp__group *g = group_of(dp, gh);
+    return g ? g->n : 0;
+}
+
+void dp__groups_each(const dp_depot *dp, void (*fn)(void *u, dp_group g, const char *name,
+                                                     dp_handle member), void *u)
+{
+    dp_pool_stats ps;
+    dp_pool_get_stats(dp->groups, &ps);
+    for (uint64_t i = 0; i < ps.high_water; i++) {
+        _Atomic uint64_t *w = dp__pool_word(dp->groups, (uint32_t)i);
+        if (!w)
+            continue;
+        uint32_t gen = dp__word_gen(atomic_load_explicit(w, memory_order_relaxed));
+        if (!(gen & 1u))
+            continue;
+        dp_group gh = {((uint64_t)gen << 32) | i};
+        dp__group *g = group_of(dp, gh);
+        for (size_t k = 0; k < g->n; k++)
+            fn(u, gh, g->name, g->members[k]);
+    }
+}
+
+void dp__groups_free(dp_depot *dp)
+{
+    dp_pool_stats ps;
+    dp_pool_get_stats(dp->groups, &ps);
+    for (uint64_t i = 0; i < ps.high_water; i++) {
+        _Atomic uint64_t *w = dp__pool_word(dp->groups, (uint32_t)i);
+        if (!w)
+            continue;
+        uint32_t gen = dp__word_gen(atomic_load_explicit(w, memory_order_relaxed));
+        if (!(gen & 1u))
+            continue;
+        dp__group *g = dp_pool_payload(dp->groups, (dp_handle){((uint64_t)gen << 32) | i});
+        dp__free(&dp->alloc, g->name);
+        dp__free(&dp->alloc, g->members);
+        memset(g, 0, sizeof *g);
+    }
+}

@@ -1,0 +1,233 @@
+/* keys.c — the key table (key -> handle, open addressing under one lock) and asset
+ * creation, which any thread may do: dp_add, and the loader's reservations. */
+#include <string.h>
+
+#include "asset/asset_internal.h"
+
+uint64_t dp__hash(const char *s)
+{
+    /* FNV-1a, 64-bit, with a final mix so that the low bits used for probing are spread. */
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    h ^= h >> 31;
+    h *= 0x7fb5d329728ea185ull;
+    h ^= h >> 27;
+    return h | 1u; /* never 0: 0 marks an empty entry */
+}
+
+/* The entry of `key` or the empty entry where it would go. Under keys_lock. */
+static dp__kentry *slot_for(dp_depot *dp, const char *key, uint64_t hash)
+{
+    size_t mask = dp->keys_cap - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        dp__kentry *e = &dp->keys[i];
+        if (e->hash == 0)
+            return e;
+        if (e->hash == hash) {
+            dp__asset *r = dp__rec_at(dp, dp_handle_index(e->h));
+            if (r && r->key && !strcmp(r->key, key))
+                return e;
+        }
+    }
+}
+
+/* Makes room for one more entry (load factor <= 1/2). Under keys_lock. */
+static dp_status reserve_key(dp_depot *dp)
+{
+    if ((dp->keys_n + 1) * 2 <= dp->keys_cap)
+        return DP_OK;
+    size_t ncap = dp->keys_cap ? dp->keys_cap * 2 : 64;
+    dp__kentry *n = dp__calloc(&dp->alloc, ncap, sizeof *n);
+    if (!n)
+        return DP_ERR_NOMEM;
+    for (size_t i = 0; i < dp->keys_cap; i++) {
+        dp__kentry e = dp->keys[i];
+        if (!e.hash)
+            continue;
+        size_t j = e.hash & (ncap - 1);
+        while (n[j].hash)
+            j = (j + 1) & (ncap - 1);
+        n[j] = e;
+    }
+    dp__free(&dp->alloc, dp->keys);
+    dp->keys = n;
+    dp->keys_cap = ncap;
+    return DP_OK;
+}
+
+/* Removes entry e with backward-shift deletion (no tombstones). Under keys_lock. */
+static void erase_entry(dp_depot *dp, dp__kentry *e)
+{
+    size_t mask = dp->keys_cap - 1;
+    size_t i = (size_t)(e - dp->keys);
+    for (;;) {
+        dp->keys[i].hash = 0;
+        dp->keys[i].h = DP_NULL_HANDLE;
+        size_t j = i;
+        for (;;) {
+            j = (j + 1) & mask;
+            if (!dp->keys[j].hash)
+                goto done;
+            size_t home = dp->keys[j].hash & mask;
+            /* Entry j may move to i if its home is not in (i, j]. */
+            bool between = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
+            if (!between)
+                break;
+        }
+        dp->keys[i] = dp->keys[j];
+        i = j;
+    }
+done:
+    dp->keys_n--;
+}
+
+void dp__key_remove(dp_depot *dp, const char *key, dp_handle h)
+{
+    if (!key || !dp->keys_cap)
+        return;
+    dp__mutex_lock(&dp->keys_lock);
+    dp__kentry *e = slot_for(dp, key, dp__hash(key));
+    if (e->hash && e->h.bits == h.bits)
+        erase_entry(dp, e);
+    dp__mutex_unlock(&dp->keys_lock);
+}
+
+void dp__keys_free(dp_depot *dp)
+{
+    dp__free(&dp->alloc, dp->keys);
+    dp->keys = NULL;
+    dp->keys_cap = dp->keys_n = 0;
+}
+
+dp_status dp__find(dp_depot *dp, const char *key, dp_handle *out, const char *file, int line)
+{
+    dp_status st = DP_ERR_NOT_FOUND;
+    dp__mutex_lock(&dp->keys_lock);
+    if (dp->keys_cap) {
+        dp__kentry *e = slot_for(dp, key, dp__hash(key));
+        if (e->hash) {
+            st = dp__acquire(dp, e->h, file, line);
+            if (st == DP_OK)
+                *out = e->h;
+            else if (st == DP_ERR_STALE)
+                st = DP_ERR_NOT_FOUND; /* being freed: as good as gone */
+        }
+    }
+    dp__mutex_unlock(&dp->keys_lock);
+    return st;
+}
+
+dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, size_t bytes,
+                     const char *key, dp_handle *out, const char *file, int line)
+{
+    *out = DP_NULL_HANDLE;
+    if (!dp__type_get(dp, type) || type > DP__MAX_TYPES)
+        return DP_ERR_INVALID;
+    /* Everything that can fail is allocated before the slot is taken: only the owner may
+     * give a slot back, and this may run on any thread. */
+    char *kcopy = NULL;
+    if (key) {
+        kcopy = dp__strdup(&dp->alloc, key);
+        if (!kcopy)
+            return DP_ERR_NOMEM;
+    }
+    dp_status st = DP_OK;
+    dp__kentry *e = NULL;
+    uint64_t hash = 0;
+    if (key) {
+        hash = dp__hash(key);
+        dp__mutex_lock(&dp->keys_lock);
+        if (dp->keys_cap) {
+            e = slot_for(dp, key, hash);
+            if (e->hash) {
+                st = dp__acquire(dp, e->h, file, line);
+                if (st == DP_OK) {
+                    *out = e->h;
+                    st = DP_ERR_EXISTS;
+                    goto unlock;
+                }
+                if (st != DP_ERR_STALE)
+                    goto unlock;
+                /* The old asset is being freed: this key now names the new one. */
+                st = DP_OK;
+            }
+        }
+        if (!e || !e->hash) {
+            st = reserve_key(dp);
+            if (st != DP_OK)
+                goto unlock;
+            e = slot_for(dp, key, hash);
+        }
+    }
+
+    dp_handle h;
+    st = dp__pool_reserve_with(dp->pool, 1, &h);
+    if (st != DP_OK)
+        goto unlock;
+    dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
+    atomic_store_explicit(&r->data, data, memory_order_relaxed);
+    atomic_store_explicit(&r->bytes, bytes, memory_order_relaxed);
+    r->key = kcopy;
+    kcopy = NULL;
+    r->kids = NULL;
+    r->nkids = 0;
+    r->lru_prev = r->lru_next = 0;
+    atomic_store_explicit(&r->qnext, 0, memory_order_relaxed);
+    atomic_store_explicit(&r->type, (uint8_t)type, memory_order_relaxed);
+    atomic_store_explicit(&r->deep, DP_STATE_PENDING, memory_order_relaxed);
+    atomic_store_explicit(&r->status, DP_OK, memory_order_relaxed);
+    atomic_store_explicit(&r->deep_status, DP_OK, memory_order_relaxed);
+    atomic_store_explicit(&r->aflags, 0, memory_order_relaxed);
+    r->oflags = 0;
+    r->color = DP__BLACK;
+    /* Release: the record is complete before anyone who reads the state sees it. */
+    atomic_store_explicit(&r->state, (uint8_t)state, memory_order_release);
+    if (key) {
+        if (!e->hash)
+            dp->keys_n++;
+        e->hash = hash;
+        e->h = h;
+    }
+    if (dp->desc.track_holders)
+        dp__holder_add(dp, h, file, line);
+    dp__attend(dp, dp_handle_index(h), DP__AF_CREATED);
+    *out = h;
+unlock:
+    if (key)
+        dp__mutex_unlock(&dp->keys_lock);
+    dp__free(&dp->alloc, kcopy);
+    return st;
+}
+
+dp_status dp_add_at(dp_depot *dp, dp_type_id type, void *asset, size_t bytes, const char *key,
+                    dp_handle *out, const char *file, int line)
+{
+    if (out)
+        *out = DP_NULL_HANDLE;
+    if (!dp || !out || !asset)
+        return DP_ERR_INVALID;
+    return dp__create(dp, type, DP_STATE_LOADED, asset, bytes, key, out, file, line);
+}
+
+dp_status (dp_add)(dp_depot *dp, dp_type_id type, void *asset, size_t bytes, const char *key,
+                   dp_handle *out)
+{
+    return dp_add_at(dp, type, asset, bytes, key, out, "(unknown)", 0);
+}
+
+dp_status dp_find_at(dp_depot *dp, const char *key, dp_handle *out, const char *file, int line)
+{
+    if (out)
+        *out = DP_NULL_HANDLE;
+    if (!dp || !key || !out)
+        return DP_ERR_INVALID;
+    return dp__find(dp, key, out, file, line);
+}
+
+dp_status (dp_find)(dp_depot *dp, const char *key, dp_handle *out)
+{
+    return dp_find_at(dp, key, out, "(unknown)", 0);
+}

@@ -1,0 +1,96 @@
+/* state.c — changes of an asset's own state and data: from the loader (loaded, failed,
+ * reloaded) and from the program (dp_replace, dp_touch). Owner thread unless noted. */
+#include "asset/asset_internal.h"
+
+/* Live and not dying. */
+static dp__asset *alive_rec(dp_depot *dp, dp_handle h)
+{
+    dp__asset *r = dp__rec(dp, h);
+    if (!r)
+        return NULL;
+    uint64_t w = atomic_load_explicit(dp__word(dp, h), memory_order_acquire);
+    return (dp__word_user(w) & DP__DYING) ? NULL : r;
+}
+
+void dp__set_state(dp_depot *dp, dp_handle h, dp_state s)
+{
+    dp__asset *r = alive_rec(dp, h);
+    if (r)
+        atomic_store_explicit(&r->state, (uint8_t)s, memory_order_release);
+}
+
+void dp__set_loaded(dp_depot *dp, dp_handle h, void *data, size_t bytes)
+{
+    dp__asset *r = alive_rec(dp, h);
+    if (!r)
+        return;
+    dp_type_id type = atomic_load_explicit(&r->type, memory_order_relaxed);
+    void *old = atomic_load_explicit(&r->data, memory_order_relaxed);
+    bool reload = old != NULL;
+    if (r->oflags & DP__OF_CACHED) {
+        dp->cached_bytes -= atomic_load_explicit(&r->bytes, memory_order_relaxed);
+        dp->cached_bytes += bytes;
+    }
+    atomic_store_explicit(&r->bytes, bytes, memory_order_relaxed);
+    /* Release: the data is complete before a reader that sees LOADED loads the pointer. */
+    atomic_store_explicit(&r->data, data, memory_order_release);
+    atomic_store_explicit(&r->status, DP_OK, memory_order_relaxed);
+    atomic_store_explicit(&r->state, DP_STATE_LOADED, memory_order_release);
+    if (reload) {
+        dp__retire_data(dp, type, old);
+        dp__emit(dp, DP_EV_MODIFIED, h, type, DP_OK);
+    } else {
+        dp__emit(dp, DP_EV_LOADED, h, type, DP_OK);
+    }
+    dp__deep_note_change(dp, h, DP_NULL_HANDLE);
+}
+
+void dp__set_failed(dp_depot *dp, dp_handle h, dp_status why)
+{
+    dp__asset *r = alive_rec(dp, h);
+    if (!r)
+        return;
+    dp_type_id type = atomic_load_explicit(&r->type, memory_order_relaxed);
+    if (!atomic_load_explicit(&r->data, memory_order_relaxed)) {
+        atomic_store_explicit(&r->status, (int8_t)why, memory_order_relaxed);
+        atomic_store_explicit(&r->state, DP_STATE_FAILED, memory_order_release);
+        dp__deep_note_change(dp, h, DP_NULL_HANDLE);
+    } else {
+        /* A failed reload keeps the data it had; the state stays LOADED. */
+        atomic_store_explicit(&r->state, DP_STATE_LOADED, memory_order_release);
+    }
+    dp__emit(dp, DP_EV_FAILED, h, type, why);
+}
+
+dp_status dp_replace(dp_depot *dp, dp_handle h, void *asset, size_t bytes)
+{
+    if (!dp || !asset)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    dp__asset *r = alive_rec(dp, h);
+    if (!r)
+        return DP_ERR_STALE;
+    if (atomic_load_explicit(&r->state, memory_order_relaxed) != DP_STATE_LOADED)
+        return DP_ERR_INVALID;
+    /* Make room to retire the old data first, so that NOMEM changes nothing. */
+    if (dp->nretired_next == dp->capretired_next &&
+        dp__grow(&dp->alloc, (void **)&dp->retired_next, &dp->capretired_next,
+                 dp->nretired_next + 1, sizeof *dp->retired_next) != DP_OK)
+        return DP_ERR_NOMEM;
+    dp__set_loaded(dp, h, asset, bytes);
+    return DP_OK;
+}
+
+dp_status dp_touch(dp_depot *dp, dp_handle h)
+{
+    if (!dp)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    dp__asset *r = alive_rec(dp, h);
+    if (!r)
+        return DP_ERR_STALE;
+    dp__emit(dp, DP_EV_MODIFIED, h, atomic_load_explicit(&r->type, memory_order_relaxed), DP_OK);
+    return DP_OK;
+}
