@@ -1,0 +1,194 @@
+/* json_formats.c — the sprite and bundle JSON formats, parsed with cJSON.
+ *
+ * cJSON builds its tree with malloc (its hooks are process-global and depot leaves them
+ * alone); the tree is freed before returning, and only the results are allocated with the
+ * depot's allocator. */
+#include "load/json/json_formats.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/alloc.h"
+
+/* Parses `len` bytes (not necessarily NUL-terminated) as one JSON value followed by
+ * nothing but whitespace. NULL when the bytes are not JSON. cJSON's own allocation
+ * failures also come back as NULL, and are reported as DP_ERR_FORMAT like any bad input. */
+static cJSON *parse(const void *bytes, size_t len)
+{
+    if (!bytes || len == 0)
+        return NULL;
+    const char *text = bytes;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!root)
+        return NULL;
+    if (!end || end < text || end > text + len)
+        goto trailing;
+    for (const char *p = end; p < text + len; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+            goto trailing;
+    return root;
+
+trailing:
+    cJSON_Delete(root);
+    return NULL;
+}
+
+/* Reads a JSON number that must be an integer in [0, UINT32_MAX]. */
+static bool get_u32(const cJSON *item, uint32_t *out)
+{
+    if (!cJSON_IsNumber(item))
+        return false;
+    double v = item->valuedouble;
+    if (!isfinite(v) || v < 0.0 || v > 4294967295.0 || floor(v) != v)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+dp_status dp__sprite_parse(const dp_allocator *a, const void *bytes, size_t len,
+                           dp__sprite_desc *out)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!a || !out)
+        return DP_ERR_INVALID;
+    cJSON *root = parse(bytes, len);
+    if (!root)
+        return DP_ERR_FORMAT;
+
+    dp_status s = DP_ERR_FORMAT;
+    dp__sprite_desc d = {0};
+    const cJSON *image = cJSON_GetObjectItemCaseSensitive(root, "image");
+    const cJSON *rect = cJSON_GetObjectItemCaseSensitive(root, "rect");
+    if (!cJSON_IsObject(root) || !cJSON_IsString(image) || !image->valuestring ||
+        !image->valuestring[0] || !cJSON_IsArray(rect) || cJSON_GetArraySize(rect) != 4)
+        goto done;
+    if (!get_u32(cJSON_GetArrayItem(rect, 0), &d.x) ||
+        !get_u32(cJSON_GetArrayItem(rect, 1), &d.y) ||
+        !get_u32(cJSON_GetArrayItem(rect, 2), &d.w) ||
+        !get_u32(cJSON_GetArrayItem(rect, 3), &d.h) || d.w == 0 || d.h == 0)
+        goto done;
+    d.image_key = dp__strdup(a, image->valuestring);
+    if (!d.image_key) {
+        s = DP_ERR_NOMEM;
+        goto done;
+    }
+    *out = d;
+    s = DP_OK;
+
+done:
+    cJSON_Delete(root);
+    return s;
+}
+
+void dp__sprite_desc_free(const dp_allocator *a, dp__sprite_desc *d)
+{
+    if (!a || !d)
+        return;
+    dp__free(a, d->image_key);
+    memset(d, 0, sizeof *d);
+}
+
+/* FNV-1a, for the duplicate check. */
+static size_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603u;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211u;
+    }
+    return (size_t)h;
+}
+
+dp_status dp__bundle_parse(const dp_allocator *a, const void *bytes, size_t len,
+                           dp__bundle_desc *out)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!a || !out)
+        return DP_ERR_INVALID;
+    cJSON *root = parse(bytes, len);
+    if (!root)
+        return DP_ERR_FORMAT;
+
+    dp_status s = DP_ERR_FORMAT;
+    char **keys = NULL;
+    size_t count = 0;
+    size_t *table = NULL; /* open addressing: 0 = empty, else index into keys + 1 */
+    const cJSON *list = root;
+    if (cJSON_IsObject(root))
+        list = cJSON_GetObjectItemCaseSensitive(root, "assets");
+    if (!cJSON_IsArray(list))
+        goto done;
+
+    /* Check every element before allocating anything. */
+    size_t n = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, list) {
+        if (!cJSON_IsString(item) || !item->valuestring || !item->valuestring[0])
+            goto done;
+        n++;
+    }
+    if (n == 0) {
+        s = DP_OK; /* an empty bundle is valid: count 0, keys NULL */
+        goto done;
+    }
+
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    keys = dp__calloc(a, n, sizeof *keys);
+    table = dp__calloc(a, cap, sizeof *table);
+    if (!keys || !table) {
+        s = DP_ERR_NOMEM;
+        goto done;
+    }
+    cJSON_ArrayForEach(item, list) {
+        const char *k = item->valuestring;
+        size_t slot = hash_str(k) & (cap - 1);
+        bool dup = false;
+        while (table[slot]) {
+            if (strcmp(keys[table[slot] - 1], k) == 0) {
+                dup = true;
+                break;
+            }
+            slot = (slot + 1) & (cap - 1);
+        }
+        if (dup)
+            continue; /* keep the first occurrence, in order */
+        keys[count] = dp__strdup(a, k);
+        if (!keys[count]) {
+            s = DP_ERR_NOMEM;
+            goto done;
+        }
+        table[slot] = ++count;
+    }
+    out->keys = keys;
+    out->count = count;
+    keys = NULL;
+    count = 0;
+    s = DP_OK;
+
+done:
+    if (keys) {
+        for (size_t i = 0; i < count; i++)
+            dp__free(a, keys[i]);
+        dp__free(a, keys);
+    }
+    dp__free(a, table);
+    cJSON_Delete(root);
+    return s;
+}
+
+void dp__bundle_desc_free(const dp_allocator *a, dp__bundle_desc *d)
+{
+    if (!a || !d)
+        return;
+    for (size_t i = 0; i < d->count; i++)
+        dp__free(a, d->keys[i]);
+    dp__free(a, d->keys);
+    memset(d, 0, sizeof *d);
+}

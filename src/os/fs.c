@@ -1,0 +1,140 @@
+/* fs.c — reading whole files with open/fstat/read (POSIX). */
+#include "os/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+#include "depot/load.h"
+
+/* Bytes read per read() call; the cancel token is polled between chunks. */
+#define DP_READ_CHUNK ((size_t)64 * 1024)
+/* The default and largest size limit: 1 GiB. */
+#define DP_READ_MAX_DEFAULT ((size_t)1 << 30)
+
+/* Maps an errno from open() to a status. */
+static dp_status open_error(int err)
+{
+    switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+        return DP_ERR_NOT_FOUND;
+    case ENOMEM:
+        return DP_ERR_NOMEM;
+    default:
+        return DP_ERR_IO;
+    }
+}
+
+/* Replaces *buf (holding `used` bytes, capacity *cap) with a buffer of capacity `ncap`. */
+static dp_status regrow(const dp_allocator *a, unsigned char **buf, size_t *cap, size_t used,
+                        size_t ncap)
+{
+    unsigned char *n = dp__alloc(a, ncap);
+    if (!n)
+        return DP_ERR_NOMEM;
+    if (used)
+        memcpy(n, *buf, used);
+    dp__free(a, *buf);
+    *buf = n;
+    *cap = ncap;
+    return DP_OK;
+}
+
+dp_status dp__file_read(const dp_allocator *a, const char *path, size_t max_bytes,
+                        const struct dp_cancel *cancel, void **bytes, size_t *len)
+{
+    if (bytes)
+        *bytes = NULL;
+    if (len)
+        *len = 0;
+    if (!a || !path || !bytes || !len)
+        return DP_ERR_INVALID;
+    if (max_bytes == 0 || max_bytes > DP_READ_MAX_DEFAULT)
+        max_bytes = DP_READ_MAX_DEFAULT;
+    if (dp_cancelled(cancel))
+        return DP_ERR_CANCELLED;
+
+    /* O_NONBLOCK keeps open() from waiting on a FIFO; it does not affect regular files. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return open_error(errno);
+
+    dp_status s;
+    unsigned char *buf = NULL;
+    size_t cap = 0, used = 0;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        s = DP_ERR_IO; /* a directory, a device, a FIFO, a socket */
+        goto fail;
+    }
+    if (st.st_size < 0 || (uint64_t)st.st_size > max_bytes) {
+        s = DP_ERR_FORMAT;
+        goto fail;
+    }
+    /* The size is a hint: the file may grow or shrink while it is read. One extra byte
+     * holds the NUL and lets the loop see end-of-file without a second buffer. */
+    s = regrow(a, &buf, &cap, 0, (size_t)st.st_size + 1);
+    if (s != DP_OK)
+        goto fail;
+
+    for (;;) {
+        if (dp_cancelled(cancel)) {
+            s = DP_ERR_CANCELLED;
+            goto fail;
+        }
+        if (used == cap) {
+            if (used > max_bytes) {
+                s = DP_ERR_FORMAT;
+                goto fail;
+            }
+            size_t ncap = cap + (cap < DP_READ_CHUNK ? DP_READ_CHUNK : cap);
+            if (ncap > max_bytes + 1)
+                ncap = max_bytes + 1;
+            s = regrow(a, &buf, &cap, used, ncap);
+            if (s != DP_OK)
+                goto fail;
+        }
+        size_t want = cap - used;
+        if (want > DP_READ_CHUNK)
+            want = DP_READ_CHUNK;
+        ssize_t got = read(fd, buf + used, want);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            s = errno == ENOMEM ? DP_ERR_NOMEM : DP_ERR_IO;
+            goto fail;
+        }
+        if (got == 0)
+            break;
+        used += (size_t)got;
+    }
+    if (used > max_bytes) {
+        s = DP_ERR_FORMAT; /* it grew past the limit while being read */
+        goto fail;
+    }
+    /* The loop grows the buffer before a read whenever it is full, so there is room. */
+    buf[used] = '\0';
+    close(fd);
+    *bytes = buf;
+    *len = used;
+    return DP_OK;
+
+fail:
+    dp__free(a, buf);
+    close(fd);
+    return s;
+}
+
+int dp__cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        return 1;
+    if (n > 1024)
+        return 1024;
+    return (int)n;
+}

@@ -1,0 +1,279 @@
+/* watch.c — file change notification with inotify, debounced.
+ *
+ * inotify watches folders, not files that editors replace: a save by "write a temp file,
+ * rename it over the original" gives the original a new inode, which a watch on the file
+ * itself would miss. So each folder that holds a watched file gets one inotify watch
+ * (reference-counted by the files in it), and events are matched by name against the table
+ * of watched files. A change only marks the file and stamps the time; dp__watch_poll reports
+ * a file once it has been quiet for the debounce period. inotify does not say when an event
+ * happened, so the stamp is the time poll read it: with frequent polling (every frame) that
+ * is the time of the write. Watching a file that is already watched changes nothing; one
+ * remove stops it. */
+#include "os/watch.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/alloc.h"
+
+/* Events that mean "the content may have changed". IN_MOVED_TO and IN_CREATE catch
+ * rename-over saves; IN_ATTRIB catches `touch`. */
+#define DP_WATCH_MASK \
+    (IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_CREATE | IN_ATTRIB | IN_ONLYDIR)
+
+/* One inotify watch on a folder, shared by the watched files inside it. */
+typedef struct wdir {
+    int wd;
+    size_t refs;
+} wdir;
+
+/* One watched file. `name` points into `rel`, after its last slash. */
+typedef struct wfile {
+    char *rel;
+    const char *name;
+    int wd;
+    bool dirty;           /* changed and not yet reported */
+    uint64_t last_ns;     /* time of the latest change */
+} wfile;
+
+struct dp__watch {
+    dp_allocator a;
+    int fd;
+    char *root;
+    uint64_t debounce_ns;
+    wdir *dirs;
+    size_t ndirs, capdirs;
+    wfile *files;
+    size_t nfiles, capfiles;
+    uint64_t edits;       /* bumped by add/remove, so poll notices edits from its callback */
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+dp_status dp__watch_create(const dp_allocator *a, const char *root_canon, uint32_t debounce_ms,
+                           dp__watch **out)
+{
+    if (out)
+        *out = NULL;
+    if (!root_canon || !out)
+        return DP_ERR_INVALID;
+    dp_allocator al;
+    dp__alloc_init(&al, a);
+    dp__watch *w = dp__calloc(&al, 1, sizeof *w);
+    if (!w)
+        return DP_ERR_NOMEM;
+    w->a = al;
+    w->fd = -1;
+    w->debounce_ns = (uint64_t)(debounce_ms ? debounce_ms : 50) * 1000000u;
+    w->root = dp__strdup(&al, root_canon);
+    if (!w->root) {
+        dp__free(&al, w);
+        return DP_ERR_NOMEM;
+    }
+    w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (w->fd < 0) {
+        dp_status s = (errno == ENOMEM) ? DP_ERR_NOMEM : DP_ERR_IO;
+        dp__free(&al, w->root);
+        dp__free(&al, w);
+        return s;
+    }
+    *out = w;
+    return DP_OK;
+}
+
+static wfile *find_file(dp__watch *w, const char *rel)
+{
+    for (size_t i = 0; i < w->nfiles; i++)
+        if (strcmp(w->files[i].rel, rel) == 0)
+            return &w->files[i];
+    return NULL;
+}
+
+static wdir *find_dir(dp__watch *w, int wd)
+{
+    for (size_t i = 0; i < w->ndirs; i++)
+        if (w->dirs[i].wd == wd)
+            return &w->dirs[i];
+    return NULL;
+}
+
+/* Drops one reference to the folder watch `wd`, removing the watch with the last one. */
+static void dir_unref(dp__watch *w, int wd)
+{
+    wdir *d = find_dir(w, wd);
+    if (!d || --d->refs > 0)
+        return;
+    inotify_rm_watch(w->fd, wd);
+    *d = w->dirs[--w->ndirs];
+}
+
+dp_status dp__watch_add(dp__watch *w, const char *rel)
+{
+    if (!w || !rel || !*rel)
+        return DP_ERR_INVALID;
+    if (find_file(w, rel))
+        return DP_OK;
+
+    /* The folder to watch: root + the part of rel before its last slash. */
+    const char *slash = strrchr(rel, '/');
+    size_t rn = strlen(w->root), dn = slash ? (size_t)(slash - rel) : 0;
+    char *dir = dp__alloc(&w->a, rn + 1 + dn + 1);
+    if (!dir)
+        return DP_ERR_NOMEM;
+    memcpy(dir, w->root, rn);
+    if (dn) {
+        if (rn == 0 || w->root[rn - 1] != '/')
+            dir[rn++] = '/';
+        memcpy(dir + rn, rel, dn);
+    }
+    dir[rn + dn] = '\0';
+    int wd = inotify_add_watch(w->fd, dir, DP_WATCH_MASK);
+    int err = errno;
+    dp__free(&w->a, dir);
+    if (wd < 0) {
+        if (err == ENOENT || err == ENOTDIR)
+            return DP_ERR_NOT_FOUND;
+        return err == ENOMEM ? DP_ERR_NOMEM : DP_ERR_IO;
+    }
+
+    /* inotify hands back the same descriptor for a folder it already watches (even when
+     * reached by another name), so folders are keyed by descriptor. */
+    wdir *d = find_dir(w, wd);
+    bool new_dir = d == NULL;
+    dp_status s = DP_OK;
+    char *copy = NULL;
+    if (new_dir) {
+        s = dp__grow(&w->a, (void **)&w->dirs, &w->capdirs, w->ndirs + 1, sizeof *w->dirs);
+        if (s != DP_OK)
+            goto fail;
+        d = &w->dirs[w->ndirs++];
+        d->wd = wd;
+        d->refs = 0;
+    }
+    d->refs++;
+    s = dp__grow(&w->a, (void **)&w->files, &w->capfiles, w->nfiles + 1, sizeof *w->files);
+    if (s != DP_OK)
+        goto fail_ref;
+    copy = dp__strdup(&w->a, rel);
+    if (!copy) {
+        s = DP_ERR_NOMEM;
+        goto fail_ref;
+    }
+    const char *last = strrchr(copy, '/');
+    w->files[w->nfiles++] = (wfile){
+        .rel = copy, .name = last ? last + 1 : copy, .wd = wd, .dirty = false, .last_ns = 0};
+    w->edits++;
+    return DP_OK;
+
+fail_ref:
+    dir_unref(w, wd);
+    return s;
+fail:
+    if (new_dir)
+        inotify_rm_watch(w->fd, wd);
+    return s;
+}
+
+void dp__watch_remove(dp__watch *w, const char *rel)
+{
+    if (!w || !rel)
+        return;
+    wfile *f = find_file(w, rel);
+    if (!f)
+        return;
+    int wd = f->wd;
+    dp__free(&w->a, f->rel);
+    *f = w->files[--w->nfiles];
+    dir_unref(w, wd);
+    w->edits++;
+}
+
+/* Marks every watched file in folder `wd` named `name` (or every file in it when name is
+ * NULL, or every file at all when wd is -1) as changed now. */
+static void mark(dp__watch *w, int wd, const char *name, uint64_t now)
+{
+    for (size_t i = 0; i < w->nfiles; i++) {
+        wfile *f = &w->files[i];
+        if (wd != -1 && f->wd != wd)
+            continue;
+        if (name && strcmp(f->name, name) != 0)
+            continue;
+        f->dirty = true;
+        f->last_ns = now;
+    }
+}
+
+/* Reads every pending inotify event without blocking and marks the files they name. */
+static void drain(dp__watch *w)
+{
+    _Alignas(struct inotify_event) char buf[8192];
+    for (;;) {
+        ssize_t n = read(w->fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; /* EAGAIN: nothing more pending */
+        uint64_t now = now_ns();
+        for (char *p = buf; p < buf + n;) {
+            const struct inotify_event *ev = (const struct inotify_event *)(void *)p;
+            p += sizeof *ev + ev->len;
+            if (ev->mask & IN_Q_OVERFLOW) {
+                mark(w, -1, NULL, now); /* events were lost: assume everything changed */
+                continue;
+            }
+            if (ev->mask & IN_IGNORED) {
+                /* The folder went away (or was unwatched); its descriptor is dead. Files
+                 * in it stay in the table but can no longer be reported. */
+                continue;
+            }
+            if (ev->len == 0 || (ev->mask & IN_ISDIR))
+                continue;
+            mark(w, ev->wd, ev->name, now);
+        }
+    }
+}
+
+void dp__watch_poll(dp__watch *w, void (*changed)(void *ctx, const char *rel), void *ctx)
+{
+    if (!w)
+        return;
+    drain(w);
+    uint64_t now = now_ns();
+    /* A callback may add or remove files, which moves entries around; after such an edit
+     * the scan restarts. Reported files are clean by then, so none is reported twice. */
+    for (size_t i = 0; i < w->nfiles; i++) {
+        wfile *f = &w->files[i];
+        if (!f->dirty || now - f->last_ns < w->debounce_ns)
+            continue;
+        f->dirty = false;
+        if (!changed)
+            continue;
+        uint64_t edits = w->edits;
+        changed(ctx, f->rel);
+        if (w->edits != edits)
+            i = (size_t)-1;
+    }
+}
+
+void dp__watch_destroy(dp__watch *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->nfiles; i++)
+        dp__free(&w->a, w->files[i].rel);
+    dp__free(&w->a, w->files);
+    dp__free(&w->a, w->dirs);
+    if (w->fd >= 0)
+        close(w->fd);
+    dp__free(&w->a, w->root);
+    dp_allocator a = w->a; /* the watcher holds its own allocator: copy it out first */
+    dp__free(&a, w);
+}
