@@ -23,6 +23,11 @@ typedef struct dp_gl dp_gl;
  * caller may fall back to another backend); DP_ERR_NOMEM. */
 dp_status dp_gl_create(const dp_allocator *allocator, dp_gl **out);
 
+/** @brief As dp_gl_create; on failure also writes a one-line reason (which EGL or GL step
+ * failed) into `why` (`why_cap` bytes, always NUL-terminated; NULL or 0 for none). */
+dp_status dp_gl_create_ex(const dp_allocator *allocator, dp_gl **out, char *why,
+                          size_t why_cap);
+
 /** @brief Destroys the context (resources must be gone: destroy the render layer first). */
 void dp_gl_destroy(dp_gl *gl);
 

@@ -1,0 +1,394 @@
+/* gl_backend.c — the reference render backend: OpenGL 3.3 core through EGL, headless.
+ *
+ * The context is made on Mesa's surfaceless platform (no window, no pbuffer) when the EGL
+ * client offers it, else on the default display; it is current on the creating thread, and
+ * every function here runs on that thread. GL entry points come from libOpenGL (glvnd)
+ * through the prototypes of <GL/glext.h>; EGL extension functions through
+ * eglGetProcAddress.
+ *
+ * Resources: an image or atlas page (dp_image, RGBA8, rows top to bottom) becomes a 2D
+ * texture. Image row 0 is uploaded first, so it sits at t = 0 of the texture: a quad that
+ * maps the top of the screen to t = 0 shows the image upright.
+ *
+ * Frames: dp_gl_frame_submitted puts a fence after the frame's commands into a small ring;
+ * dp_gl_frames_completed retires signalled fences oldest first and returns the newest
+ * frame known to be finished.
+ */
+#define GL_GLEXT_PROTOTYPES 1
+#include <EGL/egl.h>
+#include <EGL/eglext.h>
+#include <GL/gl.h>
+#include <GL/glext.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "depot/load.h"
+#include "depot/render_gl.h"
+
+/* Frames in flight are at most 16 (dp_render_desc), so 32 pending fences is plenty; a
+ * submit into a full ring waits for the oldest. */
+#define FENCE_RING 32
+
+typedef struct fence {
+    uint64_t frame;
+    GLsync sync;
+} fence;
+
+struct dp_gl {
+    dp_allocator alloc;
+    EGLDisplay dpy;
+    EGLContext ctx;
+    bool tracked; /* the display counts references (EGL_KHR_display_reference) */
+    dp_type_id image_type, page_type;
+    GLint max_texture_size;
+    fence ring[FENCE_RING]; /* pending fences, oldest at ring[head] */
+    size_t head, pending;
+    uint64_t last_submitted, completed;
+    char renderer[160];
+};
+
+/* The GPU resource of one texture. */
+typedef struct gl_texture {
+    GLuint name;
+    uint32_t width, height;
+} gl_texture;
+
+/* ---- context ------------------------------------------------------------------------------ */
+
+/* Makes gl's context current again when another dp_gl of this thread took over. */
+static void make_current(const dp_gl *gl)
+{
+    if (eglGetCurrentContext() != gl->ctx)
+        eglMakeCurrent(gl->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, gl->ctx);
+}
+
+static void say(char *why, size_t cap, const char *fmt, ...)
+{
+    if (!why || cap == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, cap, fmt, ap);
+    va_end(ap);
+}
+
+/* True when the space-separated extension list `exts` names `name`. */
+static bool has_ext(const char *exts, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = exts; p && (p = strstr(p, name)) != NULL; p += n) {
+        bool starts = p == exts || p[-1] == ' ';
+        bool ends = p[n] == ' ' || p[n] == '\0';
+        if (starts && ends)
+            return true;
+    }
+    return false;
+}
+
+/* Opens the surfaceless Mesa display when the client offers it, else the default one. */
+static EGLDisplay open_display(bool *tracked)
+{
+    *tracked = false;
+    const char *client = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS);
+    if (has_ext(client, "EGL_MESA_platform_surfaceless") &&
+        has_ext(client, "EGL_EXT_platform_base")) {
+        PFNEGLGETPLATFORMDISPLAYEXTPROC get_display =
+            (PFNEGLGETPLATFORMDISPLAYEXTPROC)eglGetProcAddress("eglGetPlatformDisplayEXT");
+        if (get_display) {
+            /* With display references tracked, our eglTerminate cannot pull the display
+             * from under another dp_gl of the same process. */
+            if (has_ext(client, "EGL_KHR_display_reference")) {
+                const EGLint attrs[] = {EGL_TRACK_REFERENCES_KHR, EGL_TRUE, EGL_NONE};
+                EGLDisplay d = get_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY,
+                                           attrs);
+                if (d != EGL_NO_DISPLAY) {
+                    *tracked = true;
+                    return d;
+                }
+            }
+            EGLDisplay d = get_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, NULL);
+            if (d != EGL_NO_DISPLAY)
+                return d;
+        }
+    }
+    return eglGetDisplay(EGL_DEFAULT_DISPLAY);
+}
+
+/* Gives the display back. An EGL display is one object per process: without reference
+ * counting, eglTerminate would tear down every other context on it (another dp_gl's, or
+ * the application's), so it stays initialized instead, to be reused by the next
+ * eglInitialize. */
+static void release_display(const dp_gl *gl)
+{
+    if (gl->tracked)
+        eglTerminate(gl->dpy);
+}
+
+/* Picks a config able to render with desktop OpenGL, preferring pbuffer-capable ones. */
+static bool choose_config(EGLDisplay dpy, EGLConfig *cfg)
+{
+    const EGLint with_pbuffer[] = {EGL_RENDERABLE_TYPE, EGL_OPENGL_BIT, EGL_SURFACE_TYPE,
+                                   EGL_PBUFFER_BIT, EGL_NONE};
+    const EGLint any_surface[] = {EGL_RENDERABLE_TYPE, EGL_OPENGL_BIT, EGL_SURFACE_TYPE, 0,
+                                  EGL_NONE};
+    EGLint n = 0;
+    if (eglChooseConfig(dpy, with_pbuffer, cfg, 1, &n) && n > 0)
+        return true;
+    n = 0;
+    return eglChooseConfig(dpy, any_surface, cfg, 1, &n) && n > 0;
+}
+
+dp_status dp_gl_create_ex(const dp_allocator *allocator, dp_gl **out, char *why,
+                          size_t why_cap)
+{
+    say(why, why_cap, "no error");
+    if (!out) {
+        say(why, why_cap, "out is NULL");
+        return DP_ERR_INVALID;
+    }
+    *out = NULL;
+    dp_allocator al;
+    dp__alloc_init(&al, allocator);
+    dp_gl *gl = dp__calloc(&al, 1, sizeof *gl);
+    if (!gl) {
+        say(why, why_cap, "out of memory");
+        return DP_ERR_NOMEM;
+    }
+    gl->alloc = al;
+    gl->dpy = EGL_NO_DISPLAY;
+    gl->ctx = EGL_NO_CONTEXT;
+
+    EGLConfig cfg;
+    EGLint major = 0, minor = 0;
+    gl->dpy = open_display(&gl->tracked);
+    if (gl->dpy == EGL_NO_DISPLAY) {
+        say(why, why_cap, "EGL: no display (eglGetDisplay: 0x%x)", (unsigned)eglGetError());
+        goto fail;
+    }
+    if (!eglInitialize(gl->dpy, &major, &minor)) {
+        say(why, why_cap, "EGL: eglInitialize failed (0x%x); no EGL device?",
+            (unsigned)eglGetError());
+        gl->dpy = EGL_NO_DISPLAY; /* Nothing to terminate. */
+        goto fail;
+    }
+    if (!has_ext(eglQueryString(gl->dpy, EGL_EXTENSIONS), "EGL_KHR_surfaceless_context")) {
+        say(why, why_cap, "EGL %d.%d: no EGL_KHR_surfaceless_context", major, minor);
+        goto fail;
+    }
+    if (!eglBindAPI(EGL_OPENGL_API)) {
+        say(why, why_cap, "EGL: desktop OpenGL API unavailable (0x%x)", (unsigned)eglGetError());
+        goto fail;
+    }
+    if (!choose_config(gl->dpy, &cfg)) {
+        say(why, why_cap, "EGL: no config renders desktop OpenGL (0x%x)",
+            (unsigned)eglGetError());
+        goto fail;
+    }
+    const EGLint ctx_attrs[] = {EGL_CONTEXT_MAJOR_VERSION, 3, EGL_CONTEXT_MINOR_VERSION, 3,
+                                EGL_CONTEXT_OPENGL_PROFILE_MASK,
+                                EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT, EGL_NONE};
+    gl->ctx = eglCreateContext(gl->dpy, cfg, EGL_NO_CONTEXT, ctx_attrs);
+    if (gl->ctx == EGL_NO_CONTEXT) {
+        say(why, why_cap, "EGL: no OpenGL 3.3 core context (0x%x)", (unsigned)eglGetError());
+        goto fail;
+    }
+    if (!eglMakeCurrent(gl->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, gl->ctx)) {
+        say(why, why_cap, "EGL: eglMakeCurrent without a surface failed (0x%x)",
+            (unsigned)eglGetError());
+        goto fail;
+    }
+    GLint gl_major = 0, gl_minor = 0;
+    glGetIntegerv(GL_MAJOR_VERSION, &gl_major);
+    glGetIntegerv(GL_MINOR_VERSION, &gl_minor);
+    if (gl_major * 10 + gl_minor < 33) {
+        say(why, why_cap, "GL: context is %d.%d, 3.3 needed", gl_major, gl_minor);
+        goto fail;
+    }
+    const GLubyte *name = glGetString(GL_RENDERER);
+    snprintf(gl->renderer, sizeof gl->renderer, "%s", name ? (const char *)name : "unknown");
+    glGetIntegerv(GL_MAX_TEXTURE_SIZE, &gl->max_texture_size);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    *out = gl;
+    return DP_OK;
+
+fail:
+    if (gl->ctx != EGL_NO_CONTEXT) {
+        eglMakeCurrent(gl->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+        eglDestroyContext(gl->dpy, gl->ctx);
+    }
+    if (gl->dpy != EGL_NO_DISPLAY)
+        release_display(gl);
+    dp__free(&gl->alloc, gl);
+    return DP_ERR_NOT_FOUND;
+}
+
+dp_status dp_gl_create(const dp_allocator *allocator, dp_gl **out)
+{
+    return dp_gl_create_ex(allocator, out, NULL, 0);
+}
+
+void dp_gl_destroy(dp_gl *gl)
+{
+    if (!gl)
+        return;
+    /* Another context current on this thread (another dp_gl's, or the caller's) is made
+     * current again afterwards. */
+    EGLDisplay prev_dpy = eglGetCurrentDisplay();
+    EGLContext prev_ctx = eglGetCurrentContext();
+    EGLSurface prev_draw = eglGetCurrentSurface(EGL_DRAW);
+    EGLSurface prev_read = eglGetCurrentSurface(EGL_READ);
+    make_current(gl);
+    for (size_t i = 0; i < gl->pending; i++)
+        glDeleteSync(gl->ring[(gl->head + i) % FENCE_RING].sync);
+    eglMakeCurrent(gl->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+    if (prev_ctx != EGL_NO_CONTEXT && prev_ctx != gl->ctx)
+        eglMakeCurrent(prev_dpy, prev_draw, prev_read, prev_ctx);
+    eglDestroyContext(gl->dpy, gl->ctx);
+    release_display(gl);
+    dp__free(&gl->alloc, gl);
+}
+
+void dp_gl_set_types(dp_gl *gl, dp_type_id image_type, dp_type_id page_type)
+{
+    if (!gl)
+        return;
+    gl->image_type = image_type;
+    gl->page_type = page_type;
+}
+
+const char *dp_gl_renderer(const dp_gl *gl)
+{
+    return gl ? gl->renderer : "";
+}
+
+/* ---- textures -------------------------------------------------------------------------------- */
+
+static bool gl_handles(void *user, dp_type_id type)
+{
+    const dp_gl *gl = user;
+    return type != 0 && (type == gl->image_type || type == gl->page_type);
+}
+
+static dp_status gl_create(void *user, dp_type_id type, const void *asset, void **gpu,
+                           size_t *gpu_bytes)
+{
+    dp_gl *gl = user;
+    const dp_image *img = asset;
+    *gpu = NULL;
+    *gpu_bytes = 0;
+    if (!img || !img->pixels || img->width == 0 || img->height == 0 ||
+        img->width > (uint32_t)gl->max_texture_size ||
+        img->height > (uint32_t)gl->max_texture_size)
+        return DP_ERR_INVALID;
+    gl_texture *t = dp__alloc(&gl->alloc, sizeof *t);
+    if (!t)
+        return DP_ERR_NOMEM;
+    make_current(gl);
+
+    /* Clear stale errors, so the upload's own error is the one read below. */
+    while (glGetError() != GL_NO_ERROR) {
+    }
+    GLint prev = 0;
+    glGetIntegerv(GL_TEXTURE_BINDING_2D, &prev);
+    glGenTextures(1, &t->name);
+    glBindTexture(GL_TEXTURE_2D, t->name);
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAX_LEVEL, 0);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, (GLsizei)img->width, (GLsizei)img->height, 0,
+                 GL_RGBA, GL_UNSIGNED_BYTE, img->pixels);
+    GLenum err = glGetError();
+    glBindTexture(GL_TEXTURE_2D, (GLuint)prev);
+    if (err != GL_NO_ERROR) {
+        glDeleteTextures(1, &t->name);
+        dp__free(&gl->alloc, t);
+        return err == GL_OUT_OF_MEMORY ? DP_ERR_NOMEM : DP_ERR_INVALID;
+    }
+    t->width = img->width;
+    t->height = img->height;
+    *gpu = t;
+    *gpu_bytes = (size_t)img->width * img->height * 4u;
+    return DP_OK;
+}
+
+static void gl_destroy(void *user, dp_type_id type, void *gpu)
+{
+    dp_gl *gl = user;
+    gl_texture *t = gpu;
+    if (!t)
+        return;
+    make_current(gl);
+    glDeleteTextures(1, &t->name);
+    dp__free(&gl->alloc, t);
+}
+
+dp_render_backend dp_gl_backend(dp_gl *gl)
+{
+    return (dp_render_backend){
+        .handles = gl_handles, .create = gl_create, .destroy = gl_destroy, .user = gl};
+}
+
+unsigned dp_gl_texture(const void *gpu)
+{
+    const gl_texture *t = gpu;
+    return t ? t->name : 0;
+}
+
+/* ---- frames ------------------------------------------------------------------------------------ */
+
+/* Waits up to timeout_ns for the oldest pending fence; when it has signalled, deletes it
+ * and records its frame as completed. Returns true when it retired one. */
+static bool retire_oldest(dp_gl *gl, uint64_t timeout_ns)
+{
+    if (gl->pending == 0)
+        return false;
+    fence *f = &gl->ring[gl->head];
+    GLenum r = glClientWaitSync(f->sync, GL_SYNC_FLUSH_COMMANDS_BIT, (GLuint64)timeout_ns);
+    /* GL_WAIT_FAILED means the sync object is invalid, which only a lost context causes;
+     * treating it as done keeps the ring moving. */
+    if (r == GL_TIMEOUT_EXPIRED)
+        return false;
+    glDeleteSync(f->sync);
+    gl->completed = f->frame;
+    gl->head = (gl->head + 1) % FENCE_RING;
+    gl->pending--;
+    return true;
+}
+
+dp_status dp_gl_frame_submitted(dp_gl *gl, uint64_t frame)
+{
+    if (!gl || frame == 0 || frame <= gl->last_submitted)
+        return DP_ERR_INVALID;
+    make_current(gl);
+    /* A full ring means the GPU is far behind: wait for the oldest frame. */
+    while (gl->pending == FENCE_RING)
+        retire_oldest(gl, 1000000000u);
+    GLsync s = glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
+    if (!s)
+        return DP_ERR_NOMEM;
+    glFlush();
+    gl->ring[(gl->head + gl->pending) % FENCE_RING] = (fence){.frame = frame, .sync = s};
+    gl->pending++;
+    gl->last_submitted = frame;
+    return DP_OK;
+}
+
+uint64_t dp_gl_frames_completed(dp_gl *gl, uint64_t timeout_ns)
+{
+    if (!gl)
+        return 0;
+    make_current(gl);
+    /* Only the first wait may block; the rest are polls. */
+    if (retire_oldest(gl, timeout_ns)) {
+        while (retire_oldest(gl, 0)) {
+        }
+    }
+    return gl->completed;
+}
