@@ -146,7 +146,7 @@ struct dp_depot {
 
     /* groups: a pool whose payload is dp__group */
     dp_pool *groups;
-    size_t ngroups;
+    _Atomic size_t ngroups;
 
     /* holder tracking (track_holders) */
     dp__mutex holders_lock;
@@ -160,6 +160,7 @@ struct dp_depot {
     /* counters (any thread) */
     _Atomic size_t st_events_dropped, st_freed, st_cycles, st_discarded, st_edges;
     bool destroying;
+    bool cascade_now; /* inside dp_update / dp_release_unused: zeros are freed at once */
 };
 
 /* ---- records ------------------------------------------------------------------------------ */

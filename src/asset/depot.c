@@ -183,6 +183,7 @@ dp_status dp_update(dp_depot *dp)
     dp->nretired_next = 0;
     dp->capretired_next = cap;
 
+    dp->cascade_now = true;
     void *loader = dp__loader(dp);
     if (loader && dp->loader_vt.update)
         dp->loader_vt.update(loader, dp);
@@ -192,6 +193,7 @@ dp_status dp_update(dp_depot *dp)
     dp__process_unused(dp);
     dp__trim_cache(dp, dp->desc.keep_unused_bytes);
     dp__collect(dp, dp->desc.collect_budget);
+    dp->cascade_now = false;
     dp_pool_flush(dp->pool);
     dp__events_publish(dp);
     return DP_OK;

@@ -79,6 +79,12 @@ dp_status dp__release_owned(dp_depot *dp, dp_handle h)
     dp_status st = dp__release_raw(dp, h, &old);
     if (st != DP_OK)
         return st; /* a stale child (evicted, or dying with us): nothing to give back */
+    if (!dp->cascade_now) {
+        /* Outside an update (evict, undepend, group_remove) a release is like a caller's:
+         * UNUSED and freed at the next update, unless acquired again first. */
+        dp__attend(dp, dp_handle_index(h), old == 1 ? DP__AF_ZERO : DP__AF_CAND);
+        return DP_OK;
+    }
     if (old == 1)
         dp__on_zero(dp, h);
     else
@@ -282,8 +288,10 @@ dp_status dp_release_unused(dp_depot *dp)
     dp__drain_attention(dp);
     size_t keep = dp->desc.keep_unused_bytes;
     dp->desc.keep_unused_bytes = 0; /* nothing is cached while this runs */
+    dp->cascade_now = true;
     dp__process_unused(dp);
     dp__trim_cache(dp, 0);
+    dp->cascade_now = false;
     dp->desc.keep_unused_bytes = keep;
     return DP_OK;
 }

@@ -1,0 +1,72 @@
+/* check.c — dp_check: recompute every count from what explains it and compare; check the
+ * registry's own invariants. Owner thread, at a quiet moment. */
+#include <string.h>
+
+#include "diag/graph.h"
+
+dp_status dp_check(const dp_depot *dp)
+{
+    if (!dp)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    dp__graph g;
+    dp_status st = dp__graph_build(dp, &g);
+    if (st != DP_OK)
+        return st;
+    size_t keyed = 0, cached = 0, cached_bytes = 0;
+    for (uint64_t i = 0; i < g.n && st == DP_OK; i++) {
+        uint32_t count;
+        dp_handle h = dp__graph_live(dp, (uint32_t)i, &count);
+        if (!h.bits)
+            continue;
+        dp__asset *r = dp__rec_at(dp, (uint32_t)i);
+        uint32_t explained = g.incoming[i] + g.grouped[i];
+        if (dp->desc.track_holders) {
+            explained += dp__holders_total(dp, h);
+            if (count > explained)
+                st = DP_ERR_OVERFLOW;
+        }
+        if (count < explained)
+            st = DP_ERR_UNDERFLOW;
+        uint8_t s = atomic_load_explicit(&r->state, memory_order_relaxed);
+        if (s == DP_STATE_INVALID || s > DP_STATE_FAILED)
+            st = DP_ERR_INVALID;
+        if (r->oflags & DP__OF_CACHED) {
+            cached++;
+            cached_bytes += atomic_load_explicit(&r->bytes, memory_order_relaxed);
+        }
+        if (r->key) {
+            keyed++;
+            /* The key must lead back to this asset. */
+            dp__mutex_lock((dp__mutex *)&dp->keys_lock);
+            bool found = false;
+            for (size_t k = 0; k < dp->keys_cap && !found; k++)
+                found = dp->keys[k].hash && dp->keys[k].h.bits == h.bits;
+            dp__mutex_unlock((dp__mutex *)&dp->keys_lock);
+            if (!found)
+                st = DP_ERR_INVALID;
+        }
+        for (uint32_t k = 0; k < r->nkids; k++)
+            for (uint32_t m = k + 1; m < r->nkids; m++)
+                if (r->kids[k].bits == r->kids[m].bits)
+                    st = DP_ERR_INVALID; /* edges are unique */
+    }
+    /* The unused cache: a proper list of cached, unused assets whose bytes add up. */
+    size_t walked = 0, walked_bytes = 0;
+    uint32_t prev = 0;
+    for (uint32_t it = dp->lru_head; it && st == DP_OK; it = dp__rec_at(dp, it - 1)->lru_next) {
+        dp__asset *r = dp__rec_at(dp, it - 1);
+        if (!(r->oflags & DP__OF_CACHED) || r->lru_prev != prev || ++walked > cached)
+            st = DP_ERR_INVALID;
+        walked_bytes += atomic_load_explicit(&r->bytes, memory_order_relaxed);
+        prev = it;
+    }
+    if (st == DP_OK && (walked != cached || walked_bytes != cached_bytes ||
+                        cached_bytes != dp->cached_bytes || dp->lru_tail != prev))
+        st = DP_ERR_INVALID;
+    if (st == DP_OK && keyed != dp->keys_n)
+        st = DP_ERR_INVALID; /* every entry of the key table names a live keyed asset */
+    dp__graph_free(dp, &g);
+    return st;
+}
