@@ -295,14 +295,19 @@ void dp__groups_each(const dp_depot *dp, void (*fn)(void *u, dp_group g, const c
 void dp__holder_add(dp_depot *dp, dp_handle h, const char *file, int line);
 void dp__holder_remove(dp_depot *dp, dp_handle h);
 void dp__holder_drop_all(dp_depot *dp, dp_handle h);
+/* Removes one record whose file pointer is `file` (an internal site such as DP__SITE_LOAD). */
+void dp__holder_remove_site(dp_depot *dp, dp_handle h, const char *file);
+/* The call site recorded for counts a load job takes on dependencies; they become edges. */
+extern const char dp__site_load[];
 size_t dp__holders_copy(const dp_depot *dp, dp_handle h, dp_holder *out, size_t cap);
 /* Total recorded holder count of h. */
 uint32_t dp__holders_total(const dp_depot *dp, dp_handle h);
 void dp__holders_free(dp_depot *dp);
 
 /* ---- the loader slot ----------------------------------------------------------------------- */
-/* Attaches `self` as the depot's loader unless one is attached; returns the attached one. */
+/* Attaches `self` as the depot's loader unless one is attached; returns the attached one.
+ * The caller holds dp->attach_lock (it creates the loader under it, so only one is made). */
 void *dp__attach_loader(dp_depot *dp, const dp__subsystem *vt, void *self);
-void *dp__loader(const dp_depot *dp);
+void *dp__attached_loader(const dp_depot *dp);
 
 #endif

@@ -77,7 +77,7 @@ size_t dp_destroy(dp_depot *dp)
     if (!dp__is_owner(dp))
         return SIZE_MAX;
     dp->destroying = true;
-    void *loader = dp__loader(dp);
+    void *loader = dp__attached_loader(dp);
     if (loader && dp->loader_vt.shutdown)
         dp->loader_vt.shutdown(loader, dp);
 
@@ -184,7 +184,7 @@ dp_status dp_update(dp_depot *dp)
     dp->capretired_next = cap;
 
     dp->cascade_now = true;
-    void *loader = dp__loader(dp);
+    void *loader = dp__attached_loader(dp);
     if (loader && dp->loader_vt.update)
         dp->loader_vt.update(loader, dp);
 
@@ -201,7 +201,7 @@ dp_status dp_update(dp_depot *dp)
 
 /* ---- the loader slot ---------------------------------------------------------------------- */
 
-void *dp__loader(const dp_depot *dp)
+void *dp__attached_loader(const dp_depot *dp)
 {
     /* Acquire: pairs with the release in dp__attach_loader; publishes the loader's fields. */
     return atomic_load_explicit(&((dp_depot *)dp)->loader, memory_order_acquire);
@@ -209,7 +209,6 @@ void *dp__loader(const dp_depot *dp)
 
 void *dp__attach_loader(dp_depot *dp, const dp__subsystem *vt, void *self)
 {
-    dp__mutex_lock(&dp->attach_lock);
     void *cur = atomic_load_explicit(&dp->loader, memory_order_relaxed);
     if (!cur) {
         dp->loader_vt = *vt;
@@ -217,7 +216,6 @@ void *dp__attach_loader(dp_depot *dp, const dp__subsystem *vt, void *self)
         atomic_store_explicit(&dp->loader, self, memory_order_release);
         cur = self;
     }
-    dp__mutex_unlock(&dp->attach_lock);
     return cur;
 }
 

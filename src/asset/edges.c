@@ -67,8 +67,12 @@ dp_status dp_depend(dp_depot *dp, dp_handle parent, dp_handle child)
     return DP_OK;
 }
 
+const char dp__site_load[] = "(load job)";
+
 dp_status dp__edge_add_owned(dp_depot *dp, dp_handle parent, dp_handle child)
 {
+    if (dp->desc.track_holders)
+        dp__holder_remove_site(dp, child, dp__site_load); /* the count becomes an edge */
     dp__asset *p = alive_rec(dp, parent);
     dp_status st = DP_ERR_STALE;
     if (p) {

@@ -130,6 +130,20 @@ void dp__holder_remove(dp_depot *dp, dp_handle h)
     dp__mutex_unlock(&dp->holders_lock);
 }
 
+void dp__holder_remove_site(dp_depot *dp, dp_handle h, const char *file)
+{
+    dp__mutex_lock(&dp->holders_lock);
+    entry *e = lookup(dp->holders, h, false);
+    for (uint32_t i = e ? e->n : 0; i-- > 0;) {
+        if (e->v[i].file == file) {
+            memmove(&e->v[i], &e->v[i + 1], (e->n - i - 1) * sizeof *e->v);
+            e->n--;
+            break;
+        }
+    }
+    dp__mutex_unlock(&dp->holders_lock);
+}
+
 void dp__holder_drop_all(dp_depot *dp, dp_handle h)
 {
     dp__mutex_lock(&dp->holders_lock);

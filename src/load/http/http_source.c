@@ -1,0 +1,79 @@
+/* http_source.c — the "http" and "https" sources over dp__http_read (libcurl). */
+#include <string.h>
+
+#include "load/http/http_read.h"
+#include "load/loader.h"
+
+typedef struct http_src {
+    dp__loader *L;
+    const char *scheme; /* "http" or "https" */
+} http_src;
+
+static dp_status http_source_read(void *user, const char *path, const dp_cancel *cancel,
+                                  void **bytes, size_t *len)
+{
+    http_src *s = user;
+    dp__loader *L = s->L;
+    size_t sl = strlen(s->scheme), pl = strlen(path);
+    char *url = dp__alloc(L->alloc, sl + 3 + pl + 1);
+    if (!url)
+        return DP_ERR_NOMEM;
+    memcpy(url, s->scheme, sl);
+    memcpy(url + sl, "://", 3);
+    memcpy(url + sl + 3, path, pl + 1);
+    dp__mutex_lock(&L->lock);
+    dp_http_desc cfg = L->http;
+    dp__mutex_unlock(&L->lock);
+    dp_status st = dp__http_read(&cfg, L->alloc, url, cancel, bytes, len);
+    dp__free(L->alloc, url);
+    return st;
+}
+
+static void http_free_bytes(void *user, void *bytes)
+{
+    http_src *s = user;
+    dp__free(s->L->alloc, bytes);
+}
+
+static void http_destroy(void *user)
+{
+    http_src *s = user;
+    dp__free(s->L->alloc, s);
+}
+
+dp_status dp__http_sources_register(dp__loader *L)
+{
+    static const char *const schemes[] = {"http", "https"};
+    for (int i = 0; i < 2; i++) {
+        http_src *s = dp__alloc(L->alloc, sizeof *s);
+        if (!s)
+            return DP_ERR_NOMEM;
+        s->L = L;
+        s->scheme = schemes[i];
+        dp_source src = {.scheme = schemes[i], .read = http_source_read,
+                         .free_bytes = http_free_bytes, .destroy = http_destroy, .user = s};
+        dp_status st = dp__source_add(L, &src);
+        if (st != DP_OK) {
+            dp__free(L->alloc, s);
+            return st;
+        }
+    }
+    return DP_OK;
+}
+
+dp_status dp_http_configure(dp_depot *dp, const dp_http_desc *desc)
+{
+    if (!dp || !desc || desc->connect_timeout_ms < 0 || desc->total_timeout_ms < 0)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    dp__loader *L = dp__loader_get(dp);
+    if (!L)
+        return DP_ERR_NOMEM;
+    /* Workers copy the settings at the start of each read; a change applies to later reads.
+     * The write is under the loader lock so that a concurrent copy sees whole values. */
+    dp__mutex_lock(&L->lock);
+    L->http = *desc;
+    dp__mutex_unlock(&L->lock);
+    return DP_OK;
+}

@@ -1,0 +1,185 @@
+/* job.c — what a worker does with a job: read the bytes through the job's source, run the
+ * type's load with a context, collect dependencies and labelled sub-assets. And the
+ * dp_ctx_* functions a load callback calls. Worker threads. */
+#include <string.h>
+
+#include "load/loader.h"
+
+struct dp_load_ctx {
+    dp__loader *L;
+    dp__job *job;
+};
+
+static dp_status push_dep(dp__loader *L, dp__job *job, dp_handle h)
+{
+    if (job->ndeps == job->capdeps &&
+        dp__grow(L->alloc, (void **)&job->deps, &job->capdeps, job->ndeps + 1,
+                 sizeof *job->deps) != DP_OK)
+        return DP_ERR_NOMEM;
+    job->deps[job->ndeps++] = h;
+    return DP_OK;
+}
+
+void dp__job_run(dp__loader *L, dp__job *job)
+{
+    dp_depot *dp = L->dp;
+    if (job->label_only) {
+        job->status = DP_OK;
+        return;
+    }
+    if (dp_cancelled(&job->cancel)) {
+        job->status = DP_ERR_CANCELLED;
+        return;
+    }
+    const dp__type *t = dp__type_get(dp, job->type);
+    if (!t || !t->t.load) {
+        job->status = DP_ERR_NOT_FOUND;
+        return;
+    }
+    dp_source src = L->sources[job->source].vt;
+    void *bytes = NULL;
+    size_t len = 0;
+    /* The label, if any, is not part of what the source reads. */
+    const char *path = job->path;
+    char *plain = NULL;
+    const char *hash = strchr(path, '#');
+    if (hash) {
+        size_t n = (size_t)(hash - path);
+        plain = dp__alloc(L->alloc, n + 1);
+        if (!plain) {
+            job->status = DP_ERR_NOMEM;
+            return;
+        }
+        memcpy(plain, path, n);
+        plain[n] = 0;
+        path = plain;
+    }
+    job->status = src.read(src.user, path, &job->cancel, &bytes, &len);
+    dp__free(L->alloc, plain);
+    if (job->status != DP_OK)
+        return;
+    if (dp_cancelled(&job->cancel)) {
+        job->status = DP_ERR_CANCELLED;
+    } else {
+        dp_load_ctx ctx = {.L = L, .job = job};
+        void *asset = NULL;
+        size_t asset_bytes = 0;
+        job->status = t->t.load(&ctx, bytes, len, &asset, &asset_bytes);
+        if (job->status == DP_OK && !asset)
+            job->status = DP_ERR_FORMAT; /* a loader must produce something */
+        if (job->status == DP_OK) {
+            job->data = asset;
+            job->bytes = asset_bytes;
+        } else if (asset) {
+            t->t.destroy(asset, t->t.user);
+        }
+    }
+    if (src.free_bytes)
+        src.free_bytes(src.user, bytes);
+}
+
+/* ---- the context ------------------------------------------------------------------------------- */
+
+/* Resolves a dependency key: "./x" is relative to the parent's folder (same source),
+ * anything else is taken as it is. *out is allocated. */
+static dp_status resolve_dep(dp__loader *L, const dp__job *job, const char *key, char **out)
+{
+    if (strncmp(key, "./", 2) != 0) {
+        *out = dp__strdup(L->alloc, key);
+        return *out ? DP_OK : DP_ERR_NOMEM;
+    }
+    const char *base = job->key;
+    const char *slash = strrchr(job->path, '/');
+    size_t prefix = slash ? (size_t)(slash - base) + 1 : (size_t)(job->path - base);
+    size_t rest = strlen(key + 2);
+    char *s = dp__alloc(L->alloc, prefix + rest + 1);
+    if (!s)
+        return DP_ERR_NOMEM;
+    memcpy(s, base, prefix);
+    memcpy(s + prefix, key + 2, rest + 1);
+    *out = s;
+    return DP_OK;
+}
+
+dp_status dp_ctx_load_dep(dp_load_ctx *ctx, const char *key, dp_handle *child)
+{
+    if (child)
+        *child = DP_NULL_HANDLE;
+    if (!ctx || !key || !child)
+        return DP_ERR_INVALID;
+    dp__loader *L = ctx->L;
+    char *full;
+    dp_status st = resolve_dep(L, ctx->job, key, &full);
+    if (st != DP_OK)
+        return st;
+    /* Room for the edge first, so a failure leaves no count behind. */
+    if (ctx->job->ndeps == ctx->job->capdeps &&
+        dp__grow(L->alloc, (void **)&ctx->job->deps, &ctx->job->capdeps, ctx->job->ndeps + 1,
+                 sizeof *ctx->job->deps) != DP_OK) {
+        dp__free(L->alloc, full);
+        return DP_ERR_NOMEM;
+    }
+    dp_handle h;
+    st = dp__load_counted(L->dp, full, 0, &h, dp__site_load, 0);
+    dp__free(L->alloc, full);
+    if (st != DP_OK)
+        return st;
+    push_dep(L, ctx->job, h); /* cannot fail: room was made */
+    *child = h;
+    return DP_OK;
+}
+
+dp_status dp_ctx_add_labelled(dp_load_ctx *ctx, const char *label, dp_type_id type,
+                              void *asset, size_t bytes, dp_handle *out)
+{
+    if (out)
+        *out = DP_NULL_HANDLE;
+    if (!ctx || !label || !label[0] || !asset || !dp__type_get(ctx->L->dp, type))
+        return DP_ERR_INVALID;
+    dp__loader *L = ctx->L;
+    dp__job *job = ctx->job;
+    if (strchr(job->key, '#'))
+        return DP_ERR_INVALID; /* labels of labels are not a thing */
+    size_t kl = strlen(job->key), ll = strlen(label);
+    char *key = dp__alloc(L->alloc, kl + 1 + ll + 1);
+    if (!key)
+        return DP_ERR_NOMEM;
+    memcpy(key, job->key, kl);
+    key[kl] = '#';
+    memcpy(key + kl + 1, label, ll + 1);
+    if (job->nlabels == job->caplabels &&
+        dp__grow(L->alloc, (void **)&job->labels, &job->caplabels, job->nlabels + 1,
+                 sizeof *job->labels) != DP_OK) {
+        dp__free(L->alloc, key);
+        return DP_ERR_NOMEM;
+    }
+    dp_handle h;
+    dp_status st = dp__create(L->dp, type, DP_STATE_PENDING, NULL, 0, key, &h, dp__site_load, 0);
+    dp__free(L->alloc, key);
+    if (st != DP_OK && st != DP_ERR_EXISTS)
+        return st;
+    job->labels[job->nlabels++] = (dp__label){.h = h, .type = type, .data = asset, .bytes = bytes};
+    if (out)
+        *out = h;
+    return DP_OK;
+}
+
+const char *dp_ctx_key(const dp_load_ctx *ctx)
+{
+    return ctx ? ctx->job->key : NULL;
+}
+
+dp_depot *dp_ctx_depot(const dp_load_ctx *ctx)
+{
+    return ctx ? ctx->L->dp : NULL;
+}
+
+const dp_allocator *dp_ctx_allocator(const dp_load_ctx *ctx)
+{
+    return ctx ? ctx->L->alloc : NULL;
+}
+
+bool dp_ctx_cancelled(const dp_load_ctx *ctx)
+{
+    return ctx ? dp_cancelled(&ctx->job->cancel) : false;
+}

@@ -1,0 +1,81 @@
+/* json_types.c — the "sprite" type (a rectangle of an image) and the "bundle" type (a
+ * manifest whose members are its dependencies), both JSON, parsed on a worker thread. */
+#include "load/json/json_formats.h"
+#include "load/loader.h"
+
+static dp_status sprite_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
+                             size_t *asset_bytes)
+{
+    const dp_allocator *a = dp_ctx_allocator(ctx);
+    dp__sprite_desc d;
+    dp_status st = dp__sprite_parse(a, bytes, len, &d);
+    if (st != DP_OK)
+        return st;
+    dp_sprite *s = dp__calloc(a, 1, sizeof *s);
+    if (!s) {
+        dp__sprite_desc_free(a, &d);
+        return DP_ERR_NOMEM;
+    }
+    st = dp_ctx_load_dep(ctx, d.image_key, &s->image);
+    s->x = d.x;
+    s->y = d.y;
+    s->w = d.w;
+    s->h = d.h;
+    dp__sprite_desc_free(a, &d);
+    if (st != DP_OK) {
+        dp__free(a, s);
+        return st == DP_ERR_NOMEM ? st : DP_ERR_FORMAT;
+    }
+    *asset = s;
+    *asset_bytes = sizeof *s;
+    return DP_OK;
+}
+
+static dp_status bundle_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
+                             size_t *asset_bytes)
+{
+    const dp_allocator *a = dp_ctx_allocator(ctx);
+    dp__bundle_desc d;
+    dp_status st = dp__bundle_parse(a, bytes, len, &d);
+    if (st != DP_OK)
+        return st;
+    dp_bundle *b = dp__calloc(a, 1, sizeof *b + d.count * sizeof(dp_handle));
+    if (!b) {
+        dp__bundle_desc_free(a, &d);
+        return DP_ERR_NOMEM;
+    }
+    b->members = (dp_handle *)(b + 1);
+    for (size_t i = 0; i < d.count && st == DP_OK; i++) {
+        st = dp_ctx_load_dep(ctx, d.keys[i], &b->members[i]);
+        if (st == DP_OK)
+            b->count++;
+    }
+    dp__bundle_desc_free(a, &d);
+    if (st != DP_OK) {
+        /* The members acquired so far are the job's; they are released with the result. */
+        dp__free(a, b);
+        return st == DP_ERR_NOMEM ? st : DP_ERR_FORMAT;
+    }
+    *asset = b;
+    *asset_bytes = sizeof *b + b->count * sizeof(dp_handle);
+    return DP_OK;
+}
+
+static void free_with_allocator(void *asset, void *user)
+{
+    dp__free(user, asset);
+}
+
+dp_status dp__json_types_register(dp__loader *L, dp_type_id *sprite, dp_type_id *bundle)
+{
+    static const char *const sprite_ext[] = {"sprite", "sprite.json", NULL};
+    static const char *const bundle_ext[] = {"bundle", "bundle.json", NULL};
+    dp_type s = {.name = "sprite", .extensions = sprite_ext, .load = sprite_load,
+                 .destroy = free_with_allocator, .user = (void *)L->alloc};
+    dp_type b = {.name = "bundle", .extensions = bundle_ext, .load = bundle_load,
+                 .destroy = free_with_allocator, .user = (void *)L->alloc};
+    dp_status st = dp_register_type(L->dp, &s, sprite);
+    if (st != DP_OK && st != DP_ERR_EXISTS)
+        return st;
+    return dp_register_type(L->dp, &b, bundle);
+}

@@ -1,0 +1,258 @@
+/* load.c — the public entry points of the load layer: dp_load, dp_load_as, dp_wait,
+ * dp_reload, key parsing. */
+#include <string.h>
+
+#include "load/loader.h"
+#include "os/path.h"
+
+dp_status dp__key_parse(dp__loader *L, const char *key, int *source, size_t *path_off,
+                        size_t *label_off)
+{
+    *source = 0;
+    *path_off = 0;
+    *label_off = 0;
+    if (!key || !key[0])
+        return DP_ERR_INVALID;
+    const char *sep = strstr(key, "://");
+    const char *slash = strchr(key, '/');
+    if (sep && (!slash || sep < slash)) {
+        size_t sl = (size_t)(sep - key);
+        int n = atomic_load_explicit(&L->nsources, memory_order_acquire);
+        int found = -1;
+        for (int i = 0; i < n; i++)
+            if (strlen(L->sources[i].scheme) == sl && !strncmp(L->sources[i].scheme, key, sl))
+                found = i;
+        if (found < 0)
+            return DP_ERR_NOT_FOUND;
+        *source = found;
+        *path_off = sl + 3;
+    }
+    const char *path = key + *path_off;
+    const char *hash = strchr(path, '#');
+    if (hash) {
+        if (!hash[1])
+            return DP_ERR_INVALID;
+        *label_off = (size_t)(hash - key) + 1;
+    }
+    size_t plen = hash ? (size_t)(hash - path) : strlen(path);
+    if (plen == 0 || plen > 4096)
+        return DP_ERR_INVALID;
+    if (*source == 0) {
+        /* The file source: refuse every escape before anything touches the disk. */
+        char buf[4097];
+        memcpy(buf, path, plen);
+        buf[plen] = 0;
+        if (dp__path_check(buf) != DP_OK)
+            return DP_ERR_INVALID;
+    }
+    return DP_OK;
+}
+
+/* The canonical key: "file://x" and "x" are the same asset, so the scheme of the file source
+ * is dropped. Returns a pointer into key. */
+static const char *canonical(const char *key, int source, size_t path_off)
+{
+    return source == 0 ? key + path_off : key;
+}
+
+static dp_status load_label(dp__loader *L, const char *key, size_t label_off, dp_type_id type,
+                            dp_handle *out, const char *file, int line);
+
+dp_status dp__load_counted(dp_depot *dp, const char *key, dp_type_id type, dp_handle *out,
+                           const char *file, int line)
+{
+    *out = DP_NULL_HANDLE;
+    dp__loader *L = dp__loader_get(dp);
+    if (!L)
+        return DP_ERR_NOMEM;
+    int source;
+    size_t path_off, label_off;
+    dp_status st = dp__key_parse(L, key, &source, &path_off, &label_off);
+    if (st != DP_OK)
+        return st;
+    const char *ckey = canonical(key, source, path_off);
+    if (label_off)
+        return load_label(L, ckey, label_off - (size_t)(ckey - key), type, out, file, line);
+    if (type == 0) {
+        type = dp__type_for_path(dp, key + path_off);
+        if (type == 0)
+            return DP_ERR_NOT_FOUND;
+    } else if (!dp__type_get(dp, type)) {
+        return DP_ERR_INVALID;
+    }
+    /* The fast path: a live or cached asset of this key. */
+    dp_handle h;
+    if (dp__find(dp, ckey, &h, file, line) == DP_OK)
+        goto found;
+    /* The job is made before the asset, so that a failure leaves nothing behind. */
+    dp__job *job = dp__job_new(L, DP_NULL_HANDLE, type, ckey, source);
+    if (!job)
+        return DP_ERR_NOMEM;
+    st = dp__create(dp, type, DP_STATE_PENDING, NULL, 0, ckey, &h, file, line);
+    if (st == DP_OK) {
+        job->h = h;
+        dp__loader_enqueue(L, job);
+        *out = h;
+        return DP_OK;
+    }
+    dp__job_free(L, job);
+    if (st != DP_ERR_EXISTS)
+        return st;
+found:
+    if (dp_type_of(dp, h) != type) {
+        dp_release(dp, h);
+        return DP_ERR_EXISTS;
+    }
+    *out = h;
+    return DP_OK;
+}
+
+/* "file#label": a placeholder asset that holds its parent; the parent's loader emits it. */
+static dp_status load_label(dp__loader *L, const char *key, size_t label_off, dp_type_id type,
+                            dp_handle *out, const char *file, int line)
+{
+    dp_depot *dp = L->dp;
+    dp_handle h;
+    if (dp__find(dp, key, &h, file, line) == DP_OK) {
+        *out = h;
+        return DP_OK;
+    }
+    size_t plen = label_off - 1;
+    char *parent_key = dp__alloc(L->alloc, plen + 1);
+    if (!parent_key)
+        return DP_ERR_NOMEM;
+    memcpy(parent_key, key, plen);
+    parent_key[plen] = 0;
+    dp_type_id ptype = dp__type_for_path(dp, parent_key);
+    dp_status st = DP_OK;
+    dp__job *job = NULL;
+    dp_handle parent = DP_NULL_HANDLE;
+    if (type == 0)
+        type = ptype; /* a stand-in until the parent emits the label with its real type */
+    if (type == 0) {
+        st = DP_ERR_NOT_FOUND;
+        goto out;
+    }
+    job = dp__job_new(L, DP_NULL_HANDLE, type, key, 0);
+    if (!job || dp__grow(L->alloc, (void **)&job->deps, &job->capdeps, 1, sizeof *job->deps)) {
+        st = DP_ERR_NOMEM;
+        goto out;
+    }
+    st = dp__load_counted(dp, parent_key, 0, &parent, dp__site_load, 0);
+    if (st != DP_OK)
+        goto out;
+    st = dp__create(dp, type, DP_STATE_PENDING, NULL, 0, key, &h, file, line);
+    if (st == DP_ERR_EXISTS) {
+        *out = h;
+        st = DP_OK;
+        dp_release(dp, parent);
+        goto out;
+    }
+    if (st != DP_OK) {
+        dp_release(dp, parent);
+        goto out;
+    }
+    job->h = h;
+    job->label_only = true;
+    job->deps[job->ndeps++] = parent;
+    dp__loader_enqueue(L, job);
+    job = NULL;
+    *out = h;
+out:
+    if (job)
+        dp__job_free(L, job);
+    dp__free(L->alloc, parent_key);
+    return st;
+}
+
+dp_status dp_load_at(dp_depot *dp, const char *key, dp_handle *out, const char *file, int line)
+{
+    if (out)
+        *out = DP_NULL_HANDLE;
+    if (!dp || !key || !out)
+        return DP_ERR_INVALID;
+    return dp__load_counted(dp, key, 0, out, file, line);
+}
+
+dp_status (dp_load)(dp_depot *dp, const char *key, dp_handle *out)
+{
+    return dp_load_at(dp, key, out, "(unknown)", 0);
+}
+
+dp_status dp_load_as_at(dp_depot *dp, const char *key, dp_type_id type, dp_handle *out,
+                        const char *file, int line)
+{
+    if (out)
+        *out = DP_NULL_HANDLE;
+    if (!dp || !key || !out || type == 0)
+        return DP_ERR_INVALID;
+    return dp__load_counted(dp, key, type, out, file, line);
+}
+
+dp_status (dp_load_as)(dp_depot *dp, const char *key, dp_type_id type, dp_handle *out)
+{
+    return dp_load_as_at(dp, key, type, out, "(unknown)", 0);
+}
+
+dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms)
+{
+    if (!dp)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    uint64_t until = timeout_ms >= 0 ? dp__now_ms() + (uint64_t)timeout_ms : UINT64_MAX;
+    for (;;) {
+        dp_update(dp);
+        dp_state s = dp_state_deep(dp, h);
+        if (s == DP_STATE_INVALID)
+            return DP_ERR_STALE;
+        if (s == DP_STATE_LOADED)
+            return DP_OK;
+        if (s == DP_STATE_FAILED) {
+            dp_status why = dp_failure_of(dp, h);
+            return why != DP_OK ? why : DP_ERR_FORMAT;
+        }
+        if (dp__now_ms() >= until)
+            return DP_ERR_TIMEOUT;
+        dp__sleep_ms(1);
+    }
+}
+
+dp_status dp_reload(dp_depot *dp, dp_handle h)
+{
+    if (!dp)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    const char *key = dp_key_of(dp, h);
+    if (!dp_count(dp, h) && !key)
+        return DP_ERR_STALE;
+    if (dp_state_of(dp, h) == DP_STATE_INVALID)
+        return DP_ERR_STALE;
+    dp__loader *L = dp__loader_get(dp);
+    if (!L)
+        return DP_ERR_NOMEM;
+    dp_type_id type = dp_type_of(dp, h);
+    const dp__type *t = dp__type_get(dp, type);
+    if (!key || !t || !t->t.load || strchr(key, '#'))
+        return DP_ERR_INVALID;
+    int source;
+    size_t path_off, label_off;
+    if (dp__key_parse(L, key, &source, &path_off, &label_off) != DP_OK)
+        return DP_ERR_INVALID;
+    dp__job *job = dp__job_new(L, h, type, key, source);
+    if (!job)
+        return DP_ERR_NOMEM;
+    job->reload = true;
+    dp__loader_enqueue(L, job);
+    return DP_OK;
+}
+
+dp_builtin_types dp_builtins(const dp_depot *dp)
+{
+    dp_builtin_types none = {0};
+    if (!dp)
+        return none;
+    dp__loader *L = dp__loader_get((dp_depot *)dp);
+    return L ? L->builtins : none;
+}

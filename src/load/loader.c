@@ -1,0 +1,432 @@
+/* loader.c — the worker threads, the job queue, applying results on the owner thread, and
+ * shutting everything down at dp_destroy. */
+#include <string.h>
+
+#include "load/loader.h"
+#include "os/fs.h"
+#include "os/path.h"
+
+/* ---- jobs ------------------------------------------------------------------------------------ */
+
+/* Cancelled when the job's asset is gone or being freed. */
+static bool job_asset_dead(const struct dp_cancel *c)
+{
+    const dp_depot *dp = c->ctx;
+    dp_handle h = {c->arg};
+    _Atomic uint64_t *wp = dp__pool_word(dp->pool, dp_handle_index(h));
+    if (!wp)
+        return true;
+    uint64_t w = atomic_load_explicit(wp, memory_order_acquire);
+    return dp__word_gen(w) != dp_handle_gen(h) || (dp__word_user(w) & DP__DYING);
+}
+
+dp__job *dp__job_new(dp__loader *L, dp_handle h, dp_type_id type, const char *key, int source)
+{
+    dp__job *j = dp__calloc(L->alloc, 1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->key = dp__strdup(L->alloc, key);
+    if (!j->key) {
+        dp__free(L->alloc, j);
+        return NULL;
+    }
+    const char *sep = strstr(j->key, "://");
+    j->path = sep ? sep + 3 : j->key;
+    j->h = h;
+    j->type = type;
+    j->source = source;
+    atomic_init(&j->started, false);
+    dp__cancel_init(&j->cancel);
+    j->cancel.check = job_asset_dead;
+    j->cancel.ctx = L->dp;
+    j->cancel.arg = h.bits;
+    return j;
+}
+
+void dp__job_free(dp__loader *L, dp__job *job)
+{
+    dp__free(L->alloc, job->deps);
+    dp__free(L->alloc, job->labels);
+    dp__free(L->alloc, job->key);
+    dp__free(L->alloc, job);
+}
+
+void dp__loader_enqueue(dp__loader *L, dp__job *job)
+{
+    job->cancel.arg = job->h.bits;
+    atomic_fetch_add_explicit(&L->pending, 1, memory_order_relaxed);
+    dp__mutex_lock(&L->lock);
+    job->next = NULL;
+    if (L->stop) {
+        /* Shutting down: the job is finished at once, as cancelled. */
+        dp__cancel_set(&job->cancel);
+        job->status = DP_ERR_CANCELLED;
+        if (L->done_tail)
+            L->done_tail->next = job;
+        else
+            L->done = job;
+        L->done_tail = job;
+    } else {
+        if (L->queue_tail)
+            L->queue_tail->next = job;
+        else
+            L->queue = job;
+        L->queue_tail = job;
+        dp__cond_signal(&L->wake);
+    }
+    dp__mutex_unlock(&L->lock);
+}
+
+/* ---- workers --------------------------------------------------------------------------------- */
+
+typedef struct worker_arg {
+    dp__loader *L;
+    int index;
+} worker_arg;
+
+static void *worker_main(void *arg)
+{
+    worker_arg *wa = arg;
+    dp__loader *L = wa->L;
+    int me = wa->index;
+    dp__mutex_lock(&L->lock);
+    for (;;) {
+        while (!L->queue && !L->stop)
+            dp__cond_wait(&L->wake, &L->lock);
+        if (L->stop)
+            break;
+        dp__job *job = L->queue;
+        L->queue = job->next;
+        if (!L->queue)
+            L->queue_tail = NULL;
+        L->running[me] = job;
+        dp__mutex_unlock(&L->lock);
+
+        atomic_store_explicit(&job->started, true, memory_order_relaxed);
+        dp__job_run(L, job);
+
+        dp__mutex_lock(&L->lock);
+        L->running[me] = NULL;
+        job->next = NULL;
+        if (L->done_tail)
+            L->done_tail->next = job;
+        else
+            L->done = job;
+        L->done_tail = job;
+    }
+    dp__mutex_unlock(&L->lock);
+    return NULL;
+}
+
+/* ---- applying results (owner) ------------------------------------------------------------------ */
+
+static void destroy_data(dp__loader *L, dp_type_id type, void *data)
+{
+    const dp__type *t = dp__type_get(L->dp, type);
+    if (t && data)
+        t->t.destroy(data, t->t.user);
+}
+
+/* Gives back everything a job acquired or produced, for a result that is not applied. */
+static void discard(dp__loader *L, dp__job *job)
+{
+    destroy_data(L, job->type, job->data);
+    job->data = NULL;
+    for (size_t i = 0; i < job->ndeps; i++)
+        dp__release_owned(L->dp, job->deps[i]);
+    for (size_t i = 0; i < job->nlabels; i++) {
+        destroy_data(L, job->labels[i].type, job->labels[i].data);
+        dp__release_owned(L->dp, job->labels[i].h);
+    }
+    job->ndeps = job->nlabels = 0;
+    dp__run_frees(L->dp);
+}
+
+static bool alive(const dp_depot *dp, dp_handle h)
+{
+    _Atomic uint64_t *wp = dp__pool_word(dp->pool, dp_handle_index(h));
+    if (!wp)
+        return false;
+    uint64_t w = atomic_load_explicit(wp, memory_order_acquire);
+    return dp__word_gen(w) == dp_handle_gen(h) && !(dp__word_user(w) & DP__DYING);
+}
+
+/* After a successful reload, edges the new result no longer names are removed. */
+static void drop_stale_edges(dp__loader *L, dp__job *job)
+{
+    dp__asset *r = dp__rec(L->dp, job->h);
+    if (!r)
+        return;
+    for (uint32_t k = 0; k < r->nkids;) {
+        dp_handle c = r->kids[k];
+        bool keep = false;
+        for (size_t i = 0; i < job->ndeps && !keep; i++)
+            keep = job->deps[i].bits == c.bits;
+        for (size_t i = 0; i < job->nlabels && !keep; i++)
+            keep = job->labels[i].h.bits == c.bits;
+        if (keep || dp_undepend(L->dp, job->h, c) != DP_OK)
+            k++;
+    }
+}
+
+/* Fails labelled assets that were asked for but that their parent's result did not emit. */
+static void settle_wanted(dp__loader *L, dp_handle parent, bool parent_ok)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < L->nwanted; i++) {
+        dp__wanted w = L->wanted[i];
+        if (!alive(L->dp, w.label))
+            continue;
+        if (w.parent.bits != parent.bits) {
+            L->wanted[keep++] = w;
+            continue;
+        }
+        if (dp_state_of(L->dp, w.label) != DP_STATE_LOADED)
+            dp__set_failed(L->dp, w.label, parent_ok ? DP_ERR_NOT_FOUND
+                                                     : dp_failure_of(L->dp, parent));
+    }
+    L->nwanted = keep;
+}
+
+static void apply_one(dp__loader *L, dp__job *job)
+{
+    dp_depot *dp = L->dp;
+    if (!alive(dp, job->h)) {
+        discard(L, job);
+        atomic_fetch_add_explicit(&dp->st_discarded, 1, memory_order_relaxed);
+        return;
+    }
+    if (job->label_only) {
+        /* The placeholder of "file#label" holds its parent, which will emit it. */
+        for (size_t i = 0; i < job->ndeps; i++) {
+            dp_handle p = job->deps[i];
+            dp__edge_add_owned(dp, job->h, p);
+            dp_state ps = dp_state_of(dp, p);
+            if (ps == DP_STATE_LOADED || ps == DP_STATE_FAILED) {
+                if (dp_state_of(dp, job->h) != DP_STATE_LOADED)
+                    dp__set_failed(dp, job->h, ps == DP_STATE_LOADED ? DP_ERR_NOT_FOUND
+                                                                      : dp_failure_of(dp, p));
+            } else if (dp__grow(L->alloc, (void **)&L->wanted, &L->capwanted, L->nwanted + 1,
+                                sizeof *L->wanted) == DP_OK) {
+                L->wanted[L->nwanted++] = (dp__wanted){.label = job->h, .parent = p};
+            } else {
+                dp__set_failed(dp, job->h, DP_ERR_NOMEM);
+            }
+        }
+        job->ndeps = 0;
+        return;
+    }
+    if (job->status != DP_OK) {
+        discard(L, job);
+        dp__set_failed(dp, job->h, job->status);
+        settle_wanted(L, job->h, false);
+        return;
+    }
+    for (size_t i = 0; i < job->ndeps; i++)
+        dp__edge_add_owned(dp, job->h, job->deps[i]);
+    for (size_t i = 0; i < job->nlabels; i++) {
+        dp__label *lb = &job->labels[i];
+        dp__asset *lr = dp__rec(dp, lb->h);
+        if (lr) {
+            atomic_store_explicit(&lr->type, (uint8_t)lb->type, memory_order_relaxed);
+            dp__set_loaded(dp, lb->h, lb->data, lb->bytes);
+            lb->data = NULL;
+        } else {
+            destroy_data(L, lb->type, lb->data);
+        }
+        dp__edge_add_owned(dp, job->h, lb->h);
+    }
+    if (job->reload)
+        drop_stale_edges(L, job);
+    job->ndeps = job->nlabels = 0;
+    dp__set_loaded(dp, job->h, job->data, job->bytes);
+    job->data = NULL;
+    settle_wanted(L, job->h, true);
+    dp__loader_watch(L, job);
+}
+
+static void on_changed(void *ctx, const char *rel)
+{
+    dp__loader *L = ctx;
+    dp_handle h;
+    if (dp__find(L->dp, rel, &h, "(hot reload)", 0) != DP_OK)
+        return;
+    dp_reload(L->dp, h);
+    dp__release_owned(L->dp, h);
+}
+
+void dp__loader_apply(dp__loader *L)
+{
+    dp__mutex_lock(&L->lock);
+    dp__job *list = L->done;
+    L->done = L->done_tail = NULL;
+    /* Jobs a worker has started show as LOADING (set here: only the owner frees assets, so
+     * the handle cannot be reused while we look). */
+    for (int i = 0; i < L->nthreads; i++) {
+        dp__job *j = L->running[i];
+        if (j && !j->state_marked && atomic_load_explicit(&j->started, memory_order_relaxed) &&
+            !j->reload && alive(L->dp, j->h) && dp_state_of(L->dp, j->h) == DP_STATE_PENDING) {
+            dp__set_state(L->dp, j->h, DP_STATE_LOADING);
+            j->state_marked = true;
+        }
+    }
+    dp__mutex_unlock(&L->lock);
+    while (list) {
+        dp__job *job = list;
+        list = job->next;
+        apply_one(L, job);
+        dp__job_free(L, job);
+        atomic_fetch_sub_explicit(&L->pending, 1, memory_order_relaxed);
+    }
+    if (L->watch)
+        dp__watch_poll(L->watch, on_changed, L);
+}
+
+void dp__loader_watch(dp__loader *L, const dp__job *job)
+{
+    if (!L->watch || job->source != 0 || strchr(job->path, '#'))
+        return;
+    dp__watch_add(L->watch, job->path); /* best effort: a file we cannot watch still loads */
+}
+
+/* ---- subsystem hooks ---------------------------------------------------------------------------- */
+
+static void hook_update(void *self, dp_depot *dp)
+{
+    (void)dp;
+    dp__loader_apply(self);
+}
+
+static size_t hook_pending(void *self)
+{
+    dp__loader *L = self;
+    return atomic_load_explicit(&L->pending, memory_order_relaxed);
+}
+
+static void hook_shutdown(void *self, dp_depot *dp)
+{
+    (void)dp;
+    dp__loader *L = self;
+    dp__mutex_lock(&L->lock);
+    L->stop = true;
+    for (dp__job *j = L->queue; j; j = j->next)
+        dp__cancel_set(&j->cancel);
+    for (int i = 0; i < L->nthreads; i++)
+        if (L->running[i])
+            dp__cancel_set(&L->running[i]->cancel);
+    dp__cond_broadcast(&L->wake);
+    dp__mutex_unlock(&L->lock);
+    for (int i = 0; i < L->nthreads; i++)
+        dp__thread_join(L->threads[i]);
+    L->nthreads = 0;
+}
+
+static void free_job_list(dp__loader *L, dp__job *list)
+{
+    while (list) {
+        dp__job *job = list;
+        list = job->next;
+        /* Every asset is dying by now: releases are no-ops, data is destroyed. */
+        discard(L, job);
+        dp__job_free(L, job);
+    }
+}
+
+static void loader_free(dp__loader *L)
+{
+    free_job_list(L, L->queue);
+    free_job_list(L, L->done);
+    L->queue = L->done = NULL;
+    dp__sources_free(L);
+    dp__watch_destroy(L->watch);
+    dp__free(L->alloc, L->wanted);
+    dp__free(L->alloc, L->root);
+    dp__free(L->alloc, L->running);
+    dp__free(L->alloc, L->threads);
+    dp__free(L->alloc, L->args);
+    dp__mutex_destroy(&L->lock);
+    dp__cond_destroy(&L->wake);
+    dp__mutex_destroy(&L->sources_lock);
+    dp__mutex_destroy(&L->mem_lock);
+    dp__free(L->alloc, L);
+}
+
+static void hook_destroy(void *self, dp_depot *dp)
+{
+    (void)dp;
+    loader_free(self);
+}
+
+static const dp__subsystem loader_vt = {
+    .update = hook_update,
+    .shutdown = hook_shutdown,
+    .destroy = hook_destroy,
+    .pending = hook_pending,
+};
+
+/* ---- creation ------------------------------------------------------------------------------------ */
+
+static dp__loader *loader_new(dp_depot *dp)
+{
+    const dp_allocator *a = &dp->alloc;
+    dp__loader *L = dp__calloc(a, 1, sizeof *L);
+    if (!L)
+        return NULL;
+    L->dp = dp;
+    L->alloc = a;
+    dp__mutex_init(&L->lock);
+    dp__cond_init(&L->wake);
+    dp__mutex_init(&L->sources_lock);
+    dp__mutex_init(&L->mem_lock);
+    atomic_init(&L->pending, 0);
+    atomic_init(&L->nsources, 0);
+    L->root_status = dp__path_root(a, dp->desc.root, &L->root);
+    if (L->root_status == DP_ERR_NOMEM)
+        goto fail;
+    int n = dp->desc.workers > 0 ? dp->desc.workers : dp__cpu_count();
+    if (n > 64)
+        n = 64;
+    L->threads = dp__calloc(a, (size_t)n, sizeof *L->threads);
+    L->running = dp__calloc(a, (size_t)n, sizeof *L->running);
+    if (!L->threads || !L->running)
+        goto fail;
+    if (dp__sources_init(L) != DP_OK || dp__builtin_types_register(L) != DP_OK)
+        goto fail;
+    if (dp->desc.watch && L->root &&
+        dp__watch_create(a, L->root, 0, &L->watch) == DP_ERR_NOMEM)
+        goto fail;
+    /* The arguments live in the loader: one per worker, after the running array. */
+    worker_arg *args = dp__calloc(a, (size_t)n, sizeof *args);
+    if (!args)
+        goto fail;
+    for (int i = 0; i < n; i++) {
+        args[i] = (worker_arg){.L = L, .index = i};
+        if (dp__thread_start(&L->threads[i], worker_main, &args[i]) != 0)
+            break;
+        L->nthreads++;
+    }
+    L->args = args; /* read by the workers for as long as they run */
+    if (L->nthreads == 0)
+        goto fail;
+    return L;
+fail:
+    hook_shutdown(L, dp);
+    loader_free(L);
+    return NULL;
+}
+
+dp__loader *dp__loader_get(dp_depot *dp)
+{
+    dp__loader *L = dp__attached_loader(dp);
+    if (L)
+        return L;
+    dp__mutex_lock(&dp->attach_lock);
+    L = dp__attached_loader(dp);
+    if (!L) {
+        L = loader_new(dp);
+        if (L)
+            dp__attach_loader(dp, &loader_vt, L); /* we hold attach_lock, as it requires */
+    }
+    dp__mutex_unlock(&dp->attach_lock);
+    return L;
+}

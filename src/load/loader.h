@@ -1,0 +1,142 @@
+/* loader.h — the load layer's private state: the job queue, worker threads, sources, and
+ * what the owner applies at dp_update. It attaches itself to a depot on first use through
+ * the registry's subsystem slot (the registry never includes this layer).
+ *
+ * Jobs: a job holds a weak handle of its asset and never a count. A worker reads the bytes
+ * through the job's source, runs the type's load, and queues the result; dependencies named
+ * with dp_ctx_load_dep are acquired (one count each, moved to an edge when the result is
+ * applied). The owner applies results in dp_update; a result for a dead asset is destroyed
+ * and counted. dp_destroy cancels every job (sources may poll dp_cancelled), joins the
+ * workers and frees every job and buffer. */
+#ifndef DEPOT_LOAD_LOADER_H
+#define DEPOT_LOAD_LOADER_H
+
+#include "asset/asset_internal.h"
+#include "depot/load.h"
+#include "load/cancel.h"
+#include "os/thread.h"
+#include "os/watch.h"
+
+#define DP__MAX_SOURCES 16
+
+/* A labelled sub-asset emitted by a loader, applied with its parent. */
+typedef struct dp__label {
+    dp_handle h;     /* counted: the parent's edge takes the count */
+    dp_type_id type;
+    void *data;
+    size_t bytes;
+} dp__label;
+
+typedef struct dp__job {
+    struct dp__job *next;
+    dp_handle h;               /* weak */
+    dp_type_id type;
+    char *key;                 /* the asset's key (copy) */
+    const char *path;          /* points into key: after "scheme://" */
+    int source;                /* index in loader->sources */
+    bool reload;
+    bool label_only;           /* a "file#label" placeholder: only holds its parent */
+    atomic_bool started;
+    bool state_marked;         /* owner has set LOADING */
+    struct dp_cancel cancel;
+    /* result */
+    dp_status status;
+    void *data;
+    size_t bytes;
+    dp_handle *deps;           /* each counted */
+    size_t ndeps, capdeps;
+    dp__label *labels;
+    size_t nlabels, caplabels;
+} dp__job;
+
+/* A source slot. */
+typedef struct dp__source {
+    dp_source vt;
+    char scheme[16];
+} dp__source;
+
+/* A labelled asset requested before its parent emitted it. */
+typedef struct dp__wanted {
+    dp_handle label;  /* weak */
+    dp_handle parent; /* weak */
+} dp__wanted;
+
+typedef struct dp__mem_blob {
+    struct dp__mem_blob *next;
+    char *path;
+    void *bytes;
+    size_t len;
+} dp__mem_blob;
+
+typedef struct dp__loader {
+    dp_depot *dp;
+    const dp_allocator *alloc;
+    dp__mutex lock;
+    dp__cond wake;             /* workers wait here for jobs */
+    dp__job *queue, *queue_tail;
+    dp__job *done, *done_tail;
+    dp__job **running;         /* per worker: the job it runs, or NULL */
+    dp__thread *threads;
+    void *args;                /* the workers' start arguments */
+    int nthreads;
+    bool stop;
+    atomic_size_t pending;     /* queued + running + done, not yet applied */
+
+    dp__source sources[DP__MAX_SOURCES];
+    _Atomic int nsources;
+    dp__mutex sources_lock;
+
+    dp__mutex mem_lock;
+    dp__mem_blob *mem;
+
+    char *root;                /* canonical file root, NULL if it does not exist */
+    dp_status root_status;
+    dp__watch *watch;          /* owner only; NULL without dp_desc.watch */
+    dp_http_desc http;
+    dp_builtin_types builtins;
+
+    dp__wanted *wanted;        /* owner only */
+    size_t nwanted, capwanted;
+} dp__loader;
+
+/* The depot's loader, attached (and started) on first call. NULL on NOMEM. Any thread. */
+dp__loader *dp__loader_get(dp_depot *dp);
+
+/* Queues a job (takes ownership). Any thread. */
+void dp__loader_enqueue(dp__loader *L, dp__job *job);
+/* A new job for an asset (key copied); NULL on NOMEM. */
+dp__job *dp__job_new(dp__loader *L, dp_handle h, dp_type_id type, const char *key, int source);
+/* Frees a job whose result was applied or discarded (deps and labels already handled). */
+void dp__job_free(dp__loader *L, dp__job *job);
+
+/* Splits a key: *source gets the source index (file when no scheme), *path_off the offset
+ * of the path, *label_off the offset of the label after '#', or 0. DP_OK, DP_ERR_INVALID
+ * (empty, bad path, path escapes), DP_ERR_NOT_FOUND (unknown scheme). */
+dp_status dp__key_parse(dp__loader *L, const char *key, int *source, size_t *path_off,
+                        size_t *label_off);
+
+/* Loads `key` on behalf of the library (a job's dependency, a label's parent): the count
+ * is recorded with the holder site `file`. Any thread. Errors as dp_load. */
+dp_status dp__load_counted(dp_depot *dp, const char *key, dp_type_id type, dp_handle *out,
+                           const char *file, int line);
+
+/* Runs a job's read and load on the calling (worker) thread, filling its result. */
+void dp__job_run(dp__loader *L, dp__job *job);
+
+/* Owner: applies finished jobs, marks started ones LOADING, polls the file watcher. */
+void dp__loader_apply(dp__loader *L);
+
+/* Built-in sources and types (sources.c, types_builtin.c and the optional folders). */
+dp_status dp__sources_init(dp__loader *L);
+/* Adds a source (copied). DP_OK, DP_ERR_INVALID, DP_ERR_EXISTS, DP_ERR_OVERFLOW. */
+dp_status dp__source_add(dp__loader *L, const dp_source *src);
+void dp__sources_free(dp__loader *L);
+dp_status dp__builtin_types_register(dp__loader *L);
+dp_status dp__image_type_register(dp__loader *L, dp_type_id *out);   /* png/ (0 if absent) */
+dp_status dp__json_types_register(dp__loader *L, dp_type_id *sprite, dp_type_id *bundle);
+dp_status dp__http_sources_register(dp__loader *L);
+
+/* Hot reload: start watching a file-source asset's path (owner). */
+void dp__loader_watch(dp__loader *L, const dp__job *job);
+
+#endif
