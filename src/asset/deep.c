@@ -99,7 +99,8 @@ void dp__deep_update(dp_depot *dp)
                 return;
     }
     size_t n = set->n;
-    qsort(set->v, n, sizeof *set->v, cmp_index);
+    if (n > 1) /* qsort(NULL, 0, ...) is undefined: the set may be empty */
+        qsort(set->v, n, sizeof *set->v, cmp_index);
 
     /* Reverse edges inside the set, as CSR: start[n+1], from[]. And a result byte each. */
     size_t nedges = 0;

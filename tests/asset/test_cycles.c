@@ -1,0 +1,314 @@
+/* test_cycles.c — cycle collection by trial deletion: what is garbage goes, what is held
+ * (from outside, through a held root, or by an upgraded weak handle) stays. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "depot/depot.h"
+#include "testutil.h"
+
+enum { MAXID = 64 };
+
+typedef struct obj {
+    int id;
+} obj;
+
+typedef struct fixture {
+    dp_test_alloc alloc;
+    dp_depot *dp;
+    dp_type_id type;
+    int destroyed;
+    int per_id[MAXID];
+    int next_id;
+} fixture;
+
+static void destroy_obj(void *asset, void *user)
+{
+    fixture *f = user;
+    obj *o = asset;
+    f->destroyed++;
+    if (o->id >= 0 && o->id < MAXID)
+        f->per_id[o->id]++;
+    free(o);
+}
+
+static int setup_desc(void **state, dp_desc d)
+{
+    fixture *f = calloc(1, sizeof *f);
+    dp_test_alloc_init(&f->alloc);
+    d.allocator = &f->alloc.iface;
+    assert_int_equal(dp_create(&d, &f->dp), DP_OK);
+    dp_type t = {.name = "obj", .destroy = destroy_obj, .user = f};
+    assert_int_equal(dp_register_type(f->dp, &t, &f->type), DP_OK);
+    *state = f;
+    return 0;
+}
+
+static int setup(void **state) { return setup_desc(state, (dp_desc){0}); }
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    if (f->dp)
+        dp_destroy(f->dp);
+    assert_int_equal(atomic_load(&f->alloc.live), 0);
+    for (int i = 0; i < f->next_id && i < MAXID; i++)
+        assert_int_equal(f->per_id[i], 1); /* every asset destroyed exactly once */
+    free(f);
+    return 0;
+}
+
+static obj *mk(fixture *f)
+{
+    obj *o = malloc(sizeof *o);
+    o->id = f->next_id++;
+    return o;
+}
+
+static dp_handle add(fixture *f, const char *key)
+{
+    dp_handle h;
+    assert_int_equal((dp_add)(f->dp, f->type, mk(f), 16, key, &h), DP_OK);
+    return h;
+}
+
+static inline size_t count_events(fixture *f, dp_event_kind kind)
+{
+    const dp_event *ev;
+    size_t n = dp_events(f->dp, &ev), c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += ev[i].kind == kind;
+    return c;
+}
+
+static int setup_budget(void **state) { return setup_desc(state, (dp_desc){.collect_budget = 8}); }
+
+/* n keyless assets in a ring, each released by the caller (only the ring holds them). */
+static dp_handle *make_ring(fixture *f, size_t n)
+{
+    dp_handle *v = malloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = add(f, NULL);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(dp_depend(f->dp, v[i], v[(i + 1) % n]), DP_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(dp_release(f->dp, v[i]), DP_OK);
+    return v;
+}
+
+static void test_self_edge_is_collected(void **state)
+{
+    fixture *f = *state;
+    dp_handle a = add(f, NULL);
+    assert_int_equal(dp_depend(f->dp, a, a), DP_OK);
+    assert_int_equal(dp_depend(f->dp, a, a), DP_ERR_EXISTS);
+    dp_release(f->dp, a);
+    dp_update(f->dp);
+    assert_int_equal(dp_collect_cycles(f->dp), DP_OK);
+    assert_int_equal(f->destroyed, 1);
+    assert_int_equal(dp_state_of(f->dp, a), DP_STATE_INVALID);
+    dp_stats st;
+    dp_get_stats(f->dp, &st);
+    assert_int_equal(st.cycles_collected, 1);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+}
+
+static void test_two_cycle_is_collected(void **state)
+{
+    fixture *f = *state;
+    dp_handle *v = make_ring(f, 2);
+    assert_int_equal(dp_collect_cycles(f->dp), DP_OK);
+    assert_int_equal(f->destroyed, 2);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+    free(v);
+}
+
+static void test_long_cycle_of_10000_is_collected(void **state)
+{
+    fixture *f = *state;
+    enum { N = 10000 };
+    dp_handle *v = make_ring(f, N);
+    dp_update(f->dp);
+    assert_int_equal(dp_collect_cycles(f->dp), DP_OK);
+    assert_int_equal(f->destroyed, N);
+    dp_stats st;
+    dp_get_stats(f->dp, &st);
+    assert_int_equal(st.live_assets, 0);
+    assert_int_equal(st.edges, 0);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+    free(v);
+}
+
+static void test_cycle_held_from_outside_stays(void **state)
+{
+    fixture *f = *state;
+    dp_handle *v = make_ring(f, 3);
+    assert_int_equal(dp_retain(f->dp, v[1]), DP_OK);
+    assert_int_equal(dp_collect_cycles(f->dp), DP_OK);
+    dp_update(f->dp);
+    assert_int_equal(f->destroyed, 0);
+    assert_int_equal(dp_count(f->dp, v[1]), 2);
+    assert_int_equal(dp_count(f->dp, v[0]), 1);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+    dp_release(f->dp, v[1]);
+    assert_int_equal(dp_collect_cycles(f->dp), DP_OK);
+    assert_int_equal(f->destroyed, 3);
+    free(v);
+}
+
+static void test_cycle_hanging_off_a_held_root_stays_until_root_goes(void **state)
+{
+    fixture *f = *state;
+    dp_handle root = add(f, "root");
+    dp_handle *v = make_ring(f, 2);
+    dp_depend(f->dp, root, v[0]);
+    dp_collect_cycles(f->dp);
+    dp_update(f->dp);
+    assert_int_equal(f->destroyed, 0);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+    dp_release(f->dp, root);
+    dp_update(f->dp); /* root freed; the cycle becomes a candidate and is collected */
+    dp_update(f->dp);
+    assert_int_equal(f->destroyed, 3);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+    free(v);
+}
+
+static void test_two_cycles_sharing_a_node_are_collected(void **state)
+{
+    fixture *f = *state;
+    dp_handle a = add(f, NULL), s = add(f, NULL), b = add(f, NULL);
+    dp_depend(f->dp, a, s);
+    dp_depend(f->dp, s, a);
+    dp_depend(f->dp, b, s);
+    dp_depend(f->dp, s, b);
+    dp_release(f->dp, a);
+    dp_release(f->dp, s);
+    dp_release(f->dp, b);
+    assert_int_equal(dp_collect_cycles(f->dp), DP_OK);
+    assert_int_equal(f->destroyed, 3);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+}
+
+static void test_two_cycles_sharing_a_node_stay_while_one_member_is_held(void **state)
+{
+    fixture *f = *state;
+    dp_handle a = add(f, NULL), s = add(f, NULL), b = add(f, NULL);
+    dp_depend(f->dp, a, s);
+    dp_depend(f->dp, s, a);
+    dp_depend(f->dp, b, s);
+    dp_depend(f->dp, s, b);
+    dp_release(f->dp, s);
+    dp_release(f->dp, b);
+    assert_int_equal(dp_collect_cycles(f->dp), DP_OK);
+    assert_int_equal(f->destroyed, 0);
+    dp_release(f->dp, a);
+    dp_update(f->dp);
+    assert_int_equal(dp_collect_cycles(f->dp), DP_OK);
+    assert_int_equal(f->destroyed, 3);
+}
+
+static void test_cycle_with_unreferenced_external_child_frees_child_too(void **state)
+{
+    fixture *f = *state;
+    dp_handle *v = make_ring(f, 2);
+    dp_handle kid = add(f, NULL);
+    dp_depend(f->dp, v[0], kid);
+    dp_release(f->dp, kid);
+    dp_collect_cycles(f->dp);
+    dp_update(f->dp);
+    assert_int_equal(f->destroyed, 3);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+    free(v);
+}
+
+static void test_cycle_with_held_external_child_keeps_only_child(void **state)
+{
+    fixture *f = *state;
+    dp_handle *v = make_ring(f, 2);
+    dp_handle kid = add(f, "kid");
+    dp_depend(f->dp, v[0], kid);
+    dp_collect_cycles(f->dp);
+    dp_update(f->dp);
+    assert_int_equal(f->destroyed, 2);
+    assert_non_null(dp_get(f->dp, kid));
+    assert_int_equal(dp_count(f->dp, kid), 1);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+    dp_release(f->dp, kid);
+    dp_update(f->dp);
+    assert_int_equal(f->destroyed, 3);
+    free(v);
+}
+
+static void test_budgeted_updates_eventually_collect_everything(void **state)
+{
+    fixture *f = *state;
+    enum { RINGS = 600 };
+    dp_handle *rings[RINGS];
+    for (int i = 0; i < RINGS; i++)
+        rings[i] = make_ring(f, 2);
+    dp_update(f->dp);
+    assert_true(f->destroyed < 2 * RINGS); /* the budget stopped the first update */
+    int updates = 1;
+    while (f->destroyed < 2 * RINGS && updates < 100) {
+        dp_update(f->dp);
+        updates++;
+        assert_int_equal(dp_check(f->dp), DP_OK);
+    }
+    assert_int_equal(f->destroyed, 2 * RINGS);
+    for (int i = 0; i < RINGS; i++)
+        free(rings[i]);
+}
+
+static void test_member_upgraded_from_weak_handle_before_collect_stays(void **state)
+{
+    fixture *f = *state;
+    dp_handle *v = make_ring(f, 4);
+    dp_handle weak = v[2];
+    assert_int_equal(dp_upgrade(f->dp, weak), DP_OK);
+    assert_int_equal(dp_collect_cycles(f->dp), DP_OK);
+    dp_update(f->dp);
+    assert_int_equal(f->destroyed, 0);
+    assert_non_null(dp_get(f->dp, v[0]));
+    assert_int_equal(dp_check(f->dp), DP_OK);
+    dp_release(f->dp, weak);
+    dp_update(f->dp);
+    assert_int_equal(f->destroyed, 4);
+    assert_int_equal(dp_upgrade(f->dp, weak), DP_ERR_STALE);
+    free(v);
+}
+
+static void test_undepend_breaks_a_cycle_into_a_freed_chain(void **state)
+{
+    fixture *f = *state;
+    dp_handle *v = make_ring(f, 3);
+    dp_handle head;
+    dp_retain(f->dp, v[0]);
+    head = v[0];
+    assert_int_equal(dp_undepend(f->dp, v[2], v[0]), DP_OK);
+    assert_int_equal(dp_undepend(f->dp, v[2], v[0]), DP_ERR_NOT_FOUND);
+    dp_release(f->dp, head);
+    dp_update(f->dp);
+    assert_int_equal(f->destroyed, 3);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+    free(v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_self_edge_is_collected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_cycle_is_collected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_cycle_of_10000_is_collected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cycle_held_from_outside_stays, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cycle_hanging_off_a_held_root_stays_until_root_goes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_cycles_sharing_a_node_are_collected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_cycles_sharing_a_node_stay_while_one_member_is_held, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cycle_with_unreferenced_external_child_frees_child_too, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cycle_with_held_external_child_keeps_only_child, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_budgeted_updates_eventually_collect_everything, setup_budget, teardown),
+        cmocka_unit_test_setup_teardown(test_member_upgraded_from_weak_handle_before_collect_stays, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_undepend_breaks_a_cycle_into_a_freed_chain, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
