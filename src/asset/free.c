@@ -214,6 +214,11 @@ void dp__drain_attention(dp_depot *dp)
         }
         if ((why & DP__AF_REVIVED) && user > 0)
             dp__lru_unlink(dp, i);
+        else if ((why & DP__AF_REVIVED) && (r->oflags & DP__OF_CACHED)) {
+            /* Used and dropped again since the last update: now the most recently used. */
+            dp__lru_unlink(dp, i);
+            lru_push_tail(dp, i);
+        }
         if ((why & DP__AF_CAND) && user > 0)
             dp__candidate(dp, h);
         if ((why & DP__AF_ZERO) && user == 0 && !(r->oflags & DP__OF_CACHED)) {
