@@ -35,37 +35,72 @@ typedef struct dp_render_backend {
     void *user;
 } dp_render_backend;
 
+/** @brief Render-only assets (Bevy's RENDER_WORLD): called on the owner thread right after a
+ * resource was created from `asset`, so that the program may drop the asset's CPU data by
+ * swapping in a small stub that keeps its metadata (e.g. a dp_image without pixels) with
+ * dp_replace(dp, h, stub, stub_bytes). The MODIFIED event that this replace causes is
+ * recognised (the asset's data is still the stub when the event arrives) and neither
+ * retires nor re-creates the resource; a later real dp_replace or dp_touch of a non-stub
+ * asset does. Leave the asset alone to keep its CPU data. */
+typedef void (*dp_render_drop_fn)(void *user, dp_depot *dp, dp_handle h, dp_type_id type,
+                                  const void *asset);
+
 typedef struct dp_render_desc {
     dp_render_backend backend;
-    int frames_in_flight;          /**< 0 = 2; at most 16 */
+    /** Frames the CPU may have started that the GPU has not finished (0 = 2; at most 16):
+     * dp_render_sync refuses to start a frame while this many are started and not done. */
+    int frames_in_flight;
     size_t upload_bytes_per_frame; /**< 0 = unlimited; counts the assets' byte sizes */
+    dp_render_drop_fn drop_cpu;    /**< NULL = keep every asset's CPU data */
+    void *drop_cpu_user;
 } dp_render_desc;
 
-/** @brief Creates the render layer and starts listening to the depot. Owner thread.
- * @return DP_OK; DP_ERR_INVALID; DP_ERR_NOMEM; DP_ERR_WRONG_THREAD. */
+/** @brief Creates the render layer and starts listening to the depot. Assets of handled
+ * types that are already loaded get resources too (found at the first sync). Owner thread.
+ * @return DP_OK; DP_ERR_INVALID (NULL argument, a backend without handles, create or
+ * destroy, frames_in_flight outside 0..16); DP_ERR_NOMEM; DP_ERR_WRONG_THREAD; the error of
+ * dp_listen (DP_ERR_OVERFLOW: too many listeners). On failure *out is NULL. */
 dp_status dp_render_create(dp_depot *dp, const dp_render_desc *desc, dp_render **out);
 
-/** @brief Stops listening and destroys every resource, live or retired, without waiting.
- * Owner thread. NULL is ignored. */
+/** @brief Stops listening and destroys every resource, live or retired, exactly once and
+ * without waiting for the GPU (call it after the GPU is idle), then frees the render layer.
+ * Owner thread (from another thread it does nothing and the layer leaks). NULL is ignored.
+ * Destroy the render layer before its depot. */
 void dp_render_destroy(dp_render *r);
 
 /** @brief Starts frame `frame` (larger than the last one) and applies the LOADED,
- * MODIFIED and FREED events received since the last sync. Owner thread.
- * @return DP_OK; DP_ERR_INVALID (frame not increasing); DP_ERR_NOMEM; WRONG_THREAD. */
+ * MODIFIED and FREED events received since the last sync (also those of updates that had
+ * no sync between them). A loaded or modified asset waits for dp_render_prepare; a freed
+ * asset's resource is retired at this frame. A modified asset keeps its old resource
+ * (dp_render_get returns it) until the new one is created; the old one is then retired.
+ * A retired resource is destroyed by dp_render_frame_done for the frame it was retired in
+ * or a later one, so no frame that could have read it is still running. Never blocks.
+ * Owner thread.
+ * @return DP_OK; DP_ERR_INVALID (NULL, frame not increasing); DP_ERR_OVERFLOW
+ * (frames_in_flight frames are started and not done: wait for the GPU and call
+ * dp_render_frame_done first; nothing changed); DP_ERR_NOMEM (the frame starts, the
+ * events that could not be applied stay queued for the next sync); DP_ERR_WRONG_THREAD. */
 dp_status dp_render_sync(dp_render *r, uint64_t frame);
 
-/** @brief Creates waiting resources until this frame's upload budget is spent (the rest
- * wait for the next frame; a backend answering DP_ERR_TIMEOUT is asked again next frame).
- * Owner thread. @return DP_OK; DP_ERR_WRONG_THREAD. */
+/** @brief Creates waiting resources, oldest first, until this frame's upload budget is
+ * spent (the rest wait for the next frame; one asset larger than the budget is created
+ * alone in a frame; a backend answering DP_ERR_TIMEOUT is asked again next frame; any
+ * other backend error leaves the asset without a resource until it is modified). The data
+ * is read with dp_get at this call. Owner thread.
+ * @return DP_OK; DP_ERR_NOMEM (no room to retire an old resource: the rest wait);
+ * DP_ERR_INVALID (NULL); DP_ERR_WRONG_THREAD. */
 dp_status dp_render_prepare(dp_render *r);
 
-/** @brief The prepared resource of an asset for the current frame, or NULL. Marks it used
- * by the current frame. Owner thread. */
+/** @brief The prepared resource of an asset for the current frame, or NULL (not handled,
+ * not prepared yet, failed, freed; or a wrong thread). Marks it used by the current frame;
+ * the pointer may be used by this frame's GPU work until dp_render_frame_done of this
+ * frame. Owner thread. */
 void *dp_render_get(dp_render *r, dp_handle h);
 
-/** @brief Says the GPU finished frame `frame`: destroys what was retired while no frame
- * after it could still read it. Owner thread.
- * @return DP_OK; DP_ERR_INVALID (a frame not yet started); DP_ERR_WRONG_THREAD. */
+/** @brief Says the GPU finished frame `frame` and every frame before it: destroys the
+ * resources retired at or before it. A frame older than one already reported is ignored.
+ * Owner thread.
+ * @return DP_OK; DP_ERR_INVALID (NULL, a frame not yet started); DP_ERR_WRONG_THREAD. */
 dp_status dp_render_frame_done(dp_render *r, uint64_t frame);
 
 typedef struct dp_render_stats {
@@ -74,10 +109,13 @@ typedef struct dp_render_stats {
     size_t retired;         /**< retired, not yet destroyed */
     size_t waiting;         /**< assets waiting for a resource (budget, retry) */
     size_t created, destroyed; /**< totals since creation */
+    size_t events_lost;     /**< events the listener could not record (no memory); each
+                                 one triggers a rescan of the depot at the next sync */
 } dp_render_stats;
 
-/** @brief Counters of the render layer; with type != 0, only that type's live resources.
- * Owner thread. */
+/** @brief Counters of the render layer; with type != 0, `live` and `live_bytes` count only
+ * that type's live resources (the other fields are totals). Owner thread; *out is zeroed
+ * on a wrong thread or NULL r. */
 void dp_render_get_stats(const dp_render *r, dp_type_id type, dp_render_stats *out);
 
 /* ---- dynamic atlas ------------------------------------------------------------------------ */

@@ -1,0 +1,628 @@
+/* render.c — the render layer: GPU-side resources of assets, kept in step with the depot's
+ * events and retired safely across frames in flight.
+ *
+ * State is keyed by the full 64-bit asset handle (generation included): removing an asset
+ * and adding another under the same key gives a new handle, hence a new entry, and the old
+ * entry's FREED retires the old resource (Bevy #18808).
+ *
+ * Events. The depot calls our listener at the end of every dp_update. The listener never
+ * applies anything: it sets pending flags on the asset's entry (LOAD, MOD, FREE) and links
+ * the entry on the dirty list. For a known asset this needs no memory, so a MODIFIED or
+ * FREED can never be lost; only a LOADED of an asset not seen before needs a new entry, and
+ * when that allocation fails the listener counts the loss and asks the next sync for a
+ * rescan of every live asset, which finds the asset again. dp_render_sync applies the
+ * flags: FREE retires the resource at the new frame and drops the entry; LOAD and MOD put
+ * the entry on the waiting list (the old resource stays visible until the new one exists).
+ *
+ * Retirement. A resource retired while frame F is current may have been handed out by
+ * dp_render_get in F or earlier, so it is destroyed once dp_render_frame_done(F') with
+ * F' >= F was called. Retiring at the current frame is conservative: a resource retired by
+ * a sync of F could only be read by F-1 and earlier, and costs one more frame of memory in
+ * exchange for a rule that needs no per-use bookkeeping. Frames finish in order (a fence
+ * for F implies every earlier one), so the retired list is a FIFO sorted by frame.
+ *
+ * Render-only assets. After a create, desc.drop_cpu may swap a stub in for the asset's CPU
+ * data with dp_replace. That replace emits a MODIFIED which must not retire the resource
+ * (the cause of Bevy's reverted fix #18845). The listener runs inside the dp_update that
+ * publishes the event; the replaced-away data of that window is destroyed only one update
+ * later, so comparing dp_get with the stub pointer at that moment cannot be fooled by a
+ * reused address: equal means nothing but our own swap (or earlier changes that the
+ * resource already reflects) happened, and the event is ignored.
+ */
+#include <string.h>
+
+#include "asset/asset_internal.h"
+#include "common/alloc.h"
+#include "depot/render.h"
+
+#define NO_ENTRY UINT32_MAX
+#define MAX_FIF 16
+
+enum {
+    PEND_LOAD = 1, /* LOADED: needs a resource unless it has one */
+    PEND_MOD = 2,  /* MODIFIED: needs a new resource */
+    PEND_FREE = 4, /* FREED: retire and forget */
+};
+
+enum {
+    F_DIRTY = 1,   /* on the dirty list */
+    F_WAITING = 2, /* on the waiting list */
+};
+
+typedef struct entry {
+    dp_handle h;        /* null when the entry is free */
+    dp_type_id type;
+    void *gpu;          /* current resource, or NULL */
+    size_t gpu_bytes;
+    const void *stub;   /* data swapped in by drop_cpu, or NULL */
+    uint64_t retry_at;  /* the backend asked to be asked again at this frame */
+    uint32_t next_dirty; /* dirty list link; free list link when free */
+    uint32_t wprev, wnext; /* waiting list links */
+    uint8_t pend;
+    uint8_t flags;
+} entry;
+
+typedef struct retired {
+    void *gpu;
+    size_t bytes;
+    uint64_t frame;
+    dp_type_id type;
+} retired;
+
+struct dp_render {
+    dp_depot *dp;
+    dp_allocator alloc;
+    dp_render_desc desc;
+    int fif;
+
+    entry *e;         /* entries, indices stable */
+    size_t ne, cape;  /* used prefix, capacity */
+    uint32_t free_head;
+    size_t nlive_entries;
+
+    uint32_t *tab;    /* open addressing: entry index + 1, 0 empty */
+    size_t tabcap;    /* power of two */
+
+    uint32_t dirty_head, dirty_tail;
+    size_t ndirty;
+    uint32_t wait_head, wait_tail;
+    size_t nwaiting;
+
+    retired *ret;
+    size_t rhead, rn, rcap; /* live records are ret[rhead .. rn) */
+
+    uint64_t current, done;
+    uint64_t started[MAX_FIF]; /* started frames not known done, oldest first */
+    size_t nstarted;
+    size_t spent; /* upload bytes spent in the current frame */
+
+    bool rescan;
+    size_t dp_dropped_seen; /* the depot's own dropped-event counter at the last sync */
+
+    size_t live, live_bytes, created, destroyed, lost;
+    size_t type_live[DP__MAX_TYPES + 1], type_bytes[DP__MAX_TYPES + 1];
+};
+
+/* ---- the handle table ---------------------------------------------------------------------- */
+
+static size_t slot_of(uint64_t bits, size_t cap)
+{
+    uint64_t x = bits + 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    x ^= x >> 31;
+    return (size_t)x & (cap - 1);
+}
+
+static entry *find(const dp_render *r, dp_handle h)
+{
+    if (!r->tabcap || !h.bits)
+        return NULL;
+    for (size_t i = slot_of(h.bits, r->tabcap);; i = (i + 1) & (r->tabcap - 1)) {
+        uint32_t v = r->tab[i];
+        if (!v)
+            return NULL;
+        if (r->e[v - 1].h.bits == h.bits)
+            return &r->e[v - 1];
+    }
+}
+
+static void tab_put(uint32_t *tab, size_t cap, const entry *es, uint32_t idx)
+{
+    size_t i = slot_of(es[idx].h.bits, cap);
+    while (tab[i])
+        i = (i + 1) & (cap - 1);
+    tab[i] = idx + 1;
+}
+
+/* Removes entry idx from the table, shifting later members of its run back. */
+static void tab_del(dp_render *r, uint32_t idx)
+{
+    size_t mask = r->tabcap - 1;
+    size_t i = slot_of(r->e[idx].h.bits, r->tabcap);
+    while (r->tab[i] != idx + 1)
+        i = (i + 1) & mask;
+    for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+        uint32_t v = r->tab[j];
+        if (!v)
+            break;
+        size_t home = slot_of(r->e[v - 1].h.bits, r->tabcap);
+        /* Move v into the hole when its home is not cyclically within (i, j]. */
+        bool stays = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
+        if (!stays) {
+            r->tab[i] = v;
+            i = j;
+        }
+    }
+    r->tab[i] = 0;
+}
+
+/* Makes room for one more entry in the array and the table. DP_OK or NOMEM. */
+static dp_status reserve_entry(dp_render *r)
+{
+    if (r->free_head == NO_ENTRY && r->ne == r->cape) {
+        if (r->cape >= NO_ENTRY - 1)
+            return DP_ERR_OVERFLOW;
+        dp_status st = dp__grow(&r->alloc, (void **)&r->e, &r->cape, r->ne + 1, sizeof *r->e);
+        if (st != DP_OK)
+            return st;
+    }
+    if ((r->nlive_entries + 1) * 2 > r->tabcap) {
+        size_t ncap = r->tabcap ? r->tabcap * 2 : 64;
+        uint32_t *nt = dp__calloc(&r->alloc, ncap, sizeof *nt);
+        if (!nt)
+            return DP_ERR_NOMEM;
+        for (size_t i = 0; i < r->tabcap; i++)
+            if (r->tab[i])
+                tab_put(nt, ncap, r->e, r->tab[i] - 1);
+        dp__free(&r->alloc, r->tab);
+        r->tab = nt;
+        r->tabcap = ncap;
+    }
+    return DP_OK;
+}
+
+static entry *add_entry(dp_render *r, dp_handle h, dp_type_id type)
+{
+    if (reserve_entry(r) != DP_OK)
+        return NULL;
+    uint32_t idx;
+    if (r->free_head != NO_ENTRY) {
+        idx = r->free_head;
+        r->free_head = r->e[idx].next_dirty;
+    } else {
+        idx = (uint32_t)r->ne++;
+    }
+    r->e[idx] = (entry){.h = h, .type = type, .next_dirty = NO_ENTRY, .wprev = NO_ENTRY,
+                        .wnext = NO_ENTRY};
+    tab_put(r->tab, r->tabcap, r->e, idx);
+    r->nlive_entries++;
+    return &r->e[idx];
+}
+
+static uint32_t index_of(const dp_render *r, const entry *e)
+{
+    return (uint32_t)(e - r->e);
+}
+
+/* Forgets an entry that is on neither list and has no resource. */
+static void drop_entry(dp_render *r, entry *e)
+{
+    uint32_t idx = index_of(r, e);
+    tab_del(r, idx);
+    e->h = DP_NULL_HANDLE;
+    e->next_dirty = r->free_head;
+    r->free_head = idx;
+    r->nlive_entries--;
+}
+
+/* ---- lists ---------------------------------------------------------------------------------- */
+
+static void mark_dirty(dp_render *r, entry *e)
+{
+    if (e->flags & F_DIRTY)
+        return;
+    e->flags |= F_DIRTY;
+    e->next_dirty = NO_ENTRY;
+    uint32_t idx = index_of(r, e);
+    if (r->dirty_tail == NO_ENTRY)
+        r->dirty_head = idx;
+    else
+        r->e[r->dirty_tail].next_dirty = idx;
+    r->dirty_tail = idx;
+    r->ndirty++;
+}
+
+static void wait_push(dp_render *r, entry *e)
+{
+    if (e->flags & F_WAITING)
+        return;
+    e->flags |= F_WAITING;
+    uint32_t idx = index_of(r, e);
+    e->wprev = r->wait_tail;
+    e->wnext = NO_ENTRY;
+    if (r->wait_tail == NO_ENTRY)
+        r->wait_head = idx;
+    else
+        r->e[r->wait_tail].wnext = idx;
+    r->wait_tail = idx;
+    r->nwaiting++;
+}
+
+static void wait_unlink(dp_render *r, entry *e)
+{
+    if (!(e->flags & F_WAITING))
+        return;
+    e->flags &= (uint8_t)~F_WAITING;
+    if (e->wprev == NO_ENTRY)
+        r->wait_head = e->wnext;
+    else
+        r->e[e->wprev].wnext = e->wnext;
+    if (e->wnext == NO_ENTRY)
+        r->wait_tail = e->wprev;
+    else
+        r->e[e->wnext].wprev = e->wprev;
+    e->wprev = e->wnext = NO_ENTRY;
+    r->nwaiting--;
+}
+
+/* ---- resources ------------------------------------------------------------------------------ */
+
+static void count_live(dp_render *r, dp_type_id type, size_t bytes, bool add)
+{
+    if (add) {
+        r->live++;
+        r->live_bytes += bytes;
+        r->type_live[type]++;
+        r->type_bytes[type] += bytes;
+    } else {
+        r->live--;
+        r->live_bytes -= bytes;
+        r->type_live[type]--;
+        r->type_bytes[type] -= bytes;
+    }
+}
+
+/* Room for `more` retired records. DP_OK or NOMEM. */
+static dp_status reserve_retired(dp_render *r, size_t more)
+{
+    if (r->rn + more <= r->rcap)
+        return DP_OK;
+    if (r->rhead > 0) {
+        /* Slide the live records to the front before growing. */
+        memmove(r->ret, r->ret + r->rhead, (r->rn - r->rhead) * sizeof *r->ret);
+        r->rn -= r->rhead;
+        r->rhead = 0;
+        if (r->rn + more <= r->rcap)
+            return DP_OK;
+    }
+    return dp__grow(&r->alloc, (void **)&r->ret, &r->rcap, r->rn + more, sizeof *r->ret);
+}
+
+/* Moves e's resource to the retired list at the current frame; room was reserved. */
+static void retire(dp_render *r, entry *e)
+{
+    if (!e->gpu)
+        return;
+    count_live(r, e->type, e->gpu_bytes, false);
+    r->ret[r->rn++] = (retired){.gpu = e->gpu, .bytes = e->gpu_bytes, .frame = r->current,
+                                .type = e->type};
+    e->gpu = NULL;
+    e->gpu_bytes = 0;
+    e->stub = NULL;
+}
+
+static void destroy_gpu(dp_render *r, dp_type_id type, void *gpu)
+{
+    r->desc.backend.destroy(r->desc.backend.user, type, gpu);
+    r->destroyed++;
+}
+
+/* ---- the listener --------------------------------------------------------------------------- */
+
+static void on_events(void *user, const dp_event *ev, size_t n)
+{
+    dp_render *r = user;
+    for (size_t i = 0; i < n; i++) {
+        dp_handle h = ev[i].handle;
+        entry *e;
+        switch (ev[i].kind) {
+        case DP_EV_LOADED:
+        case DP_EV_MODIFIED:
+            e = find(r, h);
+            if (!e) {
+                if (!r->desc.backend.handles(r->desc.backend.user, ev[i].type))
+                    break;
+                e = add_entry(r, h, ev[i].type);
+                if (!e) {
+                    /* Nothing is dropped silently: the next sync rescans the depot. */
+                    r->lost++;
+                    r->rescan = true;
+                    break;
+                }
+                e->pend |= PEND_LOAD;
+            } else if (ev[i].kind == DP_EV_LOADED) {
+                e->pend |= PEND_LOAD;
+            } else {
+                if (e->stub) {
+                    if (dp_get(r->dp, h) == e->stub)
+                        break; /* our own swap to the stub: the resource is current */
+                    e->stub = NULL; /* the program replaced the stub: a real change */
+                }
+                e->pend |= PEND_MOD;
+            }
+            mark_dirty(r, e);
+            break;
+        case DP_EV_FREED:
+            e = find(r, h);
+            if (e) {
+                e->pend |= PEND_FREE;
+                mark_dirty(r, e);
+            }
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* ---- create and destroy ------------------------------------------------------------------- */
+
+dp_status dp_render_create(dp_depot *dp, const dp_render_desc *desc, dp_render **out)
+{
+    if (out)
+        *out = NULL;
+    if (!dp || !desc || !out || !desc->backend.handles || !desc->backend.create ||
+        !desc->backend.destroy || desc->frames_in_flight < 0 ||
+        desc->frames_in_flight > MAX_FIF)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    dp_render *r = dp__calloc(&dp->alloc, 1, sizeof *r);
+    if (!r)
+        return DP_ERR_NOMEM;
+    r->dp = dp;
+    r->alloc = dp->alloc;
+    r->desc = *desc;
+    r->fif = desc->frames_in_flight ? desc->frames_in_flight : 2;
+    r->free_head = NO_ENTRY;
+    r->dirty_head = r->dirty_tail = NO_ENTRY;
+    r->wait_head = r->wait_tail = NO_ENTRY;
+    /* Assets loaded before the render layer existed are found by a rescan at the first
+     * sync. */
+    r->rescan = true;
+    r->dp_dropped_seen = atomic_load_explicit(&dp->st_events_dropped, memory_order_relaxed);
+    dp_status st = dp_listen(dp, on_events, r);
+    if (st != DP_OK) {
+        dp__free(&r->alloc, r);
+        return st;
+    }
+    *out = r;
+    return DP_OK;
+}
+
+void dp_render_destroy(dp_render *r)
+{
+    if (!r || !dp__is_owner(r->dp))
+        return;
+    dp_unlisten(r->dp, on_events, r);
+    for (size_t i = 0; i < r->ne; i++)
+        if (r->e[i].h.bits && r->e[i].gpu)
+            destroy_gpu(r, r->e[i].type, r->e[i].gpu);
+    for (size_t i = r->rhead; i < r->rn; i++)
+        destroy_gpu(r, r->ret[i].type, r->ret[i].gpu);
+    dp__free(&r->alloc, r->e);
+    dp__free(&r->alloc, r->tab);
+    dp__free(&r->alloc, r->ret);
+    dp_allocator a = r->alloc;
+    dp__free(&a, r);
+}
+
+/* ---- sync ----------------------------------------------------------------------------------- */
+
+static bool alive(const dp_render *r, dp_handle h)
+{
+    return dp__handle_at(r->dp, dp_handle_index(h)).bits == h.bits;
+}
+
+/* Finds what lost events would have said. Every entry of a dead asset gets FREE; with
+ * `full` (the depot itself dropped events, so a MODIFIED may be gone) every live one gets
+ * MOD unless it is a render-only asset still holding its stub. Then every live, loaded asset
+ * of a handled type without an entry gets one with LOAD. DP_OK or NOMEM (the rescan stays
+ * due). */
+static dp_status rescan(dp_render *r, bool full)
+{
+    for (size_t i = 0; i < r->ne; i++) {
+        entry *e = &r->e[i];
+        if (!e->h.bits || (e->pend & PEND_FREE))
+            continue;
+        if (!alive(r, e->h)) {
+            e->pend |= PEND_FREE;
+            mark_dirty(r, e);
+        } else if (full && !(e->stub && dp_get(r->dp, e->h) == e->stub)) {
+            e->pend |= PEND_MOD;
+            mark_dirty(r, e);
+        }
+    }
+    dp_pool_stats ps;
+    dp_pool_get_stats(r->dp->pool, &ps);
+    for (uint64_t i = 0; i < ps.high_water && i < UINT32_MAX; i++) {
+        dp_handle h = dp__handle_at(r->dp, (uint32_t)i);
+        if (!h.bits || find(r, h) || dp_state_of(r->dp, h) != DP_STATE_LOADED)
+            continue;
+        dp_type_id type = dp_type_of(r->dp, h);
+        if (!type || !r->desc.backend.handles(r->desc.backend.user, type))
+            continue;
+        entry *e = add_entry(r, h, type);
+        if (!e)
+            return DP_ERR_NOMEM;
+        e->pend |= PEND_LOAD;
+        mark_dirty(r, e);
+    }
+    return DP_OK;
+}
+
+dp_status dp_render_sync(dp_render *r, uint64_t frame)
+{
+    if (!r)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(r->dp))
+        return DP_ERR_WRONG_THREAD;
+    if (frame <= r->current)
+        return DP_ERR_INVALID;
+    size_t k = 0;
+    while (k < r->nstarted && r->started[k] <= r->done)
+        k++;
+    if (r->nstarted - k >= (size_t)r->fif)
+        return DP_ERR_OVERFLOW;
+    memmove(r->started, r->started + k, (r->nstarted - k) * sizeof r->started[0]);
+    r->nstarted -= k;
+    r->started[r->nstarted++] = frame;
+    r->current = frame;
+    r->spent = 0;
+
+    dp_status result = DP_OK;
+    size_t dropped = atomic_load_explicit(&r->dp->st_events_dropped, memory_order_relaxed);
+    bool full = dropped != r->dp_dropped_seen;
+    if (r->rescan || full) {
+        if (rescan(r, full) == DP_OK) {
+            r->rescan = false;
+            r->dp_dropped_seen = dropped;
+        } else {
+            r->rescan = true;
+            result = DP_ERR_NOMEM;
+        }
+    }
+    /* Every dirty entry retires at most one resource here: reserve the room first, so that
+     * applying cannot fail half-way. Without it the events stay queued. */
+    if (reserve_retired(r, r->ndirty) != DP_OK)
+        return DP_ERR_NOMEM;
+    while (r->dirty_head != NO_ENTRY) {
+        entry *e = &r->e[r->dirty_head];
+        r->dirty_head = e->next_dirty;
+        r->ndirty--;
+        e->flags &= (uint8_t)~F_DIRTY;
+        e->next_dirty = NO_ENTRY;
+        uint8_t pend = e->pend;
+        e->pend = 0;
+        if (pend & PEND_FREE) {
+            wait_unlink(r, e);
+            retire(r, e);
+            drop_entry(r, e);
+        } else if ((pend & PEND_MOD) || ((pend & PEND_LOAD) && !e->gpu)) {
+            e->retry_at = 0;
+            wait_push(r, e);
+        }
+    }
+    r->dirty_tail = NO_ENTRY;
+    return result;
+}
+
+/* ---- prepare -------------------------------------------------------------------------------- */
+
+dp_status dp_render_prepare(dp_render *r)
+{
+    if (!r)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(r->dp))
+        return DP_ERR_WRONG_THREAD;
+    size_t budget = r->desc.upload_bytes_per_frame;
+    const dp_render_backend *be = &r->desc.backend;
+    uint32_t next;
+    for (uint32_t idx = r->wait_head; idx != NO_ENTRY; idx = next) {
+        entry *e = &r->e[idx];
+        next = e->wnext;
+        if (r->current < e->retry_at)
+            continue; /* the backend asked to be asked again next frame */
+        size_t bytes = dp_bytes_of(r->dp, e->h);
+        if (budget && r->spent > 0 && (bytes > budget - r->spent || r->spent >= budget))
+            break; /* oldest first: the rest wait for the next frame */
+        const void *data = dp_get(r->dp, e->h);
+        if (!data)
+            continue; /* not loaded now; its event will tell */
+        if (e->gpu && reserve_retired(r, 1) != DP_OK)
+            return DP_ERR_NOMEM;
+        void *gpu = NULL;
+        size_t gpu_bytes = 0;
+        dp_status st = be->create(be->user, e->type, data, &gpu, &gpu_bytes);
+        if (st == DP_ERR_TIMEOUT) {
+            e->retry_at = r->current + 1;
+            continue;
+        }
+        wait_unlink(r, e);
+        r->spent += bytes;
+        /* The old resource (if any) no longer matches the data: retire it either way. */
+        if (e->gpu)
+            retire(r, e);
+        if (st != DP_OK)
+            continue; /* no resource until the asset is modified */
+        e->gpu = gpu;
+        e->gpu_bytes = gpu_bytes;
+        e->stub = NULL;
+        count_live(r, e->type, gpu_bytes, true);
+        r->created++;
+        /* The create read the newest data: pending LOADED/MODIFIED flags are satisfied. */
+        e->pend &= (uint8_t)~(PEND_LOAD | PEND_MOD);
+        if (r->desc.drop_cpu) {
+            dp_handle h = e->h;
+            dp_type_id type = e->type;
+            r->desc.drop_cpu(r->desc.drop_cpu_user, r->dp, h, type, data);
+            /* Should the callback run a dp_update, our listener may grow the entry array:
+             * find the entry again by index (a FREED only flags it, so it is still there). */
+            e = &r->e[idx];
+            const void *now = dp_get(r->dp, h);
+            if (now && now != data)
+                e->stub = now;
+        }
+    }
+    return DP_OK;
+}
+
+/* ---- frames --------------------------------------------------------------------------------- */
+
+void *dp_render_get(dp_render *r, dp_handle h)
+{
+    if (!r || !dp__is_owner(r->dp))
+        return NULL;
+    entry *e = find(r, h);
+    return e ? e->gpu : NULL;
+}
+
+dp_status dp_render_frame_done(dp_render *r, uint64_t frame)
+{
+    if (!r)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(r->dp))
+        return DP_ERR_WRONG_THREAD;
+    if (frame > r->current)
+        return DP_ERR_INVALID;
+    if (frame > r->done)
+        r->done = frame;
+    while (r->rhead < r->rn && r->ret[r->rhead].frame <= r->done) {
+        retired *t = &r->ret[r->rhead++];
+        destroy_gpu(r, t->type, t->gpu);
+    }
+    if (r->rhead == r->rn)
+        r->rhead = r->rn = 0;
+    return DP_OK;
+}
+
+void dp_render_get_stats(const dp_render *r, dp_type_id type, dp_render_stats *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    if (!r || !dp__is_owner(r->dp))
+        return;
+    out->live = r->live;
+    out->live_bytes = r->live_bytes;
+    if (type != 0) {
+        out->live = type <= DP__MAX_TYPES ? r->type_live[type] : 0;
+        out->live_bytes = type <= DP__MAX_TYPES ? r->type_bytes[type] : 0;
+    }
+    out->retired = r->rn - r->rhead;
+    out->waiting = r->nwaiting;
+    out->created = r->created;
+    out->destroyed = r->destroyed;
+    out->events_lost = r->lost;
+}
