@@ -33,6 +33,12 @@ void dp__deep_note_change(dp_depot *dp, dp_handle parent, dp_handle child)
     if (p->oflags & DP__OF_WAITING)
         return;
     uint8_t pd = atomic_load_explicit(&p->deep, memory_order_relaxed);
+    if (pd == DP_STATE_PENDING) {
+        /* Not settled yet (a new asset whose creation the owner has not seen): nothing that
+         * is settled can depend on it, so tracking it is enough. */
+        dp__deep_track(dp, parent);
+        return;
+    }
     uint8_t own = atomic_load_explicit(&p->state, memory_order_relaxed);
     if (child.bits) {
         dp__asset *c = dp__rec(dp, child);
@@ -44,6 +50,9 @@ void dp__deep_note_change(dp_depot *dp, dp_handle parent, dp_handle child)
     }
     dp->deep_rebuild_all = true;
 }
+
+/* Marks a node pending because of a child outside the set; failures still override it. */
+#define PENDING_SEED 0x7f
 
 static int cmp_index(const void *a, const void *b)
 {
@@ -164,11 +173,25 @@ void dp__deep_update(dp_depot *dp)
         if (res[k] == DP_STATE_FAILED)
             queue[qn++] = (uint32_t)k;
     }
+    /* A child outside the set that is not settled (created after the set was taken) keeps
+     * its parents pending. */
+    for (size_t k = 0; k < n; k++) {
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[k]));
+        for (uint32_t e = 0; e < r->nkids && !res[k]; e++) {
+            dp_handle c = r->kids[e];
+            long p = find_pos(set->v, n, dp_handle_index(c));
+            if (p >= 0 && set->v[p].bits == c.bits)
+                continue;
+            dp__asset *cr = alive_not_dying(dp, c) ? dp__rec_at(dp, dp_handle_index(c)) : NULL;
+            if (cr && atomic_load_explicit(&cr->deep, memory_order_relaxed) == DP_STATE_PENDING)
+                res[k] = PENDING_SEED;
+        }
+    }
     for (size_t q = 0; q < qn; q++) {
         uint32_t k = queue[q];
         for (size_t e = start[k]; e < start[k + 1]; e++) {
             uint32_t p = from[e];
-            if (!res[p]) {
+            if (!res[p] || res[p] == PENDING_SEED) {
                 res[p] = DP_STATE_FAILED;
                 why[p] = why[k];
                 queue[qn++] = p;
@@ -179,7 +202,8 @@ void dp__deep_update(dp_depot *dp)
     for (size_t k = 0; k < n; k++) {
         dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[k]));
         uint8_t own = atomic_load_explicit(&r->state, memory_order_relaxed);
-        if (!res[k] && (own == DP_STATE_PENDING || own == DP_STATE_LOADING)) {
+        if ((!res[k] && (own == DP_STATE_PENDING || own == DP_STATE_LOADING)) ||
+            res[k] == PENDING_SEED) {
             res[k] = DP_STATE_PENDING;
             queue[qn++] = (uint32_t)k;
         }
