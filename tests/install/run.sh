@@ -18,9 +18,11 @@ export PKG_CONFIG_PATH="$libdir/pkgconfig"
 flags=$(pkg-config --cflags --libs depot)
 cc -std=c11 -Wall -Wextra -Werror "$here/consumer/main.c" $flags -o "$tmp/via_pc"
 LD_LIBRARY_PATH="$libdir" "$tmp/via_pc" | grep -q "consumer ok"
-# The static library, with its private dependencies.
+# The static library, with its private dependencies (as shared libraries: Debian ships
+# libcurl's own static dependencies only with their -dev packages).
+privreqs=$(pkg-config --print-requires-private depot | tr '\n' ' ')
 cc -std=c11 "$here/consumer/main.c" $(pkg-config --cflags depot) "$libdir/libdepot.a" \
-   $(pkg-config --static --libs-only-l depot | sed 's/-ldepot//') -o "$tmp/via_pc_static"
+   ${privreqs:+$(pkg-config --libs $privreqs)} -lpthread -lm -o "$tmp/via_pc_static"
 "$tmp/via_pc_static" | grep -q "consumer ok"
 
 echo "-- find_package consumer"
