@@ -31,6 +31,11 @@ cmake --build "$tmp/cbuild" >/dev/null
 LD_LIBRARY_PATH="$libdir" "$tmp/cbuild/consumer" | grep -q "consumer ok"
 "$tmp/cbuild/consumer_static" | grep -q "consumer ok"
 
+echo "-- the README's first program"
+awk '/^```c$/{f=1;next} /^```$/{f=0} f' "$src/README.md" > "$tmp/readme.c"
+cc -std=c11 -Wall -Wextra -Werror "$tmp/readme.c" $(pkg-config --cflags --libs depot) -o "$tmp/readme"
+(cd "$src" && LD_LIBRARY_PATH="$libdir" "$tmp/readme") | grep -q "leaked assets: 0"
+
 echo "-- public headers as C++"
 if command -v g++ >/dev/null; then
     printf '#include <depot/depot.h>\nint main() { return dp_handle_is_null(DP_NULL_HANDLE) ? 0 : 1; }\n' > "$tmp/h.cpp"
