@@ -50,7 +50,8 @@ static bool claim_zero(dp_depot *dp, dp_handle h)
 
 void dp__trim_cache(dp_depot *dp, size_t budget)
 {
-    while (dp->lru_head && dp->cached_bytes > budget) {
+    /* A budget of 0 empties the cache, zero-byte assets included. */
+    while (dp->lru_head && (dp->cached_bytes > budget || budget == 0)) {
         uint32_t i = dp->lru_head - 1;
         dp_handle h = dp__handle_at(dp, i);
         dp__lru_unlink(dp, i);

@@ -375,6 +375,21 @@ static void test_release_unused_empties_the_cache(void **state)
     assert_int_equal(f->destroyed, 3);
 }
 
+static void test_release_unused_frees_cached_zero_byte_assets(void **state)
+{
+    fixture *f = *state;
+    dp_handle empty;
+    assert_int_equal((dp_add)(f->dp, f->type, mk(f), 0, "empty", &empty), DP_OK);
+    release_and_update(f, empty);
+    assert_int_equal(f->destroyed, 0);
+    assert_int_equal(dp_release_unused(f->dp), DP_OK);
+    assert_int_equal(f->destroyed, 1);
+    dp_stats st;
+    dp_get_stats(f->dp, &st);
+    assert_int_equal(st.live_assets, 0);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+}
+
 static void test_cached_parent_keeps_children_until_it_goes(void **state)
 {
     fixture *f = *state;
@@ -421,6 +436,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cache_does_not_keep_an_asset_larger_than_budget, setup_cache48, teardown),
         cmocka_unit_test_setup_teardown(test_cache_does_not_keep_keyless_assets, setup_cache48, teardown),
         cmocka_unit_test_setup_teardown(test_release_unused_empties_the_cache, setup_cache48, teardown),
+        cmocka_unit_test_setup_teardown(test_release_unused_frees_cached_zero_byte_assets, setup_cache48, teardown),
         cmocka_unit_test_setup_teardown(test_cached_parent_keeps_children_until_it_goes, setup_cache48, teardown),
         cmocka_unit_test_setup_teardown(test_evict_of_cached_asset_leaves_consistent_cache, setup_cache48, teardown),
     };
