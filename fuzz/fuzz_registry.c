@@ -334,7 +334,7 @@ static void wind_down(fz *z)
             break;
     }
     if (s.live_assets != 0 && getenv("FZ_TRACE"))
-        dp_report_leaks(z->dp, stderr);
+        dp_write_dot(z->dp, stderr);
     FZ_CHECK(s.live_assets == 0);
     FZ_CHECK(s.edges == 0);
     FZ_CHECK(dp_check(z->dp) == DP_OK);

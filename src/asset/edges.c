@@ -59,10 +59,15 @@ dp_status dp_depend(dp_depot *dp, dp_handle parent, dp_handle child)
         p->nkids--;
         atomic_fetch_sub_explicit(&dp->st_edges, 1, memory_order_relaxed);
     }
+    bool was_unused = dp_count(dp, child) == 0;
     dp_status st = dp__acquire_owned(dp, child);
     if (st != DP_OK)
         return st;
     push_kid(dp, p, child); /* cannot fail: room was made */
+    /* An unused child held only by this edge may now sit in a garbage cycle that no
+     * release will ever point the collector at: make it a candidate. */
+    if (was_unused)
+        dp__candidate(dp, child);
     dp__deep_note_change(dp, parent, child);
     return DP_OK;
 }

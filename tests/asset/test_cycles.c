@@ -278,6 +278,33 @@ static void test_member_upgraded_from_weak_handle_before_collect_stays(void **st
     free(v);
 }
 
+static void test_self_edge_on_an_unused_asset_is_collected(void **state)
+{
+    fixture *f = *state;
+    dp_handle a = add(f, NULL);
+    dp_release(f->dp, a); /* unused: count 0, waiting for the update */
+    assert_int_equal(dp_depend(f->dp, a, a), DP_OK);
+    dp_update(f->dp);
+    assert_int_equal(dp_collect_cycles(f->dp), DP_OK);
+    dp_update(f->dp);
+    assert_int_equal(f->destroyed, 1);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+}
+
+static void test_cycle_built_between_unused_assets_is_collected(void **state)
+{
+    fixture *f = *state;
+    dp_handle a = add(f, NULL), b = add(f, NULL);
+    dp_release(f->dp, a);
+    dp_release(f->dp, b);
+    assert_int_equal(dp_depend(f->dp, a, b), DP_OK);
+    assert_int_equal(dp_depend(f->dp, b, a), DP_OK);
+    for (int i = 0; i < 3; i++)
+        dp_update(f->dp);
+    assert_int_equal(f->destroyed, 2);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+}
+
 static void test_undepend_breaks_a_cycle_into_a_freed_chain(void **state)
 {
     fixture *f = *state;
@@ -308,6 +335,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cycle_with_held_external_child_keeps_only_child, setup, teardown),
         cmocka_unit_test_setup_teardown(test_budgeted_updates_eventually_collect_everything, setup_budget, teardown),
         cmocka_unit_test_setup_teardown(test_member_upgraded_from_weak_handle_before_collect_stays, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_self_edge_on_an_unused_asset_is_collected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cycle_built_between_unused_assets_is_collected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_undepend_breaks_a_cycle_into_a_freed_chain, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
