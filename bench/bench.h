@@ -50,5 +50,7 @@ int dp_bench_pool(void);
 int dp_bench_asset(void);
 int dp_bench_load(void);
 int dp_bench_render(void);
+/* The atlas page allocator (bench_atlas.c), run by dp_bench_render. */
+int dp_bench_atlas_alloc(void);
 
 #endif
