@@ -1,0 +1,466 @@
+/* inspect.c — `depot inspect PATH...`: loads keys or bundle manifests and everything they
+ * depend on, waits, and reports the dependency graph: per root the assets it pulls in and
+ * their bytes, the assets shared between roots, missing or failed dependencies, cycles.
+ * Text on stdout; --json, --dot and --html write files. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "depot/config.h"
+#include "tool.h"
+
+#if DP_HAVE_CJSON
+#include <cjson/cJSON.h>
+#endif
+
+static void usage(FILE *f)
+{
+    fputs("usage: depot inspect PATH... [--root DIR] [--json FILE] [--dot FILE] [--html FILE]\n"
+          "                     [--timeout MS]\n"
+          "\n"
+          "Loads each PATH (a file under the root, an asset key such as img/a.png or\n"
+          "scene.bundle, or an http(s):// URL) with everything it depends on, waits, and\n"
+          "reports the dependency graph: per root the assets it pulls in and their bytes,\n"
+          "the assets shared between roots, missing or failed dependencies (with the status\n"
+          "that made them fail), and dependency cycles.\n"
+          "\n"
+          "  --root DIR     folder keys are relative to (default: the folder of the first\n"
+          "                 PATH); dependencies such as \"img/a.png\" resolve against it\n"
+          "  --json FILE    machine-readable report\n"
+          "  --dot FILE     the graph in Graphviz dot (dp_write_dot)\n"
+          "  --html FILE    the HTML report: graph, biggest assets per root, findings\n"
+          "  --timeout MS   how long to wait for each root (default 30000)\n"
+          "\n"
+          "Exit codes: 0 everything loaded, 1 a missing or failed asset was found,\n"
+          "2 usage error, 3 a file could not be written or the root is not a folder.\n",
+          f);
+}
+
+/* The key of PATH relative to the root (a suffix of path, or a new string in *owned). */
+static int key_of(const char *path, const char *root_real, const char **key, char **owned)
+{
+    *owned = NULL;
+    if (strstr(path, "://")) {
+        *key = path;
+        return 0;
+    }
+    char real[PATH_MAX];
+    if (!realpath(path, real)) {
+        *key = path; /* not a file here: a key relative to the root */
+        return 0;
+    }
+    size_t rl = strlen(root_real);
+    if (strncmp(real, root_real, rl) == 0 && real[rl] == '/') {
+        *owned = tool_strdup(real + rl + 1);
+        if (!*owned)
+            return -1;
+        *key = *owned;
+        return 0;
+    }
+    return 1;
+}
+
+static void print_text(const tool_graph *g, const char *root_dir)
+{
+    char b1[32], b2[32];
+    size_t total = 0, shared = 0, failed = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        total += g->nodes[i].bytes;
+        shared += g->nodes[i].nreach > 1;
+        failed += g->nodes[i].state == DP_STATE_FAILED;
+    }
+    printf("depot inspect: root %s: %zu roots, %zu assets, %s\n\n", root_dir, g->nroots, g->n,
+           tool_bytes(total, b1));
+    size_t *idx = malloc((g->n ? g->n : 1) * sizeof *idx);
+    for (size_t r = 0; r < g->nroots && idx; r++) {
+        const tg_node *root = &g->nodes[g->roots[r]];
+        size_t uniq, count, m = 0;
+        size_t bytes = tg_root_bytes(g, r, &uniq, &count);
+        printf("%s  (%s, %s)  %zu assets, %s; %s only it pulls in\n", root->key, root->type,
+               root->state == DP_STATE_LOADED ? "loaded"
+               : root->state == DP_STATE_FAILED ? dp_status_str(root->failure) : "not loaded",
+               count, tool_bytes(bytes, b1), tool_bytes(uniq, b2));
+        for (size_t i = 0; i < g->n; i++)
+            if (tg_reaches(g, r, i) && i != g->roots[r])
+                idx[m++] = i;
+        /* Largest first, then by key. */
+        for (size_t a = 1; a < m; a++) {
+            size_t v = idx[a], k = a;
+            while (k > 0 && (g->nodes[idx[k - 1]].bytes < g->nodes[v].bytes ||
+                             (g->nodes[idx[k - 1]].bytes == g->nodes[v].bytes &&
+                              strcmp(g->nodes[idx[k - 1]].key, g->nodes[v].key) > 0))) {
+                idx[k] = idx[k - 1];
+                k--;
+            }
+            idx[k] = v;
+        }
+        for (size_t k = 0; k < m; k++) {
+            const tg_node *n = &g->nodes[idx[k]];
+            printf("    %-34s %-12s %10s  %s%s\n", n->key, n->type, tool_bytes(n->bytes, b1),
+                   n->nreach > 1 ? "shared" : "",
+                   n->state == DP_STATE_FAILED ? dp_status_str(n->failure) : "");
+        }
+        printf("\n");
+    }
+    free(idx);
+    printf("shared between roots: %zu\n", shared);
+    for (size_t i = 0; i < g->n; i++) {
+        const tg_node *n = &g->nodes[i];
+        if (n->nreach < 2)
+            continue;
+        printf("    %-34s %-12s %10s  by", n->key, n->type, tool_bytes(n->bytes, b1));
+        for (size_t r = 0; r < g->nroots; r++)
+            if (tg_reaches(g, r, i))
+                printf(" %s", g->nodes[g->roots[r]].key);
+        printf("\n");
+    }
+    printf("missing or failed: %zu\n", failed);
+    for (size_t i = 0; i < g->n; i++) {
+        const tg_node *n = &g->nodes[i];
+        if (n->state != DP_STATE_FAILED)
+            continue;
+        printf("    %-34s %-12s %s, needed by", n->key, n->type, dp_status_str(n->failure));
+        size_t k = 0;
+        for (size_t p = 0; p < g->n; p++)
+            for (size_t c = 0; c < g->nodes[p].nkids; c++)
+                if (g->nodes[p].kids[c] == i) {
+                    printf(" %s", g->nodes[p].key);
+                    k++;
+                }
+        printf("%s\n", k ? "" : " (a root)");
+    }
+    printf("cycles: %zu\n", g->ncycles);
+    for (size_t c = 0; c < g->ncycles; c++) {
+        printf("   ");
+        size_t k = 0;
+        for (size_t i = 0; i < g->n; i++)
+            if (g->nodes[i].scc == (int)c)
+                printf("%s %s", k++ ? " <->" : "", g->nodes[i].key);
+        printf("\n");
+    }
+}
+
+#if DP_HAVE_CJSON
+static bool write_json(const tool_graph *g, const char *root_dir, const char *path, char *err,
+                       size_t errcap)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON *roots = cJSON_AddArrayToObject(doc, "roots");
+    cJSON *assets = cJSON_AddArrayToObject(doc, "assets");
+    cJSON *cycles = cJSON_AddArrayToObject(doc, "cycles");
+    bool ok = doc && roots && assets && cycles && cJSON_AddStringToObject(doc, "root", root_dir);
+    for (size_t r = 0; ok && r < g->nroots; r++) {
+        size_t uniq, count;
+        size_t bytes = tg_root_bytes(g, r, &uniq, &count);
+        cJSON *o = cJSON_CreateObject();
+        ok = o && cJSON_AddItemToArray(roots, o) &&
+             cJSON_AddStringToObject(o, "key", g->nodes[g->roots[r]].key) &&
+             cJSON_AddNumberToObject(o, "assets", (double)count) &&
+             cJSON_AddNumberToObject(o, "bytes", (double)bytes) &&
+             cJSON_AddNumberToObject(o, "unique_bytes", (double)uniq);
+        if (!ok && o && !cJSON_GetArrayItem(roots, (int)r))
+            cJSON_Delete(o);
+    }
+    static const char *states[] = {"invalid", "pending", "loading", "loaded", "failed"};
+    for (size_t i = 0; ok && i < g->n; i++) {
+        const tg_node *n = &g->nodes[i];
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(assets, o)) {
+            cJSON_Delete(o);
+            ok = false;
+            break;
+        }
+        cJSON *deps = cJSON_AddArrayToObject(o, "depends_on");
+        cJSON *by = cJSON_AddArrayToObject(o, "roots");
+        ok = deps && by && cJSON_AddStringToObject(o, "key", n->key) &&
+             cJSON_AddStringToObject(o, "type", n->type) &&
+             cJSON_AddNumberToObject(o, "bytes", (double)n->bytes) &&
+             cJSON_AddStringToObject(o, "state", states[n->state]) &&
+             cJSON_AddBoolToObject(o, "shared", n->nreach > 1);
+        if (ok && n->state == DP_STATE_FAILED)
+            ok = cJSON_AddStringToObject(o, "status", dp_status_str(n->failure)) != NULL;
+        for (size_t k = 0; ok && k < n->nkids; k++)
+            ok = cJSON_AddItemToArray(deps, cJSON_CreateString(g->nodes[n->kids[k]].key));
+        for (size_t r = 0; ok && r < g->nroots; r++)
+            if (tg_reaches(g, r, i))
+                ok = cJSON_AddItemToArray(by, cJSON_CreateString(g->nodes[g->roots[r]].key));
+    }
+    for (size_t c = 0; ok && c < g->ncycles; c++) {
+        cJSON *a = cJSON_CreateArray();
+        if (!a || !cJSON_AddItemToArray(cycles, a)) {
+            cJSON_Delete(a);
+            ok = false;
+            break;
+        }
+        for (size_t i = 0; ok && i < g->n; i++)
+            if (g->nodes[i].scc == (int)c)
+                ok = cJSON_AddItemToArray(a, cJSON_CreateString(g->nodes[i].key));
+    }
+    char *text = ok ? cJSON_Print(doc) : NULL;
+    cJSON_Delete(doc);
+    if (!text) {
+        snprintf(err, errcap, "%s: out of memory building the JSON", path);
+        return false;
+    }
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, errcap, "%s: %s", path, strerror(errno));
+        free(text);
+        return false;
+    }
+    fputs(text, f);
+    fputc('\n', f);
+    free(text);
+    if (fclose(f) != 0) {
+        snprintf(err, errcap, "%s: %s", path, strerror(errno));
+        return false;
+    }
+    return true;
+}
+#endif
+
+static bool write_html(const tool_graph *g, const char *dot_text, const char *root_dir,
+                       const char *path, char *err, size_t errcap)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, errcap, "%s: %s", path, strerror(errno));
+        return false;
+    }
+    char sub[PATH_MAX + 64], b[32];
+    size_t total = 0, shared = 0, failed = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        total += g->nodes[i].bytes;
+        shared += g->nodes[i].nreach > 1;
+        failed += g->nodes[i].state == DP_STATE_FAILED;
+    }
+    snprintf(sub, sizeof sub, "depot inspect of %s", root_dir);
+    report_begin(f, "depot inspect", sub);
+    fprintf(f, "<section id=\"summary\"><h2>Summary</h2><div class=\"stats\">"
+               "<div class=\"stat\"><b>%zu</b><span>roots</span></div>"
+               "<div class=\"stat\"><b>%zu</b><span>assets</span></div>"
+               "<div class=\"stat\"><b>%s</b><span>bytes in all</span></div>"
+               "<div class=\"stat\"><b>%zu</b><span>shared by several roots</span></div>"
+               "<div class=\"stat %s\"><b>%zu</b><span>missing or failed</span></div>"
+               "<div class=\"stat %s\"><b>%zu</b><span>cycles</span></div></div></section>\n",
+            g->nroots, g->n, tool_bytes(total, b), shared, failed ? "bad" : "good", failed,
+            g->ncycles ? "bad" : "good", g->ncycles);
+    report_graph(f, dot_text, g, NULL, 0);
+    report_biggest(f, g, 10);
+    report_findings(f, g);
+    report_end(f);
+    if (ferror(f)) {
+        snprintf(err, errcap, "%s: write error", path);
+        fclose(f);
+        return false;
+    }
+    if (fclose(f) != 0) {
+        snprintf(err, errcap, "%s: %s", path, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+int tool_inspect(int argc, char **argv)
+{
+    const char *root = NULL, *json = NULL, *dot = NULL, *html = NULL;
+    unsigned long timeout = 30000;
+    const char **paths = calloc((size_t)argc + 1, sizeof *paths);
+    size_t npaths = 0;
+    if (!paths) {
+        fprintf(stderr, "depot inspect: out of memory\n");
+        return TOOL_EXIT_FOUND;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **dest = !strcmp(a, "--root") ? &root : !strcmp(a, "--json") ? &json
+                          : !strcmp(a, "--dot") ? &dot : !strcmp(a, "--html") ? &html : NULL;
+        if (tool_is_help(a)) {
+            usage(stdout);
+            free(paths);
+            return TOOL_EXIT_OK;
+        } else if (dest || !strcmp(a, "--timeout")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "depot inspect: %s needs a value\n", a);
+                goto usage_error;
+            }
+            if (dest) {
+                *dest = argv[++i];
+            } else if (!tool_parse_count(argv[++i], &timeout) || timeout > INT_MAX) {
+                fprintf(stderr, "depot inspect: --timeout wants milliseconds, not '%s'\n", argv[i]);
+                goto usage_error;
+            }
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "depot inspect: unknown option '%s'\n", a);
+            goto usage_error;
+        } else {
+            paths[npaths++] = a;
+        }
+    }
+    if (!npaths) {
+        fprintf(stderr, "depot inspect: no PATH given\n");
+        goto usage_error;
+    }
+#if !DP_HAVE_CJSON
+    if (json) {
+        fprintf(stderr, "depot inspect: --json needs cJSON, and this build has none\n");
+        free(paths);
+        return TOOL_EXIT_USAGE;
+    }
+#endif
+
+    /* The root: --root, else the folder of the first file PATH, else the current one. */
+    char root_buf[PATH_MAX] = ".";
+    if (root) {
+        snprintf(root_buf, sizeof root_buf, "%s", root);
+    } else {
+        for (size_t i = 0; i < npaths; i++) {
+            if (strstr(paths[i], "://"))
+                continue;
+            const char *slash = strrchr(paths[i], '/');
+            if (slash && slash > paths[i])
+                snprintf(root_buf, sizeof root_buf, "%.*s", (int)(slash - paths[i]), paths[i]);
+            else if (slash)
+                snprintf(root_buf, sizeof root_buf, "/");
+            break;
+        }
+    }
+    char root_real[PATH_MAX];
+    if (!tool_is_dir(root_buf) || !realpath(root_buf, root_real)) {
+        fprintf(stderr, "depot inspect: root %s: %s\n", root_buf,
+                tool_is_dir(root_buf) ? strerror(errno) : "not a folder");
+        free(paths);
+        return TOOL_EXIT_IO;
+    }
+
+    int rc = TOOL_EXIT_OK;
+    dp_depot *dp = NULL;
+    dp_handle *handles = calloc(npaths, sizeof *handles);
+    char **owned = calloc(npaths, sizeof *owned);
+    char *dot_text = NULL;
+    size_t dot_len = 0;
+    tool_graph g = {0};
+    bool have_graph = false;
+    char err[PATH_MAX + 128];
+    if (!handles || !owned) {
+        fprintf(stderr, "depot inspect: out of memory\n");
+        rc = TOOL_EXIT_FOUND;
+        goto done;
+    }
+    dp_status st = dp_create(&(dp_desc){.root = root_real}, &dp);
+    if (st != DP_OK) {
+        fprintf(stderr, "depot inspect: dp_create: %s\n", dp_status_str(st));
+        rc = TOOL_EXIT_FOUND;
+        goto done;
+    }
+    size_t nroots = 0;
+    for (size_t i = 0; i < npaths; i++) {
+        const char *key;
+        int k = key_of(paths[i], root_real, &key, &owned[i]);
+        if (k < 0) {
+            fprintf(stderr, "depot inspect: out of memory\n");
+            rc = TOOL_EXIT_FOUND;
+            goto done;
+        }
+        if (k > 0) {
+            fprintf(stderr, "depot inspect: %s: outside the root %s (pass --root)\n", paths[i],
+                    root_buf);
+            rc = TOOL_EXIT_USAGE;
+            goto done;
+        }
+        st = dp_load(dp, key, &handles[nroots]);
+        if (st != DP_OK) {
+            fprintf(stderr, "depot inspect: %s: cannot load key '%s': %s%s\n", paths[i], key,
+                    dp_status_str(st),
+                    st == DP_ERR_NOT_FOUND ? " (no type for its extension, or no source for "
+                                             "its scheme)" : "");
+            rc = TOOL_EXIT_FOUND;
+            continue;
+        }
+        bool dup = false;
+        for (size_t r = 0; r < nroots; r++)
+            dup |= dp_handle_eq(handles[r], handles[nroots]);
+        if (dup) {
+            dp_release(dp, handles[nroots]);
+            handles[nroots] = DP_NULL_HANDLE;
+        } else
+            nroots++;
+    }
+    for (size_t r = 0; r < nroots; r++) {
+        st = dp_wait(dp, handles[r], (int)timeout);
+        if (st == DP_ERR_TIMEOUT) {
+            fprintf(stderr, "depot inspect: %s: still loading after %lu ms\n",
+                    dp_key_of(dp, handles[r]), timeout);
+            rc = TOOL_EXIT_FOUND;
+        }
+    }
+    dp_update(dp);
+    st = tg_build(&g, dp, handles, nroots);
+    if (st != DP_OK) {
+        fprintf(stderr, "depot inspect: walking the graph: %s\n", dp_status_str(st));
+        rc = TOOL_EXIT_FOUND;
+        goto done;
+    }
+    have_graph = true;
+    for (size_t i = 0; i < g.n; i++)
+        if (g.nodes[i].state == DP_STATE_FAILED)
+            rc = TOOL_EXIT_FOUND;
+    print_text(&g, root_buf);
+
+    if (dot || html) {
+        FILE *mem = open_memstream(&dot_text, &dot_len);
+        if (!mem || dp_write_dot(dp, mem) != DP_OK) {
+            fprintf(stderr, "depot inspect: writing the dot graph failed\n");
+            rc = TOOL_EXIT_FOUND;
+        }
+        if (mem)
+            fclose(mem);
+    }
+    if (dot && dot_text) {
+        FILE *f = fopen(dot, "w");
+        if (!f || fputs(dot_text, f) < 0) {
+            fprintf(stderr, "depot inspect: %s: %s\n", dot, strerror(errno));
+            rc = TOOL_EXIT_IO;
+        }
+        if (f && fclose(f) != 0) {
+            fprintf(stderr, "depot inspect: %s: %s\n", dot, strerror(errno));
+            rc = TOOL_EXIT_IO;
+        }
+    }
+#if DP_HAVE_CJSON
+    if (json && !write_json(&g, root_buf, json, err, sizeof err)) {
+        fprintf(stderr, "depot inspect: %s\n", err);
+        rc = TOOL_EXIT_IO;
+    }
+#endif
+    if (html && !write_html(&g, dot_text, root_buf, html, err, sizeof err)) {
+        fprintf(stderr, "depot inspect: %s\n", err);
+        rc = TOOL_EXIT_IO;
+    }
+done:
+    if (have_graph)
+        tg_free(&g);
+    free(dot_text);
+    if (dp) {
+        for (size_t r = 0; handles && r < npaths; r++)
+            if (handles[r].bits)
+                dp_release(dp, handles[r]);
+        dp_update(dp);
+        size_t leaked = dp_destroy(dp);
+        if (leaked) {
+            fprintf(stderr, "depot inspect: %zu assets still held at dp_destroy\n", leaked);
+            rc = TOOL_EXIT_FOUND;
+        }
+    }
+    for (size_t i = 0; owned && i < npaths; i++)
+        free(owned[i]);
+    free(owned);
+    free(handles);
+    free(paths);
+    return rc;
+usage_error:
+    free(paths);
+    fputs("run 'depot inspect --help' for usage\n", stderr);
+    return TOOL_EXIT_USAGE;
+}

@@ -1,0 +1,150 @@
+/* tool.h — shared declarations of the `depot` command-line tool (tools/depot).
+ *
+ * One file per command (demo.c, inspect.c, bench_cmd.c), the HTML report writer
+ * (report.c), the dependency-graph walk both commands use (graph.c) and small helpers
+ * (util.c). Everything runs on the main thread, which owns the depot it creates. */
+#ifndef DEPOT_TOOL_H
+#define DEPOT_TOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "depot/depot.h"
+
+/* Exit codes of every command (documented in `depot --help`). */
+enum {
+    TOOL_EXIT_OK = 0,      /* done, nothing wrong found */
+    TOOL_EXIT_FOUND = 1,   /* a leak, a failed or missing asset, or a failed step */
+    TOOL_EXIT_USAGE = 2,   /* bad command line */
+    TOOL_EXIT_IO = 3       /* a file or folder could not be read or written */
+};
+
+int tool_demo(int argc, char **argv);
+int tool_inspect(int argc, char **argv);
+int tool_bench(int argc, char **argv);
+
+/* ---- util.c ------------------------------------------------------------------------------ */
+
+/* True for "-h" and "--help". */
+bool tool_is_help(const char *arg);
+/* Human-readable byte count ("12.3 KiB") in buf. */
+const char *tool_bytes(size_t n, char buf[32]);
+/* strdup that returns NULL for NULL. */
+char *tool_strdup(const char *s);
+/* Parses a decimal count; false on junk or overflow. */
+bool tool_parse_count(const char *s, unsigned long *out);
+/* True when path names a directory / a regular file. */
+bool tool_is_dir(const char *path);
+bool tool_is_file(const char *path);
+/* The directory of the running executable into buf; false if unknown. */
+bool tool_exe_dir(char *buf, size_t cap);
+/* Copies the regular files and folders under `from` into the existing folder `to`.
+ * On failure returns false and names the file and the reason in err. */
+bool tool_copy_tree(const char *from, const char *to, char *err, size_t errcap);
+/* Copies one file; on failure names the file and the reason in err. */
+bool tool_copy_file(const char *from, const char *to, char *err, size_t errcap);
+/* Removes a folder and everything below it (best effort). */
+void tool_remove_tree(const char *path);
+/* Reads a whole file (NUL-terminated); NULL with errno set on failure. */
+char *tool_read_file(const char *path, size_t *len);
+/* Finds a program on PATH; false if not there. */
+bool tool_have_program(const char *name);
+
+/* A growable array of handles. */
+typedef struct tool_hvec {
+    dp_handle *v;
+    size_t n, cap;
+} tool_hvec;
+bool tool_hvec_push(tool_hvec *a, dp_handle h);
+void tool_hvec_free(tool_hvec *a);
+
+/* A hash map from handle to index (open addressing). */
+typedef struct tool_hmap {
+    uint64_t *keys;
+    size_t *vals;
+    size_t cap, n;
+} tool_hmap;
+/* 1 added, 0 already there (value unchanged), -1 out of memory. */
+int tool_hmap_put(tool_hmap *m, dp_handle h, size_t val);
+bool tool_hmap_get(const tool_hmap *m, dp_handle h, size_t *val);
+void tool_hmap_free(tool_hmap *m);
+
+/* ---- graph.c ------------------------------------------------------------------------------ */
+
+/* One asset reachable from the roots of a tool_graph. */
+typedef struct tg_node {
+    dp_handle h;
+    char *key;            /* owned copy; "#<index>" for a keyless asset */
+    const char *type;     /* type name (lives as long as the depot) or "?" */
+    size_t bytes;
+    dp_state state;
+    dp_status failure;    /* why it failed (DP_OK unless FAILED) */
+    size_t *kids;         /* indices into nodes */
+    size_t nkids;
+    size_t parents;       /* edges into it from nodes of this graph */
+    size_t nreach;        /* how many roots pull it in */
+    int scc;              /* cycle id (>= 0) when it is on a cycle, else -1 */
+} tg_node;
+
+/* The dependency graph below a set of roots, walked with dp_children. */
+typedef struct tool_graph {
+    tg_node *nodes;
+    size_t n, cap;
+    size_t *roots;        /* node index of each root */
+    size_t nroots;
+    unsigned char *reach; /* n * nroots: reach[i * nroots + r] when root r pulls node i in */
+    size_t ncycles;       /* strongly connected components of size > 1 or with a self-edge */
+    tool_hmap index;      /* handle -> node index */
+} tool_graph;
+
+/* Walks everything the roots depend on (owner thread) and finds the cycles.
+ * Returns DP_OK or DP_ERR_NOMEM / the error of dp_children (then g is empty). */
+dp_status tg_build(tool_graph *g, const dp_depot *dp, const dp_handle *roots, size_t nroots);
+void tg_free(tool_graph *g);
+/* Bytes of root r's closure; `unique` gets the bytes only r pulls in. */
+size_t tg_root_bytes(const tool_graph *g, size_t r, size_t *unique, size_t *count);
+/* Whether node i is reached by root r. */
+static inline bool tg_reaches(const tool_graph *g, size_t r, size_t i)
+{
+    return g->reach[i * g->nroots + r] != 0;
+}
+
+/* ---- report.c ----------------------------------------------------------------------------- */
+
+/* One point of the demo's chart. */
+typedef struct report_sample {
+    uint64_t frame;
+    size_t held_bytes;
+    size_t live_assets;
+    size_t gpu_live;
+} report_sample;
+
+/* A labelled moment on the chart (a scene switch). */
+typedef struct report_mark {
+    uint64_t frame;
+    char label[40];
+} report_mark;
+
+/* Writes text with &, <, >, " escaped. */
+void report_escape(FILE *f, const char *s);
+/* The page head (title, CSS) and its end. */
+void report_begin(FILE *f, const char *title, const char *subtitle);
+void report_end(FILE *f);
+/* The dependency graph: `dot -Tsvg` on dot_text (the output of dp_write_dot) as an inline
+ * <svg id="graph"> whose nodes get classes (type, shared, root, failed, cycle) from g; a
+ * nested list built from g when Graphviz is not installed or fails. Returns true when the
+ * SVG was made; why (if not NULL) then says how, else why not. */
+bool report_graph(FILE *f, const char *dot_text, const tool_graph *g, char *why, size_t why_cap);
+/* The chart of held bytes, live assets and GPU resources over frames: <svg id="chart">. */
+void report_chart(FILE *f, const report_sample *s, size_t n, const report_mark *marks,
+                  size_t nmarks);
+/* The biggest assets of each root: <table id="biggest">, at most `top` rows per root. */
+void report_biggest(FILE *f, const tool_graph *g, size_t top);
+/* Assets shared by several roots, failed ones and cycles: the tables of `inspect`. */
+void report_findings(FILE *f, const tool_graph *g);
+/* Runs `dot -Tsvg` on dot_text; the SVG text (caller frees) or NULL with why filled. */
+char *report_run_dot(const char *dot_text, char *why, size_t why_cap);
+
+#endif
