@@ -151,6 +151,8 @@ struct dp_depot {
     /* holder tracking (track_holders) */
     dp__mutex holders_lock;
     struct dp__holders *holders; /* open-addressing table, see holders.c */
+    bool holders_lost;           /* a record could not be stored (NOMEM): records are a
+                                    subset of the counts from then on (under holders_lock) */
 
     /* the loader, attached on first use */
     _Atomic(void *) loader;

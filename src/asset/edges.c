@@ -51,19 +51,18 @@ dp_status dp_depend(dp_depot *dp, dp_handle parent, dp_handle child)
         return DP_ERR_STALE;
     if (find_kid(p, child) >= 0)
         return DP_ERR_EXISTS;
-    /* Make room first, so that a failure changes nothing. */
-    if (p->nkids == dp__kids_cap(p->nkids)) {
-        dp_status st = push_kid(dp, p, child);
-        if (st != DP_OK)
-            return st;
-        p->nkids--;
-        atomic_fetch_sub_explicit(&dp->st_edges, 1, memory_order_relaxed);
-    }
-    bool was_unused = dp_count(dp, child) == 0;
-    dp_status st = dp__acquire_owned(dp, child);
+    /* Add the edge first, so that a failure changes nothing; take the count after. (Making
+     * room and pushing later cannot work: the capacity is implied by nkids, 0 for 0.) */
+    dp_status st = push_kid(dp, p, child);
     if (st != DP_OK)
         return st;
-    push_kid(dp, p, child); /* cannot fail: room was made */
+    bool was_unused = dp_count(dp, child) == 0;
+    st = dp__acquire_owned(dp, child);
+    if (st != DP_OK) {
+        p->nkids--;
+        atomic_fetch_sub_explicit(&dp->st_edges, 1, memory_order_relaxed);
+        return st;
+    }
     /* An unused child held only by this edge may now sit in a garbage cycle that no
      * release will ever point the collector at: make it a candidate. */
     if (was_unused)

@@ -90,7 +90,7 @@ void dp__holder_add(dp_depot *dp, dp_handle h, const char *file, int line)
 {
     dp__mutex_lock(&dp->holders_lock);
     if (grow_table(dp) != DP_OK)
-        goto out; /* tracking is best effort under memory pressure; counts stay exact */
+        goto lost; /* tracking is best effort under memory pressure; counts stay exact */
     entry *e = lookup(dp->holders, h, true);
     if (e->h.bits != h.bits) {
         if (e->h.bits == 0)
@@ -102,11 +102,14 @@ void dp__holder_add(dp_depot *dp, dp_handle h, const char *file, int line)
     if (e->n == e->cap) {
         size_t cap = e->cap;
         if (dp__grow(&dp->alloc, (void **)&e->v, &cap, e->n + 1, sizeof *e->v) != DP_OK)
-            goto out;
+            goto lost;
         e->cap = (uint32_t)cap;
     }
     e->v[e->n++] = (rec){.file = file ? file : "(unknown)", .line = line,
                          .thread = dp__thread_tag()};
+    goto out;
+lost:
+    dp->holders_lost = true;
 out:
     dp__mutex_unlock(&dp->holders_lock);
 }
