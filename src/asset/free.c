@@ -193,6 +193,17 @@ void dp__drain_attention(dp_depot *dp)
 {
     /* Acquire: pairs with the pushers' release CAS; their links and flags are visible. */
     uint32_t it = atomic_exchange_explicit(&dp->attn_head, 0, memory_order_acquire);
+    /* The stack holds the newest first; turn it around so that events come out in the order
+     * things happened. Every node still has QUEUED set, so nobody else touches the links. */
+    uint32_t rev = 0;
+    while (it) {
+        dp__asset *r = dp__rec_at(dp, it - 1);
+        uint32_t next = atomic_load_explicit(&r->qnext, memory_order_relaxed);
+        atomic_store_explicit(&r->qnext, rev, memory_order_relaxed);
+        rev = it;
+        it = next;
+    }
+    it = rev;
     while (it) {
         uint32_t i = it - 1;
         dp__asset *r = dp__rec_at(dp, i);

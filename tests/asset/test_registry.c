@@ -283,6 +283,24 @@ static void test_owner_only_calls_refuse_other_threads(void **state)
     assert_null(dp_get(f->dp, DP_NULL_HANDLE));
 }
 
+static void test_loaded_events_come_in_creation_order(void **state)
+{
+    fixture *f = *state;
+    dp_handle h[5];
+    for (int i = 0; i < 5; i++)
+        h[i] = add(f, NULL);
+    dp_update(f->dp);
+    const dp_event *ev;
+    size_t n = dp_events(f->dp, &ev);
+    int seen = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ev[i].kind == DP_EV_LOADED)
+            assert_true(dp_handle_eq(ev[i].handle, h[seen++]));
+    assert_int_equal(seen, 5);
+    for (int i = 0; i < 5; i++)
+        dp_release(f->dp, h[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +318,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unused_cache_keeps_released_asset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_destroy_reports_held_assets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_owner_only_calls_refuse_other_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loaded_events_come_in_creation_order, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
