@@ -45,12 +45,17 @@ static dp_status add_node(tool_graph *g, const dp_depot *dp, dp_handle h, size_t
     if (!n->key)
         return DP_ERR_NOMEM;
     const char *tn = dp_type_name(dp, dp_type_of(dp, h));
-    n->type = tn ? tn : "?";
+    n->type = tool_strdup(tn ? tn : "?");
+    if (!n->type) {
+        free(n->key);
+        return DP_ERR_NOMEM;
+    }
     n->bytes = dp_bytes_of(dp, h);
     n->state = dp_state_of(dp, h);
     n->failure = n->state == DP_STATE_FAILED ? dp_failure_of(dp, h) : DP_OK;
     if (tool_hmap_put(&g->index, h, g->n) < 0) {
         free(n->key);
+        free(n->type);
         return DP_ERR_NOMEM;
     }
     *idx = g->n++;
@@ -213,6 +218,7 @@ void tg_free(tool_graph *g)
 {
     for (size_t i = 0; i < g->n; i++) {
         free(g->nodes[i].key);
+        free(g->nodes[i].type);
         free(g->nodes[i].kids);
     }
     free(g->nodes);

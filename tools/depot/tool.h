@@ -77,7 +77,7 @@ void tool_hmap_free(tool_hmap *m);
 typedef struct tg_node {
     dp_handle h;
     char *key;            /* owned copy; "#<index>" for a keyless asset */
-    const char *type;     /* type name (lives as long as the depot) or "?" */
+    char *type;           /* owned copy of the type name, or "?" */
     size_t bytes;
     dp_state state;
     dp_status failure;    /* why it failed (DP_OK unless FAILED) */
