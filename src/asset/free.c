@@ -257,15 +257,21 @@ void dp__retire_data(dp_depot *dp, dp_type_id type, void *data)
 {
     if (!data)
         return;
-    if (dp->nretired_next == dp->capretired_next &&
-        dp__grow(&dp->alloc, (void **)&dp->retired_next, &dp->capretired_next,
-                 dp->nretired_next + 1, sizeof *dp->retired_next) != DP_OK) {
+    /* Data swapped inside dp_update (a reload applied) dies at the following update; data
+     * swapped between updates (dp_replace) is still this frame's, and dies one update after
+     * the next. */
+    bool in_update = dp->cascade_now;
+    dp__retired **list = in_update ? &dp->retired : &dp->retired_next;
+    size_t *n = in_update ? &dp->nretired : &dp->nretired_next;
+    size_t *cap = in_update ? &dp->capretired : &dp->capretired_next;
+    if (*n == *cap &&
+        dp__grow(&dp->alloc, (void **)list, cap, *n + 1, sizeof **list) != DP_OK) {
         const dp__type *t = dp__type_get(dp, type);
         if (t)
             t->t.destroy(data, t->t.user);
         return;
     }
-    dp->retired_next[dp->nretired_next++] = (dp__retired){.type = type, .data = data};
+    (*list)[(*n)++] = (dp__retired){.type = type, .data = data};
 }
 
 /* ---- public ---------------------------------------------------------------------------------- */
