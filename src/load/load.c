@@ -203,7 +203,10 @@ dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms)
     uint64_t until = timeout_ms >= 0 ? dp__now_ms() + (uint64_t)timeout_ms : UINT64_MAX;
     for (;;) {
         dp_update(dp);
-        dp_state s = dp_state_deep(dp, h);
+        /* An asset that failed itself is deep-FAILED whatever its dependencies do; say so
+         * even when the deep-state pass could not run (it allocates). */
+        dp_state s = dp_state_of(dp, h) == DP_STATE_FAILED ? DP_STATE_FAILED
+                                                            : dp_state_deep(dp, h);
         if (s == DP_STATE_INVALID)
             return DP_ERR_STALE;
         if (s == DP_STATE_LOADED)
