@@ -70,6 +70,13 @@ static bool run_once(long n, int all_after, const char *key, const char *label)
         if (st == DP_OK) {
             /* Under lasting OOM the deep state of a loaded asset cannot be computed (that
              * pass allocates): there a bounded wait may time out. */
+            for (int i = 0; all_after && i < WAIT_MS; i++) {
+                dp_state own = dp_state_of(dp, h);
+                if (own == DP_STATE_LOADED || own == DP_STATE_FAILED)
+                    break;
+                dp_update(dp);
+                usleep(1000);
+            }
             dp_status w = dp_wait(dp, h, all_after ? 50 : WAIT_MS);
             if (all_after && w == DP_ERR_TIMEOUT && dp_state_of(dp, h) == DP_STATE_LOADED)
                 w = DP_ERR_NOMEM;
