@@ -12,6 +12,7 @@ packages=(
     libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri   # headless OpenGL (render tests)
     spin                              # model check of the pool's free list
     graphviz                          # dependency graphs in reports
+    chromium                          # headless browser test of the HTML report
 )
 
 missing=()

@@ -144,7 +144,9 @@ static void mark(demo *d, const char *label)
 {
     if (d->nmarks < sizeof d->marks / sizeof d->marks[0]) {
         d->marks[d->nmarks].frame = d->frame + 1;
-        snprintf(d->marks[d->nmarks].label, sizeof d->marks[0].label, "%s", label);
+        size_t len = strnlen(label, sizeof d->marks[0].label - 1);
+        memcpy(d->marks[d->nmarks].label, label, len);
+        d->marks[d->nmarks].label[len] = 0;
         d->nmarks++;
     }
 }
@@ -456,7 +458,7 @@ static bool write_report(const demo *d, const scene *sc, size_t n, const char *p
                "<div class=\"stat\"><b>%llu</b><span>frames</span></div>"
                "<div class=\"stat\"><b>%s</b><span>peak held bytes</span></div>"
                "<div class=\"stat\"><b>%zu</b><span>assets freed</span></div>"
-               "<div class=\"stat\"><b>%zu</b><span>hot reloads</span></div>"
+               "<div class=\"stat\"><b>%zu</b><span>MODIFIED events</span></div>"
                "<div class=\"stat %s\"><b>%s</b><span>leak check</span></div></div>\n"
                "<p>Render backend: ",
             n, (unsigned long long)d->frame, tool_bytes(peak, b), d->freed, d->modified,
@@ -507,6 +509,8 @@ static void snapshot(demo *d, const scene *prev, const scene *cur)
     tool_hvec_push(&roots, cur->graph.nodes[cur->graph.roots[0]].h);
     for (size_t i = 0; i < cur->regions.n; i++)
         tool_hvec_push(&roots, cur->regions.v[i]);
+    for (size_t i = 0; prev != cur && i < prev->regions.n; i++)
+        tool_hvec_push(&roots, prev->regions.v[i]);
     if (roots.n && tg_build(&d->snap, d->dp, roots.v, roots.n) == DP_OK)
         d->have_snap = true;
     tool_hvec_free(&roots);

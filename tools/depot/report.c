@@ -96,12 +96,13 @@ void report_begin(FILE *f, const char *title, const char *subtitle)
           "color:#4a556e}\n"
           ".sw{display:inline-block;width:12px;height:12px;border-radius:3px;"
           "border:1px solid #555;vertical-align:-2px;margin-right:4px}\n"
-          ".graph-wrap{overflow:auto;max-height:720px;border:1px solid #e6e8ee;"
+          ".graph-wrap{overflow:auto;border:1px solid #e6e8ee;"
           "border-radius:6px;background:#fff}\n"
           "#graph{display:block;margin:0 auto;max-width:100%;height:auto}\n"
           "#graph .node.shared path,#graph .node.shared polygon{stroke:#d35400;"
           "stroke-width:3px}\n"
           "#graph .node.root text{font-weight:bold}\n"
+          "#graph text{font-family:system-ui,Helvetica,Arial,sans-serif}\n"
           "#graph .node.failed path,#graph .node.failed polygon{fill:#f5b7b1;"
           "stroke:#c0392b;stroke-dasharray:4 2}\n"
           "#graph .node.cycle path,#graph .node.cycle polygon{stroke:#8e44ad;"
@@ -398,7 +399,7 @@ void report_chart(FILE *f, const report_sample *s, size_t n, const report_mark *
             double x = L + (double)(marks[m].frame - s[0].frame) * xs;
             fprintf(f, "<line class=\"mark\" x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\"/>"
                        "<text class=\"mark-label\" x=\"%.1f\" y=\"%.0f\">", x, T - 4, x, T + ph,
-                    x + 3, T - 10 + (double)(m % 2) * 0);
+                    x + 3, m % 2 ? T + 12 : T - 8);
             report_escape(f, marks[m].label);
             fputs("</text>\n", f);
         }
