@@ -133,7 +133,8 @@ void dp__free_dying(dp_depot *dp, dp_handle h)
             return; /* the slot stays dying forever: lost, never unsafe */
         return;
     }
-    atomic_store_explicit(&r->aflags, 0, memory_order_relaxed);
+    /* aflags is 0 here; not storing it keeps a push that lands just now (a releaser's
+     * late attention) linked and flagged, instead of linked and unflagged. */
     dp_status st = dp__pool_free_expect(dp->pool, h, DP__DYING);
     (void)st; /* cannot fail: only the owner moves a DYING word */
 }
@@ -220,7 +221,9 @@ void dp__drain_attention(dp_depot *dp)
             continue;
         dp_type_id type = atomic_load_explicit(&r->type, memory_order_relaxed);
         if (why & DP__AF_CREATED) {
-            if (atomic_load_explicit(&r->state, memory_order_acquire) == DP_STATE_LOADED)
+            /* Only assets made LOADED by dp_add announce it here; a loaded one announced
+             * LOADED when its result was applied (possibly earlier in this update). */
+            if (why & DP__AF_ADDED)
                 dp__emit(dp, DP_EV_LOADED, h, type, DP_OK);
             dp__deep_track(dp, h);
         }

@@ -183,12 +183,13 @@ dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, 
     r->kids = NULL;
     r->nkids = 0;
     r->lru_prev = r->lru_next = 0;
-    atomic_store_explicit(&r->qnext, 0, memory_order_relaxed);
     atomic_store_explicit(&r->type, (uint8_t)type, memory_order_relaxed);
     atomic_store_explicit(&r->deep, DP_STATE_PENDING, memory_order_relaxed);
     atomic_store_explicit(&r->status, DP_OK, memory_order_relaxed);
     atomic_store_explicit(&r->deep_status, DP_OK, memory_order_relaxed);
-    atomic_store_explicit(&r->aflags, 0, memory_order_relaxed);
+    /* qnext and aflags are left alone: a late attention push from a thread that released
+     * the slot's previous asset may have linked the slot on the queue; the drain sorts
+     * stale reasons out (they are re-checked against the count). */
     r->oflags = 0;
     r->color = DP__BLACK;
     /* Release: the record is complete before anyone who reads the state sees it. */
@@ -201,7 +202,8 @@ dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, 
     }
     if (dp->desc.track_holders)
         dp__holder_add(dp, h, file, line);
-    dp__attend(dp, dp_handle_index(h), DP__AF_CREATED);
+    dp__attend(dp, dp_handle_index(h),
+               state == DP_STATE_LOADED ? (DP__AF_CREATED | DP__AF_ADDED) : DP__AF_CREATED);
     *out = h;
 unlock:
     if (key)
