@@ -207,6 +207,27 @@ static void test_reload_swaps_data_with_modified_event(void **state)
     dp_release(f->dp, h);
 }
 
+static void test_a_loaded_asset_announces_loaded_exactly_once(void **state)
+{
+    fx *f = *state;
+    dp_handle h;
+    assert_int_equal(dp_load(f->dp, "level1.bundle", &h), DP_OK);
+    int loaded = 0, deep = 0;
+    for (int i = 0; i < 2000 && deep == 0; i++) {
+        dp_update(f->dp);
+        const dp_event *ev;
+        size_t n = dp_events(f->dp, &ev);
+        for (size_t k = 0; k < n; k++) {
+            loaded += ev[k].kind == DP_EV_LOADED && dp_handle_eq(ev[k].handle, h);
+            deep += ev[k].kind == DP_EV_LOADED_DEEP && dp_handle_eq(ev[k].handle, h);
+        }
+        usleep(1000);
+    }
+    assert_int_equal(deep, 1);
+    assert_int_equal(loaded, 1);
+    dp_release(f->dp, h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +240,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mem_source_and_blob, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_while_loading_discards_result, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_swaps_data_with_modified_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_loaded_asset_announces_loaded_exactly_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
