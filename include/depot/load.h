@@ -6,10 +6,14 @@
  * dp_desc.root is used; a path that escapes its root (`..`, absolute, a symlink leading out)
  * is refused with DP_ERR_INVALID before any file is opened.
  *
- * Thread rules: dp_load, dp_load_as, dp_mem_add and dp_cancelled may be called from any
- * thread; dp_wait, dp_reload, dp_register_source and dp_register_builtin_types from the owner
- * thread only; dp_ctx_* only inside a type's load callback, on the worker running it.
+ * Thread rules: dp_load, dp_load_as, dp_mem_add, dp_builtins and dp_cancelled may be called
+ * from any thread; dp_wait, dp_reload, dp_load_into, dp_register_source and
+ * dp_http_configure from the owner thread only; dp_ctx_* only inside a type's load callback, on the worker running it.
  * Results reach the registry on the owner thread, in dp_update.
+ *
+ * The load layer starts on the first call of any of its functions (dp_load, dp_mem_add,
+ * dp_builtins, ...): that starts the worker threads and registers the built-in types and
+ * sources. Until then a depot has no threads.
  *
  * A load job never holds a count on its asset: it carries a weak handle and is cancelled
  * when the asset dies (or the depot is destroyed); a result for a dead asset is destroyed.
@@ -51,6 +55,13 @@ dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms);
  * DP_ERR_NOMEM; DP_ERR_WRONG_THREAD. */
 dp_status dp_reload(dp_depot *dp, dp_handle h);
 
+/** @brief Loads `key` into a group: the group holds the asset (a bundle manifest, so a scene
+ * loads and unloads as one: dp_group_release drops the bundle, which drops its members).
+ * Owner thread. *out (may be NULL) receives a weak view of the asset.
+ * @return DP_OK; DP_ERR_STALE (dead group); DP_ERR_EXISTS (already in the group, no change);
+ * the errors of dp_load; DP_ERR_WRONG_THREAD. */
+dp_status dp_load_into(dp_depot *dp, const char *key, dp_group group, dp_handle *out);
+
 /* ---- inside a type's load callback ----------------------------------------------------- */
 
 /** @brief Names a dependency of the asset being loaded: the child is found or reserved from
@@ -90,8 +101,10 @@ bool dp_cancelled(const dp_cancel *c);
 /** @brief A source of bytes: a scheme and a vtable. `read` runs on worker threads, several
  * at once: it returns the whole content in *bytes (freed later with free_bytes) or an error
  * (DP_ERR_NOT_FOUND, DP_ERR_IO, DP_ERR_NET, DP_ERR_TIMEOUT, DP_ERR_CANCELLED, ...).
- * `watch` (optional) starts watching a path, and `poll` (optional, owner thread, called by
- * dp_update) reports each changed path once through `changed`. `destroy` (optional) runs
+ * `watch` (optional, owner thread) is called with the path of each asset loaded from the
+ * source, and `poll` (optional, owner thread, called by every dp_update) reports each changed
+ * path once through `changed`; the asset of that key is then reloaded (MODIFIED). The file
+ * source does this itself with inotify when dp_desc.watch is set. `destroy` (optional) runs
  * at dp_destroy. */
 typedef struct dp_source {
     const char *scheme;
@@ -156,12 +169,13 @@ typedef struct dp_bundle {
     dp_handle *members; /**< weak views; the bundle's edges hold the counts */
 } dp_bundle;
 
-/** @brief Ids of the built-in types, registered by dp_create. */
+/** @brief Ids of the built-in types, registered when the load layer starts. */
 typedef struct dp_builtin_types {
     dp_type_id blob, image, sprite, bundle; /**< 0 when not built (no libpng / cJSON) */
 } dp_builtin_types;
 
-/** @brief The built-in type ids of this depot. Any thread. */
+/** @brief The built-in type ids of this depot (starting the load layer if needed). Any
+ * thread. All zero if the load layer cannot start (out of memory). */
 dp_builtin_types dp_builtins(const dp_depot *dp);
 
 #ifndef DP_NO_SITE_MACROS

@@ -33,6 +33,7 @@
 #define DP__AF_ZERO 0x04u      /* count reached 0 */
 #define DP__AF_CAND 0x08u      /* count decremented to non-zero: cycle candidate */
 #define DP__AF_REVIVED 0x10u   /* count went 0 -> 1: leave the unused cache */
+#define DP__AF_ADDED 0x20u     /* created LOADED (dp_add): announce LOADED at the drain */
 
 /* Owner-only flags (dp__asset.oflags). */
 #define DP__OF_CACHED 0x01u    /* in the unused cache (LRU) */

@@ -39,9 +39,9 @@ void dp__set_loaded(dp_depot *dp, dp_handle h, void *data, size_t bytes)
     if (reload) {
         dp__retire_data(dp, type, old);
         dp__emit(dp, DP_EV_MODIFIED, h, type, DP_OK);
-    } else if (!(atomic_load_explicit(&r->aflags, memory_order_relaxed) & DP__AF_CREATED)) {
-        /* An asset created since the last update announces LOADED when this update drains
-         * its creation (it sees the state LOADED then): one event, not two. */
+    } else {
+        /* The drain announces LOADED only for assets created loaded (dp_add), so a loaded
+         * result announces itself here, once. */
         dp__emit(dp, DP_EV_LOADED, h, type, DP_OK);
     }
     dp__deep_note_change(dp, h, DP_NULL_HANDLE);

@@ -252,7 +252,33 @@ static void on_changed(void *ctx, const char *rel)
     if (dp__find(L->dp, rel, &h, "(hot reload)", 0) != DP_OK)
         return;
     dp_reload(L->dp, h);
-    dp__release_owned(L->dp, h);
+    dp_release(L->dp, h); /* also drops the "(hot reload)" holder record */
+}
+
+typedef struct poll_ctx {
+    dp__loader *L;
+    int source;
+} poll_ctx;
+
+/* A custom source reports a changed path: reload the asset of "scheme://path". */
+static void on_source_changed(void *ctx, const char *path)
+{
+    poll_ctx *pc = ctx;
+    dp__loader *L = pc->L;
+    const char *scheme = L->sources[pc->source].scheme;
+    size_t sl = strlen(scheme), pl = strlen(path);
+    char *key = dp__alloc(L->alloc, sl + 3 + pl + 1);
+    if (!key)
+        return;
+    memcpy(key, scheme, sl);
+    memcpy(key + sl, "://", 3);
+    memcpy(key + sl + 3, path, pl + 1);
+    dp_handle h;
+    if (dp__find(L->dp, key, &h, "(hot reload)", 0) == DP_OK) {
+        dp_reload(L->dp, h);
+        dp_release(L->dp, h);
+    }
+    dp__free(L->alloc, key);
 }
 
 void dp__loader_apply(dp__loader *L)
@@ -280,14 +306,29 @@ void dp__loader_apply(dp__loader *L)
     }
     if (L->watch)
         dp__watch_poll(L->watch, on_changed, L);
+    int n = atomic_load_explicit(&L->nsources, memory_order_acquire);
+    for (int i = 1; i < n; i++) {
+        if (!L->sources[i].vt.poll)
+            continue;
+        poll_ctx pc = {.L = L, .source = i};
+        L->sources[i].vt.poll(L->sources[i].vt.user, on_source_changed, &pc);
+    }
 }
 
 void dp__loader_watch(dp__loader *L, const dp__job *job)
 {
-    if (!L->watch || job->source != 0 || strchr(job->path, '#'))
+    if (strchr(job->path, '#'))
         return;
-    dp__watch_add(L->watch, job->path); /* best effort: a file we cannot watch still loads */
+    if (job->source == 0) {
+        if (L->watch)
+            dp__watch_add(L->watch, job->path); /* best effort: an unwatchable file still loads */
+        return;
+    }
+    dp_source *src = &L->sources[job->source].vt;
+    if (src->watch)
+        src->watch(src->user, job->path);
 }
+
 
 /* ---- subsystem hooks ---------------------------------------------------------------------------- */
 
