@@ -114,6 +114,7 @@ typedef struct demo {
     size_t nmarks;
     char *dot_text;        /* dp_write_dot with two scenes loaded */
     tool_graph snap;
+    size_t snap_scenes;    /* its first roots are scene bundles, the rest atlas regions */
     bool have_snap;
     char hotswap[256];
 } demo;
@@ -489,7 +490,7 @@ static bool write_report(const demo *d, const scene *sc, size_t n, const char *p
               "the second scene had finished loading and the first was still held: the "
               "shared assets have thick orange borders.</p>\n", f);
         report_graph(f, d->dot_text, &d->snap, NULL, 0);
-        report_biggest(f, &d->snap, 8);
+        report_biggest(f, &d->snap, d->snap_scenes, 8);
     }
     report_end(f);
     bool ok = !ferror(f);
@@ -506,7 +507,9 @@ static void snapshot(demo *d, const scene *prev, const scene *cur)
     tool_hvec roots = {0};
     if (prev->have_graph)
         tool_hvec_push(&roots, prev->graph.nodes[prev->graph.roots[0]].h);
-    tool_hvec_push(&roots, cur->graph.nodes[cur->graph.roots[0]].h);
+    if (prev != cur)
+        tool_hvec_push(&roots, cur->graph.nodes[cur->graph.roots[0]].h);
+    d->snap_scenes = roots.n;
     for (size_t i = 0; i < cur->regions.n; i++)
         tool_hvec_push(&roots, cur->regions.v[i]);
     for (size_t i = 0; prev != cur && i < prev->regions.n; i++)
@@ -677,6 +680,18 @@ int tool_demo(int argc, char **argv)
         sc[i].gpu_live = rs.live;
         sc[i].freed = d.freed - freed_before;
         sc[i].atlas_regions = sc[i].regions.n;
+        /* Every image of the scene must have its texture by now. */
+        size_t missing = 0;
+        for (size_t k = 0; k < sc[i].graph.n; k++) {
+            const tg_node *n = &sc[i].graph.nodes[k];
+            if (dp_type_of(d.dp, n->h) == d.bt.image && !dp_render_get(d.render, n->h)) {
+                fprintf(stderr, "depot demo: %s: %s has no GPU resource after %lu frames\n",
+                        sc[i].key, n->key, frames);
+                missing++;
+            }
+        }
+        if (missing && rc == TOOL_EXIT_OK)
+            rc = TOOL_EXIT_FOUND;
         size_t pages = 0;
         double occ = dp_atlas_occupancy(d.atlas, &pages);
         printf("  %lu frames rendered; atlas: %zu page(s), %.1f%% used\n", frames, pages, occ);

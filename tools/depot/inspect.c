@@ -38,7 +38,8 @@ static void usage(FILE *f)
 }
 
 /* The key of PATH relative to the root (a suffix of path, or a new string in *owned). */
-static int key_of(const char *path, const char *root_real, const char **key, char **owned)
+static int key_of(const char *path, const char *root_buf, const char *root_real,
+                  const char **key, char **owned)
 {
     *owned = NULL;
     if (strstr(path, "://")) {
@@ -47,7 +48,9 @@ static int key_of(const char *path, const char *root_real, const char **key, cha
     }
     char real[PATH_MAX];
     if (!realpath(path, real)) {
-        *key = path; /* not a file here: a key relative to the root */
+        /* Not a file here: a key relative to the root, written with or without it. */
+        size_t bl = strlen(root_buf);
+        *key = strncmp(path, root_buf, bl) == 0 && path[bl] == '/' ? path + bl + 1 : path;
         return 0;
     }
     size_t rl = strlen(root_real);
@@ -247,7 +250,7 @@ static bool write_html(const tool_graph *g, const char *dot_text, const char *ro
             g->nroots, g->n, tool_bytes(total, b), shared, failed ? "bad" : "good", failed,
             g->ncycles ? "bad" : "good", g->ncycles);
     report_graph(f, dot_text, g, NULL, 0);
-    report_biggest(f, g, 10);
+    report_biggest(f, g, g->nroots, 10);
     report_findings(f, g);
     report_end(f);
     if (ferror(f)) {
@@ -357,7 +360,7 @@ int tool_inspect(int argc, char **argv)
     size_t nroots = 0;
     for (size_t i = 0; i < npaths; i++) {
         const char *key;
-        int k = key_of(paths[i], root_real, &key, &owned[i]);
+        int k = key_of(paths[i], root_buf, root_real, &key, &owned[i]);
         if (k < 0) {
             fprintf(stderr, "depot inspect: out of memory\n");
             rc = TOOL_EXIT_FOUND;
@@ -406,7 +409,8 @@ int tool_inspect(int argc, char **argv)
     for (size_t i = 0; i < g.n; i++)
         if (g.nodes[i].state == DP_STATE_FAILED)
             rc = TOOL_EXIT_FOUND;
-    print_text(&g, root_buf);
+    if (nroots)
+        print_text(&g, root_buf);
 
     if (dot || html) {
         FILE *mem = open_memstream(&dot_text, &dot_len);

@@ -101,7 +101,7 @@ void report_begin(FILE *f, const char *title, const char *subtitle)
           "#graph{display:block;margin:0 auto;max-width:100%;height:auto}\n"
           "#graph .node.shared path,#graph .node.shared polygon{stroke:#d35400;"
           "stroke-width:3px}\n"
-          "#graph .node.root text{font-weight:bold}\n"
+          "#graph .node.root path,#graph .node.root polygon{stroke:#1d2330;stroke-width:2.5px}\n"
           "#graph text{font-family:system-ui,Helvetica,Arial,sans-serif}\n"
           "#graph .node.failed path,#graph .node.failed polygon{fill:#f5b7b1;"
           "stroke:#c0392b;stroke-dasharray:4 2}\n"
@@ -276,7 +276,7 @@ static void put_legend(FILE *f, const tool_graph *g)
           "<span><i class=\"sw\" style=\"background:#f5b7b1;border:2px dashed #c0392b\"></i>"
           "failed or missing</span>"
           "<span><i class=\"sw\" style=\"border:3px solid #8e44ad\"></i>on a cycle</span>"
-          "<span><b>bold</b> = root</span></div>\n",
+          "<span><i class=\"sw\" style=\"border:2.5px solid #1d2330\"></i>root</span></div>\n",
           f);
 }
 
@@ -427,7 +427,7 @@ static int by_bytes_desc(const void *a, const void *b, void *user)
     return strcmp(x->key, y->key);
 }
 
-void report_biggest(FILE *f, const tool_graph *g, size_t top)
+void report_biggest(FILE *f, const tool_graph *g, size_t nroots, size_t top)
 {
     size_t *idx = malloc((g->n ? g->n : 1) * sizeof *idx);
     if (!idx)
@@ -436,7 +436,7 @@ void report_biggest(FILE *f, const tool_graph *g, size_t top)
           "<table id=\"biggest\"><thead><tr><th>asset</th><th>type</th><th class=\"num\">bytes"
           "</th><th>pulled in by</th></tr></thead>\n",
           f);
-    for (size_t r = 0; r < g->nroots; r++) {
+    for (size_t r = 0; r < g->nroots && r < nroots; r++) {
         size_t m = 0, uniq, count;
         for (size_t i = 0; i < g->n; i++)
             if (tg_reaches(g, r, i))

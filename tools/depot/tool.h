@@ -140,8 +140,9 @@ bool report_graph(FILE *f, const char *dot_text, const tool_graph *g, char *why,
 /* The chart of held bytes, live assets and GPU resources over frames: <svg id="chart">. */
 void report_chart(FILE *f, const report_sample *s, size_t n, const report_mark *marks,
                   size_t nmarks);
-/* The biggest assets of each root: <table id="biggest">, at most `top` rows per root. */
-void report_biggest(FILE *f, const tool_graph *g, size_t top);
+/* The biggest assets of the first `nroots` roots: <table id="biggest">, at most `top` rows
+ * per root. */
+void report_biggest(FILE *f, const tool_graph *g, size_t nroots, size_t top);
 /* Assets shared by several roots, failed ones and cycles: the tables of `inspect`. */
 void report_findings(FILE *f, const tool_graph *g);
 /* Runs `dot -Tsvg` on dot_text; the SVG text (caller frees) or NULL with why filled. */
