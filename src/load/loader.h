@@ -63,6 +63,7 @@ typedef struct dp__wanted {
 
 typedef struct dp__mem_blob {
     struct dp__mem_blob *next;
+    uint64_t hash; /* of path */
     char *path;
     void *bytes;
     size_t len;
@@ -87,7 +88,8 @@ typedef struct dp__loader {
     dp__mutex sources_lock;
 
     dp__mutex mem_lock;
-    dp__mem_blob *mem;
+    dp__mem_blob **mem;        /* hash buckets of blob lists (by path), mem_nbuckets of them */
+    size_t mem_nbuckets, mem_count;
 
     char *root;                /* canonical file root, NULL if it does not exist */
     dp_status root_status;

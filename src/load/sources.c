@@ -35,28 +35,66 @@ static void loader_free_bytes(void *user, void *bytes)
 
 /* ---- mem ----------------------------------------------------------------------------------- */
 
+/* The blobs sit in a chained hash table (FNV-1a of the path), grown to keep about one blob a
+ * bucket, so a read is O(1) however many blobs there are. Under mem_lock. */
+static uint64_t path_hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h;
+}
+
+static dp__mem_blob **mem_slot(dp__loader *L, uint64_t hash, const char *path)
+{
+    dp__mem_blob **p = &L->mem[hash & (L->mem_nbuckets - 1)];
+    while (*p && ((*p)->hash != hash || strcmp((*p)->path, path) != 0))
+        p = &(*p)->next;
+    return p;
+}
+
+/* Doubles the table (or makes the first one). False on NOMEM: the old table stays. */
+static bool mem_grow(dp__loader *L)
+{
+    size_t n = L->mem_nbuckets ? L->mem_nbuckets * 2 : 64;
+    dp__mem_blob **t = dp__calloc(L->alloc, n, sizeof *t);
+    if (!t)
+        return false;
+    for (size_t i = 0; i < L->mem_nbuckets; i++) {
+        while (L->mem[i]) {
+            dp__mem_blob *b = L->mem[i];
+            L->mem[i] = b->next;
+            b->next = t[b->hash & (n - 1)];
+            t[b->hash & (n - 1)] = b;
+        }
+    }
+    dp__free(L->alloc, L->mem);
+    L->mem = t;
+    L->mem_nbuckets = n;
+    return true;
+}
+
 static dp_status mem_read(void *user, const char *path, const dp_cancel *cancel, void **bytes,
                           size_t *len)
 {
     (void)cancel;
     dp__loader *L = user;
     dp_status st = DP_ERR_NOT_FOUND;
+    uint64_t hash = path_hash(path);
     dp__mutex_lock(&L->mem_lock);
-    for (dp__mem_blob *b = L->mem; b; b = b->next) {
-        if (strcmp(b->path, path) != 0)
-            continue;
+    dp__mem_blob *b = L->mem_nbuckets ? *mem_slot(L, hash, path) : NULL;
+    if (b) {
         void *copy = dp__alloc(L->alloc, b->len + 1);
         if (!copy) {
             st = DP_ERR_NOMEM;
-            break;
+        } else {
+            if (b->len)
+                memcpy(copy, b->bytes, b->len);
+            ((char *)copy)[b->len] = 0;
+            *bytes = copy;
+            *len = b->len;
+            st = DP_OK;
         }
-        if (b->len)
-            memcpy(copy, b->bytes, b->len);
-        ((char *)copy)[b->len] = 0;
-        *bytes = copy;
-        *len = b->len;
-        st = DP_OK;
-        break;
     }
     dp__mutex_unlock(&L->mem_lock);
     return st;
@@ -83,20 +121,29 @@ dp_status dp_mem_add(dp_depot *dp, const char *path, const void *bytes, size_t l
     if (len)
         memcpy(b->bytes, bytes, len);
     b->len = len;
+    b->hash = path_hash(path);
     dp__mutex_lock(&L->mem_lock);
-    /* Replace an older blob of the same path. */
-    for (dp__mem_blob **p = &L->mem; *p; p = &(*p)->next) {
-        if (!strcmp((*p)->path, path)) {
-            dp__mem_blob *old = *p;
-            *p = old->next;
-            dp__free(L->alloc, old->path);
-            dp__free(L->alloc, old->bytes);
-            dp__free(L->alloc, old);
-            break;
-        }
+    if (L->mem_count >= L->mem_nbuckets && !mem_grow(L) && !L->mem_nbuckets) {
+        dp__mutex_unlock(&L->mem_lock);
+        dp__free(L->alloc, b->path);
+        dp__free(L->alloc, b->bytes);
+        dp__free(L->alloc, b);
+        return DP_ERR_NOMEM; /* no table at all; a full one just gets longer chains */
     }
-    b->next = L->mem;
-    L->mem = b;
+    /* Replace an older blob of the same path. */
+    dp__mem_blob **p = mem_slot(L, b->hash, path);
+    dp__mem_blob *old = *p;
+    if (old) {
+        *p = old->next;
+        dp__free(L->alloc, old->path);
+        dp__free(L->alloc, old->bytes);
+        dp__free(L->alloc, old);
+        L->mem_count--;
+    }
+    dp__mem_blob **head = &L->mem[b->hash & (L->mem_nbuckets - 1)];
+    b->next = *head;
+    *head = b;
+    L->mem_count++;
     dp__mutex_unlock(&L->mem_lock);
     return DP_OK;
 }
@@ -146,13 +193,18 @@ void dp__sources_free(dp__loader *L)
         if (L->sources[i].vt.destroy)
             L->sources[i].vt.destroy(L->sources[i].vt.user);
     atomic_store_explicit(&L->nsources, 0, memory_order_relaxed);
-    while (L->mem) {
-        dp__mem_blob *b = L->mem;
-        L->mem = b->next;
-        dp__free(L->alloc, b->path);
-        dp__free(L->alloc, b->bytes);
-        dp__free(L->alloc, b);
+    for (size_t i = 0; i < L->mem_nbuckets; i++) {
+        while (L->mem[i]) {
+            dp__mem_blob *b = L->mem[i];
+            L->mem[i] = b->next;
+            dp__free(L->alloc, b->path);
+            dp__free(L->alloc, b->bytes);
+            dp__free(L->alloc, b);
+        }
     }
+    dp__free(L->alloc, L->mem);
+    L->mem = NULL;
+    L->mem_nbuckets = L->mem_count = 0;
 }
 
 dp_status dp_register_source(dp_depot *dp, const dp_source *src)
