@@ -138,18 +138,20 @@ static dp_status load_label(dp__loader *L, const char *key, size_t label_off, dp
         st = DP_ERR_NOMEM;
         goto out;
     }
-    st = dp__load_counted(dp, parent_key, 0, &parent, dp__site_load, 0);
-    if (st != DP_OK)
-        goto out;
+    /* The placeholder exists before the parent's job can run, so that the parent emits the
+     * label into it (and the placeholder's edge keeps the parent); made the other way round,
+     * a quick parent emitted a label that did not hold it, and the parent was freed. */
     st = dp__create(dp, type, DP_STATE_PENDING, NULL, 0, key, &h, file, line);
     if (st == DP_ERR_EXISTS) {
         *out = h;
         st = DP_OK;
-        dp_release(dp, parent);
         goto out;
     }
+    if (st != DP_OK)
+        goto out;
+    st = dp__load_counted(dp, parent_key, 0, &parent, dp__site_load, 0);
     if (st != DP_OK) {
-        dp_release(dp, parent);
+        dp_release(dp, h); /* the placeholder goes at the next update */
         goto out;
     }
     job->h = h;
