@@ -1,10 +1,16 @@
 /* bench_load.c — the loader (layer 3) against its baseline, all in one binary:
  *   serial  one thread reads each PNG file (dp__file_read, the file source's own reader)
  *           and decodes it with dp__png_decode (the image type's own libpng code), then
- *           frees it, one file after another,
+ *           frees it, one file after another; the extra "serial_keep" line keeps every
+ *           image until the clock stops, as depot does, so it also pays for 2,000 images'
+ *           worth of fresh memory (page faults: glibc gives the freed heap back to the
+ *           system between runs, and faults are dear on this VM),
  *   depot   the same files through dp_load with dp_desc.workers = 2 (and 1, as an extra
- *           line): every key loaded from the owner thread, then pumped until every handle
- *           is deep-LOADED; timed from the first dp_load to the last LOADED,
+ *           line): every key loaded from the owner thread, then pumped with dp_wait on each
+ *           handle (the owner sleeps 1 ms between its updates, leaving both cores to the
+ *           workers; the extra "spinpump" line pumps dp_update without sleeping instead)
+ *           until every handle is deep-LOADED; timed from the first dp_load to the last
+ *           LOADED,
  *   zc      depot's own overhead per load: a zero-cost type ("zc": load returns a static
  *           pointer, destroy does nothing) on 1-byte mem:// blobs (pure depot overhead) and,
  *           as an extra line, on 1-byte files (which adds the file read); timed per load
@@ -13,7 +19,6 @@
  * timing, so both contenders read them from the page cache. Every measurement is the median
  * of 3 runs. Every line is "BENCH <name> <value> <unit>". */
 #include <dirent.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +38,9 @@
 
 #define PNG_FILES 2000u
 #define PNG_SIDE 64u
-#define ZC_LOADS 10000u /* loads per overhead run */
-#define ZC_KEYS 1000u   /* distinct mem:// blobs or files, each loaded ZC_LOADS / ZC_KEYS times */
+#define ZC_LOADS 10000u    /* loads per overhead run */
+#define ZC_MEM_KEYS 10000u /* distinct mem:// blobs: each loaded once a run */
+#define ZC_FILE_KEYS 1000u /* distinct 1-byte files: each loaded ZC_LOADS / ZC_FILE_KEYS times */
 #define ZC_BATCH 1000u  /* loads in flight per batch in the overhead runs */
 #define REPS 3
 #define WAIT_MS 60000   /* a load that never finishes fails the benchmark, not the machine */
@@ -167,8 +173,10 @@ static bool write_pngs(const char *dir, char **abs, char **rel, size_t *total_by
     return true;
 }
 
-/* The baseline: read, decode, free, one file after another. Files per second. */
-static double run_serial(const dp_allocator *a, char **abs)
+/* The baseline: read, decode, free, one file after another. Files per second. With `keep`
+ * (an array of PNG_FILES) every image is kept until the clock stops, as depot keeps them:
+ * that variant pays for fresh memory as depot does (an extra line). */
+static double run_serial(const dp_allocator *a, char **abs, dp_image **keep)
 {
     uint64_t check = 0;
     uint64_t t0 = dp_bench_now_ns();
@@ -183,9 +191,14 @@ static double run_serial(const dp_allocator *a, char **abs)
         if (st != DP_OK)
             return 0;
         check += img->pixels[(i * 4u) % (PNG_SIDE * PNG_SIDE * 4u)];
-        dp__image_free(a, img);
+        if (keep)
+            keep[i] = img;
+        else
+            dp__image_free(a, img);
     }
     uint64_t t1 = dp_bench_now_ns();
+    for (uint32_t i = 0; keep && i < PNG_FILES; i++)
+        dp__image_free(a, keep[i]);
     sink += check;
     return (double)PNG_FILES / ((double)(t1 - t0) / 1e9);
 }
@@ -243,28 +256,35 @@ static int bench_png(void)
            "cache by both contenders\n",
            PNG_FILES, PNG_SIDE, PNG_SIDE, (double)total / PNG_FILES / 1024.0);
     /* Page cache: every file read once (and decoded once, to warm libpng) before timing. */
-    if (run_serial(&a, abs) <= 0) {
+    dp_image **keep = calloc(PNG_FILES, sizeof *keep);
+    if (!keep || run_serial(&a, abs, NULL) <= 0) {
+        free(keep);
         fail("reading the PNG files");
         goto out;
     }
 
     /* Interleaved so a burst of outside load hits every contender alike. */
-    double serial[REPS], depot2[REPS], depot1[REPS], spin2[REPS];
+    double serial[REPS], skeep[REPS], depot2[REPS], depot1[REPS], spin2[REPS];
     for (int r = 0; r < REPS; r++) {
-        serial[r] = run_serial(&a, abs);
+        serial[r] = run_serial(&a, abs, NULL);
         depot2[r] = run_depot(dir, rel, 2, PUMP_WAIT);
+        skeep[r] = run_serial(&a, abs, keep);
         depot1[r] = run_depot(dir, rel, 1, PUMP_WAIT);
         spin2[r] = run_depot(dir, rel, 2, PUMP_SPIN);
-        if (serial[r] <= 0 || depot2[r] <= 0 || depot1[r] <= 0 || spin2[r] <= 0) {
+        if (serial[r] <= 0 || skeep[r] <= 0 || depot2[r] <= 0 || depot1[r] <= 0 || spin2[r] <= 0) {
             fail("a PNG run");
+            free(keep);
             goto out;
         }
     }
+    free(keep);
     double s = median(serial, REPS), d2 = median(depot2, REPS), d1 = median(depot1, REPS);
-    double sp = median(spin2, REPS);
+    double sp = median(spin2, REPS), sk = median(skeep, REPS);
     dp_bench_report("load.serial_files_per_s", s, "files/s");
     dp_bench_report("load.depot_files_per_s", d2, "files/s");
     dp_bench_report("load.speedup", d2 / s, "x");
+    dp_bench_report("load.serial_keep_files_per_s", sk, "files/s");
+    dp_bench_report("load.speedup_vs_serial_keep", d2 / sk, "x");
     dp_bench_report("load.depot_files_per_s_1worker", d1, "files/s");
     dp_bench_report("load.speedup_1worker", d1 / s, "x");
     dp_bench_report("load.depot_files_per_s_spinpump", sp, "files/s");
@@ -312,10 +332,10 @@ static void zc_destroy(void *asset, void *user)
     (void)user;
 }
 
-/* ZC_LOADS loads of keys[0..ZC_KEYS) in batches of ZC_BATCH (load the batch, pump until all
- * LOADED, release all, one update frees them, so the next batch loads them afresh). ns per
+/* ZC_LOADS loads of keys[0..nkeys) in batches of ZC_BATCH (load the batch, pump until all
+ * LOADED, release all, one update frees them, so a key met again is loaded afresh). ns per
  * load, 0 on failure. */
-static double run_zc(const char *root, char **keys, bool mem)
+static double run_zc(const char *root, char **keys, size_t nkeys, bool mem)
 {
     dp_desc desc = {.root = root, .workers = 2};
     dp_depot *dp;
@@ -331,7 +351,7 @@ static double run_zc(const char *root, char **keys, bool mem)
     (void)dp_builtins(dp); /* starts the loader before the clock does */
     if (mem) {
         static const char one = 'x';
-        for (size_t i = 0; i < ZC_KEYS; i++)
+        for (size_t i = 0; i < nkeys; i++)
             if (dp_mem_add(dp, keys[i] + strlen("mem://"), &one, 1) != DP_OK)
                 goto out;
     }
@@ -339,7 +359,7 @@ static double run_zc(const char *root, char **keys, bool mem)
     for (size_t b = 0; b < ZC_LOADS; b += ZC_BATCH) {
         size_t m = ZC_LOADS - b < ZC_BATCH ? ZC_LOADS - b : ZC_BATCH;
         for (size_t i = 0; i < m; i++)
-            if (dp_load(dp, keys[(b + i) % ZC_KEYS], &h[i]) != DP_OK)
+            if (dp_load(dp, keys[(b + i) % nkeys], &h[i]) != DP_OK)
                 goto out;
         if (!pump_all(dp, h, m, PUMP_SPIN))
             goto out;
@@ -362,7 +382,7 @@ static int bench_overhead(void)
         fail("mkdtemp");
         return 1;
     }
-    size_t nkeys = ZC_KEYS;
+    size_t nkeys = ZC_MEM_KEYS > ZC_FILE_KEYS ? ZC_MEM_KEYS : ZC_FILE_KEYS;
     char **mkeys = calloc(nkeys, sizeof *mkeys), **fkeys = calloc(nkeys, sizeof *fkeys);
     int rc = 1;
     char buf[4096];
@@ -375,6 +395,8 @@ static int bench_overhead(void)
         fkeys[i] = strdup(buf);
         if (!mkeys[i] || !fkeys[i])
             goto out;
+        if (i >= ZC_FILE_KEYS)
+            continue;
         snprintf(buf, sizeof buf, "%s/%05zu.zc", dir, i);
         FILE *f = fopen(buf, "wb");
         if (!f || fputc('x', f) == EOF || fclose(f) != 0) {
@@ -385,14 +407,15 @@ static int bench_overhead(void)
         }
     }
     /* Warm-up: the page cache for the files, the allocator's arenas for both. */
-    if (run_zc(dir, fkeys, false) <= 0 || run_zc(dir, mkeys, true) <= 0) {
+    if (run_zc(dir, fkeys, ZC_FILE_KEYS, false) <= 0 ||
+        run_zc(dir, mkeys, ZC_MEM_KEYS, true) <= 0) {
         fail("a zc warm-up run");
         goto out;
     }
     double mem[REPS], file[REPS];
     for (int r = 0; r < REPS; r++) {
-        mem[r] = run_zc(dir, mkeys, true);
-        file[r] = run_zc(dir, fkeys, false);
+        mem[r] = run_zc(dir, mkeys, ZC_MEM_KEYS, true);
+        file[r] = run_zc(dir, fkeys, ZC_FILE_KEYS, false);
         if (mem[r] <= 0 || file[r] <= 0) {
             fail("a zc run");
             goto out;
@@ -400,7 +423,7 @@ static int bench_overhead(void)
     }
     printf("# load: overhead = zero-cost type, 2 workers, %u loads of %u 1-byte mem:// blobs "
            "(and of %u 1-byte files), batches of %u, spin pump: load, LOADED, release, FREED\n",
-           ZC_LOADS, ZC_KEYS, ZC_KEYS, ZC_BATCH);
+           ZC_LOADS, ZC_MEM_KEYS, ZC_FILE_KEYS, ZC_BATCH);
     dp_bench_report("load.overhead_per_load", median(mem, REPS), "ns");
     dp_bench_report("load.overhead_per_load_file", median(file, REPS), "ns");
     rc = 0;
