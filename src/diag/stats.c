@@ -42,7 +42,7 @@ dp_status dp_get_stats(const dp_depot *dp, dp_stats *out)
         }
     }
     out->retired_slots = (size_t)ps.retired;
-    void *loader = dp__loader(dp);
+    void *loader = dp__attached_loader(dp);
     if (loader && dp->loader_vt.pending)
         out->pending_jobs = dp->loader_vt.pending(loader);
     out->events_dropped = atomic_load_explicit(&dp->st_events_dropped, memory_order_relaxed);
