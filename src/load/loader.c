@@ -55,6 +55,7 @@ void dp__loader_enqueue(dp__loader *L, dp__job *job)
 {
     job->cancel.arg = job->h.bits;
     atomic_fetch_add_explicit(&L->pending, 1, memory_order_relaxed);
+    bool wake = false;
     dp__mutex_lock(&L->lock);
     job->next = NULL;
     if (L->stop) {
@@ -72,9 +73,14 @@ void dp__loader_enqueue(dp__loader *L, dp__job *job)
         else
             L->queue = job;
         L->queue_tail = job;
-        dp__cond_signal(&L->wake);
+        wake = true;
     }
     dp__mutex_unlock(&L->lock);
+    /* Signalled after unlocking, so the woken worker does not block at once on the lock we
+     * still hold (a worker re-checks the queue under the lock before it waits: no lost
+     * wake-up). The loader outlives every enqueue: dp_destroy joins the workers first. */
+    if (wake)
+        dp__cond_signal(&L->wake);
 }
 
 /* ---- workers --------------------------------------------------------------------------------- */
