@@ -129,7 +129,7 @@ struct dp_depot {
     dp__hvec zombies;    /* freed assets whose slot is still on the attention queue */
     bool deep_dirty, deep_rebuild_all, cands_lost;
     uint32_t lru_head, lru_tail; /* index + 1; head = least recently used */
-    size_t cached_bytes;
+    _Atomic size_t cached_bytes; /* written by the owner, read by dp_get_stats anywhere */
 
     dp__retired *retired;
     size_t nretired, capretired;

@@ -36,11 +36,11 @@ dp_status dp_get_stats(const dp_depot *dp, dp_stats *out)
         size_t b = atomic_load_explicit(&r->bytes, memory_order_relaxed);
         if (count == 0) {
             out->unused_assets++;
-            out->unused_cached_bytes += b;
         } else {
             out->held_bytes += b;
         }
     }
+    out->unused_cached_bytes = atomic_load_explicit(&dp->cached_bytes, memory_order_relaxed);
     out->retired_slots = (size_t)ps.retired;
     void *loader = dp__attached_loader(dp);
     if (loader && dp->loader_vt.pending)

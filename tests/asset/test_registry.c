@@ -301,6 +301,18 @@ static void test_loaded_events_come_in_creation_order(void **state)
         dp_release(f->dp, h[i]);
 }
 
+static void test_stats_count_only_cached_bytes_as_cached(void **state)
+{
+    fixture *f = *state;
+    dp_handle h = add(f, "k"); /* the default desc keeps no unused cache */
+    dp_release(f->dp, h);
+    dp_stats st;
+    dp_get_stats(f->dp, &st);
+    assert_int_equal(st.unused_assets, 1);       /* unused until the next update... */
+    assert_int_equal(st.unused_cached_bytes, 0); /* ...but not in any cache */
+    dp_update(f->dp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +331,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_destroy_reports_held_assets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_owner_only_calls_refuse_other_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loaded_events_come_in_creation_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stats_count_only_cached_bytes_as_cached, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
