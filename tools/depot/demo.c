@@ -633,7 +633,7 @@ int tool_demo(int argc, char **argv)
             d.use_gl = true;
             dp_gl_set_types(d.gl, d.bt.image, dp_atlas_page_type(d.atlas));
             rd.backend = dp_gl_backend(d.gl);
-            snprintf(d.backend_name, sizeof d.backend_name, "OpenGL 3.3 via headless EGL (%s)",
+            snprintf(d.backend_name, sizeof d.backend_name, "OpenGL 3.3 via headless EGL (%.100s)",
                      dp_gl_renderer(d.gl));
         }
     }
@@ -644,7 +644,7 @@ int tool_demo(int argc, char **argv)
         d.nb = (null_backend){.image = d.bt.image, .page = dp_atlas_page_type(d.atlas)};
         rd.backend = (dp_render_backend){.handles = null_handles, .create = null_create,
                                          .destroy = null_destroy, .user = &d.nb};
-        snprintf(d.backend_name, sizeof d.backend_name, "null backend (no GPU: %s)", why);
+        snprintf(d.backend_name, sizeof d.backend_name, "null backend (no GPU: %.120s)", why);
     }
     printf("render: %s\n", d.backend_name);
     st = dp_render_create(d.dp, &rd, &d.render);
