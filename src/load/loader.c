@@ -68,12 +68,16 @@ void dp__loader_enqueue(dp__loader *L, dp__job *job)
             L->done = job;
         L->done_tail = job;
     } else {
+        /* One wake-up when the queue turns non-empty with a worker idle; the worker that
+         * takes a job wakes the next idle one if jobs remain (see worker_main). So a burst
+         * of cheap loads costs a wake-up or two, not one a load, and long jobs still run
+         * on every worker. */
+        wake = !L->queue && L->nidle > 0;
         if (L->queue_tail)
             L->queue_tail->next = job;
         else
             L->queue = job;
         L->queue_tail = job;
-        wake = true;
     }
     dp__mutex_unlock(&L->lock);
     /* Signalled after unlocking, so the woken worker does not block at once on the lock we
@@ -97,8 +101,11 @@ static void *worker_main(void *arg)
     int me = wa->index;
     dp__mutex_lock(&L->lock);
     for (;;) {
-        while (!L->queue && !L->stop)
+        while (!L->queue && !L->stop) {
+            L->nidle++;
             dp__cond_wait(&L->wake, &L->lock);
+            L->nidle--;
+        }
         if (L->stop)
             break;
         dp__job *job = L->queue;
@@ -106,7 +113,10 @@ static void *worker_main(void *arg)
         if (!L->queue)
             L->queue_tail = NULL;
         L->running[me] = job;
+        bool chain = L->queue && L->nidle > 0; /* more work and a sleeping worker for it */
         dp__mutex_unlock(&L->lock);
+        if (chain)
+            dp__cond_signal(&L->wake);
 
         atomic_store_explicit(&job->started, true, memory_order_relaxed);
         dp__job_run(L, job);

@@ -80,6 +80,7 @@ typedef struct dp__loader {
     dp__thread *threads;
     void *args;                /* the workers' start arguments */
     int nthreads;
+    int nidle;                 /* workers waiting on `wake` (under lock) */
     bool stop;
     atomic_size_t pending;     /* queued + running + done, not yet applied */
 
