@@ -11,6 +11,8 @@
  *           workers; the extra "spinpump" line pumps dp_update without sleeping instead)
  *           until every handle is deep-LOADED; timed from the first dp_load to the last
  *           LOADED,
+ *   ideal2  2 plain threads sharing the files, keeping the images (depot's work without
+ *           depot): what 2 threads can do on this machine right now, the ceiling of depot,
  *   zc      depot's own overhead per load: a zero-cost type ("zc": load returns a static
  *           pointer, destroy does nothing) on 1-byte mem:// blobs (pure depot overhead) and,
  *           as an extra line, on 1-byte files (which adds the file read); timed per load
@@ -19,6 +21,7 @@
  * timing, so both contenders read them from the page cache. Every measurement is the median
  * of 3 runs. Every line is "BENCH <name> <value> <unit>". */
 #include <dirent.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +104,7 @@ static bool pump_all(dp_depot *dp, const dp_handle *h, size_t n, pump_mode mode)
         return true;
     }
     size_t settled = 0, failed = 0;
+    uint32_t spins = 0;
     uint64_t until = dp_bench_now_ns() + (uint64_t)WAIT_MS * 1000000u;
     /* Handles loaded before the first update are counted by the events of that update. */
     while (settled < n) {
@@ -114,7 +118,7 @@ static bool pump_all(dp_depot *dp, const dp_handle *h, size_t n, pump_mode mode)
             else if (ev[k].kind == DP_EV_FAILED)
                 failed++, settled++;
         }
-        if (dp_bench_now_ns() > until)
+        if ((++spins & 255u) == 0 && dp_bench_now_ns() > until)
             return false;
     }
     return failed == 0;
@@ -203,6 +207,55 @@ static double run_serial(const dp_allocator *a, char **abs, dp_image **keep)
     return (double)PNG_FILES / ((double)(t1 - t0) / 1e9);
 }
 
+/* The parallel ceiling: 2 plain threads, each reading and decoding every other file and
+ * keeping its images until the clock stops (depot's work without depot). Files per second. */
+typedef struct ideal_arg {
+    const dp_allocator *a;
+    char **abs;
+    dp_image **keep;
+    uint32_t first;
+    bool ok;
+} ideal_arg;
+
+static void *ideal_main(void *p)
+{
+    ideal_arg *ia = p;
+    ia->ok = true;
+    for (uint32_t i = ia->first; i < PNG_FILES; i += 2) {
+        void *bytes;
+        size_t len;
+        ia->keep[i] = NULL;
+        if (dp__file_read(ia->a, ia->abs[i], 0, NULL, &bytes, &len) != DP_OK) {
+            ia->ok = false;
+            continue;
+        }
+        if (dp__png_decode(ia->a, bytes, len, NULL, &ia->keep[i]) != DP_OK)
+            ia->ok = false;
+        dp__free(ia->a, bytes);
+    }
+    return NULL;
+}
+
+static double run_ideal2(const dp_allocator *a, char **abs, dp_image **keep)
+{
+    pthread_t t[2];
+    ideal_arg arg[2];
+    uint64_t t0 = dp_bench_now_ns();
+    for (int k = 0; k < 2; k++) {
+        arg[k] = (ideal_arg){.a = a, .abs = abs, .keep = keep, .first = (uint32_t)k};
+        if (pthread_create(&t[k], NULL, ideal_main, &arg[k]) != 0)
+            abort();
+    }
+    for (int k = 0; k < 2; k++)
+        pthread_join(t[k], NULL);
+    uint64_t t1 = dp_bench_now_ns();
+    for (uint32_t i = 0; i < PNG_FILES; i++)
+        dp__image_free(a, keep[i]);
+    if (!arg[0].ok || !arg[1].ok)
+        return 0;
+    return (double)PNG_FILES / ((double)(t1 - t0) / 1e9);
+}
+
 /* depot with `workers` threads: files per second, 0 on failure. */
 static double run_depot(const char *dir, char **rel, int workers, pump_mode mode)
 {
@@ -264,14 +317,16 @@ static int bench_png(void)
     }
 
     /* Interleaved so a burst of outside load hits every contender alike. */
-    double serial[REPS], skeep[REPS], depot2[REPS], depot1[REPS], spin2[REPS];
+    double serial[REPS], skeep[REPS], ideal[REPS], depot2[REPS], depot1[REPS], spin2[REPS];
     for (int r = 0; r < REPS; r++) {
         serial[r] = run_serial(&a, abs, NULL);
         depot2[r] = run_depot(dir, rel, 2, PUMP_WAIT);
         skeep[r] = run_serial(&a, abs, keep);
+        ideal[r] = run_ideal2(&a, abs, keep);
         depot1[r] = run_depot(dir, rel, 1, PUMP_WAIT);
         spin2[r] = run_depot(dir, rel, 2, PUMP_SPIN);
-        if (serial[r] <= 0 || skeep[r] <= 0 || depot2[r] <= 0 || depot1[r] <= 0 || spin2[r] <= 0) {
+        if (serial[r] <= 0 || skeep[r] <= 0 || ideal[r] <= 0 || depot2[r] <= 0 ||
+            depot1[r] <= 0 || spin2[r] <= 0) {
             fail("a PNG run");
             free(keep);
             goto out;
@@ -279,12 +334,15 @@ static int bench_png(void)
     }
     free(keep);
     double s = median(serial, REPS), d2 = median(depot2, REPS), d1 = median(depot1, REPS);
-    double sp = median(spin2, REPS), sk = median(skeep, REPS);
+    double sp = median(spin2, REPS), sk = median(skeep, REPS), id = median(ideal, REPS);
     dp_bench_report("load.serial_files_per_s", s, "files/s");
     dp_bench_report("load.depot_files_per_s", d2, "files/s");
     dp_bench_report("load.speedup", d2 / s, "x");
     dp_bench_report("load.serial_keep_files_per_s", sk, "files/s");
     dp_bench_report("load.speedup_vs_serial_keep", d2 / sk, "x");
+    dp_bench_report("load.ideal2_files_per_s", id, "files/s");
+    dp_bench_report("load.ideal2_speedup", id / s, "x");
+    dp_bench_report("load.depot_vs_ideal2", d2 / id, "x");
     dp_bench_report("load.depot_files_per_s_1worker", d1, "files/s");
     dp_bench_report("load.speedup_1worker", d1 / s, "x");
     dp_bench_report("load.depot_files_per_s_spinpump", sp, "files/s");
@@ -315,6 +373,14 @@ static int bench_png(void)
 
 static int zc_static; /* every zc asset is this */
 
+/* CPU time of the whole process (every thread), ns. */
+static uint64_t cpu_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static dp_status zc_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
                          size_t *asset_bytes)
 {
@@ -335,7 +401,7 @@ static void zc_destroy(void *asset, void *user)
 /* ZC_LOADS loads of keys[0..nkeys) in batches of ZC_BATCH (load the batch, pump until all
  * LOADED, release all, one update frees them, so a key met again is loaded afresh). ns per
  * load, 0 on failure. */
-static double run_zc(const char *root, char **keys, size_t nkeys, bool mem)
+static double run_zc(const char *root, char **keys, size_t nkeys, bool mem, double *cpu_ns)
 {
     dp_desc desc = {.root = root, .workers = 2};
     dp_depot *dp;
@@ -355,6 +421,7 @@ static double run_zc(const char *root, char **keys, size_t nkeys, bool mem)
             if (dp_mem_add(dp, keys[i] + strlen("mem://"), &one, 1) != DP_OK)
                 goto out;
     }
+    uint64_t c0 = cpu_now_ns();
     uint64_t t0 = dp_bench_now_ns();
     for (size_t b = 0; b < ZC_LOADS; b += ZC_BATCH) {
         size_t m = ZC_LOADS - b < ZC_BATCH ? ZC_LOADS - b : ZC_BATCH;
@@ -368,6 +435,8 @@ static double run_zc(const char *root, char **keys, size_t nkeys, bool mem)
     }
     uint64_t t1 = dp_bench_now_ns();
     ns = (double)(t1 - t0) / (double)ZC_LOADS;
+    if (cpu_ns)
+        *cpu_ns = (double)(cpu_now_ns() - c0) / (double)ZC_LOADS;
 out:
     free(h);
     if (dp_destroy(dp) != 0)
@@ -407,15 +476,15 @@ static int bench_overhead(void)
         }
     }
     /* Warm-up: the page cache for the files, the allocator's arenas for both. */
-    if (run_zc(dir, fkeys, ZC_FILE_KEYS, false) <= 0 ||
-        run_zc(dir, mkeys, ZC_MEM_KEYS, true) <= 0) {
+    if (run_zc(dir, fkeys, ZC_FILE_KEYS, false, NULL) <= 0 ||
+        run_zc(dir, mkeys, ZC_MEM_KEYS, true, NULL) <= 0) {
         fail("a zc warm-up run");
         goto out;
     }
-    double mem[REPS], file[REPS];
+    double mem[REPS], file[REPS], memcpu[REPS], filecpu[REPS];
     for (int r = 0; r < REPS; r++) {
-        mem[r] = run_zc(dir, mkeys, ZC_MEM_KEYS, true);
-        file[r] = run_zc(dir, fkeys, ZC_FILE_KEYS, false);
+        mem[r] = run_zc(dir, mkeys, ZC_MEM_KEYS, true, &memcpu[r]);
+        file[r] = run_zc(dir, fkeys, ZC_FILE_KEYS, false, &filecpu[r]);
         if (mem[r] <= 0 || file[r] <= 0) {
             fail("a zc run");
             goto out;
@@ -426,6 +495,8 @@ static int bench_overhead(void)
            ZC_LOADS, ZC_MEM_KEYS, ZC_FILE_KEYS, ZC_BATCH);
     dp_bench_report("load.overhead_per_load", median(mem, REPS), "ns");
     dp_bench_report("load.overhead_per_load_file", median(file, REPS), "ns");
+    dp_bench_report("load.overhead_cpu_per_load", median(memcpu, REPS), "ns");
+    dp_bench_report("load.overhead_cpu_per_load_file", median(filecpu, REPS), "ns");
     rc = 0;
 out:
     for (size_t i = 0; i < nkeys && mkeys && fkeys; i++) {
