@@ -80,10 +80,12 @@ typedef struct dp__hvec {
     size_t n, cap;
 } dp__hvec;
 
-/* A key table entry: hash and asset handle; the key string lives in the asset record. */
+/* A key table entry: hash, asset handle, and the key string, which the asset record owns
+ * (kept here too so that a lookup compares without touching the record). */
 typedef struct dp__kentry {
     uint64_t hash;
     dp_handle h; /* bits 0 = empty */
+    const char *key;
 } dp__kentry;
 
 /* Data replaced by hot reload or dp_replace, destroyed at the following update. */

@@ -34,11 +34,8 @@ static dp__kentry *slot_for(dp_depot *dp, const char *key, uint64_t hash)
         dp__kentry *e = &dp->keys[i];
         if (e->hash == 0)
             return e;
-        if (e->hash == hash) {
-            dp__asset *r = dp__rec_at(dp, dp_handle_index(e->h));
-            if (r && r->key && !strcmp(r->key, key))
-                return e;
-        }
+        if (e->hash == hash && !strcmp(e->key, key))
+            return e;
     }
 }
 
@@ -74,6 +71,7 @@ static void erase_entry(dp_depot *dp, dp__kentry *e)
     for (;;) {
         dp->keys[i].hash = 0;
         dp->keys[i].h = DP_NULL_HANDLE;
+        dp->keys[i].key = NULL;
         size_t j = i;
         for (;;) {
             j = (j + 1) & mask;
@@ -199,6 +197,7 @@ dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, 
             dp->keys_n++;
         e->hash = hash;
         e->h = h;
+        e->key = r->key;
     }
     if (dp->desc.track_holders)
         dp__holder_add(dp, h, file, line);
