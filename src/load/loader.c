@@ -146,16 +146,24 @@ static void destroy_data(dp__loader *L, dp_type_id type, void *data)
 /* Gives back everything a job acquired or produced, for a result that is not applied. */
 static void discard(dp__loader *L, dp__job *job)
 {
+    dp_depot *dp = L->dp;
     destroy_data(L, job->type, job->data);
     job->data = NULL;
-    for (size_t i = 0; i < job->ndeps; i++)
-        dp__release_owned(L->dp, job->deps[i]);
+    /* Each count was recorded at the "(load job)" site (holder tracking): the record goes
+     * with the count, as it does when the count becomes an edge. */
+    for (size_t i = 0; i < job->ndeps; i++) {
+        if (dp->desc.track_holders)
+            dp__holder_remove_site(dp, job->deps[i], dp__site_load);
+        dp__release_owned(dp, job->deps[i]);
+    }
     for (size_t i = 0; i < job->nlabels; i++) {
         destroy_data(L, job->labels[i].type, job->labels[i].data);
-        dp__release_owned(L->dp, job->labels[i].h);
+        if (dp->desc.track_holders)
+            dp__holder_remove_site(dp, job->labels[i].h, dp__site_load);
+        dp__release_owned(dp, job->labels[i].h);
     }
     job->ndeps = job->nlabels = 0;
-    dp__run_frees(L->dp);
+    dp__run_frees(dp);
 }
 
 static bool alive(const dp_depot *dp, dp_handle h)
