@@ -146,7 +146,11 @@ static size_t collect_batch(dp_depot *dp, dp_handle *roots, size_t nroots, dp_st
             }
         }
     }
-    /* Collect: claim every white node with its snapshot, or give up on all of them. */
+    /* Collect: claim every white node with its snapshot, or give up on all of them. The
+     * claims and a rollback happen under keys_lock: a key lookup (dp_find, dp_add, the
+     * loader) takes a DYING asset for dead and lets its key name a new asset, so it must
+     * never see the DYING of a claim that is then rolled back. */
+    dp__mutex_lock(&dp->keys_lock);
     size_t claimed = 0;
     for (; claimed < white.n; claimed++) {
         dp_handle h = white.v[claimed];
@@ -167,10 +171,12 @@ static size_t collect_batch(dp_depot *dp, dp_handle *roots, size_t nroots, dp_st
             atomic_store_explicit(dp__word(dp, h), dp__word_make(dp_handle_gen(h), SNAP(r)),
                                   memory_order_release);
         }
+        dp__mutex_unlock(&dp->keys_lock);
         for (size_t i = 0; i < nroots; i++)
             dp__candidate(dp, roots[i]);
         goto restore;
     }
+    dp__mutex_unlock(&dp->keys_lock);
     for (size_t i = 0; i < white.n; i++) {
         dp__rec_at(dp, dp_handle_index(white.v[i]))->color = DP__BLACK;
         dp__rec_at(dp, dp_handle_index(white.v[i]))->lru_prev = 0;
