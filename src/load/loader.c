@@ -143,6 +143,18 @@ static void destroy_data(dp__loader *L, dp_type_id type, void *data)
         t->t.destroy(data, t->t.user);
 }
 
+static bool alive(const dp_depot *dp, dp_handle h);
+
+/* Fails a label that is still waiting for data (PENDING or LOADING); once only. */
+static void settle_label(dp_depot *dp, dp_handle h, dp_status why)
+{
+    if (!alive(dp, h))
+        return;
+    dp_state s = dp_state_of(dp, h);
+    if (s == DP_STATE_PENDING || s == DP_STATE_LOADING)
+        dp__set_failed(dp, h, why);
+}
+
 /* Gives back everything a job acquired or produced, for a result that is not applied. */
 static void discard(dp__loader *L, dp__job *job)
 {
@@ -162,8 +174,13 @@ static void discard(dp__loader *L, dp__job *job)
             dp__holder_remove_site(dp, job->labels[i].h, dp__site_load);
         dp__release_owned(dp, job->labels[i].h);
     }
-    job->ndeps = job->nlabels = 0;
     dp__run_frees(dp);
+    /* A label the worker made may have been found and held by a dp_load meanwhile: it
+     * will not get data from this result, so it settles now (else it stayed PENDING). */
+    dp_status why = job->status != DP_OK ? job->status : DP_ERR_CANCELLED;
+    for (size_t i = 0; i < job->nlabels; i++)
+        settle_label(dp, job->labels[i].h, why);
+    job->ndeps = job->nlabels = 0;
 }
 
 static bool alive(const dp_depot *dp, dp_handle h)
@@ -205,9 +222,8 @@ static void settle_wanted(dp__loader *L, dp_handle parent, bool parent_ok)
             L->wanted[keep++] = w;
             continue;
         }
-        if (dp_state_of(L->dp, w.label) != DP_STATE_LOADED)
-            dp__set_failed(L->dp, w.label, parent_ok ? DP_ERR_NOT_FOUND
-                                                     : dp_failure_of(L->dp, parent));
+        settle_label(L->dp, w.label, parent_ok ? DP_ERR_NOT_FOUND
+                                               : dp_failure_of(L->dp, parent));
     }
     L->nwanted = keep;
 }
