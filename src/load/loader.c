@@ -267,7 +267,16 @@ static void apply_one(dp__loader *L, dp__job *job)
     for (size_t i = 0; i < job->nlabels; i++) {
         dp__label *lb = &job->labels[i];
         dp__asset *lr = dp__rec(dp, lb->h);
-        if (lr) {
+        if (lr && lb->type != atomic_load_explicit(&lr->type, memory_order_relaxed) &&
+            atomic_load_explicit(&lr->data, memory_order_relaxed)) {
+            /* A label with data keeps its type (its old data must go to the destroy of the
+             * type that made it, and readers pair dp_type_of with dp_get): the new data of
+             * another type is refused; the label keeps its data and reports FAILED. */
+            destroy_data(L, lb->type, lb->data);
+            lb->data = NULL;
+            dp__set_failed(dp, lb->h, DP_ERR_EXISTS);
+        } else if (lr) {
+            /* A placeholder (no data yet) takes the type its parent emitted it with. */
             atomic_store_explicit(&lr->type, (uint8_t)lb->type, memory_order_relaxed);
             dp__set_loaded(dp, lb->h, lb->data, lb->bytes);
             lb->data = NULL;
