@@ -228,6 +228,20 @@ static void settle_wanted(dp__loader *L, dp_handle parent, bool parent_ok)
     L->nwanted = keep;
 }
 
+/* Moves a count the job took on `child` to the edge parent -> child. No count drops in
+ * that move, so when it closes a cycle (the child already has edges, one of which leads
+ * back) nothing else would point the collector at it: make the child a candidate, as
+ * dp_depend does for an unused child. (A cycle is closed by its last edge, whose child
+ * already has its edge in the cycle; a leaf child cannot be in one.) */
+static void add_edge(dp__loader *L, dp_handle parent, dp_handle child)
+{
+    if (dp__edge_add_owned(L->dp, parent, child) != DP_OK || !alive(L->dp, child))
+        return;
+    const dp__asset *cr = dp__rec(L->dp, child);
+    if (cr && cr->nkids > 0)
+        dp__candidate(L->dp, child);
+}
+
 static void apply_one(dp__loader *L, dp__job *job)
 {
     dp_depot *dp = L->dp;
@@ -240,7 +254,7 @@ static void apply_one(dp__loader *L, dp__job *job)
         /* The placeholder of "file#label" holds its parent, which will emit it. */
         for (size_t i = 0; i < job->ndeps; i++) {
             dp_handle p = job->deps[i];
-            dp__edge_add_owned(dp, job->h, p);
+            add_edge(L, job->h, p);
             dp_state ps = dp_state_of(dp, p);
             if (ps == DP_STATE_LOADED || ps == DP_STATE_FAILED) {
                 if (dp_state_of(dp, job->h) != DP_STATE_LOADED)
@@ -263,7 +277,7 @@ static void apply_one(dp__loader *L, dp__job *job)
         return;
     }
     for (size_t i = 0; i < job->ndeps; i++)
-        dp__edge_add_owned(dp, job->h, job->deps[i]);
+        add_edge(L, job->h, job->deps[i]);
     for (size_t i = 0; i < job->nlabels; i++) {
         dp__label *lb = &job->labels[i];
         dp__asset *lr = dp__rec(dp, lb->h);
@@ -283,7 +297,7 @@ static void apply_one(dp__loader *L, dp__job *job)
         } else {
             destroy_data(L, lb->type, lb->data);
         }
-        dp__edge_add_owned(dp, job->h, lb->h);
+        add_edge(L, job->h, lb->h);
     }
     if (job->reload)
         drop_stale_edges(L, job);
