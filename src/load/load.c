@@ -249,6 +249,7 @@ dp_status dp_reload(dp_depot *dp, dp_handle h)
     if (!job)
         return DP_ERR_NOMEM;
     job->reload = true;
+    dp__loader_supersede(L, h);
     dp__loader_enqueue(L, job);
     return DP_OK;
 }

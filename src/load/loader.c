@@ -136,6 +136,26 @@ static void *worker_main(void *arg)
 
 /* ---- applying results (owner) ------------------------------------------------------------------ */
 
+static void supersede_list(dp__job *j, dp_handle h)
+{
+    for (; j; j = j->next)
+        if (j->h.bits == h.bits && !j->label_only)
+            j->superseded = true;
+}
+
+void dp__loader_supersede(dp__loader *L, dp_handle h)
+{
+    /* Only the owner reads or writes `superseded`, and only the owner frees jobs; the lock
+     * keeps the lists still while we walk them. */
+    dp__mutex_lock(&L->lock);
+    supersede_list(L->queue, h);
+    supersede_list(L->done, h);
+    for (int i = 0; i < L->nthreads; i++)
+        if (L->running[i] && L->running[i]->h.bits == h.bits && !L->running[i]->label_only)
+            L->running[i]->superseded = true;
+    dp__mutex_unlock(&L->lock);
+}
+
 static void destroy_data(dp__loader *L, dp_type_id type, void *data)
 {
     const dp__type *t = dp__type_get(L->dp, type);
@@ -248,6 +268,12 @@ static void apply_one(dp__loader *L, dp__job *job)
     if (!alive(dp, job->h)) {
         discard(L, job);
         atomic_fetch_add_explicit(&dp->st_discarded, 1, memory_order_relaxed);
+        return;
+    }
+    if (job->superseded) {
+        /* A newer load of this asset is in flight or applied: this older read must not
+         * replace its data. */
+        discard(L, job);
         return;
     }
     if (job->label_only) {

@@ -38,6 +38,8 @@ typedef struct dp__job {
     bool label_only;           /* a "file#label" placeholder: only holds its parent */
     atomic_bool started;
     bool state_marked;         /* owner has set LOADING */
+    bool superseded;           /* owner: a newer load of the same asset was started (its
+                                  result is discarded: an older read must not win) */
     struct dp_cancel cancel;
     /* result */
     dp_status status;
@@ -138,6 +140,9 @@ dp_status dp__builtin_types_register(dp__loader *L);
 dp_status dp__image_type_register(dp__loader *L, dp_type_id *out);   /* png/ (0 if absent) */
 dp_status dp__json_types_register(dp__loader *L, dp_type_id *sprite, dp_type_id *bundle);
 dp_status dp__http_sources_register(dp__loader *L);
+
+/* Owner, before enqueueing a reload of h: marks every earlier job of h superseded. */
+void dp__loader_supersede(dp__loader *L, dp_handle h);
 
 /* Hot reload: start watching a file-source asset's path (owner). */
 void dp__loader_watch(dp__loader *L, const dp__job *job);
