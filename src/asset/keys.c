@@ -169,8 +169,11 @@ dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, 
         }
     }
 
+    /* The slot goes live DYING, so that nothing takes it for an asset (the owner's scans
+     * over every slot read its record; acquires fail) until the record below is written;
+     * then the store of (gen, 1) publishes it. */
     dp_handle h;
-    st = dp__pool_reserve_with(dp->pool, 1, &h);
+    st = dp__pool_reserve_with(dp->pool, DP__DYING, &h);
     if (st != DP_OK)
         goto unlock;
     dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
@@ -192,6 +195,9 @@ dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, 
     r->color = DP__BLACK;
     /* Release: the record is complete before anyone who reads the state sees it. */
     atomic_store_explicit(&r->state, (uint8_t)state, memory_order_release);
+    /* Release: the record is complete before anyone who sees the slot alive reads it. */
+    atomic_store_explicit(dp__word(dp, h), dp__word_make(dp_handle_gen(h), 1),
+                          memory_order_release);
     if (key) {
         if (!e->hash)
             dp->keys_n++;
