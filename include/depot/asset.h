@@ -205,8 +205,11 @@ dp_status dp_release_unused(dp_depot *dp);
 
 /** @brief Runs the cycle collector to completion over every candidate (assets decremented
  * to a non-zero count since the last collection) and frees the cyclic garbage it finds.
- * A member acquired concurrently survives, or the acquiring call fails with DP_ERR_STALE;
- * never both. Owner thread. @return DP_OK; DP_ERR_WRONG_THREAD; DP_ERR_NOMEM. */
+ * An acquire that races with the collector never succeeds on an asset that is then freed:
+ * either it succeeds and the asset survives, or it fails with DP_ERR_STALE. (While the
+ * collector rolls a batch back because some member was acquired, an acquire of another
+ * member may fail with DP_ERR_STALE although that member survives; key lookups never see
+ * this.) Owner thread. @return DP_OK; DP_ERR_WRONG_THREAD; DP_ERR_NOMEM. */
 dp_status dp_collect_cycles(dp_depot *dp);
 
 /* ---- groups ----------------------------------------------------------------------------- */

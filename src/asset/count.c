@@ -23,7 +23,12 @@ dp_handle dp__handle_at(const dp_depot *dp, uint32_t i)
 void dp__attend(dp_depot *dp, uint32_t index, uint8_t reasons)
 {
     dp__asset *r = dp__rec_at(dp, index);
-    uint8_t old = atomic_load_explicit(&r->aflags, memory_order_relaxed);
+    /* seq_cst, as the count CAS before it and the drain's exchange and word load: the
+     * pattern is store (count) then load (flags) here against store (flags) then load
+     * (count) in the drain, which only sequential consistency orders. Without it a weakly
+     * ordered CPU could let both sides miss each other and lose a ZERO. (On x86 the CAS and
+     * the exchange are full barriers already, so this costs nothing there.) */
+    uint8_t old = atomic_load_explicit(&r->aflags, memory_order_seq_cst);
     if ((old & reasons) == reasons && (old & DP__AF_QUEUED))
         return; /* already queued for these reasons: the common case of a hot release */
     old = atomic_fetch_or_explicit(&r->aflags, (uint8_t)(reasons | DP__AF_QUEUED),
@@ -57,7 +62,7 @@ dp_status dp__acquire_raw(dp_depot *dp, dp_handle h, uint32_t *old)
         /* Acquire: a successful acquire sees everything published before the asset's last
          * release (its data, its state). */
         if (atomic_compare_exchange_weak_explicit(wp, &w, dp__word_make(gen, user + 1),
-                                                  memory_order_acquire, memory_order_relaxed)) {
+                                                  memory_order_seq_cst, memory_order_relaxed)) {
             *old = user;
             return DP_OK;
         }
@@ -82,7 +87,7 @@ dp_status dp__release_raw(dp_depot *dp, dp_handle h, uint32_t *old)
         /* Release: the releasing thread's use of the asset happens before the owner frees it
          * (the owner's CAS to DYING acquires). */
         if (atomic_compare_exchange_weak_explicit(wp, &w, dp__word_make(gen, user - 1),
-                                                  memory_order_release, memory_order_relaxed)) {
+                                                  memory_order_seq_cst, memory_order_relaxed)) {
             *old = user;
             return DP_OK;
         }

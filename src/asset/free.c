@@ -211,11 +211,12 @@ void dp__drain_attention(dp_depot *dp)
         /* Read the link before clearing the flags: once cleared, another thread may push
          * this asset again and overwrite it. */
         it = atomic_load_explicit(&r->qnext, memory_order_relaxed);
-        uint8_t why = atomic_exchange_explicit(&r->aflags, 0, memory_order_acq_rel);
+        /* seq_cst: pairs with dp__attend's fast path (see there). */
+        uint8_t why = atomic_exchange_explicit(&r->aflags, 0, memory_order_seq_cst);
         dp_handle h = dp__handle_at(dp, i);
         if (!h.bits)
             continue;
-        uint64_t w = atomic_load_explicit(dp__word(dp, h), memory_order_acquire);
+        uint64_t w = atomic_load_explicit(dp__word(dp, h), memory_order_seq_cst);
         uint32_t user = dp__word_user(w);
         if (user & DP__DYING)
             continue;
