@@ -50,7 +50,11 @@ dp_status dp_load_as(dp_depot *dp, const char *key, dp_type_id type, dp_handle *
 dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms);
 
 /** @brief Loads the asset's key again; the new data is swapped in at a later dp_update with
- * a MODIFIED event, and the old data destroyed one update after that. Owner thread.
+ * a MODIFIED event, and the old data destroyed one update after that. The new result's
+ * dependencies replace the old ones: edges it no longer names are removed (also edges the
+ * program added with dp_depend). A newer reload supersedes an older one still in flight.
+ * This is also how a FAILED asset is tried again: dp_load of its key returns the failed
+ * asset while it lives. A labelled sub-asset keeps its type across reloads. Owner thread.
  * @return DP_OK; DP_ERR_STALE; DP_ERR_INVALID (the asset has no key or no loader);
  * DP_ERR_NOMEM; DP_ERR_WRONG_THREAD. */
 dp_status dp_reload(dp_depot *dp, dp_handle h);

@@ -41,7 +41,8 @@ typedef struct dp_render_backend {
  * dp_replace(dp, h, stub, stub_bytes). The MODIFIED event that this replace causes is
  * recognised (the asset's data is still the stub when the event arrives) and neither
  * retires nor re-creates the resource; a later real dp_replace or dp_touch of a non-stub
- * asset does. Leave the asset alone to keep its CPU data. */
+ * asset does. Leave the asset alone to keep its CPU data. Never drop the data of an atlas
+ * page (type dp_atlas_page_type()): the atlas keeps writing into its pixels. */
 typedef void (*dp_render_drop_fn)(void *user, dp_depot *dp, dp_handle h, dp_type_id type,
                                   const void *asset);
 
