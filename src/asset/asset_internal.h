@@ -183,6 +183,9 @@ static inline _Atomic uint64_t *dp__word(const dp_depot *dp, dp_handle h)
 {
     return dp__pool_word(dp->pool, dp_handle_index(h));
 }
+/* The record of a live handle that is not being freed (not DYING), else NULL. Any thread;
+ * what the record says is only stable while the caller holds a count or is the owner. */
+dp__asset *dp__rec_live(const dp_depot *dp, dp_handle h);
 /* The handle currently alive at index i, or null. */
 dp_handle dp__handle_at(const dp_depot *dp, uint32_t i);
 

@@ -163,8 +163,7 @@ uint32_t dp_count(const dp_depot *dp, dp_handle h)
     return dp__word_user(w);
 }
 
-/* The record of a live handle that is not being freed, else NULL. */
-static dp__asset *live_rec(const dp_depot *dp, dp_handle h)
+dp__asset *dp__rec_live(const dp_depot *dp, dp_handle h)
 {
     if (!dp || !(dp_handle_gen(h) & 1u))
         return NULL;
@@ -180,7 +179,7 @@ static dp__asset *live_rec(const dp_depot *dp, dp_handle h)
 
 void *dp_get(const dp_depot *dp, dp_handle h)
 {
-    dp__asset *r = live_rec(dp, h);
+    dp__asset *r = dp__rec_live(dp, h);
     /* Acquire: pairs with the owner's release store of the state; the data is complete. */
     if (!r || atomic_load_explicit(&r->state, memory_order_acquire) != DP_STATE_LOADED)
         return NULL;
@@ -189,37 +188,37 @@ void *dp_get(const dp_depot *dp, dp_handle h)
 
 dp_type_id dp_type_of(const dp_depot *dp, dp_handle h)
 {
-    dp__asset *r = live_rec(dp, h);
+    dp__asset *r = dp__rec_live(dp, h);
     return r ? atomic_load_explicit(&r->type, memory_order_relaxed) : 0;
 }
 
 const char *dp_key_of(const dp_depot *dp, dp_handle h)
 {
-    dp__asset *r = live_rec(dp, h);
+    dp__asset *r = dp__rec_live(dp, h);
     return r ? r->key : NULL;
 }
 
 size_t dp_bytes_of(const dp_depot *dp, dp_handle h)
 {
-    dp__asset *r = live_rec(dp, h);
+    dp__asset *r = dp__rec_live(dp, h);
     return r ? atomic_load_explicit(&r->bytes, memory_order_relaxed) : 0;
 }
 
 dp_state dp_state_of(const dp_depot *dp, dp_handle h)
 {
-    dp__asset *r = live_rec(dp, h);
+    dp__asset *r = dp__rec_live(dp, h);
     return r ? (dp_state)atomic_load_explicit(&r->state, memory_order_acquire) : DP_STATE_INVALID;
 }
 
 dp_state dp_state_deep(const dp_depot *dp, dp_handle h)
 {
-    dp__asset *r = live_rec(dp, h);
+    dp__asset *r = dp__rec_live(dp, h);
     return r ? (dp_state)atomic_load_explicit(&r->deep, memory_order_acquire) : DP_STATE_INVALID;
 }
 
 dp_status dp_failure_of(const dp_depot *dp, dp_handle h)
 {
-    dp__asset *r = live_rec(dp, h);
+    dp__asset *r = dp__rec_live(dp, h);
     if (!r)
         return DP_ERR_STALE;
     dp_status own = (dp_status)atomic_load_explicit(&r->status, memory_order_relaxed);

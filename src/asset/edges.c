@@ -30,24 +30,14 @@ static int find_kid(const dp__asset *r, dp_handle c)
     return -1;
 }
 
-/* A live record that is not dying. */
-static dp__asset *alive_rec(dp_depot *dp, dp_handle h)
-{
-    dp__asset *r = dp__rec(dp, h);
-    if (!r)
-        return NULL;
-    uint64_t w = atomic_load_explicit(dp__word(dp, h), memory_order_acquire);
-    return (dp__word_user(w) & DP__DYING) ? NULL : r;
-}
-
 dp_status dp_depend(dp_depot *dp, dp_handle parent, dp_handle child)
 {
     if (!dp)
         return DP_ERR_INVALID;
     if (!dp__is_owner(dp))
         return DP_ERR_WRONG_THREAD;
-    dp__asset *p = alive_rec(dp, parent);
-    if (!p || !alive_rec(dp, child))
+    dp__asset *p = dp__rec_live(dp, parent);
+    if (!p || !dp__rec_live(dp, child))
         return DP_ERR_STALE;
     if (find_kid(p, child) >= 0)
         return DP_ERR_EXISTS;
@@ -77,7 +67,7 @@ dp_status dp__edge_add_owned(dp_depot *dp, dp_handle parent, dp_handle child)
 {
     if (dp->desc.track_holders)
         dp__holder_remove_site(dp, child, dp__site_load); /* the count becomes an edge */
-    dp__asset *p = alive_rec(dp, parent);
+    dp__asset *p = dp__rec_live(dp, parent);
     dp_status st = DP_ERR_STALE;
     if (p) {
         if (find_kid(p, child) >= 0)
@@ -100,7 +90,7 @@ dp_status dp_undepend(dp_depot *dp, dp_handle parent, dp_handle child)
         return DP_ERR_INVALID;
     if (!dp__is_owner(dp))
         return DP_ERR_WRONG_THREAD;
-    dp__asset *p = alive_rec(dp, parent);
+    dp__asset *p = dp__rec_live(dp, parent);
     if (!p)
         return DP_ERR_STALE;
     int i = find_kid(p, child);
@@ -121,11 +111,11 @@ dp_status dp_children(const dp_depot *dp, dp_handle parent,
         return DP_ERR_INVALID;
     if (!dp__is_owner(dp))
         return DP_ERR_WRONG_THREAD;
-    dp__asset *p = alive_rec((dp_depot *)dp, parent);
+    dp__asset *p = dp__rec_live(dp, parent);
     if (!p)
         return DP_ERR_STALE;
     for (uint32_t i = 0; i < p->nkids; i++)
-        if (alive_rec((dp_depot *)dp, p->kids[i]))
+        if (dp__rec_live(dp, p->kids[i]))
             fn(user, p->kids[i]);
     return DP_OK;
 }

@@ -2,26 +2,16 @@
  * reloaded) and from the program (dp_replace, dp_touch). Owner thread unless noted. */
 #include "asset/asset_internal.h"
 
-/* Live and not dying. */
-static dp__asset *alive_rec(dp_depot *dp, dp_handle h)
-{
-    dp__asset *r = dp__rec(dp, h);
-    if (!r)
-        return NULL;
-    uint64_t w = atomic_load_explicit(dp__word(dp, h), memory_order_acquire);
-    return (dp__word_user(w) & DP__DYING) ? NULL : r;
-}
-
 void dp__set_state(dp_depot *dp, dp_handle h, dp_state s)
 {
-    dp__asset *r = alive_rec(dp, h);
+    dp__asset *r = dp__rec_live(dp, h);
     if (r)
         atomic_store_explicit(&r->state, (uint8_t)s, memory_order_release);
 }
 
 void dp__set_loaded(dp_depot *dp, dp_handle h, void *data, size_t bytes)
 {
-    dp__asset *r = alive_rec(dp, h);
+    dp__asset *r = dp__rec_live(dp, h);
     if (!r)
         return;
     dp_type_id type = atomic_load_explicit(&r->type, memory_order_relaxed);
@@ -49,7 +39,7 @@ void dp__set_loaded(dp_depot *dp, dp_handle h, void *data, size_t bytes)
 
 void dp__set_failed(dp_depot *dp, dp_handle h, dp_status why)
 {
-    dp__asset *r = alive_rec(dp, h);
+    dp__asset *r = dp__rec_live(dp, h);
     if (!r)
         return;
     dp_type_id type = atomic_load_explicit(&r->type, memory_order_relaxed);
@@ -70,7 +60,7 @@ dp_status dp_replace(dp_depot *dp, dp_handle h, void *asset, size_t bytes)
         return DP_ERR_INVALID;
     if (!dp__is_owner(dp))
         return DP_ERR_WRONG_THREAD;
-    dp__asset *r = alive_rec(dp, h);
+    dp__asset *r = dp__rec_live(dp, h);
     if (!r)
         return DP_ERR_STALE;
     if (atomic_load_explicit(&r->state, memory_order_relaxed) != DP_STATE_LOADED)
@@ -90,7 +80,7 @@ dp_status dp_touch(dp_depot *dp, dp_handle h)
         return DP_ERR_INVALID;
     if (!dp__is_owner(dp))
         return DP_ERR_WRONG_THREAD;
-    dp__asset *r = alive_rec(dp, h);
+    dp__asset *r = dp__rec_live(dp, h);
     if (!r)
         return DP_ERR_STALE;
     dp__emit(dp, DP_EV_MODIFIED, h, atomic_load_explicit(&r->type, memory_order_relaxed), DP_OK);

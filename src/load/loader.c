@@ -205,11 +205,7 @@ static void discard(dp__loader *L, dp__job *job)
 
 static bool alive(const dp_depot *dp, dp_handle h)
 {
-    _Atomic uint64_t *wp = dp__pool_word(dp->pool, dp_handle_index(h));
-    if (!wp)
-        return false;
-    uint64_t w = atomic_load_explicit(wp, memory_order_acquire);
-    return dp__word_gen(w) == dp_handle_gen(h) && !(dp__word_user(w) & DP__DYING);
+    return dp__rec_live(dp, h) != NULL;
 }
 
 /* After a successful reload, edges the new result no longer names are removed. */

@@ -5,81 +5,8 @@
 #include <string.h>
 
 #include "depot/depot.h"
+#include "asset_fixture.h"
 #include "testutil.h"
-
-enum { MAXID = 64 };
-
-typedef struct obj {
-    int id;
-} obj;
-
-typedef struct fixture {
-    dp_test_alloc alloc;
-    dp_depot *dp;
-    dp_type_id type;
-    int destroyed;
-    int per_id[MAXID];
-    int next_id;
-} fixture;
-
-static void destroy_obj(void *asset, void *user)
-{
-    fixture *f = user;
-    obj *o = asset;
-    f->destroyed++;
-    if (o->id >= 0 && o->id < MAXID)
-        f->per_id[o->id]++;
-    free(o);
-}
-
-static int setup_desc(void **state, dp_desc d)
-{
-    fixture *f = calloc(1, sizeof *f);
-    dp_test_alloc_init(&f->alloc);
-    d.allocator = &f->alloc.iface;
-    assert_int_equal(dp_create(&d, &f->dp), DP_OK);
-    dp_type t = {.name = "obj", .destroy = destroy_obj, .user = f};
-    assert_int_equal(dp_register_type(f->dp, &t, &f->type), DP_OK);
-    *state = f;
-    return 0;
-}
-
-static int setup(void **state) { return setup_desc(state, (dp_desc){0}); }
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    if (f->dp)
-        dp_destroy(f->dp);
-    assert_int_equal(atomic_load(&f->alloc.live), 0);
-    for (int i = 0; i < f->next_id && i < MAXID; i++)
-        assert_int_equal(f->per_id[i], 1); /* every asset destroyed exactly once */
-    free(f);
-    return 0;
-}
-
-static obj *mk(fixture *f)
-{
-    obj *o = malloc(sizeof *o);
-    o->id = f->next_id++;
-    return o;
-}
-
-static dp_handle add(fixture *f, const char *key)
-{
-    dp_handle h;
-    assert_int_equal((dp_add)(f->dp, f->type, mk(f), 16, key, &h), DP_OK);
-    return h;
-}
-
-static inline size_t count_events(fixture *f, dp_event_kind kind)
-{
-    const dp_event *ev;
-    size_t n = dp_events(f->dp, &ev), c = 0;
-    for (size_t i = 0; i < n; i++)
-        c += ev[i].kind == kind;
-    return c;
-}
 
 static int setup_budget(void **state) { return setup_desc(state, (dp_desc){.collect_budget = 8}); }
 

@@ -1,0 +1,47 @@
+/* asset_fixture.h — the registry tests' shared fixture: a depot on a counting allocator with
+ * one type, "obj", whose destroy counts how often each object was destroyed. Teardown
+ * destroys the depot and requires zero live allocations and every object destroyed exactly
+ * once. Each test file uses the short names below. */
+#ifndef DP_ASSET_FIXTURE_H
+#define DP_ASSET_FIXTURE_H
+
+#include "depot/depot.h"
+#include "testutil.h"
+
+enum { DP_FX_MAXID = 64 };
+
+typedef struct obj {
+    int id;
+} obj;
+
+typedef struct fixture {
+    dp_test_alloc alloc;
+    dp_depot *dp;
+    dp_type_id type;
+    int destroyed;
+    int per_id[DP_FX_MAXID];
+    int next_id;
+} fixture;
+
+/* cmocka setup with a desc (its allocator is replaced by the fixture's). */
+int dp_fx_setup_desc(void **state, dp_desc d);
+int dp_fx_setup(void **state);
+int dp_fx_teardown(void **state);
+/* A new object with the next id (malloc'd; the type's destroy frees it). */
+obj *dp_fx_mk(fixture *f);
+/* dp_add of a new object, 16 bytes, with the given key (may be NULL); asserts DP_OK. */
+dp_handle dp_fx_add(fixture *f, const char *key);
+/* Events of `kind` in the last update's batch. */
+size_t dp_fx_count_events(fixture *f, dp_event_kind kind);
+
+static inline int setup_desc(void **state, dp_desc d) { return dp_fx_setup_desc(state, d); }
+static inline int setup(void **state) { return dp_fx_setup(state); }
+static inline int teardown(void **state) { return dp_fx_teardown(state); }
+static inline obj *mk(fixture *f) { return dp_fx_mk(f); }
+static inline dp_handle add(fixture *f, const char *key) { return dp_fx_add(f, key); }
+static inline size_t count_events(fixture *f, dp_event_kind kind)
+{
+    return dp_fx_count_events(f, kind);
+}
+
+#endif
