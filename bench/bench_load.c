@@ -188,7 +188,7 @@ static double run_serial(const dp_allocator *a, char **abs, dp_image **keep)
     for (uint32_t i = 0; i < PNG_FILES; i++) {
         void *bytes;
         size_t len;
-        if (dp__file_read(a, abs[i], 0, NULL, &bytes, &len) != DP_OK)
+        if (dp__file_read(a, abs[i], 0, NULL, NULL, &bytes, &len) != DP_OK)
             return 0;
         dp_image *img;
         dp_status st = dp__png_decode(a, bytes, len, NULL, &img);
@@ -226,7 +226,7 @@ static void *ideal_main(void *p)
         void *bytes;
         size_t len;
         ia->keep[i] = NULL;
-        if (dp__file_read(ia->a, ia->abs[i], 0, NULL, &bytes, &len) != DP_OK) {
+        if (dp__file_read(ia->a, ia->abs[i], 0, NULL, NULL, &bytes, &len) != DP_OK) {
             ia->ok = false;
             continue;
         }

@@ -10,6 +10,12 @@
 
 /* ---- file ---------------------------------------------------------------------------------- */
 
+/* The file reader's stop predicate: the job's cancellation token. */
+static bool job_cancelled(const void *cancel)
+{
+    return dp_cancelled(cancel);
+}
+
 static dp_status file_read(void *user, const char *path, const dp_cancel *cancel, void **bytes,
                            size_t *len)
 {
@@ -22,7 +28,7 @@ static dp_status file_read(void *user, const char *path, const dp_cancel *cancel
     dp_status st = dp__path_resolve(L->alloc, L->root, path, &abs);
     if (st != DP_OK)
         return st;
-    st = dp__file_read(L->alloc, abs, 0, cancel, bytes, len);
+    st = dp__file_read(L->alloc, abs, 0, job_cancelled, cancel, bytes, len);
     dp__free(L->alloc, abs);
     return st;
 }

@@ -8,9 +8,8 @@
 #include <unistd.h>
 
 #include "common/alloc.h"
-#include "depot/load.h"
 
-/* Bytes read per read() call; the cancel token is polled between chunks. */
+/* Bytes read per read() call; the stop predicate is asked between chunks. */
 #define DP_READ_CHUNK ((size_t)64 * 1024)
 /* The default and largest size limit: 1 GiB. */
 #define DP_READ_MAX_DEFAULT ((size_t)1 << 30)
@@ -45,7 +44,7 @@ static dp_status regrow(const dp_allocator *a, unsigned char **buf, size_t *cap,
 }
 
 dp_status dp__file_read(const dp_allocator *a, const char *path, size_t max_bytes,
-                        const struct dp_cancel *cancel, void **bytes, size_t *len)
+                        dp__stop_fn stop, const void *stop_arg, void **bytes, size_t *len)
 {
     if (bytes)
         *bytes = NULL;
@@ -55,7 +54,7 @@ dp_status dp__file_read(const dp_allocator *a, const char *path, size_t max_byte
         return DP_ERR_INVALID;
     if (max_bytes == 0 || max_bytes > DP_READ_MAX_DEFAULT)
         max_bytes = DP_READ_MAX_DEFAULT;
-    if (dp_cancelled(cancel))
+    if ((stop && stop(stop_arg)))
         return DP_ERR_CANCELLED;
 
     /* O_NONBLOCK keeps open() from waiting on a FIFO; it does not affect regular files. */
@@ -82,7 +81,7 @@ dp_status dp__file_read(const dp_allocator *a, const char *path, size_t max_byte
         goto fail;
 
     for (;;) {
-        if (dp_cancelled(cancel)) {
+        if ((stop && stop(stop_arg))) {
             s = DP_ERR_CANCELLED;
             goto fail;
         }

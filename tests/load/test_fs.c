@@ -57,6 +57,12 @@ static bool cancel_after(const struct dp_cancel *c)
     return ++*calls > c->arg;
 }
 
+/* The stop predicate the file source passes: the job's token. */
+static bool poll_token(const void *c)
+{
+    return dp_cancelled(c);
+}
+
 /* ---- tests --------------------------------------------------------------------------------- */
 
 static void test_read_small_file_is_nul_terminated(void **state)
@@ -65,7 +71,7 @@ static void test_read_small_file_is_nul_terminated(void **state)
     put(f, "a.txt", "hello", 5);
     void *bytes = NULL;
     size_t len = 0;
-    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, NULL, &bytes, &len), DP_OK);
+    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, NULL, NULL, &bytes, &len), DP_OK);
     assert_int_equal(len, 5);
     assert_memory_equal(bytes, "hello", 6);
     release(f, bytes);
@@ -77,7 +83,7 @@ static void test_read_empty_file(void **state)
     put(f, "empty", "", 0);
     void *bytes = NULL;
     size_t len = 99;
-    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, NULL, &bytes, &len), DP_OK);
+    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, NULL, NULL, &bytes, &len), DP_OK);
     assert_int_equal(len, 0);
     assert_non_null(bytes);
     assert_int_equal(((char *)bytes)[0], '\0');
@@ -95,7 +101,7 @@ static void test_read_large_file_intact(void **state)
     put(f, "big.bin", data, n);
     void *bytes = NULL;
     size_t len = 0;
-    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, NULL, &bytes, &len), DP_OK);
+    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, NULL, NULL, &bytes, &len), DP_OK);
     assert_int_equal(len, n);
     assert_memory_equal(bytes, data, n);
     assert_int_equal(((unsigned char *)bytes)[n], 0);
@@ -109,7 +115,7 @@ static void test_read_file_at_exact_limit(void **state)
     put(f, "ten", "0123456789", 10);
     void *bytes = NULL;
     size_t len = 0;
-    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 10, NULL, &bytes, &len), DP_OK);
+    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 10, NULL, NULL, &bytes, &len), DP_OK);
     assert_int_equal(len, 10);
     release(f, bytes);
 }
@@ -120,7 +126,7 @@ static void test_read_too_large_is_format_error(void **state)
     put(f, "eleven", "0123456789a", 11);
     void *bytes = (void *)0x1;
     size_t len = 7;
-    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 10, NULL, &bytes, &len),
+    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 10, NULL, NULL, &bytes, &len),
                      DP_ERR_FORMAT);
     assert_null(bytes);
     assert_int_equal(len, 0);
@@ -133,7 +139,7 @@ static void test_read_missing_file_is_not_found(void **state)
     snprintf(f->path, sizeof f->path, "%s/missing", f->tmp);
     void *bytes = (void *)0x1;
     size_t len = 7;
-    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, NULL, &bytes, &len),
+    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, NULL, NULL, &bytes, &len),
                      DP_ERR_NOT_FOUND);
     assert_null(bytes);
     assert_int_equal(len, 0);
@@ -146,7 +152,7 @@ static void test_read_through_a_file_as_folder_is_not_found(void **state)
     snprintf(f->path, sizeof f->path, "%s/plain/inner", f->tmp);
     void *bytes = NULL;
     size_t len = 0;
-    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, NULL, &bytes, &len),
+    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, NULL, NULL, &bytes, &len),
                      DP_ERR_NOT_FOUND);
 }
 
@@ -155,7 +161,7 @@ static void test_read_directory_is_io_error(void **state)
     fixture *f = *state;
     void *bytes = (void *)0x1;
     size_t len = 0;
-    assert_int_equal(dp__file_read(&f->ta.iface, f->tmp, 0, NULL, &bytes, &len), DP_ERR_IO);
+    assert_int_equal(dp__file_read(&f->ta.iface, f->tmp, 0, NULL, NULL, &bytes, &len), DP_ERR_IO);
     assert_null(bytes);
 }
 
@@ -166,7 +172,7 @@ static void test_read_fifo_is_io_error_without_blocking(void **state)
     assert_int_equal(mkfifo(f->path, 0600), 0);
     void *bytes = NULL;
     size_t len = 0;
-    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, NULL, &bytes, &len), DP_ERR_IO);
+    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, NULL, NULL, &bytes, &len), DP_ERR_IO);
 }
 
 static void test_read_cancelled_before_start(void **state)
@@ -178,7 +184,7 @@ static void test_read_cancelled_before_start(void **state)
     dp__cancel_set(&c);
     void *bytes = (void *)0x1;
     size_t len = 0;
-    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, &c, &bytes, &len),
+    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, poll_token, &c, &bytes, &len),
                      DP_ERR_CANCELLED);
     assert_null(bytes);
 }
@@ -199,7 +205,7 @@ static void test_read_cancelled_between_chunks_frees_buffer(void **state)
     c.arg = 3; /* cancelled while reading, after a few chunks */
     void *bytes = (void *)0x1;
     size_t len = 0;
-    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, &c, &bytes, &len),
+    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, poll_token, &c, &bytes, &len),
                      DP_ERR_CANCELLED);
     assert_null(bytes);
     assert_true(calls > 2); /* the token was polled more than once: between chunks */
@@ -213,7 +219,7 @@ static void test_read_out_of_memory_leaks_nothing(void **state)
     void *bytes = (void *)0x1;
     size_t len = 0;
     dp_test_alloc_fail_at(&f->ta, 1);
-    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, NULL, &bytes, &len),
+    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, NULL, NULL, &bytes, &len),
                      DP_ERR_NOMEM);
     dp_test_alloc_fail_at(&f->ta, 0);
     assert_null(bytes);
@@ -226,12 +232,12 @@ static void test_read_null_args_are_invalid(void **state)
     put(f, "a.txt", "hello", 5);
     void *bytes = NULL;
     size_t len = 0;
-    assert_int_equal(dp__file_read(NULL, f->path, 0, NULL, &bytes, &len), DP_ERR_INVALID);
-    assert_int_equal(dp__file_read(&f->ta.iface, NULL, 0, NULL, &bytes, &len),
+    assert_int_equal(dp__file_read(NULL, f->path, 0, NULL, NULL, &bytes, &len), DP_ERR_INVALID);
+    assert_int_equal(dp__file_read(&f->ta.iface, NULL, 0, NULL, NULL, &bytes, &len),
                      DP_ERR_INVALID);
-    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, NULL, NULL, &len),
+    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, NULL, NULL, NULL, &len),
                      DP_ERR_INVALID);
-    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, NULL, &bytes, NULL),
+    assert_int_equal(dp__file_read(&f->ta.iface, f->path, 0, NULL, NULL, &bytes, NULL),
                      DP_ERR_INVALID);
 }
 
