@@ -216,8 +216,9 @@ dp_status dp__release(dp_depot *dp, dp_handle h);
  * before. For the owner's internal counts (edges, groups), which it handles inline. */
 dp_status dp__acquire_raw(dp_depot *dp, dp_handle h, uint32_t *old);
 dp_status dp__release_raw(dp_depot *dp, dp_handle h, uint32_t *old);
-/* Owner: takes an internal count (edge, group); a revived cached asset leaves the cache. */
-dp_status dp__acquire_owned(dp_depot *dp, dp_handle h);
+/* Owner: takes an internal count (edge, group); a revived cached asset leaves the cache.
+ * *old (may be NULL) gets the count before. */
+dp_status dp__acquire_owned(dp_depot *dp, dp_handle h, uint32_t *old);
 /* Owner: drops an internal count; at 0 the asset is handled at once (UNUSED, then cached
  * or freed via dp->work, so call dp__run_frees after), else it becomes a cycle candidate. */
 dp_status dp__release_owned(dp_depot *dp, dp_handle h);

@@ -30,6 +30,17 @@ static int find_kid(const dp__asset *r, dp_handle c)
     return -1;
 }
 
+/* An edge whose count did not come from a count a caller will later drop (a revived unused
+ * child, or a load job's count moved to the edge) may close a garbage cycle that no release
+ * will ever point the collector at: make the child a candidate. A child without edges of
+ * its own cannot be on a cycle. */
+static void may_close_cycle(dp_depot *dp, dp_handle child)
+{
+    const dp__asset *c = dp__rec_live(dp, child);
+    if (c && c->nkids > 0)
+        dp__candidate(dp, child);
+}
+
 dp_status dp_depend(dp_depot *dp, dp_handle parent, dp_handle child)
 {
     if (!dp)
@@ -46,17 +57,15 @@ dp_status dp_depend(dp_depot *dp, dp_handle parent, dp_handle child)
     dp_status st = push_kid(dp, p, child);
     if (st != DP_OK)
         return st;
-    bool was_unused = dp_count(dp, child) == 0;
-    st = dp__acquire_owned(dp, child);
+    uint32_t before;
+    st = dp__acquire_owned(dp, child, &before);
     if (st != DP_OK) {
         p->nkids--;
         atomic_fetch_sub_explicit(&dp->st_edges, 1, memory_order_relaxed);
         return st;
     }
-    /* An unused child held only by this edge may now sit in a garbage cycle that no
-     * release will ever point the collector at: make it a candidate. */
-    if (was_unused)
-        dp__candidate(dp, child);
+    if (before == 0)
+        may_close_cycle(dp, child);
     dp__deep_note_change(dp, parent, child);
     return DP_OK;
 }
@@ -80,6 +89,7 @@ dp_status dp__edge_add_owned(dp_depot *dp, dp_handle parent, dp_handle child)
         dp__run_frees(dp);
         return st == DP_ERR_EXISTS ? DP_OK : st;
     }
+    may_close_cycle(dp, child); /* the job's count moved to the edge: no release says so */
     dp__deep_note_change(dp, parent, child);
     return DP_OK;
 }

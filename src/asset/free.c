@@ -65,12 +65,14 @@ void dp__trim_cache(dp_depot *dp, size_t budget)
 
 /* ---- freeing ------------------------------------------------------------------------------ */
 
-dp_status dp__acquire_owned(dp_depot *dp, dp_handle h)
+dp_status dp__acquire_owned(dp_depot *dp, dp_handle h, uint32_t *old)
 {
-    uint32_t old;
-    dp_status st = dp__acquire_raw(dp, h, &old);
-    if (st == DP_OK && old == 0)
+    uint32_t before;
+    dp_status st = dp__acquire_raw(dp, h, &before);
+    if (st == DP_OK && before == 0)
         dp__lru_unlink(dp, dp_handle_index(h));
+    if (old)
+        *old = st == DP_OK ? before : 0;
     return st;
 }
 

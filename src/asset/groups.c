@@ -55,7 +55,7 @@ dp_status dp_group_add(dp_depot *dp, dp_group gh, dp_handle h)
         if (st != DP_OK)
             return st;
     }
-    dp_status st = dp__acquire_owned(dp, h);
+    dp_status st = dp__acquire_owned(dp, h, NULL);
     if (st != DP_OK)
         return st;
     g->members[g->n++] = h;

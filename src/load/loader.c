@@ -8,16 +8,10 @@
 
 /* ---- jobs ------------------------------------------------------------------------------------ */
 
-/* Cancelled when the job's asset is gone or being freed. */
+/* Cancelled when the job's asset is gone or being freed. Worker threads. */
 static bool job_asset_dead(const struct dp_cancel *c)
 {
-    const dp_depot *dp = c->ctx;
-    dp_handle h = {c->arg};
-    _Atomic uint64_t *wp = dp__pool_word(dp->pool, dp_handle_index(h));
-    if (!wp)
-        return true;
-    uint64_t w = atomic_load_explicit(wp, memory_order_acquire);
-    return dp__word_gen(w) != dp_handle_gen(h) || (dp__word_user(w) & DP__DYING);
+    return !dp__rec_live(c->ctx, (dp_handle){c->arg});
 }
 
 dp__job *dp__job_new(dp__loader *L, dp_handle h, dp_type_id type, const char *key, int source)
@@ -38,8 +32,7 @@ dp__job *dp__job_new(dp__loader *L, dp_handle h, dp_type_id type, const char *ke
     atomic_init(&j->started, false);
     dp__cancel_init(&j->cancel);
     j->cancel.check = job_asset_dead;
-    j->cancel.ctx = L->dp;
-    j->cancel.arg = h.bits;
+    j->cancel.ctx = L->dp; /* cancel.arg is set to the handle by dp__loader_enqueue */
     return j;
 }
 
@@ -163,12 +156,10 @@ static void destroy_data(dp__loader *L, dp_type_id type, void *data)
         t->t.destroy(data, t->t.user);
 }
 
-static bool alive(const dp_depot *dp, dp_handle h);
-
 /* Fails a label that is still waiting for data (PENDING or LOADING); once only. */
 static void settle_label(dp_depot *dp, dp_handle h, dp_status why)
 {
-    if (!alive(dp, h))
+    if (!dp__rec_live(dp, h))
         return;
     dp_state s = dp_state_of(dp, h);
     if (s == DP_STATE_PENDING || s == DP_STATE_LOADING)
@@ -203,11 +194,6 @@ static void discard(dp__loader *L, dp__job *job)
     job->ndeps = job->nlabels = 0;
 }
 
-static bool alive(const dp_depot *dp, dp_handle h)
-{
-    return dp__rec_live(dp, h) != NULL;
-}
-
 /* After a successful reload, edges the new result no longer names are removed. */
 static void drop_stale_edges(dp__loader *L, dp__job *job)
 {
@@ -232,7 +218,7 @@ static void settle_wanted(dp__loader *L, dp_handle parent, bool parent_ok)
     size_t keep = 0;
     for (size_t i = 0; i < L->nwanted; i++) {
         dp__wanted w = L->wanted[i];
-        if (!alive(L->dp, w.label))
+        if (!dp__rec_live(L->dp, w.label))
             continue;
         if (w.parent.bits != parent.bits) {
             L->wanted[keep++] = w;
@@ -244,24 +230,10 @@ static void settle_wanted(dp__loader *L, dp_handle parent, bool parent_ok)
     L->nwanted = keep;
 }
 
-/* Moves a count the job took on `child` to the edge parent -> child. No count drops in
- * that move, so when it closes a cycle (the child already has edges, one of which leads
- * back) nothing else would point the collector at it: make the child a candidate, as
- * dp_depend does for an unused child. (A cycle is closed by its last edge, whose child
- * already has its edge in the cycle; a leaf child cannot be in one.) */
-static void add_edge(dp__loader *L, dp_handle parent, dp_handle child)
-{
-    if (dp__edge_add_owned(L->dp, parent, child) != DP_OK || !alive(L->dp, child))
-        return;
-    const dp__asset *cr = dp__rec(L->dp, child);
-    if (cr && cr->nkids > 0)
-        dp__candidate(L->dp, child);
-}
-
 static void apply_one(dp__loader *L, dp__job *job)
 {
     dp_depot *dp = L->dp;
-    if (!alive(dp, job->h)) {
+    if (!dp__rec_live(dp, job->h)) {
         discard(L, job);
         atomic_fetch_add_explicit(&dp->st_discarded, 1, memory_order_relaxed);
         return;
@@ -276,7 +248,7 @@ static void apply_one(dp__loader *L, dp__job *job)
         /* The placeholder of "file#label" holds its parent, which will emit it. */
         for (size_t i = 0; i < job->ndeps; i++) {
             dp_handle p = job->deps[i];
-            add_edge(L, job->h, p);
+            dp__edge_add_owned(dp, job->h, p);
             dp_state ps = dp_state_of(dp, p);
             if (ps == DP_STATE_LOADED || ps == DP_STATE_FAILED) {
                 if (dp_state_of(dp, job->h) != DP_STATE_LOADED)
@@ -299,7 +271,7 @@ static void apply_one(dp__loader *L, dp__job *job)
         return;
     }
     for (size_t i = 0; i < job->ndeps; i++)
-        add_edge(L, job->h, job->deps[i]);
+        dp__edge_add_owned(dp, job->h, job->deps[i]);
     for (size_t i = 0; i < job->nlabels; i++) {
         dp__label *lb = &job->labels[i];
         dp__asset *lr = dp__rec(dp, lb->h);
@@ -319,7 +291,7 @@ static void apply_one(dp__loader *L, dp__job *job)
         } else {
             destroy_data(L, lb->type, lb->data);
         }
-        add_edge(L, job->h, lb->h);
+        dp__edge_add_owned(dp, job->h, lb->h);
     }
     if (job->reload)
         drop_stale_edges(L, job);
@@ -330,14 +302,32 @@ static void apply_one(dp__loader *L, dp__job *job)
     dp__loader_watch(L, job);
 }
 
-static void on_changed(void *ctx, const char *rel)
+char *dp__key_join(const dp_allocator *a, const char *scheme, const char *path)
 {
-    dp__loader *L = ctx;
+    size_t sl = strlen(scheme), pl = strlen(path);
+    char *key = dp__alloc(a, sl + 3 + pl + 1);
+    if (!key)
+        return NULL;
+    memcpy(key, scheme, sl);
+    memcpy(key + sl, "://", 3);
+    memcpy(key + sl + 3, path, pl + 1);
+    return key;
+}
+
+/* Reloads the asset of `key`, if there is one (hot reload). */
+static void reload_key(dp__loader *L, const char *key)
+{
     dp_handle h;
-    if (dp__find(L->dp, rel, &h, "(hot reload)", 0) != DP_OK)
+    if (dp__find(L->dp, key, &h, "(hot reload)", 0) != DP_OK)
         return;
     dp_reload(L->dp, h);
     dp_release(L->dp, h); /* also drops the "(hot reload)" holder record */
+}
+
+/* The file watcher reports a changed path: file keys are the bare path. */
+static void on_changed(void *ctx, const char *rel)
+{
+    reload_key(ctx, rel);
 }
 
 typedef struct poll_ctx {
@@ -349,21 +339,11 @@ typedef struct poll_ctx {
 static void on_source_changed(void *ctx, const char *path)
 {
     poll_ctx *pc = ctx;
-    dp__loader *L = pc->L;
-    const char *scheme = L->sources[pc->source].scheme;
-    size_t sl = strlen(scheme), pl = strlen(path);
-    char *key = dp__alloc(L->alloc, sl + 3 + pl + 1);
+    char *key = dp__key_join(pc->L->alloc, pc->L->sources[pc->source].scheme, path);
     if (!key)
         return;
-    memcpy(key, scheme, sl);
-    memcpy(key + sl, "://", 3);
-    memcpy(key + sl + 3, path, pl + 1);
-    dp_handle h;
-    if (dp__find(L->dp, key, &h, "(hot reload)", 0) == DP_OK) {
-        dp_reload(L->dp, h);
-        dp_release(L->dp, h);
-    }
-    dp__free(L->alloc, key);
+    reload_key(pc->L, key);
+    dp__free(pc->L->alloc, key);
 }
 
 void dp__loader_apply(dp__loader *L)
@@ -376,7 +356,7 @@ void dp__loader_apply(dp__loader *L)
     for (int i = 0; i < L->nthreads; i++) {
         dp__job *j = L->running[i];
         if (j && !j->state_marked && atomic_load_explicit(&j->started, memory_order_relaxed) &&
-            !j->reload && alive(L->dp, j->h) && dp_state_of(L->dp, j->h) == DP_STATE_PENDING) {
+            !j->reload && dp__rec_live(L->dp, j->h) && dp_state_of(L->dp, j->h) == DP_STATE_PENDING) {
             dp__set_state(L->dp, j->h, DP_STATE_LOADING);
             j->state_marked = true;
         }

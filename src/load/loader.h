@@ -125,6 +125,9 @@ dp_status dp__key_parse(dp__loader *L, const char *key, int *source, size_t *pat
 dp_status dp__load_counted(dp_depot *dp, const char *key, dp_type_id type, dp_handle *out,
                            const char *file, int line);
 
+/* "scheme://path", allocated with `a`; NULL on NOMEM. */
+char *dp__key_join(const dp_allocator *a, const char *scheme, const char *path);
+
 /* Runs a job's read and load on the calling (worker) thread, filling its result. */
 void dp__job_run(dp__loader *L, dp__job *job);
 

@@ -14,13 +14,9 @@ static dp_status http_source_read(void *user, const char *path, const dp_cancel 
 {
     http_src *s = user;
     dp__loader *L = s->L;
-    size_t sl = strlen(s->scheme), pl = strlen(path);
-    char *url = dp__alloc(L->alloc, sl + 3 + pl + 1);
+    char *url = dp__key_join(L->alloc, s->scheme, path);
     if (!url)
         return DP_ERR_NOMEM;
-    memcpy(url, s->scheme, sl);
-    memcpy(url + sl, "://", 3);
-    memcpy(url + sl + 3, path, pl + 1);
     dp__mutex_lock(&L->lock);
     dp_http_desc cfg = L->http;
     dp__mutex_unlock(&L->lock);
