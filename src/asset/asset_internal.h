@@ -186,7 +186,10 @@ static inline _Atomic uint64_t *dp__word(const dp_depot *dp, dp_handle h)
 /* The record of a live handle that is not being freed (not DYING), else NULL. Any thread;
  * what the record says is only stable while the caller holds a count or is the owner. */
 dp__asset *dp__rec_live(const dp_depot *dp, dp_handle h);
-/* The handle currently alive at index i, or null. */
+/* The handle of the live, non-dying asset at index i (and its count, if count is not
+ * NULL), or null. One load of the slot word; for scans over every slot. Any thread. */
+dp_handle dp__live_at(const dp_depot *dp, uint32_t i, uint32_t *count);
+/* The handle currently alive at index i (dying or not), or null. */
 dp_handle dp__handle_at(const dp_depot *dp, uint32_t i);
 
 /* Capacity of an edge array holding n edges: 0, 2, 4, 8, ... (never stored). */

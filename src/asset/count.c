@@ -9,6 +9,19 @@ dp__asset *dp__rec(const dp_depot *dp, dp_handle h)
     return dp__rec_at(dp, dp_handle_index(h));
 }
 
+dp_handle dp__live_at(const dp_depot *dp, uint32_t i, uint32_t *count)
+{
+    _Atomic uint64_t *w = dp__pool_word(dp->pool, i);
+    if (!w)
+        return DP_NULL_HANDLE;
+    uint64_t v = atomic_load_explicit(w, memory_order_acquire);
+    if (!(dp__word_gen(v) & 1u) || (dp__word_user(v) & DP__DYING))
+        return DP_NULL_HANDLE;
+    if (count)
+        *count = dp__word_user(v);
+    return (dp_handle){((uint64_t)dp__word_gen(v) << 32) | i};
+}
+
 dp_handle dp__handle_at(const dp_depot *dp, uint32_t i)
 {
     _Atomic uint64_t *w = dp__pool_word(dp->pool, i);

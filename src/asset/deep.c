@@ -77,14 +77,6 @@ static long find_pos(const dp_handle *set, size_t n, uint32_t i)
     return -1;
 }
 
-static bool alive_not_dying(dp_depot *dp, dp_handle h)
-{
-    if (!dp_pool_alive(dp->pool, h))
-        return false;
-    uint64_t w = atomic_load_explicit(dp__word(dp, h), memory_order_acquire);
-    return !(dp__word_user(w) & DP__DYING);
-}
-
 void dp__deep_update(dp_depot *dp)
 {
     if (!dp->deep_dirty)
@@ -97,13 +89,13 @@ void dp__deep_update(dp_depot *dp)
         dp_pool_stats ps;
         dp_pool_get_stats(dp->pool, &ps);
         for (uint64_t i = 0; i < ps.high_water; i++) {
-            dp_handle h = dp__handle_at(dp, (uint32_t)i);
-            if (h.bits && alive_not_dying(dp, h) && dp__hvec_push(dp, set, h) != DP_OK)
+            dp_handle h = dp__live_at(dp, (uint32_t)i, NULL);
+            if (h.bits && dp__hvec_push(dp, set, h) != DP_OK)
                 return; /* try again next update; state stays as it was */
         }
     } else {
         for (size_t k = 0; k < dp->waiting.n; k++)
-            if (alive_not_dying(dp, dp->waiting.v[k]) &&
+            if (dp__rec_live(dp, dp->waiting.v[k]) &&
                 dp__hvec_push(dp, set, dp->waiting.v[k]) != DP_OK)
                 return;
     }
@@ -163,7 +155,7 @@ void dp__deep_update(dp_depot *dp)
             long p = find_pos(set->v, n, dp_handle_index(c));
             if (p >= 0 && set->v[p].bits == c.bits)
                 continue; /* inside the set: handled by the spreading below */
-            dp__asset *cr = alive_not_dying(dp, c) ? dp__rec_at(dp, dp_handle_index(c)) : NULL;
+            dp__asset *cr = dp__rec_live(dp, c);
             if (cr && atomic_load_explicit(&cr->deep, memory_order_relaxed) == DP_STATE_FAILED) {
                 res[k] = DP_STATE_FAILED;
                 int8_t s = atomic_load_explicit(&cr->status, memory_order_relaxed);
@@ -182,7 +174,7 @@ void dp__deep_update(dp_depot *dp)
             long p = find_pos(set->v, n, dp_handle_index(c));
             if (p >= 0 && set->v[p].bits == c.bits)
                 continue;
-            dp__asset *cr = alive_not_dying(dp, c) ? dp__rec_at(dp, dp_handle_index(c)) : NULL;
+            dp__asset *cr = dp__rec_live(dp, c);
             if (cr && atomic_load_explicit(&cr->deep, memory_order_relaxed) == DP_STATE_PENDING)
                 res[k] = PENDING_SEED;
         }
@@ -240,7 +232,7 @@ void dp__deep_update(dp_depot *dp)
         size_t keep = 0;
         for (size_t k = 0; k < dp->waiting.n; k++) {
             dp_handle h = dp->waiting.v[k];
-            dp__asset *r = alive_not_dying(dp, h) ? dp__rec_at(dp, dp_handle_index(h)) : NULL;
+            dp__asset *r = dp__rec_live(dp, h);
             if (!r)
                 continue;
             if (atomic_load_explicit(&r->deep, memory_order_relaxed) == DP_STATE_PENDING)

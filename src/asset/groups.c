@@ -12,6 +12,31 @@ static dp__group *group_of(const dp_depot *dp, dp_group g)
     return dp_pool_payload(dp->groups, h);
 }
 
+/* The checks every owner-side group call starts with: arguments, thread, a live group. */
+static dp_status owned_group(dp_depot *dp, dp_group gh, dp__group **g)
+{
+    *g = NULL;
+    if (!dp)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    *g = group_of(dp, gh);
+    return *g ? DP_OK : DP_ERR_STALE;
+}
+
+/* The group at pool index i if it is live (its handle in *gh), else NULL. */
+static dp__group *group_at(const dp_depot *dp, uint32_t i, dp_group *gh)
+{
+    _Atomic uint64_t *w = dp__pool_word(dp->groups, i);
+    if (!w)
+        return NULL;
+    uint32_t gen = dp__word_gen(atomic_load_explicit(w, memory_order_relaxed));
+    if (!(gen & 1u))
+        return NULL;
+    gh->bits = ((uint64_t)gen << 32) | i;
+    return dp_pool_payload(dp->groups, (dp_handle){gh->bits});
+}
+
 dp_status dp_group_create(dp_depot *dp, const char *name, dp_group *out)
 {
     if (out)
@@ -39,23 +64,20 @@ dp_status dp_group_create(dp_depot *dp, const char *name, dp_group *out)
 
 dp_status dp_group_add(dp_depot *dp, dp_group gh, dp_handle h)
 {
-    if (!dp)
-        return DP_ERR_INVALID;
-    if (!dp__is_owner(dp))
-        return DP_ERR_WRONG_THREAD;
-    dp__group *g = group_of(dp, gh);
-    if (!g)
-        return DP_ERR_STALE;
+    dp__group *g;
+    dp_status st = owned_group(dp, gh, &g);
+    if (st != DP_OK)
+        return st;
     for (size_t i = 0; i < g->n; i++)
         if (g->members[i].bits == h.bits)
             return dp_count(dp, h) ? DP_ERR_EXISTS : DP_ERR_STALE;
     if (g->n == g->cap) {
-        dp_status st = dp__grow(&dp->alloc, (void **)&g->members, &g->cap, g->n + 1,
-                                sizeof *g->members);
+        st = dp__grow(&dp->alloc, (void **)&g->members, &g->cap, g->n + 1,
+                      sizeof *g->members);
         if (st != DP_OK)
             return st;
     }
-    dp_status st = dp__acquire_owned(dp, h, NULL);
+    st = dp__acquire_owned(dp, h, NULL);
     if (st != DP_OK)
         return st;
     g->members[g->n++] = h;
@@ -64,13 +86,10 @@ dp_status dp_group_add(dp_depot *dp, dp_group gh, dp_handle h)
 
 dp_status dp_group_remove(dp_depot *dp, dp_group gh, dp_handle h)
 {
-    if (!dp)
-        return DP_ERR_INVALID;
-    if (!dp__is_owner(dp))
-        return DP_ERR_WRONG_THREAD;
-    dp__group *g = group_of(dp, gh);
-    if (!g)
-        return DP_ERR_STALE;
+    dp__group *g;
+    dp_status st = owned_group(dp, gh, &g);
+    if (st != DP_OK)
+        return st;
     for (size_t i = 0; i < g->n; i++) {
         if (g->members[i].bits == h.bits) {
             g->members[i] = g->members[--g->n];
@@ -84,20 +103,14 @@ dp_status dp_group_remove(dp_depot *dp, dp_group gh, dp_handle h)
 
 dp_status dp_group_release(dp_depot *dp, dp_group gh)
 {
-    if (!dp)
-        return DP_ERR_INVALID;
-    if (!dp__is_owner(dp))
-        return DP_ERR_WRONG_THREAD;
-    dp__group *g = group_of(dp, gh);
-    if (!g)
-        return DP_ERR_STALE;
+    dp__group *g;
+    dp_status st = owned_group(dp, gh, &g);
+    if (st != DP_OK)
+        return st;
     /* Members reaching 0 become UNUSED and are freed (or cached) at the next update, like a
      * caller's release: a scene switch that re-acquires shared assets in between keeps them. */
-    for (size_t i = 0; i < g->n; i++) {
-        uint32_t old;
-        if (dp__release_raw(dp, g->members[i], &old) == DP_OK)
-            dp__attend(dp, dp_handle_index(g->members[i]), old == 1 ? DP__AF_ZERO : DP__AF_CAND);
-    }
+    for (size_t i = 0; i < g->n; i++)
+        dp__release_owned(dp, g->members[i]);
     g->n = 0;
     return DP_OK;
 }
@@ -130,15 +143,9 @@ void dp__groups_each(const dp_depot *dp, void (*fn)(void *u, dp_group g, const c
     dp_pool_stats ps;
     dp_pool_get_stats(dp->groups, &ps);
     for (uint64_t i = 0; i < ps.high_water; i++) {
-        _Atomic uint64_t *w = dp__pool_word(dp->groups, (uint32_t)i);
-        if (!w)
-            continue;
-        uint32_t gen = dp__word_gen(atomic_load_explicit(w, memory_order_relaxed));
-        if (!(gen & 1u))
-            continue;
-        dp_group gh = {((uint64_t)gen << 32) | i};
-        dp__group *g = group_of(dp, gh);
-        for (size_t k = 0; k < g->n; k++)
+        dp_group gh;
+        dp__group *g = group_at(dp, (uint32_t)i, &gh);
+        for (size_t k = 0; g && k < g->n; k++)
             fn(u, gh, g->name, g->members[k]);
     }
 }
@@ -148,13 +155,10 @@ void dp__groups_free(dp_depot *dp)
     dp_pool_stats ps;
     dp_pool_get_stats(dp->groups, &ps);
     for (uint64_t i = 0; i < ps.high_water; i++) {
-        _Atomic uint64_t *w = dp__pool_word(dp->groups, (uint32_t)i);
-        if (!w)
+        dp_group gh;
+        dp__group *g = group_at(dp, (uint32_t)i, &gh);
+        if (!g)
             continue;
-        uint32_t gen = dp__word_gen(atomic_load_explicit(w, memory_order_relaxed));
-        if (!(gen & 1u))
-            continue;
-        dp__group *g = dp_pool_payload(dp->groups, (dp_handle){((uint64_t)gen << 32) | i});
         dp__free(&dp->alloc, g->name);
         dp__free(&dp->alloc, g->members);
         memset(g, 0, sizeof *g);

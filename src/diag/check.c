@@ -17,7 +17,7 @@ dp_status dp_check(const dp_depot *dp)
     size_t keyed = 0, cached = 0, cached_bytes = 0;
     for (uint64_t i = 0; i < g.n && st == DP_OK; i++) {
         uint32_t count;
-        dp_handle h = dp__graph_live(dp, (uint32_t)i, &count);
+        dp_handle h = dp__live_at(dp, (uint32_t)i, &count);
         if (!h.bits)
             continue;
         dp__asset *r = dp__rec_at(dp, (uint32_t)i);

@@ -49,7 +49,7 @@ dp_status dp_write_dot(const dp_depot *dp, FILE *out)
                  "fontname=\"Helvetica\", fontsize=10];\n");
     for (uint64_t i = 0; i < g.n; i++) {
         uint32_t count;
-        dp_handle h = dp__graph_live(dp, (uint32_t)i, &count);
+        dp_handle h = dp__live_at(dp, (uint32_t)i, &count);
         if (!h.bits)
             continue;
         dp__asset *r = dp__rec_at(dp, (uint32_t)i);
@@ -64,12 +64,12 @@ dp_status dp_write_dot(const dp_depot *dp, FILE *out)
                 g.incoming[i] > 1 ? ", penwidth=2.5" : "", tn ? tn : "?");
     }
     for (uint64_t i = 0; i < g.n; i++) {
-        if (!dp__graph_live(dp, (uint32_t)i, NULL).bits)
+        if (!dp__live_at(dp, (uint32_t)i, NULL).bits)
             continue;
         dp__asset *r = dp__rec_at(dp, (uint32_t)i);
         for (uint32_t k = 0; k < r->nkids; k++) {
             dp_handle c = r->kids[k];
-            if (dp__graph_live(dp, dp_handle_index(c), NULL).bits == c.bits)
+            if (dp__live_at(dp, dp_handle_index(c), NULL).bits == c.bits)
                 fprintf(out, "  a%u -> a%u;\n", (unsigned)i, dp_handle_index(c));
         }
     }

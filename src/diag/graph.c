@@ -3,19 +3,6 @@
 
 #include "diag/graph.h"
 
-dp_handle dp__graph_live(const dp_depot *dp, uint32_t i, uint32_t *count)
-{
-    _Atomic uint64_t *w = dp__pool_word(dp->pool, i);
-    if (!w)
-        return DP_NULL_HANDLE;
-    uint64_t v = atomic_load_explicit(w, memory_order_acquire);
-    if (!(dp__word_gen(v) & 1u) || (dp__word_user(v) & DP__DYING))
-        return DP_NULL_HANDLE;
-    if (count)
-        *count = dp__word_user(v);
-    return (dp_handle){((uint64_t)dp__word_gen(v) << 32) | i};
-}
-
 static void count_member(void *u, dp_group g, const char *name, dp_handle m)
 {
     (void)g;
@@ -23,7 +10,7 @@ static void count_member(void *u, dp_group g, const char *name, dp_handle m)
     void **ctx = u;
     const dp_depot *dp = ctx[0];
     dp__graph *gr = ctx[1];
-    if (dp_handle_index(m) < gr->n && dp__graph_live(dp, dp_handle_index(m), NULL).bits == m.bits)
+    if (dp_handle_index(m) < gr->n && dp__live_at(dp, dp_handle_index(m), NULL).bits == m.bits)
         gr->grouped[dp_handle_index(m)]++;
 }
 
@@ -42,13 +29,13 @@ dp_status dp__graph_build(const dp_depot *dp, dp__graph *g)
         return DP_ERR_NOMEM;
     }
     for (uint64_t i = 0; i < g->n; i++) {
-        if (!dp__graph_live(dp, (uint32_t)i, NULL).bits)
+        if (!dp__live_at(dp, (uint32_t)i, NULL).bits)
             continue;
         dp__asset *r = dp__rec_at(dp, (uint32_t)i);
         for (uint32_t k = 0; k < r->nkids; k++) {
             dp_handle c = r->kids[k];
             uint32_t ci = dp_handle_index(c);
-            if (ci < g->n && dp__graph_live(dp, ci, NULL).bits == c.bits)
+            if (ci < g->n && dp__live_at(dp, ci, NULL).bits == c.bits)
                 g->incoming[ci]++;
         }
     }

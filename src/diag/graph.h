@@ -1,5 +1,5 @@
 /* graph.h — what the diagnostics need to walk the registry: live assets, their incoming
- * edge and group counts. Owner thread. */
+ * edge and group counts (slots are walked with dp__live_at). Owner thread. */
 #ifndef DEPOT_DIAG_GRAPH_H
 #define DEPOT_DIAG_GRAPH_H
 
@@ -14,8 +14,6 @@ typedef struct dp__graph {
 /* Counts incoming edges and group memberships of every live asset. DP_OK or NOMEM. */
 dp_status dp__graph_build(const dp_depot *dp, dp__graph *g);
 void dp__graph_free(const dp_depot *dp, dp__graph *g);
-/* The live, non-dying handle at slot i (null otherwise) and its count. */
-dp_handle dp__graph_live(const dp_depot *dp, uint32_t i, uint32_t *count);
 /* A printable name: the key, or "#index". */
 const char *dp__graph_name(const dp_depot *dp, dp_handle h, char *buf, size_t cap);
 

@@ -35,7 +35,7 @@ size_t dp_report_leaks(const dp_depot *dp, FILE *out)
     size_t qn = 0;
     for (uint64_t i = 0; i < g.n; i++) {
         uint32_t count;
-        dp_handle h = dp__graph_live(dp, (uint32_t)i, &count);
+        dp_handle h = dp__live_at(dp, (uint32_t)i, &count);
         if (!h.bits || count <= g.incoming[i])
             continue;
         if (!held)
@@ -70,7 +70,7 @@ size_t dp_report_leaks(const dp_depot *dp, FILE *out)
         for (uint32_t k = 0; k < r->nkids; k++) {
             dp_handle c = r->kids[k];
             uint32_t ci = dp_handle_index(c);
-            if (ci < g.n && dp__graph_live(dp, ci, NULL).bits == c.bits && !via[ci]) {
+            if (ci < g.n && dp__live_at(dp, ci, NULL).bits == c.bits && !via[ci]) {
                 via[ci] = queue[q] + 1;
                 queue[qn++] = ci;
             }
@@ -84,9 +84,9 @@ size_t dp_report_leaks(const dp_depot *dp, FILE *out)
         if (!kept++)
             fprintf(out, "depot: kept alive by them:\n");
         char buf[32];
-        fprintf(out, "  %s", dp__graph_name(dp, dp__graph_live(dp, i, NULL), buf, sizeof buf));
+        fprintf(out, "  %s", dp__graph_name(dp, dp__live_at(dp, i, NULL), buf, sizeof buf));
         for (uint32_t p = via[i] - 1, hops = 0;; p = via[p] - 1, hops++) {
-            fprintf(out, " <- %s", dp__graph_name(dp, dp__graph_live(dp, p, NULL), buf, sizeof buf));
+            fprintf(out, " <- %s", dp__graph_name(dp, dp__live_at(dp, p, NULL), buf, sizeof buf));
             if (via[p] == p + 1 || hops > g.n) {
                 fprintf(out, " (held)\n");
                 break;

@@ -7,14 +7,7 @@
 /* The record of slot i if it holds a live, non-dying asset; its count in *count. */
 static dp__asset *scan_rec(const dp_depot *dp, uint32_t i, uint32_t *count)
 {
-    _Atomic uint64_t *w = dp__pool_word(dp->pool, i);
-    if (!w)
-        return NULL;
-    uint64_t v = atomic_load_explicit(w, memory_order_acquire);
-    if (!(dp__word_gen(v) & 1u) || (dp__word_user(v) & DP__DYING))
-        return NULL;
-    *count = dp__word_user(v);
-    return dp__rec_at(dp, i);
+    return dp__live_at(dp, i, count).bits ? dp__rec_at(dp, i) : NULL;
 }
 
 dp_status dp_get_stats(const dp_depot *dp, dp_stats *out)
