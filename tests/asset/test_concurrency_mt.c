@@ -205,12 +205,10 @@ static void test_workers_and_owner_share_assets_safely(void **state)
     /* The owner's frames. */
     dp_handle extra[64];
     int nextra = 0;
-    int cycles_dropped = 0;
     for (int frame = 0; atomic_load(&w->workers_done) < WORKERS || frame < 50; frame++) {
         if (frame == 5) {
             for (int i = 0; i < NCYCLE; i++)
                 assert_int_equal(dp_release(w->dp, w->cycle[i]), DP_OK);
-            cycles_dropped = 1;
         }
         if (frame % 7 == 3 && atomic_load(&w->nevicted) < NEVICT) {
             int k = atomic_load(&w->nevicted);
@@ -234,7 +232,9 @@ static void test_workers_and_owner_share_assets_safely(void **state)
     }
     for (int i = 0; i < WORKERS; i++)
         pthread_join(t[i], NULL);
-    assert_true(cycles_dropped);
+    /* The workers did race upgrades against the collector (the cycles' fate is checked
+     * below: every member is stale once the owner's holds are gone). */
+    assert_true(atomic_load(&w->upgrades_ok) + atomic_load(&w->upgrades_stale) > 0);
 
     /* Quiet again: the owner's own holds go, a few updates, and the books balance. */
     for (int i = 0; i < 5; i++)

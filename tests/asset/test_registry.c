@@ -272,11 +272,11 @@ static void test_destroy_reports_held_assets(void **state)
     assert_int_equal(f->destroyed, 3);
 }
 
-static void test_owner_only_calls_refuse_other_threads(void **state)
+/* Owner-only calls from other threads: test_owner_only_calls_from_another_thread_are_refused
+ * in test_concurrency_mt.c. Here: NULL and null-handle arguments are rejected cleanly. */
+static void test_null_depot_and_null_handle_are_rejected(void **state)
 {
     fixture *f = *state;
-    (void)f;
-    /* Covered in test_threads_mt; here: NULL arguments are rejected cleanly. */
     assert_int_equal(dp_update(NULL), DP_ERR_INVALID);
     assert_int_equal(dp_retain(f->dp, DP_NULL_HANDLE), DP_ERR_STALE);
     assert_int_equal(dp_depend(f->dp, DP_NULL_HANDLE, DP_NULL_HANDLE), DP_ERR_STALE);
@@ -329,7 +329,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_group_release_frees_only_unshared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unused_cache_keeps_released_asset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_destroy_reports_held_assets, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_owner_only_calls_refuse_other_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_null_depot_and_null_handle_are_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loaded_events_come_in_creation_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats_count_only_cached_bytes_as_cached, setup, teardown),
     };
