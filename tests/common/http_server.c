@@ -76,6 +76,15 @@ void dp_test_http_reply(int fd, const char *status, const void *body, size_t len
     dp_test_http_send(fd, body, len);
 }
 
+void dp_test_http_redirect(int fd, const char *location)
+{
+    char head[512];
+    snprintf(head, sizeof head,
+             "HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+             location);
+    dp_test_http_send(fd, head, strlen(head));
+}
+
 void dp_test_http_stall(dp_test_server *s, int fd, long ms)
 {
     uint64_t end = now_ms() + (uint64_t)ms;

@@ -29,6 +29,8 @@ bool dp_test_http_send(int fd, const void *data, size_t len);
 void dp_test_http_head(int fd, const char *status, long content_length);
 /* Sends a complete response with a body. */
 void dp_test_http_reply(int fd, const char *status, const void *body, size_t len);
+/* Sends a 302 to `location` with an empty body. */
+void dp_test_http_redirect(int fd, const char *location);
 /* Waits until the client closes, the server stops, or ms pass. */
 void dp_test_http_stall(dp_test_server *s, int fd, long ms);
 

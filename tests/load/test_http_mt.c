@@ -2,40 +2,25 @@
 /* test_http_mt.c — dp__http_read against a real HTTP server on 127.0.0.1, run by a thread
  * of this test: success, status mapping, timeouts, size limits, truncated bodies, refused
  * connections, redirects, cancellation from another thread, failed allocations. */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "http_server.h"
 #include "testutil.h"
 #include "load/cancel.h"
 #include "load/http/http_read.h"
 
-/* ---- the server --------------------------------------------------------------------------
- * One connection at a time; the request path chooses the answer. It stops when `stop` is
- * set, and in any case after SERVER_LIFETIME_S, so it never outlives a broken test. */
+/* ---- the server ----------------------------------------------------------------------------
+ * The shared loopback server (common/http_server.h); the request path chooses the answer. */
 
-#define SERVER_LIFETIME_S 120
 #define STALL_MS 10000
 #define BIG_BYTES (2u << 20)
 #define MEDIUM_BYTES 100000u
 
-typedef struct server {
-    int listen_fd;
-    int port;
-    atomic_bool stop;
-    atomic_int served; /* connections answered */
-    pthread_t thread;
-} server;
-
-static server srv;
+static dp_test_server *srv;
 
 static uint64_t now_ms(void)
 {
@@ -48,25 +33,9 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* Sends everything or gives up (the client may have gone: no SIGPIPE). */
-static bool send_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 static bool send_str(int fd, const char *s)
 {
-    return send_all(fd, s, strlen(s));
+    return dp_test_http_send(fd, s, strlen(s));
 }
 
 static unsigned char medium_byte(size_t i)
@@ -82,162 +51,65 @@ static void send_pattern(int fd, size_t n)
         size_t k = n - off < sizeof chunk ? n - off : sizeof chunk;
         for (size_t i = 0; i < k; i++)
             chunk[i] = medium_byte(off + i);
-        if (!send_all(fd, chunk, k))
+        if (!dp_test_http_send(fd, chunk, k))
             return;
         off += k;
     }
 }
 
-static void send_head(int fd, const char *status, long content_length)
+static void answer(void *user, dp_test_server *s, int fd, const char *path)
 {
-    char head[256];
-    if (content_length >= 0)
-        snprintf(head, sizeof head, "HTTP/1.1 %s\r\nContent-Length: %ld\r\nConnection: close\r\n\r\n",
-                 status, content_length);
-    else
-        snprintf(head, sizeof head, "HTTP/1.1 %s\r\nConnection: close\r\n\r\n", status);
-    send_str(fd, head);
-}
-
-static void send_redirect(int fd, const char *location)
-{
-    char head[256];
-    snprintf(head, sizeof head,
-             "HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-             location);
-    send_str(fd, head);
-}
-
-/* Waits until the client closes, the server stops, or ms pass. */
-static void stall(int fd, long ms)
-{
-    uint64_t end = now_ms() + (uint64_t)ms;
-    while (!atomic_load(&srv.stop) && now_ms() < end) {
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, 20) > 0) {
-            char c[256];
-            if (recv(fd, c, sizeof c, 0) <= 0)
-                return; /* the client gave up */
-        }
-    }
-}
-
-/* Reads the request head (bounded in size and time) and returns its path in `path`. */
-static bool read_request(int fd, char *path, size_t cap)
-{
-    char buf[4096];
-    size_t len = 0;
-    uint64_t end = now_ms() + 2000;
-    while (len < sizeof buf - 1 && now_ms() < end) {
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, 20) <= 0)
-            continue;
-        ssize_t n = recv(fd, buf + len, sizeof buf - 1 - len, 0);
-        if (n <= 0)
-            return false;
-        len += (size_t)n;
-        buf[len] = 0;
-        if (strstr(buf, "\r\n\r\n"))
-            return sscanf(buf, "GET %255s ", path) == 1 && cap >= 256;
-    }
-    return false;
-}
-
-static void answer(int fd, const char *path)
-{
+    (void)user;
     if (strcmp(path, "/ok") == 0) {
-        send_head(fd, "200 OK", 5);
-        send_str(fd, "hello");
+        dp_test_http_reply(fd, "200 OK", "hello", 5);
     } else if (strcmp(path, "/empty") == 0) {
-        send_head(fd, "200 OK", 0);
+        dp_test_http_head(fd, "200 OK", 0);
     } else if (strcmp(path, "/medium") == 0) {
-        send_head(fd, "200 OK", MEDIUM_BYTES);
+        dp_test_http_head(fd, "200 OK", MEDIUM_BYTES);
         send_pattern(fd, MEDIUM_BYTES);
     } else if (strcmp(path, "/missing") == 0) {
-        send_head(fd, "404 Not Found", 9);
-        send_str(fd, "not found");
+        dp_test_http_reply(fd, "404 Not Found", "not found", 9);
     } else if (strcmp(path, "/gone") == 0) {
-        send_head(fd, "410 Gone", 0);
+        dp_test_http_head(fd, "410 Gone", 0);
     } else if (strcmp(path, "/500") == 0) {
-        send_head(fd, "500 Internal Server Error", 5);
-        send_str(fd, "oops!");
+        dp_test_http_reply(fd, "500 Internal Server Error", "oops!", 5);
     } else if (strcmp(path, "/stall") == 0) {
-        stall(fd, STALL_MS);
+        dp_test_http_stall(s, fd, STALL_MS);
     } else if (strcmp(path, "/stall_body") == 0) {
-        send_head(fd, "200 OK", 100);
+        dp_test_http_head(fd, "200 OK", 100);
         send_str(fd, "partial");
-        stall(fd, STALL_MS);
+        dp_test_http_stall(s, fd, STALL_MS);
     } else if (strcmp(path, "/big") == 0) {
-        send_head(fd, "200 OK", BIG_BYTES);
+        dp_test_http_head(fd, "200 OK", BIG_BYTES);
         send_pattern(fd, BIG_BYTES);
     } else if (strcmp(path, "/big_unsized") == 0) {
-        send_head(fd, "200 OK", -1);
+        dp_test_http_head(fd, "200 OK", -1);
         send_pattern(fd, BIG_BYTES);
     } else if (strcmp(path, "/trunc") == 0) {
-        send_head(fd, "200 OK", 1000);
+        dp_test_http_head(fd, "200 OK", 1000);
         send_str(fd, "0123456789");
     } else if (strcmp(path, "/redirect") == 0) {
-        send_redirect(fd, "/ok");
+        dp_test_http_redirect(fd, "/ok");
     } else if (strcmp(path, "/redirect_loop") == 0) {
-        send_redirect(fd, "/redirect_loop");
+        dp_test_http_redirect(fd, "/redirect_loop");
     } else if (strcmp(path, "/redirect_file") == 0) {
-        send_redirect(fd, "file:///etc/hostname");
+        dp_test_http_redirect(fd, "file:///etc/hostname");
     } else {
-        send_head(fd, "400 Bad Request", 0);
+        dp_test_http_head(fd, "400 Bad Request", 0);
     }
-}
-
-static void *server_main(void *arg)
-{
-    (void)arg;
-    uint64_t end = now_ms() + SERVER_LIFETIME_S * 1000u;
-    while (!atomic_load(&srv.stop) && now_ms() < end) {
-        struct pollfd p = {srv.listen_fd, POLLIN, 0};
-        if (poll(&p, 1, 20) <= 0)
-            continue;
-        int fd = accept(srv.listen_fd, NULL, NULL);
-        if (fd < 0)
-            continue;
-        char path[256];
-        if (read_request(fd, path, sizeof path))
-            answer(fd, path);
-        /* Lets the client read everything before the close. */
-        shutdown(fd, SHUT_WR);
-        close(fd);
-        atomic_fetch_add(&srv.served, 1);
-    }
-    return NULL;
-}
-
-static int listen_loopback(int *port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(fd, 16), 0);
-    socklen_t alen = sizeof a;
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
-    *port = ntohs(a.sin_port);
-    return fd;
 }
 
 static int server_start(void **state)
 {
-    srv.listen_fd = listen_loopback(&srv.port);
-    atomic_init(&srv.stop, false);
-    atomic_init(&srv.served, 0);
-    return pthread_create(&srv.thread, NULL, server_main, NULL) == 0 ? 0 : -1;
+    (void)state;
+    srv = dp_test_server_start(answer, NULL);
+    return srv ? 0 : -1;
 }
 
 static int server_stop(void **state)
 {
-    atomic_store(&srv.stop, true);
-    pthread_join(srv.thread, NULL);
-    close(srv.listen_fd);
+    (void)state;
+    dp_test_server_stop(srv);
     return 0;
 }
 
@@ -245,7 +117,7 @@ static int server_stop(void **state)
 
 static void url_of(char *buf, size_t cap, const char *path)
 {
-    snprintf(buf, cap, "http://127.0.0.1:%d%s", srv.port, path);
+    snprintf(buf, cap, "http://127.0.0.1:%d%s", dp_test_server_port(srv), path);
 }
 
 /* Fetches a path of the test server with a counting allocator; checks that the outputs
@@ -414,9 +286,7 @@ static void test_read_body_at_max_bytes_succeeds(void **state)
 
 static void test_read_refused_connection_fails_with_net(void **state)
 {
-    int port = 0;
-    int fd = listen_loopback(&port);
-    close(fd); /* nothing listens on the port now */
+    int port = dp_test_refused_port(); /* nothing listens on it */
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/ok", port);
     dp_test_alloc ta;
