@@ -10,13 +10,14 @@
 #include <unistd.h>
 
 #include "depot/depot.h"
+#include "gate.h"
 #include "testutil.h"
 
 typedef struct fx {
     dp_test_alloc alloc;
     dp_depot *dp;
     dp_type_id t;
-    atomic_int dep_taken, go;
+    dp_test_gate b_dep; /* b.t's load has taken its count on a.t */
 } fx;
 
 static fx *the_fx;
@@ -33,24 +34,9 @@ static dp_status t_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **
     dp_status st = dp_ctx_load_dep(ctx, key, &c);
     if (st != DP_OK)
         return st;
-    if (strcmp(dp_ctx_key(ctx), "mem://b.t") == 0) {
-        atomic_store(&f->dep_taken, 1);
-        while (!atomic_load(&f->go))
-            usleep(1000);
-    }
-    const dp_allocator *a = dp_ctx_allocator(ctx);
-    int *d = a->alloc(sizeof *d, a->user);
-    if (!d)
-        return DP_ERR_NOMEM;
-    *asset = d;
-    *asset_bytes = sizeof *d;
-    return DP_OK;
-}
-
-static void t_destroy(void *asset, void *user)
-{
-    fx *f = user;
-    f->alloc.iface.free(asset, f->alloc.iface.user);
+    if (strcmp(dp_ctx_key(ctx), "mem://b.t") == 0)
+        dp_test_gate_block(&f->b_dep);
+    return dp_test_ctx_result(ctx, sizeof(int), asset, asset_bytes);
 }
 
 static int setup(void **state)
@@ -61,7 +47,8 @@ static int setup(void **state)
     dp_desc d = {.workers = 1, .allocator = &f->alloc.iface};
     assert_int_equal(dp_create(&d, &f->dp), DP_OK);
     static const char *const ext[] = {"t", NULL};
-    dp_type t = {.name = "t", .extensions = ext, .load = t_load, .destroy = t_destroy, .user = f};
+    dp_type t = {.name = "t", .extensions = ext, .load = t_load, .destroy = dp_test_alloc_destroy,
+                .user = &f->alloc};
     assert_int_equal(dp_register_type(f->dp, &t, &f->t), DP_OK);
     assert_int_equal(dp_mem_add(f->dp, "a.t", "mem://b.t", 9), DP_OK);
     assert_int_equal(dp_mem_add(f->dp, "b.t", "mem://a.t", 9), DP_OK);
@@ -72,7 +59,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    atomic_store(&f->go, 1);
+    dp_test_gate_open(&f->b_dep);
     size_t held = dp_destroy(f->dp);
     assert_int_equal(held, 0);
     assert_int_equal(atomic_load(&f->alloc.live), 0);
@@ -85,11 +72,11 @@ static void test_cycle_closed_by_a_result_is_collected(void **state)
     fx *f = *state;
     dp_handle a;
     assert_int_equal(dp_load(f->dp, "mem://a.t", &a), DP_OK);
-    for (int i = 0; i < 5000 && !atomic_load(&f->dep_taken); i++) {
-        dp_update(f->dp);
+    for (int i = 0; i < 5000 && !atomic_load(&f->b_dep.reached); i++) {
+        dp_update(f->dp); /* b's job may need the owner to start */
         usleep(1000);
     }
-    assert_true(atomic_load(&f->dep_taken));
+    assert_true(atomic_load(&f->b_dep.reached));
     for (int i = 0; i < 5000 && dp_state_of(f->dp, a) != DP_STATE_LOADED; i++) {
         dp_update(f->dp);
         usleep(1000);
@@ -103,7 +90,7 @@ static void test_cycle_closed_by_a_result_is_collected(void **state)
     dp_get_stats(f->dp, &st);
     assert_int_equal(st.live_assets, 2);
     /* b's result turns that count into the edge b -> a: now a and b are garbage. */
-    atomic_store(&f->go, 1);
+    dp_test_gate_open(&f->b_dep);
     for (int i = 0; i < 3000; i++) {
         dp_update(f->dp);
         dp_collect_cycles(f->dp);

@@ -8,13 +8,14 @@
 #include <unistd.h>
 
 #include "depot/depot.h"
+#include "gate.h"
 #include "testutil.h"
 
 typedef struct fx {
     dp_test_alloc alloc;
     dp_depot *dp;
     dp_type_id sheet, frame;
-    atomic_int emitted, go;
+    dp_test_gate emitted; /* the sheet's load emitted its label */
     dp_status result; /* what the sheet's load returns after emitting */
 } fx;
 
@@ -36,23 +37,10 @@ static dp_status sheet_load(dp_load_ctx *ctx, const void *bytes, size_t len, voi
         a->free(fr, a->user);
         return st;
     }
-    atomic_store(&f->emitted, 1);
-    while (!atomic_load(&f->go))
-        usleep(1000);
+    dp_test_gate_block(&f->emitted);
     if (f->result != DP_OK)
         return f->result;
-    int *s = a->alloc(sizeof *s, a->user);
-    if (!s)
-        return DP_ERR_NOMEM;
-    *asset = s;
-    *asset_bytes = sizeof *s;
-    return DP_OK;
-}
-
-static void free_it(void *asset, void *user)
-{
-    fx *f = user;
-    f->alloc.iface.free(asset, f->alloc.iface.user);
+    return dp_test_ctx_result(ctx, sizeof(int), asset, asset_bytes);
 }
 
 static int setup(void **state)
@@ -63,9 +51,9 @@ static int setup(void **state)
     dp_desc d = {.workers = 2, .allocator = &f->alloc.iface};
     assert_int_equal(dp_create(&d, &f->dp), DP_OK);
     static const char *const ext[] = {"sheet", NULL};
-    dp_type st = {.name = "sheet", .extensions = ext, .load = sheet_load, .destroy = free_it,
-                  .user = f};
-    dp_type ft = {.name = "frame", .destroy = free_it, .user = f};
+    dp_type st = {.name = "sheet", .extensions = ext, .load = sheet_load,
+                  .destroy = dp_test_alloc_destroy, .user = &f->alloc};
+    dp_type ft = {.name = "frame", .destroy = dp_test_alloc_destroy, .user = &f->alloc};
     assert_int_equal(dp_register_type(f->dp, &st, &f->sheet), DP_OK);
     assert_int_equal(dp_register_type(f->dp, &ft, &f->frame), DP_OK);
     assert_int_equal(dp_mem_add(f->dp, "x.sheet", "1", 1), DP_OK);
@@ -76,18 +64,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    atomic_store(&f->go, 1);
+    dp_test_gate_open(&f->emitted);
     assert_int_equal(dp_destroy(f->dp), 0);
     assert_int_equal(atomic_load(&f->alloc.live), 0);
     free(f);
     return 0;
-}
-
-static void wait_emitted(fx *f)
-{
-    for (int i = 0; i < 5000 && !atomic_load(&f->emitted); i++)
-        usleep(1000);
-    assert_true(atomic_load(&f->emitted));
 }
 
 static void test_label_of_failed_parent_fails(void **state)
@@ -96,9 +77,9 @@ static void test_label_of_failed_parent_fails(void **state)
     f->result = DP_ERR_FORMAT;
     dp_handle p, lb;
     assert_int_equal(dp_load(f->dp, "mem://x.sheet", &p), DP_OK);
-    wait_emitted(f);
+    assert_true(dp_test_gate_wait_reached(&f->emitted, 5000));
     assert_int_equal(dp_load(f->dp, "mem://x.sheet#a", &lb), DP_OK);
-    atomic_store(&f->go, 1);
+    dp_test_gate_open(&f->emitted);
     assert_int_equal(dp_wait(f->dp, p, 5000), DP_ERR_FORMAT);
     assert_int_equal(dp_wait(f->dp, lb, 2000), DP_ERR_FORMAT);
     assert_int_equal(dp_state_of(f->dp, lb), DP_STATE_FAILED);
@@ -113,12 +94,12 @@ static void test_label_of_dead_parent_fails(void **state)
     f->result = DP_OK;
     dp_handle p, lb;
     assert_int_equal(dp_load(f->dp, "mem://x.sheet", &p), DP_OK);
-    wait_emitted(f);
+    assert_true(dp_test_gate_wait_reached(&f->emitted, 5000));
     assert_int_equal(dp_load(f->dp, "mem://x.sheet#a", &lb), DP_OK);
     assert_int_equal(dp_release(f->dp, p), DP_OK);
     dp_update(f->dp); /* the parent is freed; its running job is cancelled */
     assert_int_equal(dp_state_of(f->dp, p), DP_STATE_INVALID);
-    atomic_store(&f->go, 1);
+    dp_test_gate_open(&f->emitted);
     dp_status st = dp_wait(f->dp, lb, 2000);
     assert_int_not_equal(st, DP_ERR_TIMEOUT);
     assert_int_equal(dp_state_of(f->dp, lb), DP_STATE_FAILED);

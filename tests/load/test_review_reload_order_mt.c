@@ -7,13 +7,15 @@
 #include <unistd.h>
 
 #include "depot/depot.h"
+#include "gate.h"
 #include "testutil.h"
 
 typedef struct fx {
     dp_test_alloc alloc;
     dp_depot *dp;
     dp_type_id t;
-    atomic_int reads, blocked, gate, destroyed;
+    atomic_int reads, destroyed;
+    dp_test_gate read2; /* the second read is in progress */
 } fx;
 
 static fx *the_fx;
@@ -26,11 +28,8 @@ static dp_status slow_read(void *user, const char *path, const dp_cancel *cancel
     (void)cancel;
     fx *f = user;
     int n = atomic_fetch_add(&f->reads, 1) + 1;
-    if (n == 2) {
-        atomic_store(&f->blocked, 1);
-        while (!atomic_load(&f->gate))
-            usleep(1000);
-    }
+    if (n == 2)
+        dp_test_gate_block(&f->read2);
     char *b = malloc(4);
     b[0] = 'v';
     b[1] = (char)('0' + n - 1);
@@ -86,7 +85,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx *f = *state;
-    atomic_store(&f->gate, 1);
+    dp_test_gate_open(&f->read2);
     assert_int_equal(dp_destroy(f->dp), 0);
     assert_int_equal(atomic_load(&f->alloc.live), 0);
     free(f);
@@ -113,12 +112,10 @@ static void test_older_reload_result_does_not_replace_newer_data(void **state)
     assert_int_equal(dp_wait(f->dp, h, 5000), DP_OK);
     assert_string_equal(dp_get(f->dp, h), "v0");
     assert_int_equal(dp_reload(f->dp, h), DP_OK); /* read 2: slow */
-    for (int i = 0; i < 5000 && !atomic_load(&f->blocked); i++)
-        usleep(1000);
-    assert_true(atomic_load(&f->blocked));
+    assert_true(dp_test_gate_wait_reached(&f->read2, 5000));
     assert_int_equal(dp_reload(f->dp, h), DP_OK); /* read 3: quick */
     pump_until(f, h, "v2");
-    atomic_store(&f->gate, 1);
+    dp_test_gate_open(&f->read2);
     dp_stats st;
     for (int i = 0; i < 5000; i++) {
         dp_update(f->dp);
