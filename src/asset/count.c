@@ -33,9 +33,9 @@ dp_handle dp__handle_at(const dp_depot *dp, uint32_t i)
     return (dp_handle){((uint64_t)gen << 32) | i};
 }
 
-void dp__attend(dp_depot *dp, uint32_t index, uint8_t reasons)
+/* dp__attend for a caller that already has the record. */
+static void attend_rec(dp_depot *dp, dp__asset *r, uint32_t index, uint8_t reasons)
 {
-    dp__asset *r = dp__rec_at(dp, index);
     /* seq_cst, as the count CAS before it and the drain's exchange and word load: the
      * pattern is store (count) then load (flags) here against store (flags) then load
      * (count) in the drain, which only sequential consistency orders. Without it a weakly
@@ -57,12 +57,23 @@ void dp__attend(dp_depot *dp, uint32_t index, uint8_t reasons)
                                                     memory_order_release, memory_order_relaxed));
 }
 
-dp_status dp__acquire_raw(dp_depot *dp, dp_handle h, uint32_t *old)
+void dp__attend(dp_depot *dp, uint32_t index, uint8_t reasons)
+{
+    attend_rec(dp, dp__rec_at(dp, index), index, reasons);
+}
+
+/* Moves the count of a live, non-dying asset by +1 or -1 with one CAS on its slot word;
+ * *old gets the count before, *rec (may be NULL) the record, found with the same chunk
+ * lookup as the word. DP_ERR_STALE, DP_ERR_OVERFLOW (+1 at the maximum), DP_ERR_UNDERFLOW
+ * (-1 at 0). seq_cst: see attend_rec for why the count CAS must be. It publishes the asset's
+ * data to an acquirer and orders a releaser's use of it before the owner's free. */
+static dp_status move_count(dp_depot *dp, dp_handle h, int up, uint32_t *old, dp__asset **rec)
 {
     uint32_t gen = dp_handle_gen(h);
     if (!(gen & 1u))
         return DP_ERR_STALE;
-    _Atomic uint64_t *wp = dp__word(dp, h);
+    void *payload;
+    _Atomic uint64_t *wp = dp__pool_slot(dp->pool, dp_handle_index(h), &payload);
     if (!wp)
         return DP_ERR_STALE;
     uint64_t w = atomic_load_explicit(wp, memory_order_relaxed);
@@ -70,51 +81,40 @@ dp_status dp__acquire_raw(dp_depot *dp, dp_handle h, uint32_t *old)
         uint32_t user = dp__word_user(w);
         if (dp__word_gen(w) != gen || (user & DP__DYING))
             return DP_ERR_STALE;
-        if (user >= DP__COUNT_MAX)
+        if (up && user >= DP__COUNT_MAX)
             return DP_ERR_OVERFLOW;
-        /* Acquire: a successful acquire sees everything published before the asset's last
-         * release (its data, its state). */
-        if (atomic_compare_exchange_weak_explicit(wp, &w, dp__word_make(gen, user + 1),
+        if (!up && user == 0)
+            return DP_ERR_UNDERFLOW;
+        uint32_t next = up ? user + 1 : user - 1;
+        if (atomic_compare_exchange_weak_explicit(wp, &w, dp__word_make(gen, next),
                                                   memory_order_seq_cst, memory_order_relaxed)) {
             *old = user;
+            if (rec)
+                *rec = payload;
             return DP_OK;
         }
     }
 }
 
+dp_status dp__acquire_raw(dp_depot *dp, dp_handle h, uint32_t *old)
+{
+    return move_count(dp, h, 1, old, NULL);
+}
+
 dp_status dp__release_raw(dp_depot *dp, dp_handle h, uint32_t *old)
 {
-    uint32_t gen = dp_handle_gen(h);
-    if (!(gen & 1u))
-        return DP_ERR_STALE;
-    _Atomic uint64_t *wp = dp__word(dp, h);
-    if (!wp)
-        return DP_ERR_STALE;
-    uint64_t w = atomic_load_explicit(wp, memory_order_relaxed);
-    for (;;) {
-        uint32_t user = dp__word_user(w);
-        if (dp__word_gen(w) != gen || (user & DP__DYING))
-            return DP_ERR_STALE;
-        if (user == 0)
-            return DP_ERR_UNDERFLOW;
-        /* Release: the releasing thread's use of the asset happens before the owner frees it
-         * (the owner's CAS to DYING acquires). */
-        if (atomic_compare_exchange_weak_explicit(wp, &w, dp__word_make(gen, user - 1),
-                                                  memory_order_seq_cst, memory_order_relaxed)) {
-            *old = user;
-            return DP_OK;
-        }
-    }
+    return move_count(dp, h, 0, old, NULL);
 }
 
 dp_status dp__acquire(dp_depot *dp, dp_handle h, const char *file, int line)
 {
     uint32_t old;
-    dp_status st = dp__acquire_raw(dp, h, &old);
+    dp__asset *r;
+    dp_status st = move_count(dp, h, 1, &old, &r);
     if (st != DP_OK)
         return st;
     if (old == 0)
-        dp__attend(dp, dp_handle_index(h), DP__AF_REVIVED);
+        attend_rec(dp, r, dp_handle_index(h), DP__AF_REVIVED);
     if (dp->desc.track_holders)
         dp__holder_add(dp, h, file, line);
     return DP_OK;
@@ -123,12 +123,13 @@ dp_status dp__acquire(dp_depot *dp, dp_handle h, const char *file, int line)
 dp_status dp__release(dp_depot *dp, dp_handle h)
 {
     uint32_t old;
-    dp_status st = dp__release_raw(dp, h, &old);
+    dp__asset *r;
+    dp_status st = move_count(dp, h, 0, &old, &r);
     if (st != DP_OK)
         return st;
     if (dp->desc.track_holders)
         dp__holder_remove(dp, h);
-    dp__attend(dp, dp_handle_index(h), old == 1 ? DP__AF_ZERO : DP__AF_CAND);
+    attend_rec(dp, r, dp_handle_index(h), old == 1 ? DP__AF_ZERO : DP__AF_CAND);
     return DP_OK;
 }
 
@@ -180,14 +181,15 @@ dp__asset *dp__rec_live(const dp_depot *dp, dp_handle h)
 {
     if (!dp || !(dp_handle_gen(h) & 1u))
         return NULL;
-    _Atomic uint64_t *wp = dp__word(dp, h);
+    void *payload;
+    _Atomic uint64_t *wp = dp__pool_slot(dp->pool, dp_handle_index(h), &payload);
     if (!wp)
         return NULL;
     /* Acquire: pairs with the creator's release of the slot word; the record is set up. */
     uint64_t w = atomic_load_explicit(wp, memory_order_acquire);
     if (dp__word_gen(w) != dp_handle_gen(h) || (dp__word_user(w) & DP__DYING))
         return NULL;
-    return dp__rec_at(dp, dp_handle_index(h));
+    return payload;
 }
 
 void *dp_get(const dp_depot *dp, dp_handle h)

@@ -146,6 +146,20 @@ static inline _Atomic uint64_t *word_of(const dp_pool *pool, uint32_t index)
     return (_Atomic uint64_t *)c + (u ^ (1ull << top));
 }
 
+_Atomic uint64_t *dp__pool_slot(const dp_pool *pool, uint32_t index, void **payload)
+{
+    uint64_t u = (uint64_t)index + DP__POOL_FIRST_CHUNK;
+    uint32_t top = (uint32_t)__builtin_clzll(u) ^ 63u; /* 9 .. 32 */
+    uint32_t k = top - 9;
+    /* acquire: pairs with the installing CAS in chunk_get_or_make (zeroed words). */
+    unsigned char *c = atomic_load_explicit(&((dp_pool *)pool)->chunks[k], memory_order_acquire);
+    if (!c)
+        return NULL;
+    uint64_t off = u ^ (1ull << top);
+    *payload = c + chunk_slots(k) * sizeof(uint64_t) + (size_t)off * pool->stride;
+    return (_Atomic uint64_t *)c + off;
+}
+
 _Atomic uint64_t *dp__pool_word(const dp_pool *pool, uint32_t index)
 {
     if (!pool)
