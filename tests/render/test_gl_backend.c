@@ -13,6 +13,7 @@
 
 #include "depot/load.h"
 #include "depot/render_gl.h"
+#include "gl_draw.h"
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
@@ -76,98 +77,6 @@ static void *make_texture(fixture *f, dp_type_id type, const dp_image *img)
     assert_non_null(gpu);
     assert_int_equal(bytes, (size_t)img->width * img->height * 4);
     return gpu;
-}
-
-static GLuint compile(GLenum kind, const char *src)
-{
-    GLuint s = glCreateShader(kind);
-    glShaderSource(s, 1, &src, NULL);
-    glCompileShader(s);
-    GLint ok = 0;
-    glGetShaderiv(s, GL_COMPILE_STATUS, &ok);
-    if (!ok) {
-        char log[512];
-        glGetShaderInfoLog(s, sizeof log, NULL, log);
-        fail_msg("shader: %s", log);
-    }
-    return s;
-}
-
-/* Draws a full-screen quad sampling `tex` (nearest) into a new FB x FB framebuffer and reads
- * it back, rows bottom to top as glReadPixels gives them. */
-static void draw_and_read(GLuint tex, unsigned char *out)
-{
-    static const char *vs_src =
-        "#version 330 core\n"
-        "layout(location = 0) in vec2 pos;\n"
-        "out vec2 uv;\n"
-        "void main() {\n"
-        "    /* The top of the screen samples t = 0, the image's first row. */\n"
-        "    uv = vec2((pos.x + 1.0) * 0.5, (1.0 - pos.y) * 0.5);\n"
-        "    gl_Position = vec4(pos, 0.0, 1.0);\n"
-        "}\n";
-    static const char *fs_src = "#version 330 core\n"
-                                "uniform sampler2D tex;\n"
-                                "in vec2 uv;\n"
-                                "out vec4 color;\n"
-                                "void main() { color = texture(tex, uv); }\n";
-    static const float quad[] = {-1, -1, 1, -1, -1, 1, 1, 1};
-
-    GLuint fbo, rbo, vao, vbo, sampler;
-    glGenFramebuffers(1, &fbo);
-    glBindFramebuffer(GL_FRAMEBUFFER, fbo);
-    glGenRenderbuffers(1, &rbo);
-    glBindRenderbuffer(GL_RENDERBUFFER, rbo);
-    glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, FB, FB);
-    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, rbo);
-    assert_int_equal(glCheckFramebufferStatus(GL_FRAMEBUFFER), GL_FRAMEBUFFER_COMPLETE);
-
-    GLuint vs = compile(GL_VERTEX_SHADER, vs_src), fs = compile(GL_FRAGMENT_SHADER, fs_src);
-    GLuint prog = glCreateProgram();
-    glAttachShader(prog, vs);
-    glAttachShader(prog, fs);
-    glLinkProgram(prog);
-    GLint ok = 0;
-    glGetProgramiv(prog, GL_LINK_STATUS, &ok);
-    assert_true(ok);
-
-    glGenVertexArrays(1, &vao);
-    glBindVertexArray(vao);
-    glGenBuffers(1, &vbo);
-    glBindBuffer(GL_ARRAY_BUFFER, vbo);
-    glBufferData(GL_ARRAY_BUFFER, sizeof quad, quad, GL_STATIC_DRAW);
-    glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 0, NULL);
-    glEnableVertexAttribArray(0);
-
-    /* A sampler object picks nearest filtering without touching the backend's texture. */
-    glGenSamplers(1, &sampler);
-    glSamplerParameteri(sampler, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-    glSamplerParameteri(sampler, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-    glActiveTexture(GL_TEXTURE0);
-    glBindTexture(GL_TEXTURE_2D, tex);
-    glBindSampler(0, sampler);
-
-    glViewport(0, 0, FB, FB);
-    glClearColor(0, 0, 0, 0);
-    glClear(GL_COLOR_BUFFER_BIT);
-    glUseProgram(prog);
-    glUniform1i(glGetUniformLocation(prog, "tex"), 0);
-    glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
-    glPixelStorei(GL_PACK_ALIGNMENT, 1);
-    glReadPixels(0, 0, FB, FB, GL_RGBA, GL_UNSIGNED_BYTE, out);
-    assert_int_equal(glGetError(), GL_NO_ERROR);
-
-    glBindSampler(0, 0);
-    glBindTexture(GL_TEXTURE_2D, 0);
-    glDeleteSamplers(1, &sampler);
-    glDeleteBuffers(1, &vbo);
-    glDeleteVertexArrays(1, &vao);
-    glDeleteProgram(prog);
-    glDeleteShader(vs);
-    glDeleteShader(fs);
-    glBindFramebuffer(GL_FRAMEBUFFER, 0);
-    glDeleteRenderbuffers(1, &rbo);
-    glDeleteFramebuffers(1, &fbo);
 }
 
 /* ---- context ----------------------------------------------------------------------------------- */
@@ -274,7 +183,7 @@ static void test_textured_quad_reads_back_the_image_upright(void **state)
     void *gpu = make_texture(f, IMAGE_TYPE, &img);
     unsigned char *out = malloc(FB * FB * 4);
     assert_non_null(out);
-    draw_and_read(dp_gl_texture(gpu), out);
+    dp_gl_draw_read(dp_gl_texture(gpu), FB, 0, 0, 1, 1, 0, 0, FB, FB, out);
     /* glReadPixels row 0 is the bottom of the screen; the image's row 0 is its top. */
     int wrong = 0;
     for (int row = 0; row < FB; row++) {

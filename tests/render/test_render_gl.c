@@ -16,6 +16,7 @@
 #include "depot/load.h"
 #include "depot/render_gl.h"
 #include "load/png/png_codec.h"
+#include "gl_draw.h"
 
 enum { FB = 16, SCENE = 8 };
 
@@ -118,84 +119,11 @@ static void finish_frame(fixture *f)
     assert_int_equal(dp_render_frame_done(f->r, done), DP_OK);
 }
 
-static GLuint compile(GLenum kind, const char *src)
-{
-    GLuint s = glCreateShader(kind);
-    glShaderSource(s, 1, &src, NULL);
-    glCompileShader(s);
-    GLint ok = 0;
-    glGetShaderiv(s, GL_COMPILE_STATUS, &ok);
-    assert_true(ok);
-    return s;
-}
-
-/* Draws a full-screen quad sampling `tex` (nearest) between texture coordinates uv0..uv1
- * into a FB x FB framebuffer and reads back the centre pixel. */
+/* Draws `tex` between texture coordinates (u0, v0)..(u1, v1) over a FB x FB framebuffer and
+ * reads back the centre pixel. */
 static void draw_centre(GLuint tex, float u0, float v0, float u1, float v1, unsigned char out[4])
 {
-    static const char *vs_src =
-        "#version 330 core\n"
-        "layout(location = 0) in vec2 pos;\n"
-        "uniform vec4 box;\n"
-        "out vec2 uv;\n"
-        "void main() {\n"
-        "    vec2 t = vec2((pos.x + 1.0) * 0.5, (1.0 - pos.y) * 0.5);\n"
-        "    uv = mix(box.xy, box.zw, t);\n"
-        "    gl_Position = vec4(pos, 0.0, 1.0);\n"
-        "}\n";
-    static const char *fs_src = "#version 330 core\n"
-                                "uniform sampler2D tex;\n"
-                                "in vec2 uv;\n"
-                                "out vec4 color;\n"
-                                "void main() { color = texture(tex, uv); }\n";
-    static const float quad[] = {-1, -1, 1, -1, -1, 1, 1, 1};
-    GLuint fbo, rbo, vao, vbo, sampler;
-    glGenFramebuffers(1, &fbo);
-    glBindFramebuffer(GL_FRAMEBUFFER, fbo);
-    glGenRenderbuffers(1, &rbo);
-    glBindRenderbuffer(GL_RENDERBUFFER, rbo);
-    glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, FB, FB);
-    glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, rbo);
-    assert_int_equal(glCheckFramebufferStatus(GL_FRAMEBUFFER), GL_FRAMEBUFFER_COMPLETE);
-    GLuint vs = compile(GL_VERTEX_SHADER, vs_src), fs = compile(GL_FRAGMENT_SHADER, fs_src);
-    GLuint prog = glCreateProgram();
-    glAttachShader(prog, vs);
-    glAttachShader(prog, fs);
-    glLinkProgram(prog);
-    glGenVertexArrays(1, &vao);
-    glBindVertexArray(vao);
-    glGenBuffers(1, &vbo);
-    glBindBuffer(GL_ARRAY_BUFFER, vbo);
-    glBufferData(GL_ARRAY_BUFFER, sizeof quad, quad, GL_STATIC_DRAW);
-    glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 0, NULL);
-    glEnableVertexAttribArray(0);
-    glGenSamplers(1, &sampler);
-    glSamplerParameteri(sampler, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-    glSamplerParameteri(sampler, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-    glActiveTexture(GL_TEXTURE0);
-    glBindTexture(GL_TEXTURE_2D, tex);
-    glBindSampler(0, sampler);
-    glViewport(0, 0, FB, FB);
-    glClearColor(0, 0, 0, 0);
-    glClear(GL_COLOR_BUFFER_BIT);
-    glUseProgram(prog);
-    glUniform1i(glGetUniformLocation(prog, "tex"), 0);
-    glUniform4f(glGetUniformLocation(prog, "box"), u0, v0, u1, v1);
-    glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
-    glPixelStorei(GL_PACK_ALIGNMENT, 1);
-    glReadPixels(FB / 2, FB / 2, 1, 1, GL_RGBA, GL_UNSIGNED_BYTE, out);
-    assert_int_equal(glGetError(), GL_NO_ERROR);
-    glBindSampler(0, 0);
-    glBindTexture(GL_TEXTURE_2D, 0);
-    glDeleteSamplers(1, &sampler);
-    glDeleteBuffers(1, &vbo);
-    glDeleteVertexArrays(1, &vao);
-    glDeleteProgram(prog);
-    glDeleteShader(vs);
-    glDeleteShader(fs);
-    glBindFramebuffer(GL_FRAMEBUFFER, 0);
-    glDeleteRenderbuffers(1, &rbo);
-    glDeleteFramebuffers(1, &fbo);
+    dp_gl_draw_read(tex, FB, u0, v0, u1, v1, FB / 2, FB / 2, 1, 1, out);
 }
 
 static void colour(int i, unsigned char c[4])
