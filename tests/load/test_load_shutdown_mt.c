@@ -1,6 +1,7 @@
 /* test_load_shutdown_mt.c — dp_destroy with loads queued, running and stalled inside a
  * source; results that arrive for dead assets. A "thing" type counts its loads and
  * destroys; a "block" source stalls until the test opens its gate or the job is cancelled. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ typedef struct fx {
     atomic_bool gate;            /* opens the block source */
     atomic_bool load_gate;       /* opens the "slow" type's load (ignores cancellation) */
     atomic_int slow_loads_started;
+    atomic_uint_fast64_t load_gate_opened_at; /* dp_test_now_ns() when it opened */
 } fx;
 
 typedef struct thing {
@@ -126,6 +128,15 @@ static bool wait_for(atomic_int *v, int at_least)
     return false;
 }
 
+static void *open_load_gate_later(void *arg)
+{
+    fx *f = arg;
+    usleep(50000);
+    atomic_store(&f->load_gate_opened_at, dp_test_now_ns());
+    atomic_store(&f->load_gate, true);
+    return NULL;
+}
+
 static void test_destroy_with_queued_running_and_stalled_loads_frees_everything(void **state)
 {
     fx *f = *state;
@@ -187,10 +198,14 @@ static void test_destroy_while_a_type_load_is_running_waits_for_it_and_destroys_
     assert_int_equal(dp_test_write_file(p, "s", 1), 0);
     assert_int_equal(dp_load(f->dp, "slow.thing", &h), DP_OK);
     assert_true(wait_for(&f->slow_loads_started, 1));
-    /* Opens the load's gate shortly after destroy started joining. */
-    atomic_store(&f->load_gate, true);
+    /* Another thread opens the load's gate shortly after destroy started joining, so
+     * destroy does meet a running load. */
+    pthread_t opener;
+    assert_int_equal(pthread_create(&opener, NULL, open_load_gate_later, f), 0);
     assert_int_equal(dp_destroy(f->dp), 1);
     f->dp = NULL;
+    assert_true(atomic_load(&f->load_gate_opened_at) > 0); /* destroy waited for the load */
+    pthread_join(opener, NULL);
     assert_int_equal(atomic_load(&f->loads_ok), 1);
     assert_int_equal(atomic_load(&f->destroys), 1);
     assert_int_equal(atomic_load(&f->alloc.live), 0);
