@@ -205,7 +205,7 @@ static void test_reserve_does_not_see_unpublished_frees(void **state)
     fixture_end(f);
 }
 
-static void test_reserve_pops_published_frees_last_in_first_out(void **state)
+static void test_reserve_pops_every_published_free_before_a_fresh_index(void **state)
 {
     (void)state;
     fixture *f = fixture_new(0);
@@ -216,8 +216,12 @@ static void test_reserve_pops_published_frees_last_in_first_out(void **state)
         dp_pool_free(f->pool, h[i]);
     dp_pool_flush(f->pool);
     dp_handle r;
+    bool seen[3] = {false, false, false};
     for (int i = 0; i < 3; i++) {
         assert_int_equal(dp_pool_reserve(f->pool, &r), DP_OK);
+        assert_true(dp_handle_index(r) < 3); /* one of the freed slots, each once */
+        assert_false(seen[dp_handle_index(r)]);
+        seen[dp_handle_index(r)] = true;
         assert_int_equal(dp_handle_gen(r), 3);
         assert_true(dp_pool_alive(f->pool, r));
     }
@@ -781,7 +785,7 @@ int main(void)
         cmocka_unit_test(test_alloc_takes_shared_list_before_fresh),
         cmocka_unit_test(test_reserve_gives_live_handle),
         cmocka_unit_test(test_reserve_does_not_see_unpublished_frees),
-        cmocka_unit_test(test_reserve_pops_published_frees_last_in_first_out),
+        cmocka_unit_test(test_reserve_pops_every_published_free_before_a_fresh_index),
         cmocka_unit_test(test_reserve_with_sets_user_bits),
         cmocka_unit_test(test_alloc_with_sets_user_bits_on_reused_slot),
         cmocka_unit_test(test_free_makes_handle_stale),

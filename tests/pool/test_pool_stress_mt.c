@@ -193,6 +193,7 @@ static void test_reservers_and_owner_never_share_a_slot(void **state)
 /* Many threads race to install the same missing chunk; exactly one copy survives. */
 typedef struct chunk_race {
     dp_pool *pool;
+    pthread_barrier_t start; /* so that the reservers do overlap, not run one after another */
     dp_handle got[4][600];
 } chunk_race;
 
@@ -201,6 +202,7 @@ static void *chunk_racer(void *arg)
     void **a = arg;
     chunk_race *cr = a[0];
     dp_handle *out = a[1];
+    pthread_barrier_wait(&cr->start);
     for (int i = 0; i < 600; i++)
         if (dp_pool_reserve(cr->pool, &out[i]) != DP_OK)
             out[i] = DP_NULL_HANDLE;
@@ -216,6 +218,7 @@ static void test_concurrent_growth_installs_each_chunk_once(void **state)
     memset(&cr, 0, sizeof cr);
     dp_pool_desc d = {.allocator = &ta.iface, .payload_size = 32};
     assert_int_equal(dp_pool_create(&d, &cr.pool), DP_OK);
+    pthread_barrier_init(&cr.start, NULL, 4);
     pthread_t t[4];
     void *args[4][2];
     for (int i = 0; i < 4; i++) {
@@ -225,6 +228,7 @@ static void test_concurrent_growth_installs_each_chunk_once(void **state)
     }
     for (int i = 0; i < 4; i++)
         pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&cr.start);
     unsigned char seen[2400] = {0};
     for (int i = 0; i < 4; i++) {
         for (int j = 0; j < 600; j++) {
