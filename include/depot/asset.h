@@ -267,12 +267,14 @@ typedef struct dp_event {
  * @return the number of events (0, with *out NULL, on a wrong thread or NULL argument). */
 size_t dp_events(const dp_depot *dp, const dp_event **out);
 
-/** @brief A listener is called at the end of every dp_update with that update's events
- * (also when there are none), so a subsystem that must see every FREED (the render layer)
- * can never miss one. Owner thread. At most 16 listeners.
+/** @brief A listener: called on the owner thread at the end of every dp_update with that
+ * update's events (also when there are none). It must not add or remove listeners. */
+typedef void (*dp_listener_fn)(void *user, const dp_event *events, size_t n);
+
+/** @brief Registers a listener, so that a subsystem that must see every FREED (the render
+ * layer) can never miss one. Owner thread. At most 16 listeners.
  * @return DP_OK; DP_ERR_INVALID; DP_ERR_EXISTS (same fn and user); DP_ERR_OVERFLOW;
  * DP_ERR_WRONG_THREAD. */
-typedef void (*dp_listener_fn)(void *user, const dp_event *events, size_t n);
 dp_status dp_listen(dp_depot *dp, dp_listener_fn fn, void *user);
 
 /** @brief Removes a listener. Owner thread. @return DP_OK; DP_ERR_NOT_FOUND; WRONG_THREAD. */

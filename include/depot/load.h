@@ -79,13 +79,19 @@ dp_status dp_ctx_load_dep(dp_load_ctx *ctx, const char *key, dp_handle *child);
 
 /** @brief Emits a labelled sub-asset `<key>#<label>` of the asset being loaded (a sprite
  * frame of a sheet): it becomes LOADED when the parent's result is applied, and the parent
- * holds an edge to it. On DP_OK the depot owns `asset`. */
+ * holds an edge to it. Inside a load callback, on its worker thread. On DP_OK the depot
+ * owns `asset`; *out (may be NULL) is a weak view of the label.
+ * @return DP_OK; DP_ERR_INVALID (NULL or empty label, NULL asset, unknown type, or the asset
+ * being loaded is itself a label); DP_ERR_NOMEM; DP_ERR_OVERFLOW. On error `asset` stays
+ * the caller's. */
 dp_status dp_ctx_add_labelled(dp_load_ctx *ctx, const char *label, dp_type_id type,
                               void *asset, size_t bytes, dp_handle *out);
 
-/** @brief The key being loaded. */
+/* The accessors below are called inside a load callback, on its worker thread; each
+ * returns NULL (or false) for a NULL ctx and cannot fail otherwise. */
+/** @brief The key being loaded; valid during the callback. */
 const char *dp_ctx_key(const dp_load_ctx *ctx);
-/** @brief The depot. */
+/** @brief The depot (any-thread functions such as dp_get of a held asset may be used). */
 dp_depot *dp_ctx_depot(const dp_load_ctx *ctx);
 /** @brief The depot's allocator (thread-safe), for the loader's own allocations. */
 const dp_allocator *dp_ctx_allocator(const dp_load_ctx *ctx);

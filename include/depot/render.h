@@ -151,11 +151,13 @@ void dp_atlas_destroy(dp_atlas *a);
  * DP_ERR_NOMEM; DP_ERR_WRONG_THREAD. */
 dp_status dp_atlas_place(dp_atlas *a, dp_handle image, dp_handle *region);
 
-/** @brief Type ids of the atlas's page and region assets. */
+/** @brief Type ids of the atlas's page and region assets; 0 for NULL. Any thread. */
 dp_type_id dp_atlas_page_type(const dp_atlas *a);
 dp_type_id dp_atlas_region_type(const dp_atlas *a);
 
-/** @brief Used area over page area, in percent, over the live pages; pages count. */
+/** @brief Used area over page area, in percent, over the live pages, and (if `pages` is
+ * not NULL) how many pages are live. Owner thread; 0.0 and 0 pages for NULL or another
+ * thread. */
 double dp_atlas_occupancy(const dp_atlas *a, size_t *pages);
 
 #ifdef __cplusplus

@@ -23,32 +23,40 @@ typedef struct dp_gl dp_gl;
  * caller may fall back to another backend); DP_ERR_NOMEM. */
 dp_status dp_gl_create(const dp_allocator *allocator, dp_gl **out);
 
-/** @brief As dp_gl_create; on failure also writes a one-line reason (which EGL or GL step
- * failed) into `why` (`why_cap` bytes, always NUL-terminated; NULL or 0 for none). */
+/** @brief As dp_gl_create (same thread rule and codes); on failure also writes a one-line
+ * reason (which EGL or GL step failed) into `why` (`why_cap` bytes, always NUL-terminated;
+ * NULL or 0 for none). */
 dp_status dp_gl_create_ex(const dp_allocator *allocator, dp_gl **out, char *why,
                           size_t why_cap);
 
-/** @brief Destroys the context (resources must be gone: destroy the render layer first). */
+/** @brief Destroys the context (resources must be gone: destroy the render layer first).
+ * The thread that created it. NULL is ignored. */
 void dp_gl_destroy(dp_gl *gl);
 
 /** @brief Which asset types become textures (images, atlas pages); call before use. A type
- * id of 0 is ignored. */
+ * id of 0 is ignored. The thread that created gl; cannot fail (NULL is ignored). */
 void dp_gl_set_types(dp_gl *gl, dp_type_id image_type, dp_type_id page_type);
 
-/** @brief The backend vtable for dp_render_desc. */
+/** @brief The backend vtable for dp_render_desc; its functions run on the thread that
+ * created gl (the render layer calls them on the depot's owner thread). Cannot fail. */
 dp_render_backend dp_gl_backend(dp_gl *gl);
 
-/** @brief Inserts a fence after the commands of frame `frame`. */
+/** @brief Inserts a fence after the commands of frame `frame`. The thread that created gl.
+ * @return DP_OK; DP_ERR_INVALID (NULL, frame 0, or a frame not after the last one);
+ * DP_ERR_NOMEM (no fence could be made). */
 dp_status dp_gl_frame_submitted(dp_gl *gl, uint64_t frame);
 
 /** @brief The newest frame whose fence has signalled (waiting up to timeout_ns for the
- * oldest pending one); 0 if none. Feed it to dp_render_frame_done. */
+ * oldest pending one); 0 if none has, or gl is NULL. Feed it to dp_render_frame_done.
+ * The thread that created gl. */
 uint64_t dp_gl_frames_completed(dp_gl *gl, uint64_t timeout_ns);
 
-/** @brief GL texture name of a resource made by this backend (for drawing). */
+/** @brief GL texture name of a resource made by this backend (for drawing); 0 for NULL.
+ * Any thread (it reads the resource record); use the name on the GL thread. */
 unsigned dp_gl_texture(const void *gpu);
 
-/** @brief Renderer string of the context (e.g. "llvmpipe ..."). */
+/** @brief Renderer string of the context (e.g. "llvmpipe ..."); "" for NULL. Any thread;
+ * the string lives as long as gl. */
 const char *dp_gl_renderer(const dp_gl *gl);
 
 #ifdef __cplusplus
