@@ -68,7 +68,13 @@ static void test_failed_job_gives_back_its_holder_record(void **state)
     assert_int_equal(dp_wait(f->dp, p, 5000), DP_ERR_FORMAT);
     dp_update(f->dp);
     assert_int_equal(dp_count(f->dp, c), 1); /* ours only: the job's count was given back */
-    assert_int_equal(dp_check(f->dp), DP_OK);  /* ... and so was its holder record */
+    assert_int_equal(dp_check(f->dp), DP_OK);  /* ... and so was its holder record: */
+    dp_holder hs[4];
+    size_t n = dp_holders(f->dp, c, hs, 4);
+    uint32_t held = 0;
+    for (size_t i = 0; i < n && i < 4; i++)
+        held += hs[i].count;
+    assert_int_equal(held, 1); /* only our dp_load's record is left */
     assert_int_equal(dp_release(f->dp, p), DP_OK);
     assert_int_equal(dp_release(f->dp, c), DP_OK);
     dp_update(f->dp);
