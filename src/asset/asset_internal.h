@@ -303,6 +303,18 @@ void dp__groups_free(dp_depot *dp);
 void dp__groups_each(const dp_depot *dp, void (*fn)(void *u, dp_group g, const char *name,
                                                      dp_handle member), void *u);
 
+/* ---- the graph walk (graph.c) ------------------------------------------------------------ */
+typedef struct dp__graph {
+    uint64_t n;          /* slots scanned (pool high water) */
+    uint32_t *incoming;  /* per slot: edges from live parents */
+    uint32_t *grouped;   /* per slot: group memberships */
+} dp__graph;
+
+/* Counts incoming edges and group memberships of every live asset. Owner thread.
+ * DP_OK or DP_ERR_NOMEM (then g holds nothing). */
+dp_status dp__graph_build(const dp_depot *dp, dp__graph *g);
+void dp__graph_free(const dp_depot *dp, dp__graph *g);
+
 /* ---- holders (holders.c) ------------------------------------------------------------------- */
 void dp__holder_add(dp_depot *dp, dp_handle h, const char *file, int line);
 void dp__holder_remove(dp_depot *dp, dp_handle h);

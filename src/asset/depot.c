@@ -81,37 +81,21 @@ size_t dp_destroy(dp_depot *dp)
     if (loader && dp->loader_vt.shutdown)
         dp->loader_vt.shutdown(loader, dp);
 
-    /* Count what callers and groups still hold: a count above what edges explain. */
+    /* Count what callers and groups still hold: a count above what edges explain (without
+     * memory for the walk, every held asset counts). */
     size_t held = 0;
+    dp__graph g;
+    bool walked = dp__graph_build(dp, &g) == DP_OK;
     dp_pool_stats ps;
     dp_pool_get_stats(dp->pool, &ps);
-    uint32_t *incoming = NULL;
-    if (ps.high_water)
-        incoming = dp__calloc(&dp->alloc, (size_t)ps.high_water, sizeof *incoming);
     for (uint64_t i = 0; i < ps.high_water; i++) {
-        dp_handle h = dp__handle_at(dp, (uint32_t)i);
-        dp__asset *r = h.bits ? dp__rec_at(dp, (uint32_t)i) : NULL;
-        if (!r || !incoming)
-            continue;
-        for (uint32_t k = 0; k < r->nkids; k++) {
-            dp_handle c = r->kids[k];
-            if (dp__rec(dp, c))
-                incoming[dp_handle_index(c)]++;
-        }
-    }
-    for (uint64_t i = 0; i < ps.high_water; i++) {
-        dp_handle h = dp__handle_at(dp, (uint32_t)i);
-        if (!h.bits)
-            continue;
-        uint64_t w = atomic_load_explicit(dp__word(dp, h), memory_order_acquire);
-        if (dp__word_user(w) & DP__DYING)
-            continue;
-        uint32_t count = dp__word_user(w);
-        uint32_t in = incoming ? incoming[i] : 0;
-        if (count > in)
+        uint32_t count;
+        if (dp__live_at(dp, (uint32_t)i, &count).bits &&
+            count > (walked && i < g.n ? g.incoming[i] : 0))
             held++;
     }
-    dp__free(&dp->alloc, incoming);
+    if (walked)
+        dp__graph_free(dp, &g);
 
     /* Free every asset: mark all dying first, so cascades stop at each other. */
     for (uint64_t i = 0; i < ps.high_water; i++) {
