@@ -149,7 +149,6 @@ struct dp_depot {
 
     /* groups: a pool whose payload is dp__group */
     dp_pool *groups;
-    _Atomic size_t ngroups;
 
     /* holder tracking (track_holders) */
     dp__mutex holders_lock;

@@ -57,7 +57,6 @@ dp_status dp_group_create(dp_depot *dp, const char *name, dp_group *out)
     dp__group *g = dp_pool_payload(dp->groups, h);
     memset(g, 0, sizeof *g);
     g->name = copy;
-    dp->ngroups++;
     out->bits = h.bits;
     return DP_OK;
 }
@@ -125,7 +124,6 @@ dp_status dp_group_destroy(dp_depot *dp, dp_group gh)
     dp__free(&dp->alloc, g->members);
     memset(g, 0, sizeof *g);
     dp_pool_free(dp->groups, (dp_handle){gh.bits});
-    dp->ngroups--;
     return DP_OK;
 }
 

@@ -40,7 +40,9 @@ dp_status dp_get_stats(const dp_depot *dp, dp_stats *out)
         out->pending_jobs = dp->loader_vt.pending(loader);
     out->events_dropped = atomic_load_explicit(&dp->st_events_dropped, memory_order_relaxed);
     out->edges = atomic_load_explicit(&dp->st_edges, memory_order_relaxed);
-    out->groups = atomic_load_explicit(&dp->ngroups, memory_order_relaxed);
+    dp_pool_stats gs;
+    dp_pool_get_stats(dp->groups, &gs);
+    out->groups = (size_t)gs.live;
     out->freed_total = atomic_load_explicit(&dp->st_freed, memory_order_relaxed);
     out->cycles_collected = atomic_load_explicit(&dp->st_cycles, memory_order_relaxed);
     out->results_discarded = atomic_load_explicit(&dp->st_discarded, memory_order_relaxed);
