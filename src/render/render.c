@@ -420,11 +420,6 @@ void dp_render_destroy(dp_render *r)
 
 /* ---- sync ----------------------------------------------------------------------------------- */
 
-static bool alive(const dp_render *r, dp_handle h)
-{
-    return dp__handle_at(r->dp, dp_handle_index(h)).bits == h.bits;
-}
-
 /* Finds what lost events would have said. Every entry of a dead asset gets FREE; with
  * `full` (the depot itself dropped events, so a MODIFIED may be gone) every live one gets
  * MOD unless it is a render-only asset still holding its stub. Then every live, loaded asset
@@ -436,7 +431,7 @@ static dp_status rescan(dp_render *r, bool full)
         entry *e = &r->e[i];
         if (!e->h.bits || (e->pend & PEND_FREE))
             continue;
-        if (!alive(r, e->h)) {
+        if (!dp__rec_live(r->dp, e->h)) { /* gone, or freed and waiting for its slot */
             e->pend |= PEND_FREE;
             mark_dirty(r, e);
         } else if (full && !(e->stub && dp_get(r->dp, e->h) == e->stub)) {
@@ -447,7 +442,7 @@ static dp_status rescan(dp_render *r, bool full)
     dp_pool_stats ps;
     dp_pool_get_stats(r->dp->pool, &ps);
     for (uint64_t i = 0; i < ps.high_water && i < UINT32_MAX; i++) {
-        dp_handle h = dp__handle_at(r->dp, (uint32_t)i);
+        dp_handle h = dp__live_at(r->dp, (uint32_t)i, NULL);
         if (!h.bits || find(r, h) || dp_state_of(r->dp, h) != DP_STATE_LOADED)
             continue;
         dp_type_id type = dp_type_of(r->dp, h);
