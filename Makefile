@@ -4,9 +4,11 @@
 #   make demo    build and run the demo
 #   make bench   build (optimised) and run every benchmark
 #   make build   just the plain build
+#   make install PREFIX=/opt/depot   the plain build, installed under PREFIX (default /usr/local)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX ?= /usr/local
 
-.PHONY: all deps build test demo bench clean
+.PHONY: all deps build install test demo bench clean
 
 all: build
 
@@ -16,6 +18,9 @@ deps:
 build: deps
 	cmake -S . -B build -DDEPOT_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build build -j$(JOBS)
+
+install: build
+	cmake --install build --prefix "$(PREFIX)"
 
 test: deps
 	bash scripts/test.sh

@@ -36,7 +36,8 @@ typedef uint32_t dp_type_id;            /**< 0 is never a valid type */
 
 /** @brief Depot settings. A zero-initialised desc is valid: every field has a default. */
 typedef struct dp_desc {
-    const char *root;              /**< file source root; NULL = current directory */
+    const char *root;              /**< file source root, an existing directory (relative to the
+                                        current directory); NULL = current directory */
     int workers;                   /**< loader threads; 0 = number of cores */
     size_t keep_unused_bytes;      /**< LRU cache of unused assets; 0 = free at next update */
     bool track_holders;            /**< record acquire call sites for leak reports */
@@ -46,7 +47,8 @@ typedef struct dp_desc {
 } dp_desc;
 
 /** @brief Creates a depot; the calling thread becomes its owner.
- * @return DP_OK; DP_ERR_INVALID if out is NULL; DP_ERR_NOMEM. On failure *out is NULL. */
+ * @return DP_OK; DP_ERR_INVALID if out is NULL; DP_ERR_NOT_FOUND if desc->root is set and
+ * is not an existing directory; DP_ERR_NOMEM. On failure *out is NULL. */
 dp_status dp_create(const dp_desc *desc, dp_depot **out);
 
 /** @brief Destroys the depot: cancels queued and running loads, joins the workers, runs

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "asset/asset_internal.h"
+#include "os/path.h"
 
 bool dp__is_owner(const dp_depot *dp)
 {
@@ -14,6 +15,9 @@ dp_status dp_create(const dp_desc *desc, dp_depot **out)
         return DP_ERR_INVALID;
     *out = NULL;
     dp_desc d = desc ? *desc : (dp_desc){0};
+    /* A mistyped root used to give a depot on which every load failed with NOT_FOUND. */
+    if (dp__path_root_exists(d.root) != DP_OK)
+        return DP_ERR_NOT_FOUND;
     dp_allocator a;
     dp__alloc_init(&a, d.allocator);
 

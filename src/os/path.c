@@ -40,6 +40,16 @@ dp_status dp__path_root(const dp_allocator *a, const char *root, char **out)
     return DP_OK;
 }
 
+dp_status dp__path_root_exists(const char *root)
+{
+    struct stat st;
+    if (!root || !*root)
+        return DP_OK;
+    if (stat(root, &st) != 0 || !S_ISDIR(st.st_mode))
+        return DP_ERR_NOT_FOUND;
+    return DP_OK;
+}
+
 dp_status dp__path_check(const char *rel)
 {
     if (!rel || !*rel || rel[0] == '/')

@@ -10,6 +10,10 @@
  * DP_OK; DP_ERR_NOT_FOUND (no such directory); DP_ERR_INVALID; DP_ERR_NOMEM. */
 dp_status dp__path_root(const dp_allocator *a, const char *root, char **out);
 
+/* Whether `root` names an existing directory (NULL or "" = the current directory, which
+ * always does). DP_OK; DP_ERR_NOT_FOUND (missing, or not a directory). Allocates nothing. */
+dp_status dp__path_root_exists(const char *root);
+
 /* Checks `rel` lexically: not empty, not absolute, no "." or ".." component, no empty
  * component ("a//b"), no backslash, no NUL-free control characters. DP_OK or DP_ERR_INVALID.
  * Does not touch the file system. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs depot from a finished build into a temporary prefix, then builds and runs a tiny
 # consumer twice: once with pkg-config, once with CMake's find_package(depot). Also compiles
-# the public headers as C++ to prove the extern "C" guards.
+# the public headers as C++ to prove the extern "C" guards. Nothing runs with
+# LD_LIBRARY_PATH: the installed library must be found through the rpath alone.
 set -euo pipefail
 src=$1
 build=$2
@@ -17,7 +18,10 @@ echo "-- pkg-config consumer"
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 flags=$(pkg-config --cflags --libs depot)
 cc -std=c11 -Wall -Wextra -Werror "$here/consumer/main.c" $flags -o "$tmp/via_pc"
-LD_LIBRARY_PATH="$libdir" "$tmp/via_pc" | grep -q "consumer ok"
+unset LD_LIBRARY_PATH
+pc_libs=$(pkg-config --libs depot)
+case "$pc_libs" in *"-rpath,$libdir"*) ;; *) echo "pkg-config --libs has no rpath: $pc_libs"; exit 1 ;; esac
+"$tmp/via_pc" | grep -q "consumer ok"
 # The static library, with its private dependencies (as shared libraries: Debian ships
 # libcurl's own static dependencies only with their -dev packages).
 privreqs=$(pkg-config --print-requires-private depot | tr '\n' ' ')
@@ -28,13 +32,26 @@ cc -std=c11 "$here/consumer/main.c" $(pkg-config --cflags depot) "$libdir/libdep
 echo "-- find_package consumer"
 cmake -S "$here/consumer" -B "$tmp/cbuild" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
 cmake --build "$tmp/cbuild" >/dev/null
-LD_LIBRARY_PATH="$libdir" "$tmp/cbuild/consumer" | grep -q "consumer ok"
+"$tmp/cbuild/consumer" | grep -q "consumer ok"
 "$tmp/cbuild/consumer_static" | grep -q "consumer ok"
 
 echo "-- the README's first program"
 awk '/^```c$/{f=1;next} /^```$/{f=0} f' "$src/README.md" > "$tmp/readme.c"
 cc -std=c11 -Wall -Wextra -Werror "$tmp/readme.c" $(pkg-config --cflags --libs depot) -o "$tmp/readme"
-(cd "$src" && LD_LIBRARY_PATH="$libdir" "$tmp/readme") | grep -q "leaked assets: 0"
+# As documented: from the repository root without arguments, and from anywhere with the
+# assets folder as argument; both with an empty environment.
+(cd "$src" && env -i "$tmp/readme") | grep -q "hero: "
+mkdir "$tmp/elsewhere"
+(cd "$tmp/elsewhere" && env -i "$tmp/readme" "$src/examples/assets") > "$tmp/readme.out"
+grep -q "hero: " "$tmp/readme.out" && grep -q "leaked assets: 0" "$tmp/readme.out"
+# A wrong folder is named in the error, not a bare status.
+if (cd "$tmp/elsewhere" && env -i "$tmp/readme") 2> "$tmp/readme.err"; then
+    echo "the first program succeeded without its assets"; exit 1
+fi
+grep -q "examples/assets: DP_ERR_NOT_FOUND" "$tmp/readme.err"
+echo "-- the installed depot command, from another folder"
+(cd "$tmp/elsewhere" && env -i "$tmp/prefix/bin/depot" --help >/dev/null 2>&1) || \
+    { (cd "$tmp/elsewhere" && env -i "$tmp/prefix/bin/depot" --help); exit 1; }
 
 echo "-- public headers as C++"
 if command -v g++ >/dev/null; then
