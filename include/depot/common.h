@@ -14,27 +14,33 @@
 extern "C" {
 #endif
 
+/* The one list of status codes: X(name, value, meaning). dp_status and dp_status_str are both
+ * generated from it, so a code cannot be added without its name. A new code goes at the end
+ * with the next negative value. */
+#define DP_STATUS_LIST(X) \
+    X(DP_OK, 0, "success") \
+    X(DP_ERR_NOMEM, -1, "an allocation failed; nothing changed") \
+    X(DP_ERR_INVALID, -2, "bad argument, bad key, path outside its root") \
+    X(DP_ERR_STALE, -3, "the handle no longer names a live asset or slot") \
+    X(DP_ERR_NOT_FOUND, -4, "no such key, file, source or type") \
+    X(DP_ERR_IO, -5, "the operating system refused a read") \
+    X(DP_ERR_FORMAT, -6, "a loader rejected the bytes") \
+    X(DP_ERR_NET, -7, "a network transfer failed") \
+    X(DP_ERR_TIMEOUT, -8, "a wait or transfer ran out of time") \
+    X(DP_ERR_CANCELLED, -9, "the work was cancelled (asset died, depot destroyed)") \
+    X(DP_ERR_UNDERFLOW, -10, "release without a matching acquire") \
+    X(DP_ERR_OVERFLOW, -11, "a count or the index space is exhausted") \
+    X(DP_ERR_WRONG_THREAD, -12, "an owner-thread-only call from another thread") \
+    X(DP_ERR_EXISTS, -13, "the key is already live (dp_add hands that asset back)")
+#define DP__STATUS_ENUM(name, value, meaning) name = value,
+
 /** @brief Result of every depot function that can fail. 0 is success, errors are negative.
  *
  * When a function returns an error, its out-parameters are left null/zero and nothing it
  * allocated survives; when a function that takes a callback returns an error, the callback
  * is never called for that request. */
-typedef enum dp_status {
-    DP_OK = 0,
-    DP_ERR_NOMEM = -1,        /**< an allocation failed; nothing changed */
-    DP_ERR_INVALID = -2,      /**< bad argument, bad key, path outside its root */
-    DP_ERR_STALE = -3,        /**< the handle no longer names a live asset or slot */
-    DP_ERR_NOT_FOUND = -4,    /**< no such key, file, source or type */
-    DP_ERR_IO = -5,           /**< the operating system refused a read */
-    DP_ERR_FORMAT = -6,       /**< a loader rejected the bytes */
-    DP_ERR_NET = -7,          /**< a network transfer failed */
-    DP_ERR_TIMEOUT = -8,      /**< a wait or transfer ran out of time */
-    DP_ERR_CANCELLED = -9,    /**< the work was cancelled (asset died, depot destroyed) */
-    DP_ERR_UNDERFLOW = -10,   /**< release without a matching acquire */
-    DP_ERR_OVERFLOW = -11,    /**< a count or the index space is exhausted */
-    DP_ERR_WRONG_THREAD = -12,/**< an owner-thread-only call from another thread */
-    DP_ERR_EXISTS = -13       /**< the key is already live (dp_add hands that asset back) */
-} dp_status;
+typedef enum dp_status { DP_STATUS_LIST(DP__STATUS_ENUM) } dp_status;
+#undef DP__STATUS_ENUM
 
 /** @brief Names a status code ("DP_ERR_STALE"); unknown values give "DP_ERR_UNKNOWN".
  * Any thread. The returned string is static. */
