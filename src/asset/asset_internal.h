@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 
 #include "common/alloc.h"
+#include "common/assert.h"
 #include "depot/asset.h"
 #include "depot/diag.h"
 #include "os/thread.h"
@@ -172,7 +173,9 @@ struct dp_depot {
 /* The record of index `i` (no liveness check). */
 static inline dp__asset *dp__rec_at(const dp_depot *dp, uint32_t i)
 {
-    return (dp__asset *)dp_pool_payload(dp->pool, (dp_handle){(uint64_t)i});
+    dp__asset *r = (dp__asset *)dp_pool_payload(dp->pool, (dp_handle){(uint64_t)i});
+    DP__ASSERT(r != NULL); /* index bound: callers pass indices the pool has handed out */
+    return r;
 }
 /* The record of a live handle, else NULL (one load of the slot word). Dying assets count
  * as live here; callers that acquire check the word themselves. */

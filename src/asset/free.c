@@ -2,6 +2,7 @@
  * revived), UNUSED handling, the unused cache (LRU under a byte budget), freeing with
  * iterative cascades, dp_evict and dp_release_unused. Owner thread throughout. */
 #include "asset/asset_internal.h"
+#include "common/assert.h"
 
 /* ---- unused cache ------------------------------------------------------------------------- */
 
@@ -138,7 +139,7 @@ void dp__free_dying(dp_depot *dp, dp_handle h)
     /* aflags is 0 here; not storing it keeps a push that lands just now (a releaser's
      * late attention) linked and flagged, instead of linked and unflagged. */
     dp_status st = dp__pool_free_expect(dp->pool, h, DP__DYING);
-    (void)st; /* cannot fail: only the owner moves a DYING word */
+    DP__ASSERT(st == DP_OK); /* cannot fail: only the owner moves a DYING word */
 }
 
 /* Gives back the slots of zombies that have left the attention queue. No new push can

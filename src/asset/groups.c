@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "asset/asset_internal.h"
+#include "common/assert.h"
 
 static dp__group *group_of(const dp_depot *dp, dp_group g)
 {
@@ -123,7 +124,8 @@ dp_status dp_group_destroy(dp_depot *dp, dp_group gh)
     dp__free(&dp->alloc, g->name);
     dp__free(&dp->alloc, g->members);
     memset(g, 0, sizeof *g);
-    dp_pool_free(dp->groups, (dp_handle){gh.bits});
+    st = dp_pool_free(dp->groups, (dp_handle){gh.bits});
+    DP__ASSERT(st == DP_OK); /* cannot fail: owned_group checked the handle is live */
     return DP_OK;
 }
 

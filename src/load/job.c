@@ -3,6 +3,7 @@
  * dp_ctx_* functions a load callback calls. Worker threads. */
 #include <string.h>
 
+#include "common/assert.h"
 #include "load/loader.h"
 
 struct dp_load_ctx {
@@ -124,7 +125,8 @@ dp_status dp_ctx_load_dep(dp_load_ctx *ctx, const char *key, dp_handle *child)
     dp__free(L->alloc, full);
     if (st != DP_OK)
         return st;
-    push_dep(L, ctx->job, h); /* cannot fail: room was made */
+    st = push_dep(L, ctx->job, h);
+    DP__ASSERT(st == DP_OK); /* cannot fail: room was made */
     *child = h;
     return DP_OK;
 }

@@ -19,6 +19,7 @@
 
 #include "asset/asset_internal.h"
 #include "common/alloc.h"
+#include "common/assert.h"
 #include "depot/load.h"
 #include "depot/render.h"
 #include "render/atlas_alloc.h"
@@ -66,7 +67,7 @@ static void region_destroy(void *data, void *user)
     (void)user;
     region *rg = data;
     dp_status st = dp__rectpack_free(rg->pg->pack, rg->rect);
-    (void)st; /* cannot fail: the rectangle was allocated for this region */
+    DP__ASSERT(st == DP_OK); /* cannot fail: the rectangle was allocated for this region */
     page *pg = rg->pg;
     dp_allocator a = pg->alloc;
     dp__free(&a, rg);
@@ -255,7 +256,8 @@ dp_status dp_atlas_place(dp_atlas *a, dp_handle image, dp_handle *out)
         }
     }
     if (st != DP_OK) {
-        dp__rectpack_free(pg->pack, rect);
+        dp_status freed = dp__rectpack_free(pg->pack, rect);
+        DP__ASSERT(freed == DP_OK); /* cannot fail: the rectangle was allocated just above */
         dp_release(dp, ph);
         return st;
     }
