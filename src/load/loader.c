@@ -1,5 +1,5 @@
-/* loader.c — the worker threads, the job queue, applying results on the owner thread, and
- * shutting everything down at dp_destroy. */
+/* loader.c — the load machinery behind load_api.c: the worker threads, the job queue,
+ * applying results on the owner thread, and shutting everything down at dp_destroy. */
 #include <string.h>
 
 #include "load/loader.h"

@@ -1,9 +1,9 @@
-/* test_review_cycle_mt.c — a dependency cycle closed by a load result. a.t names b.t and
- * b.t names a.t. The program releases a while b's job still holds its count on a (taken by
- * dp_ctx_load_dep, not an edge yet): a collection then rightly finds a held. When b's result
- * is applied that count becomes the edge b -> a, and no count drops, so nothing pointed the
- * collector at the cycle again: a and b leaked until dp_destroy. (The same race made
- * test_load_labels fail now and then: a label placeholder and its parent form such a
+/* test_load_result_closing_cycle_mt.c — a dependency cycle closed by a load result. a.t names
+ * b.t and b.t names a.t. The program releases a while b's job still holds its count on a
+ * (taken by dp_ctx_load_dep, not an edge yet): a collection then rightly finds a held. When
+ * b's result is applied that count becomes the edge b -> a, and no count drops, so nothing
+ * pointed the collector at the cycle again: a and b leaked until dp_destroy. (The same race
+ * made test_load_labels fail now and then: a label placeholder and its parent form such a
  * cycle.) */
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* test_review_create_publish_mt.c — an asset created on another thread (dp_add, the
+/* test_create_publishes_record_first_mt.c — an asset created on another thread (dp_add, the
  * loader's reservations) must not be visible to the owner before its record is written.
  * The owner's scans over every slot (the deep-state rebuild, the collector's full scan)
  * take any live, non-dying slot word as a complete asset and read its record: its edges,

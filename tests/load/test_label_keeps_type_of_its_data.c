@@ -1,7 +1,7 @@
-/* test_review_label_type.c — a parent's reload emits an existing label with another type
- * (labels named by index, "#0", "#1", are the usual way this happens after an edit). The
- * label's old data must be destroyed by the type that made it; before the fix the label's
- * type was overwritten first and the old data went to the new type's destroy. */
+/* test_label_keeps_type_of_its_data.c — a parent's reload emits an existing label with
+ * another type (labels named by index, "#0", "#1", are the usual way this happens after an
+ * edit). The label's old data must be destroyed by the type that made it; before the fix the
+ * label's type was overwritten first and the old data went to the new type's destroy. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

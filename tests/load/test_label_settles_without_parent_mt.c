@@ -1,5 +1,5 @@
-/* test_review_label_settle_mt.c — a label that a parent's loader emitted (the worker made
- * the asset "x.sheet#a") can be found and held by dp_load before the parent's result is
+/* test_label_settles_without_parent_mt.c — a label that a parent's loader emitted (the worker
+ * made the asset "x.sheet#a") can be found and held by dp_load before the parent's result is
  * applied. When that result is not applied (the parent's load failed after emitting, or the
  * parent died meanwhile) the label must still settle (FAILED): before the fix it stayed
  * PENDING for ever and dp_wait on it could only time out. */

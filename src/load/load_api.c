@@ -1,4 +1,4 @@
-/* load.c — the public entry points of the load layer: dp_load, dp_load_as, dp_wait,
+/* load_api.c — the public entry points of the load layer: dp_load, dp_load_as, dp_wait,
  * dp_reload, key parsing. */
 #include <string.h>
 

@@ -1,5 +1,5 @@
-/* test_review_reload_order_mt.c — two reloads of one asset in flight: the older one's read
- * is slow, the newer one's is quick. The newer data is applied first; the older result,
+/* test_reload_keeps_newest_data_mt.c — two reloads of one asset in flight: the older one's
+ * read is slow, the newer one's is quick. The newer data is applied first; the older result,
  * arriving later, must not replace it (before the fix the asset ended with the stale data
  * until the next change of the file). Each data is destroyed exactly once. */
 #include <stdlib.h>

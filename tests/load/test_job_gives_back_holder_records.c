@@ -1,8 +1,8 @@
-/* test_review_holders.c — with holder tracking, a dependency count that a load job took
- * (recorded at the "(load job)" site) and that is given back because the job's result is
- * not applied (the load failed, or its asset died) must take its holder record with it:
- * otherwise dp_check sees more holders than counts and the leak report names a job that is
- * long gone. */
+/* test_job_gives_back_holder_records.c — with holder tracking, a dependency count that a load
+ * job took (recorded at the "(load job)" site) and that is given back because the job's
+ * result is not applied (the load failed, or its asset died) must take its holder record with
+ * it: otherwise dp_check sees more holders than counts and the leak report names a job that
+ * is long gone. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,7 +1,7 @@
-/* test_review_collect_keys_mt.c — the cycle collector claims the white nodes of a batch one
- * CAS at a time and rolls every claim back if a later CAS fails. While a claimed node is
- * (transiently) DYING, a key lookup must not take it for dead: dp_find would report a live
- * asset as NOT_FOUND, and dp_add of its key would register a second live asset with the
+/* test_collect_rollback_keeps_keys_mt.c — the cycle collector claims the white nodes of a
+ * batch one CAS at a time and rolls every claim back if a later CAS fails. While a claimed
+ * node is (transiently) DYING, a key lookup must not take it for dead: dp_find would report a
+ * live asset as NOT_FOUND, and dp_add of its key would register a second live asset with the
  * same key (the table then names the new one, the restored one is unreachable by key).
  *
  * The rollback is forced deterministically: the allocator hook runs on the owner after the
