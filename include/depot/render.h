@@ -23,10 +23,20 @@ extern "C" {
 
 typedef struct dp_render dp_render;
 
-/** @brief What a backend does. `create` makes the GPU resource of an asset of a type it
- * handles (`handles` returns true for it) and returns DP_OK with *gpu and *gpu_bytes, or
- * DP_ERR_TIMEOUT to be asked again next frame, or another error (the asset then has no
- * resource until it is modified). `destroy` destroys a resource `create` made. */
+/** @brief What a backend does; all three functions are required (dp_render_create refuses
+ * a NULL one; a backend for every type returns true from `handles`).
+ * `create` makes the GPU resource of an asset of a type it handles (`handles` returns true
+ * for it) and returns DP_OK with a non-NULL *gpu (store integer ids as id + 1 or in a
+ * record: a NULL resource is destroyed at once and the asset is DP_RENDER_FAILED with
+ * DP_ERR_INVALID) and *gpu_bytes; or DP_ERR_TIMEOUT or DP_ERR_NOMEM (transient: asked
+ * again next frame, the asset keeps any previous resource meanwhile); or another error
+ * (permanent for this data: a previous resource is retired, the asset is DP_RENDER_FAILED
+ * and has no resource until it is modified). `destroy` destroys a resource `create` made.
+ * The callbacks run on the owner thread inside dp_render_prepare (`destroy` also inside
+ * dp_render_frame_done and dp_render_destroy) and may call dp_update (a
+ * dp_wait, a loading screen): events arriving meanwhile are kept for the next sync. They
+ * must not call dp_render_sync, dp_render_prepare or dp_render_frame_done
+ * (DP_ERR_WRONG_THREAD) nor dp_render_destroy (ignored). */
 typedef struct dp_render_backend {
     bool (*handles)(void *user, dp_type_id type);
     dp_status (*create)(void *user, dp_type_id type, const void *asset, void **gpu,
@@ -39,10 +49,16 @@ typedef struct dp_render_backend {
  * resource was created from `asset`, so that the program may drop the asset's CPU data by
  * swapping in a small stub that keeps its metadata (e.g. a dp_image without pixels) with
  * dp_replace(dp, h, stub, stub_bytes). The MODIFIED event that this replace causes is
- * recognised (the asset's data is still the stub when the event arrives) and neither
- * retires nor re-creates the resource; a later real dp_replace or dp_touch of a non-stub
+ * recognised (the asset's data is still the stub when the event arrives, or the callback
+ * pumped dp_update and the event arrived while it ran) and neither retires nor re-creates
+ * the resource; a later real dp_replace or dp_touch of a non-stub
  * asset does. Leave the asset alone to keep its CPU data. Never drop the data of an atlas
- * page (type dp_atlas_page_type()): the atlas keeps writing into its pixels. */
+ * page (type dp_atlas_page_type()): the atlas keeps writing into its pixels.
+ * Render-only means "only this render layer has the data": a render layer created later
+ * (a second one, or a new one after a device reset) is handed the stub, which a backend
+ * refuses (the GL one with DP_ERR_INVALID: DP_RENDER_FAILED); give it the data back with
+ * dp_reload (or dp_replace) and it makes the resource. Same rules as the backend's
+ * callbacks (it may call dp_update). */
 typedef void (*dp_render_drop_fn)(void *user, dp_depot *dp, dp_handle h, dp_type_id type,
                                   const void *asset);
 
@@ -69,7 +85,9 @@ dp_status dp_render_create(dp_depot *dp, const dp_render_desc *desc, dp_render *
  * Destroy the render layer before its depot. */
 void dp_render_destroy(dp_render *r);
 
-/** @brief Starts frame `frame` (larger than the last one) and applies the LOADED,
+/** @brief Starts frame `frame` (larger than the last one; frames start at 1, because 0
+ * means "no frame finished" to dp_render_frame_done and dp_gl_frames_completed: a loop
+ * counting from 0 gets DP_ERR_INVALID on its first sync) and applies the LOADED,
  * MODIFIED and FREED events received since the last sync (also those of updates that had
  * no sync between them). A loaded or modified asset waits for dp_render_prepare; a freed
  * asset's resource is retired at this frame. A modified asset keeps its old resource
@@ -80,20 +98,23 @@ void dp_render_destroy(dp_render *r);
  * @return DP_OK; DP_ERR_INVALID (NULL, frame not increasing); DP_ERR_OVERFLOW
  * (frames_in_flight frames are started and not done: wait for the GPU and call
  * dp_render_frame_done first; nothing changed); DP_ERR_NOMEM (the frame starts, the
- * events that could not be applied stay queued for the next sync); DP_ERR_WRONG_THREAD. */
+ * events that could not be applied stay queued for the next sync); DP_ERR_WRONG_THREAD
+ * (also from inside a backend callback). */
 dp_status dp_render_sync(dp_render *r, uint64_t frame);
 
 /** @brief Creates waiting resources, oldest first, until this frame's upload budget is
  * spent (the rest wait for the next frame; one asset larger than the budget is created
- * alone in a frame; a backend answering DP_ERR_TIMEOUT is asked again next frame; any
- * other backend error leaves the asset without a resource until it is modified). The data
+ * alone in a frame; a backend answering DP_ERR_TIMEOUT or DP_ERR_NOMEM is asked again
+ * next frame and the old resource stays; any other backend error retires the old
+ * resource and leaves the asset without one until it is modified: DP_RENDER_FAILED). The data
  * is read with dp_get at this call. Owner thread.
  * @return DP_OK; DP_ERR_NOMEM (no room to retire an old resource: the rest wait);
- * DP_ERR_INVALID (NULL); DP_ERR_WRONG_THREAD. */
+ * DP_ERR_INVALID (NULL); DP_ERR_WRONG_THREAD (also from inside a backend callback). */
 dp_status dp_render_prepare(dp_render *r);
 
 /** @brief The prepared resource of an asset for the current frame, or NULL (not handled,
- * not prepared yet, failed, freed; or a wrong thread). Marks it used by the current frame;
+ * not prepared yet, failed, freed — from the dp_update that announced FREED on, although
+ * the resource itself is retired by the next sync; or a wrong thread). Marks it used by the current frame;
  * the pointer may be used by this frame's GPU work until dp_render_frame_done of this
  * frame. Owner thread. */
 void *dp_render_get(dp_render *r, dp_handle h);
@@ -101,8 +122,24 @@ void *dp_render_get(dp_render *r, dp_handle h);
 /** @brief Says the GPU finished frame `frame` and every frame before it: destroys the
  * resources retired at or before it. A frame older than one already reported is ignored.
  * Owner thread.
- * @return DP_OK; DP_ERR_INVALID (NULL, a frame not yet started); DP_ERR_WRONG_THREAD. */
+ * @return DP_OK; DP_ERR_INVALID (NULL, a frame not yet started); DP_ERR_WRONG_THREAD
+ * (also from inside a backend callback). */
 dp_status dp_render_frame_done(dp_render *r, uint64_t frame);
+
+/** @brief Where an asset stands in the render layer. */
+typedef enum dp_render_state {
+    DP_RENDER_NONE,    /**< not known: unhandled type, freed, not loaded, NULL r, wrong thread */
+    DP_RENDER_WAITING, /**< a resource for its newest data is due (budget, a sync not yet
+                            run, a retry after DP_ERR_TIMEOUT or DP_ERR_NOMEM);
+                            dp_render_get may still return the previous resource */
+    DP_RENDER_READY,   /**< its resource was made from its newest data */
+    DP_RENDER_FAILED   /**< the backend refused its newest data for good (or returned a
+                            NULL resource): no resource until the asset is modified */
+} dp_render_state;
+
+/** @brief The render state of asset h; with `why` not NULL, the backend's status for a
+ * FAILED asset (DP_ERR_INVALID for a NULL resource), DP_OK otherwise. Owner thread. */
+dp_render_state dp_render_state_of(const dp_render *r, dp_handle h, dp_status *why);
 
 typedef struct dp_render_stats {
     size_t live;            /**< resources created and not retired */

@@ -45,8 +45,10 @@ enum {
 };
 
 enum {
-    F_DIRTY = 1,   /* on the dirty list */
-    F_WAITING = 2, /* on the waiting list */
+    F_DIRTY = 1,    /* on the dirty list */
+    F_WAITING = 2,  /* on the waiting list */
+    F_FAILED = 4,   /* the backend refused the newest data for good; `why` says how */
+    F_DROPPING = 8, /* drop_cpu is running for it: its MODIFIED is the stub swap */
 };
 
 typedef struct entry {
@@ -56,6 +58,7 @@ typedef struct entry {
     size_t gpu_bytes;
     const void *stub;   /* data swapped in by drop_cpu, or NULL */
     uint64_t retry_at;  /* the backend asked to be asked again at this frame */
+    dp_status why;      /* with F_FAILED: the backend's status */
     uint32_t next_dirty; /* dirty list link; free list link when free */
     uint32_t wprev, wnext; /* waiting list links */
     uint8_t pend;
@@ -97,6 +100,7 @@ struct dp_render {
     size_t spent; /* upload bytes spent in the current frame */
 
     bool rescan;
+    int busy; /* inside a backend or drop_cpu callback: re-entrant calls are refused */
     size_t dp_dropped_seen; /* the depot's own dropped-event counter at the last sync */
 
     size_t live, live_bytes, created, destroyed, lost;
@@ -314,7 +318,9 @@ static void retire(dp_render *r, entry *e)
 
 static void destroy_gpu(dp_render *r, dp_type_id type, void *gpu)
 {
+    r->busy++;
     r->desc.backend.destroy(r->desc.backend.user, type, gpu);
+    r->busy--;
     r->destroyed++;
 }
 
@@ -343,6 +349,11 @@ static void on_events(void *user, const dp_event *ev, size_t n)
                 e->pend |= PEND_LOAD;
             } else if (ev[i].kind == DP_EV_LOADED) {
                 e->pend |= PEND_LOAD;
+            } else if (e->flags & F_DROPPING) {
+                /* drop_cpu pumped the depot: this is its own swap, seen before it
+                 * returned; remember the stub now, or it would pass for a change. */
+                e->stub = dp_get(r->dp, h);
+                break;
             } else {
                 if (e->stub) {
                     if (dp_get(r->dp, h) == e->stub)
@@ -403,7 +414,7 @@ dp_status dp_render_create(dp_depot *dp, const dp_render_desc *desc, dp_render *
 
 void dp_render_destroy(dp_render *r)
 {
-    if (!r || !dp__is_owner(r->dp))
+    if (!r || !dp__is_owner(r->dp) || r->busy)
         return;
     dp_unlisten(r->dp, on_events, r);
     for (size_t i = 0; i < r->ne; i++)
@@ -461,7 +472,7 @@ dp_status dp_render_sync(dp_render *r, uint64_t frame)
 {
     if (!r)
         return DP_ERR_INVALID;
-    if (!dp__is_owner(r->dp))
+    if (!dp__is_owner(r->dp) || r->busy)
         return DP_ERR_WRONG_THREAD;
     if (frame <= r->current)
         return DP_ERR_INVALID;
@@ -506,6 +517,7 @@ dp_status dp_render_sync(dp_render *r, uint64_t frame)
             drop_entry(r, e);
         } else if ((pend & PEND_MOD) || ((pend & PEND_LOAD) && !e->gpu)) {
             e->retry_at = 0;
+            e->flags &= (uint8_t)~F_FAILED;
             wait_push(r, e);
         }
     }
@@ -515,17 +527,84 @@ dp_status dp_render_sync(dp_render *r, uint64_t frame)
 
 /* ---- prepare -------------------------------------------------------------------------------- */
 
+/* Calls drop_cpu for entry idx, whose resource was just made from `data`. A MODIFIED that
+ * reaches the listener while it runs (the callback pumped the depot) is its stub swap. */
+static void drop_cpu(dp_render *r, uint32_t idx, const void *data)
+{
+    dp_handle h = r->e[idx].h;
+    r->e[idx].flags |= F_DROPPING;
+    r->busy++;
+    r->desc.drop_cpu(r->desc.drop_cpu_user, r->dp, h, r->e[idx].type, data);
+    r->busy--;
+    entry *e = &r->e[idx]; /* a pumped dp_update may have grown the entry array */
+    e->flags &= (uint8_t)~F_DROPPING;
+    const void *now = dp_get(r->dp, h);
+    if (now && now != data)
+        e->stub = now;
+}
+
+/* Asks the backend for the resource of waiting entry idx from `data` (room for one retired
+ * record is reserved). Transient failures (DP_ERR_TIMEOUT, DP_ERR_NOMEM) keep the entry
+ * waiting for the next frame and its old resource visible; anything else ends the wait:
+ * the old resource is retired, and the entry gets the new one or is FAILED. The callbacks
+ * may pump the depot, so the entry is found again by index after each. Returns the upload
+ * bytes spent. */
+static size_t create_one(dp_render *r, uint32_t idx, const void *data, size_t bytes)
+{
+    const dp_render_backend *be = &r->desc.backend;
+    dp_type_id type = r->e[idx].type;
+    /* This create reads the newest data: the LOADED/MODIFIED flags so far are satisfied;
+     * those raised while the callbacks run (a pumped dp_update) stay for the next sync. */
+    r->e[idx].pend &= (uint8_t)~(PEND_LOAD | PEND_MOD);
+    void *gpu = NULL;
+    size_t gpu_bytes = 0;
+    r->busy++;
+    dp_status st = be->create(be->user, type, data, &gpu, &gpu_bytes);
+    r->busy--;
+    entry *e = &r->e[idx];
+    if (st == DP_OK && !gpu) {
+        /* NULL cannot be told from "no resource", so it could never be retired: destroy
+         * it now (no frame has seen it) and fail the asset. */
+        r->created++;
+        destroy_gpu(r, type, NULL);
+        st = DP_ERR_INVALID;
+    }
+    if (st == DP_ERR_TIMEOUT || st == DP_ERR_NOMEM) {
+        e->retry_at = r->current + 1;
+        return 0;
+    }
+    wait_unlink(r, e);
+    if (e->gpu) /* the old resource no longer matches the data */
+        retire(r, e);
+    if (st != DP_OK) {
+        e->flags |= F_FAILED;
+        e->why = st;
+        return bytes;
+    }
+    e->gpu = gpu;
+    e->gpu_bytes = gpu_bytes;
+    e->stub = NULL;
+    count_live(r, type, gpu_bytes, true);
+    r->created++;
+    /* Only data the resource was made from may be dropped (a pumped update may have
+     * replaced it already; its MODIFIED is pending). */
+    if (r->desc.drop_cpu && dp_get(r->dp, e->h) == data)
+        drop_cpu(r, idx, data);
+    return bytes;
+}
+
 dp_status dp_render_prepare(dp_render *r)
 {
     if (!r)
         return DP_ERR_INVALID;
-    if (!dp__is_owner(r->dp))
+    if (!dp__is_owner(r->dp) || r->busy)
         return DP_ERR_WRONG_THREAD;
     size_t budget = r->desc.upload_bytes_per_frame;
-    const dp_render_backend *be = &r->desc.backend;
     uint32_t next;
+    /* Callbacks cannot change the waiting list (sync and prepare are refused inside them),
+     * so `next` stays right across a create. */
     for (uint32_t idx = r->wait_head; idx != NO_ENTRY; idx = next) {
-        entry *e = &r->e[idx];
+        const entry *e = &r->e[idx];
         next = e->wnext;
         if (r->current < e->retry_at)
             continue; /* the backend asked to be asked again next frame */
@@ -535,40 +614,9 @@ dp_status dp_render_prepare(dp_render *r)
         const void *data = dp_get(r->dp, e->h);
         if (!data)
             continue; /* not loaded now; its event will tell */
-        if (e->gpu && reserve_retired(r, 1) != DP_OK)
+        if (reserve_retired(r, 1) != DP_OK)
             return DP_ERR_NOMEM;
-        void *gpu = NULL;
-        size_t gpu_bytes = 0;
-        dp_status st = be->create(be->user, e->type, data, &gpu, &gpu_bytes);
-        if (st == DP_ERR_TIMEOUT) {
-            e->retry_at = r->current + 1;
-            continue;
-        }
-        wait_unlink(r, e);
-        r->spent += bytes;
-        /* The old resource (if any) no longer matches the data: retire it either way. */
-        if (e->gpu)
-            retire(r, e);
-        if (st != DP_OK)
-            continue; /* no resource until the asset is modified */
-        e->gpu = gpu;
-        e->gpu_bytes = gpu_bytes;
-        e->stub = NULL;
-        count_live(r, e->type, gpu_bytes, true);
-        r->created++;
-        /* The create read the newest data: pending LOADED/MODIFIED flags are satisfied. */
-        e->pend &= (uint8_t)~(PEND_LOAD | PEND_MOD);
-        if (r->desc.drop_cpu) {
-            dp_handle h = e->h;
-            dp_type_id type = e->type;
-            r->desc.drop_cpu(r->desc.drop_cpu_user, r->dp, h, type, data);
-            /* Should the callback run a dp_update, our listener may grow the entry array:
-             * find the entry again by index (a FREED only flags it, so it is still there). */
-            e = &r->e[idx];
-            const void *now = dp_get(r->dp, h);
-            if (now && now != data)
-                e->stub = now;
-        }
+        r->spent += create_one(r, idx, data, bytes);
     }
     return DP_OK;
 }
@@ -579,15 +627,15 @@ void *dp_render_get(dp_render *r, dp_handle h)
 {
     if (!r || !dp__is_owner(r->dp))
         return NULL;
-    entry *e = find(r, h);
-    return e ? e->gpu : NULL;
+    const entry *e = find(r, h);
+    return e && !(e->pend & PEND_FREE) ? e->gpu : NULL; /* freed: retired at the next sync */
 }
 
 dp_status dp_render_frame_done(dp_render *r, uint64_t frame)
 {
     if (!r)
         return DP_ERR_INVALID;
-    if (!dp__is_owner(r->dp))
+    if (!dp__is_owner(r->dp) || r->busy)
         return DP_ERR_WRONG_THREAD;
     if (frame > r->current)
         return DP_ERR_INVALID;
@@ -600,6 +648,25 @@ dp_status dp_render_frame_done(dp_render *r, uint64_t frame)
     if (r->rhead == r->rn)
         r->rhead = r->rn = 0;
     return DP_OK;
+}
+
+dp_render_state dp_render_state_of(const dp_render *r, dp_handle h, dp_status *why)
+{
+    if (why)
+        *why = DP_OK;
+    if (!r || !dp__is_owner(r->dp))
+        return DP_RENDER_NONE;
+    const entry *e = find(r, h);
+    if (!e || (e->pend & PEND_FREE))
+        return DP_RENDER_NONE;
+    if ((e->flags & F_WAITING) || (e->pend & PEND_MOD) || ((e->pend & PEND_LOAD) && !e->gpu))
+        return DP_RENDER_WAITING;
+    if (e->flags & F_FAILED) {
+        if (why)
+            *why = e->why;
+        return DP_RENDER_FAILED;
+    }
+    return e->gpu ? DP_RENDER_READY : DP_RENDER_NONE;
 }
 
 void dp_render_get_stats(const dp_render *r, dp_type_id type, dp_render_stats *out)

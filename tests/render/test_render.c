@@ -1,10 +1,5 @@
-/* test_render.c — the render layer with a counting backend, one behaviour per test.
- *
- * The backend keeps every resource it made until the fixture ends, so a second destroy is
- * caught; each resource records the last frame dp_render_get handed it out, and its destroy
- * asserts that dp_render_frame_done had been called for that frame (nothing in use was
- * destroyed). Every teardown checks that the render layer destroyed everything it created
- * and that the depot's allocator has nothing left. */
+/* test_render.c — the render layer with a counting backend (render_fixture.h), one
+ * behaviour per test. */
 #include "testutil.h"
 
 #include <pthread.h>
@@ -12,197 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "depot/render.h"
-
-/* ---- a test asset type ------------------------------------------------------------------- */
-
-typedef struct tasset {
-    uint32_t version; /* what the resource must show */
-    uint32_t meta;    /* survives a render-only drop */
-    bool stub;        /* CPU data dropped */
-} tasset;
-
-static void tasset_destroy(void *a, void *user)
-{
-    (void)user;
-    free(a);
-}
-
-static tasset *tasset_new(uint32_t version)
-{
-    tasset *t = calloc(1, sizeof *t);
-    assert_non_null(t);
-    t->version = version;
-    t->meta = 1000 + version;
-    return t;
-}
-
-/* ---- the counting backend ---------------------------------------------------------------- */
-
-enum { MAX_RES = 4096 };
-
-typedef struct res {
-    uint32_t version;
-    uint64_t last_used; /* last frame dp_render_get returned it */
-    bool destroyed;
-} res;
-
-typedef struct cbackend {
-    dp_type_id type;
-    long live, created, destroyed;
-    uint64_t done;      /* newest frame reported done */
-    int timeouts;       /* answer DP_ERR_TIMEOUT this many more times */
-    int failures;       /* answer DP_ERR_FORMAT this many more times */
-    res *all[MAX_RES];
-    size_t n;
-} cbackend;
-
-static bool cb_handles(void *user, dp_type_id type)
-{
-    return type == ((cbackend *)user)->type;
-}
-
-static dp_status cb_create(void *user, dp_type_id type, const void *asset, void **gpu,
-                           size_t *gpu_bytes)
-{
-    cbackend *b = user;
-    const tasset *a = asset;
-    *gpu = NULL;
-    *gpu_bytes = 0;
-    assert_int_equal(type, b->type);
-    assert_false(a->stub); /* a resource is never made from a dropped asset */
-    if (b->timeouts > 0) {
-        b->timeouts--;
-        return DP_ERR_TIMEOUT;
-    }
-    if (b->failures > 0) {
-        b->failures--;
-        return DP_ERR_FORMAT;
-    }
-    assert_true(b->n < MAX_RES);
-    res *r = calloc(1, sizeof *r);
-    assert_non_null(r);
-    r->version = a->version;
-    b->all[b->n++] = r;
-    b->live++;
-    b->created++;
-    *gpu = r;
-    *gpu_bytes = 100;
-    return DP_OK;
-}
-
-static void cb_destroy(void *user, dp_type_id type, void *gpu)
-{
-    cbackend *b = user;
-    res *r = gpu;
-    assert_false(r->destroyed);            /* exactly once */
-    assert_true(r->last_used <= b->done);  /* never while a frame that used it runs */
-    r->destroyed = true;
-    b->live--;
-    b->destroyed++;
-}
-
-/* ---- fixture ----------------------------------------------------------------------------- */
-
-typedef struct fixture {
-    dp_test_alloc ta;
-    dp_depot *dp;
-    dp_type_id type;
-    cbackend be;
-    dp_render *r;
-    dp_render_desc desc;
-    uint64_t frame;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    assert_non_null(f);
-    dp_test_alloc_init(&f->ta);
-    dp_desc d = {.allocator = &f->ta.iface, .workers = 1};
-    assert_int_equal(dp_create(&d, &f->dp), DP_OK);
-    dp_type t = {.name = "tasset", .destroy = tasset_destroy};
-    assert_int_equal(dp_register_type(f->dp, &t, &f->type), DP_OK);
-    f->be.type = f->type;
-    f->desc.backend = (dp_render_backend){cb_handles, cb_create, cb_destroy, &f->be};
-    *state = f;
-    return 0;
-}
-
-static void start(fixture *f)
-{
-    assert_int_equal(dp_render_create(f->dp, &f->desc, &f->r), DP_OK);
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    f->be.done = f->frame; /* the GPU is idle at shutdown */
-    dp_render_destroy(f->r);
-    assert_int_equal(f->be.live, 0);
-    assert_int_equal(f->be.created, f->be.destroyed);
-    dp_destroy(f->dp);
-    assert_int_equal(atomic_load(&f->ta.live), 0);
-    for (size_t i = 0; i < f->be.n; i++)
-        free(f->be.all[i]);
-    free(f);
-    return 0;
-}
-
-static dp_handle add(fixture *f, const char *key, uint32_t version)
-{
-    dp_handle h;
-    tasset *a = tasset_new(version);
-    assert_int_equal(dp_add(f->dp, f->type, a, 1000, key, &h), DP_OK);
-    return h;
-}
-
-static void modify(fixture *f, dp_handle h, uint32_t version)
-{
-    tasset *a = tasset_new(version);
-    assert_int_equal(dp_replace(f->dp, h, a, 1000), DP_OK);
-}
-
-/* The resource of h in the current frame (recording its use), or NULL. */
-static res *get(fixture *f, dp_handle h)
-{
-    res *r = dp_render_get(f->r, h);
-    if (r) {
-        assert_false(r->destroyed);
-        r->last_used = f->frame;
-    }
-    return r;
-}
-
-static void done(fixture *f, uint64_t frame)
-{
-    if (frame > f->be.done)
-        f->be.done = frame;
-    assert_int_equal(dp_render_frame_done(f->r, frame), DP_OK);
-}
-
-/* update, sync of the next frame, prepare. */
-static void next_frame(fixture *f)
-{
-    assert_int_equal(dp_update(f->dp), DP_OK);
-    f->frame++;
-    assert_int_equal(dp_render_sync(f->r, f->frame), DP_OK);
-    assert_int_equal(dp_render_prepare(f->r), DP_OK);
-}
-
-/* A whole frame: next_frame and frame_done of it. */
-static void full_frame(fixture *f)
-{
-    next_frame(f);
-    done(f, f->frame);
-}
-
-static dp_render_stats stats(fixture *f)
-{
-    dp_render_stats s;
-    dp_render_get_stats(f->r, 0, &s);
-    return s;
-}
+#include "render_fixture.h"
 
 /* ---- basics ----------------------------------------------------------------------------- */
 
@@ -695,6 +500,10 @@ static void test_create_rejects_a_bad_desc(void **state)
     dp_render_desc d = f->desc;
     d.backend.create = NULL;
     dp_render *r = (dp_render *)1;
+    assert_int_equal(dp_render_create(f->dp, &d, &r), DP_ERR_INVALID);
+    assert_null(r);
+    d = f->desc;
+    d.backend.handles = NULL; /* required: a backend for every type returns true */
     assert_int_equal(dp_render_create(f->dp, &d, &r), DP_ERR_INVALID);
     assert_null(r);
     d = f->desc;
