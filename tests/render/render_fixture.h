@@ -212,4 +212,18 @@ static inline dp_render_stats stats(fixture *f)
     return s;
 }
 
+/* drop_cpu: swaps in a stub that keeps the metadata; counts calls in *(int *)user (NULL:
+ * none). */
+static inline void drop_to_stub(void *user, dp_depot *dp, dp_handle h, dp_type_id type,
+                                const void *asset)
+{
+    (void)type;
+    tasset *stub = tasset_new(0);
+    stub->meta = ((const tasset *)asset)->meta;
+    stub->stub = true;
+    assert_int_equal(dp_replace(dp, h, stub, sizeof *stub), DP_OK);
+    if (user)
+        (*(int *)user)++;
+}
+
 #endif

@@ -385,20 +385,6 @@ static void test_destroy_frees_live_and_retired_resources_exactly_once(void **st
 
 /* ---- render-only assets ------------------------------------------------------------------ */
 
-/* Drops the CPU data: swaps in a stub that keeps the metadata. */
-static void drop_to_stub(void *user, dp_depot *dp, dp_handle h, dp_type_id type,
-                         const void *asset)
-{
-    (void)type;
-    int *calls = user;
-    const tasset *a = asset;
-    tasset *stub = tasset_new(0);
-    stub->meta = a->meta;
-    stub->stub = true;
-    assert_int_equal(dp_replace(dp, h, stub, sizeof *stub), DP_OK);
-    (*calls)++;
-}
-
 static void test_render_only_asset_keeps_resource_after_cpu_data_is_dropped(void **state)
 {
     fixture *f = *state;

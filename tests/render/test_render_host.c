@@ -125,14 +125,8 @@ static void test_render_calls_from_inside_a_backend_callback_are_refused(void **
 static void drop_and_update(void *user, dp_depot *dp, dp_handle h, dp_type_id type,
                             const void *asset)
 {
-    (void)type;
-    int *calls = user;
-    tasset *stub = tasset_new(0);
-    stub->meta = ((const tasset *)asset)->meta;
-    stub->stub = true;
-    assert_int_equal(dp_replace(dp, h, stub, sizeof *stub), DP_OK);
+    drop_to_stub(user, dp, h, type, asset);
     assert_int_equal(dp_update(dp), DP_OK);
-    (*calls)++;
 }
 
 static void test_drop_cpu_that_pumps_the_depot_keeps_the_resource(void **state)
@@ -305,17 +299,6 @@ static void test_get_of_a_freed_asset_is_null_before_the_next_sync(void **state)
     assert_true(r->destroyed);
 }
 
-static void stub_drop(void *user, dp_depot *dp, dp_handle h, dp_type_id type,
-                      const void *asset)
-{
-    (void)user;
-    (void)type;
-    tasset *stub = tasset_new(0);
-    stub->meta = ((const tasset *)asset)->meta;
-    stub->stub = true;
-    assert_int_equal(dp_replace(dp, h, stub, sizeof *stub), DP_OK);
-}
-
 /* Refuses a stub the way the GL backend refuses an image without pixels. */
 static dp_status refusing_create(void *user, dp_type_id type, const void *asset, void **gpu,
                                  size_t *gpu_bytes)
@@ -331,7 +314,7 @@ static dp_status refusing_create(void *user, dp_type_id type, const void *asset,
 static void test_second_layer_sees_a_render_only_asset_as_failed_until_new_data(void **state)
 {
     fixture *f = *state;
-    f->desc.drop_cpu = stub_drop;
+    f->desc.drop_cpu = drop_to_stub;
     start(f);
     dp_handle h = add(f, "tex", 1);
     full_frame(f);
