@@ -7,8 +7,9 @@
  * is refused with DP_ERR_INVALID before any file is opened.
  *
  * Thread rules: dp_load, dp_load_as, dp_mem_add, dp_builtins and dp_cancelled may be called
- * from any thread; dp_wait, dp_reload, dp_load_into, dp_register_source and
- * dp_http_configure from the owner thread only; dp_ctx_* only inside a type's load callback, on the worker running it.
+ * from any thread, and dp_type_ranged too; dp_wait, dp_reload, dp_load_into,
+ * dp_register_source and dp_http_configure from the owner thread only; dp_ctx_* only
+ * inside a type's load callback, on the worker running it.
  * Results reach the registry on the owner thread, in dp_update.
  *
  * The load layer starts on the first call of any of its functions (dp_load, dp_mem_add,
@@ -99,6 +100,28 @@ const dp_allocator *dp_ctx_allocator(const dp_load_ctx *ctx);
  * DP_ERR_CANCELLED. */
 bool dp_ctx_cancelled(const dp_load_ctx *ctx);
 
+/** @brief Reads `len` bytes at `offset` of the content being loaded into `buf`. With a
+ * source that reads ranges (dp_source.read_at: the file source with pread, http with Range
+ * requests, mounted packs) only those bytes are read; otherwise they are copied from the
+ * whole content, which was read before the callback ran. Inside a load callback, on its
+ * worker thread; any number of calls.
+ * @return DP_OK (all `len` bytes read); DP_ERR_INVALID (NULL ctx, NULL buf with len > 0);
+ * DP_ERR_FORMAT (the range goes past the end of the content); the source's errors
+ * (DP_ERR_IO, DP_ERR_NET, DP_ERR_TIMEOUT, DP_ERR_CANCELLED, ...). */
+dp_status dp_ctx_read(dp_load_ctx *ctx, uint64_t offset, size_t len, void *buf);
+
+/** @brief The size in bytes of the content being loaded. Inside a load callback.
+ * @return DP_OK; DP_ERR_INVALID (NULL argument). */
+dp_status dp_ctx_size(const dp_load_ctx *ctx, uint64_t *size);
+
+/** @brief Makes a type read its content with dp_ctx_read: when the key's source reads
+ * ranges, the type's load gets `bytes` NULL and `len` the content size, and nothing is read
+ * before the callback; with any other source it gets the whole content as usual (and
+ * dp_ctx_read copies from it). So a ranged loader reads with dp_ctx_read and never looks at
+ * `bytes`. Any thread; applies to loads that start afterwards.
+ * @return DP_OK; DP_ERR_INVALID (unknown type); DP_ERR_NOMEM. */
+dp_status dp_type_ranged(dp_depot *dp, dp_type_id type, bool ranged);
+
 /* ---- sources ----------------------------------------------------------------------------- */
 
 /** @brief Set when a job's asset died or the depot is being destroyed. */
@@ -115,7 +138,15 @@ bool dp_cancelled(const dp_cancel *c);
  * source, and `poll` (optional, owner thread, called by every dp_update) reports each changed
  * path once through `changed`; the asset of that key is then reloaded (MODIFIED). The file
  * source does this itself with inotify when dp_desc.watch is set. `destroy` (optional) runs
- * at dp_destroy. */
+ * at dp_destroy.
+ *
+ * Ranged reads (optional, all four or none): `open` opens `path` for reading into *file,
+ * `size` gives its size, `read_at` reads exactly `len` bytes at `offset` (DP_ERR_IO or the
+ * source's error if it cannot), `close` closes it. All run on the worker thread of one
+ * load, and several files may be open at once on different workers. A source without them
+ * is read whole with `read`, which stays required.
+ * The struct grew these fields after `user`; dp_register_source passes the size of the
+ * caller's struct, so a program built against the older, shorter struct keeps working. */
 typedef struct dp_source {
     const char *scheme;
     dp_status (*read)(void *user, const char *path, const dp_cancel *cancel,
@@ -125,11 +156,22 @@ typedef struct dp_source {
     void (*poll)(void *user, void (*changed)(void *ctx, const char *path), void *ctx);
     void (*destroy)(void *user);
     void *user;
+    /* ---- ranged reads (optional; not in the first version of this struct) ---- */
+    dp_status (*open)(void *user, const char *path, const dp_cancel *cancel, void **file);
+    dp_status (*size)(void *user, void *file, uint64_t *size);
+    dp_status (*read_at)(void *user, void *file, uint64_t offset, void *buf, size_t len,
+                         const dp_cancel *cancel);
+    void (*close)(void *user, void *file);
 } dp_source;
 
 /** @brief Registers a source for its scheme (the vtable is copied; `user` stays the
  * caller's until `destroy` is called at dp_destroy). Owner thread, before loads from it.
- * @return DP_OK; DP_ERR_INVALID; DP_ERR_EXISTS (scheme taken); DP_ERR_NOMEM; WRONG_THREAD. */
+ * `src_size` is sizeof the caller's dp_source (the macro dp_register_source passes it);
+ * fields past it are taken as NULL. The function dp_register_source (without the macro)
+ * reads the first version of the struct, which ends at `user`.
+ * @return DP_OK; DP_ERR_INVALID (also: only some of open/size/read_at/close set);
+ * DP_ERR_EXISTS (scheme taken); DP_ERR_NOMEM; DP_ERR_WRONG_THREAD. */
+dp_status dp_register_source_sized(dp_depot *dp, const dp_source *src, size_t src_size);
 dp_status dp_register_source(dp_depot *dp, const dp_source *src);
 
 /** @brief Adds (or replaces) an in-memory blob readable as `mem://path`; the bytes are
@@ -192,6 +234,8 @@ dp_builtin_types dp_builtins(const dp_depot *dp);
 #define dp_load(dp, key, out) dp_load_at((dp), (key), (out), __FILE__, __LINE__)
 #define dp_load_as(dp, key, type, out) dp_load_as_at((dp), (key), (type), (out), __FILE__, __LINE__)
 #endif
+/* Not a site macro: it passes the size of the caller's struct (see dp_source). */
+#define dp_register_source(dp, src) dp_register_source_sized((dp), (src), sizeof *(src))
 
 #ifdef __cplusplus
 }

@@ -5,10 +5,12 @@
 
 #include "common/assert.h"
 #include "load/loader.h"
+#include "load/reader.h"
 
 struct dp_load_ctx {
     dp__loader *L;
     dp__job *job;
+    dp__reader *rd; /* the content being loaded */
 };
 
 static dp_status push_dep(dp__loader *L, dp__job *job, dp_handle h)
@@ -37,9 +39,6 @@ void dp__job_run(dp__loader *L, dp__job *job)
         job->status = DP_ERR_NOT_FOUND;
         return;
     }
-    dp_source src = L->sources[job->source].vt;
-    void *bytes = NULL;
-    size_t len = 0;
     /* The label, if any, is not part of what the source reads. */
     const char *path = job->path;
     char *plain = NULL;
@@ -55,17 +54,20 @@ void dp__job_run(dp__loader *L, dp__job *job)
         plain[n] = 0;
         path = plain;
     }
-    job->status = src.read(src.user, path, &job->cancel, &bytes, &len);
+    dp__reader rd;
+    job->status = dp__reader_open(L, job->source, path, dp__type_is_ranged(L, job->type),
+                                  &job->cancel, &rd);
     dp__free(L->alloc, plain);
     if (job->status != DP_OK)
         return;
     if (dp_cancelled(&job->cancel)) {
         job->status = DP_ERR_CANCELLED;
     } else {
-        dp_load_ctx ctx = {.L = L, .job = job};
+        dp_load_ctx ctx = {.L = L, .job = job, .rd = &rd};
         void *asset = NULL;
         size_t asset_bytes = 0;
-        job->status = t->t.load(&ctx, bytes, len, &asset, &asset_bytes);
+        /* A ranged read gets no bytes, only the size: the type reads with dp_ctx_read. */
+        job->status = t->t.load(&ctx, rd.whole, (size_t)rd.size, &asset, &asset_bytes);
         if (job->status == DP_OK && !asset)
             job->status = DP_ERR_FORMAT; /* a loader must produce something */
         if (job->status == DP_OK) {
@@ -75,8 +77,7 @@ void dp__job_run(dp__loader *L, dp__job *job)
             t->t.destroy(asset, t->t.user);
         }
     }
-    if (src.free_bytes)
-        src.free_bytes(src.user, bytes);
+    dp__reader_close(&rd);
 }
 
 /* ---- the context ------------------------------------------------------------------------------- */
@@ -184,4 +185,19 @@ const dp_allocator *dp_ctx_allocator(const dp_load_ctx *ctx)
 bool dp_ctx_cancelled(const dp_load_ctx *ctx)
 {
     return ctx ? dp_cancelled(&ctx->job->cancel) : false;
+}
+
+dp_status dp_ctx_read(dp_load_ctx *ctx, uint64_t offset, size_t len, void *buf)
+{
+    if (!ctx || (!buf && len))
+        return DP_ERR_INVALID;
+    return dp__reader_read(ctx->rd, offset, len, buf);
+}
+
+dp_status dp_ctx_size(const dp_load_ctx *ctx, uint64_t *size)
+{
+    if (!ctx || !size)
+        return DP_ERR_INVALID;
+    *size = ctx->rd->size;
+    return DP_OK;
 }

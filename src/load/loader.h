@@ -102,6 +102,9 @@ typedef struct dp__loader {
 
     dp__wanted *wanted;        /* owner only */
     size_t nwanted, capwanted;
+
+    _Atomic uint64_t ranged_types[4]; /* a bit per type id: loads read with dp_ctx_read */
+    struct dp__mounts *mounts; /* mount.c: the overlay of packs and folders, or NULL */
 } dp__loader;
 
 /* The depot's loader, attached (and started) on first call. NULL on NOMEM. Any thread. */

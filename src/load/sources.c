@@ -1,36 +1,23 @@
 /* sources.c — the source registry and the two sources every build has: "file" (rooted at
  * dp_desc.root, escapes refused) and "mem" (blobs the program registers). */
+#include <stddef.h>
 #include <string.h>
 
 #include "depot/config.h"
 
+#include "load/folder.h"
 #include "load/loader.h"
-#include "os/fs.h"
-#include "os/path.h"
 
 /* ---- file ---------------------------------------------------------------------------------- */
-
-/* The file reader's stop predicate: the job's cancellation token. */
-static bool job_cancelled(const void *cancel)
-{
-    return dp_cancelled(cancel);
-}
 
 static dp_status file_read(void *user, const char *path, const dp_cancel *cancel, void **bytes,
                            size_t *len)
 {
     dp__loader *L = user;
-    if (!L->root)
-        return L->root_status == DP_OK ? DP_ERR_NOT_FOUND : L->root_status;
-    char *abs;
     /* Resolves symlinks and refuses a path whose real location is outside the root; the
      * file is opened only after that. */
-    dp_status st = dp__path_resolve(L->alloc, L->root, path, &abs);
-    if (st != DP_OK)
-        return st;
-    st = dp__file_read(L->alloc, abs, 0, job_cancelled, cancel, bytes, len);
-    dp__free(L->alloc, abs);
-    return st;
+    dp__folder f = {.alloc = L->alloc, .root = L->root, .missing = L->root_status};
+    return dp__folder_read(&f, path, cancel, bytes, len);
 }
 
 static void loader_free_bytes(void *user, void *bytes)
@@ -184,6 +171,7 @@ dp_status dp__sources_init(dp__loader *L)
 {
     dp_source file = {.scheme = "file", .read = file_read, .free_bytes = loader_free_bytes, .user = L};
     dp_source mem = {.scheme = "mem", .read = mem_read, .free_bytes = loader_free_bytes, .user = L};
+    dp__file_source_ranged(&file); /* pread */
     dp_status st = dp__source_add(L, &file); /* index 0: keys without a scheme */
     if (st == DP_OK)
         st = dp__source_add(L, &mem);
@@ -213,16 +201,28 @@ void dp__sources_free(dp__loader *L)
     L->mem_nbuckets = L->mem_count = 0;
 }
 
-dp_status dp_register_source(dp_depot *dp, const dp_source *src)
+dp_status dp_register_source_sized(dp_depot *dp, const dp_source *src, size_t src_size)
 {
-    if (!dp || !src)
+    if (!dp || !src || src_size < offsetof(dp_source, open))
         return DP_ERR_INVALID;
     if (!dp__is_owner(dp))
         return DP_ERR_WRONG_THREAD;
+    /* Only the fields the caller's struct has are read; the rest stay NULL. */
+    dp_source copy = {0};
+    memcpy(&copy, src, src_size < sizeof copy ? src_size : sizeof copy);
+    int ranged = !!copy.open + !!copy.size + !!copy.read_at + !!copy.close;
+    if (ranged != 0 && ranged != 4)
+        return DP_ERR_INVALID;
     dp__loader *L = dp__loader_get(dp);
     if (!L)
         return DP_ERR_NOMEM;
-    return dp__source_add(L, src);
+    return dp__source_add(L, &copy);
+}
+
+/* The first version of the struct ended at `user`. */
+dp_status (dp_register_source)(dp_depot *dp, const dp_source *src)
+{
+    return dp_register_source_sized(dp, src, offsetof(dp_source, open));
 }
 
 #if !DP_HAVE_CURL

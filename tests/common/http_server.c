@@ -98,6 +98,42 @@ void dp_test_http_stall(dp_test_server *s, int fd, long ms)
     }
 }
 
+/* The head of the request being answered on this connection thread. */
+static _Thread_local char request_head[4096];
+
+const char *dp_test_http_request_head(void)
+{
+    return request_head;
+}
+
+void dp_test_http_serve_bytes(int fd, const void *body, size_t len)
+{
+    const char *head = request_head;
+    unsigned long long first, last;
+    const char *range = strcasestr(head, "\r\nRange: bytes=");
+    if (!strncmp(head, "HEAD ", 5)) {
+        dp_test_http_head(fd, "200 OK", (long)len);
+        return;
+    }
+    if (!range || sscanf(range, "\r\nRange: bytes=%llu-%llu", &first, &last) != 2) {
+        dp_test_http_reply(fd, "200 OK", body, len);
+        return;
+    }
+    if (first > last || first >= len) {
+        dp_test_http_reply(fd, "416 Range Not Satisfiable", "", 0);
+        return;
+    }
+    if (last >= len)
+        last = len - 1;
+    char h[256];
+    snprintf(h, sizeof h,
+             "HTTP/1.1 206 Partial Content\r\nContent-Length: %llu\r\n"
+             "Content-Range: bytes %llu-%llu/%zu\r\nConnection: close\r\n\r\n",
+             last - first + 1, first, last, len);
+    dp_test_http_send(fd, h, strlen(h));
+    dp_test_http_send(fd, (const char *)body + first, (size_t)(last - first + 1));
+}
+
 static bool read_request(dp_test_server *s, int fd, char *path)
 {
     char buf[4096];
@@ -112,8 +148,10 @@ static bool read_request(dp_test_server *s, int fd, char *path)
             return false;
         len += (size_t)n;
         buf[len] = 0;
-        if (strstr(buf, "\r\n\r\n"))
-            return sscanf(buf, "GET %255s ", path) == 1;
+        if (strstr(buf, "\r\n\r\n")) {
+            memcpy(request_head, buf, len + 1);
+            return sscanf(buf, "%*s %255s ", path) == 1;
+        }
     }
     return false;
 }

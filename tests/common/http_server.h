@@ -34,6 +34,13 @@ void dp_test_http_redirect(int fd, const char *location);
 /* Waits until the client closes, the server stops, or ms pass. */
 void dp_test_http_stall(dp_test_server *s, int fd, long ms);
 
+/* The head of the request being answered (request line and headers), on the thread that
+ * runs the answer callback. Any method is accepted (GET, HEAD). */
+const char *dp_test_http_request_head(void);
+/* Answers the request with `body` as the entity: HEAD gets the head only, a
+ * "Range: bytes=A-B" request gets 206 with that part (416 past the end), else 200. */
+void dp_test_http_serve_bytes(int fd, const void *body, size_t len);
+
 /* A loopback port that refuses connections (bound, then closed). */
 int dp_test_refused_port(void);
 

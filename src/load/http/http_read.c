@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -43,7 +44,33 @@ typedef struct body {
     size_t max;
     bool too_big;  /* the body passed max_bytes */
     bool nomem;    /* the buffer could not grow */
+    /* A ranged read writes into `dst` instead: `want` bytes starting at `skip` of the
+     * entity (skip is 0 for a 206 answer, which starts at the range). */
+    unsigned char *dst;
+    uint64_t skip;
+    size_t want, got;
 } body;
+
+/* A ranged read's data: a 206 answer is the range itself; a 200 answer (a server that
+ * ignores Range) is the whole entity, of which the range is cut out. Enough is enough:
+ * the transfer stops once the range is complete. */
+static size_t on_range_data(body *b, long code, const char *data, size_t n)
+{
+    size_t used = 0;
+    uint64_t skip = code == 206 ? 0 : b->skip;
+    uint64_t pos = (uint64_t)b->len; /* entity bytes seen before this chunk */
+    b->len += n;
+    if (pos + n <= skip)
+        return n;
+    if (pos < skip)
+        used = (size_t)(skip - pos);
+    size_t take = n - used;
+    if (take > b->want - b->got)
+        take = b->want - b->got;
+    memcpy(b->dst + b->got, data + used, take);
+    b->got += take;
+    return b->got == b->want ? 0 : n; /* 0 ends the transfer early, checked by the caller */
+}
 
 static size_t on_data(char *data, size_t size, size_t nmemb, void *user)
 {
@@ -55,6 +82,8 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *user)
     curl_easy_getinfo(b->easy, CURLINFO_RESPONSE_CODE, &code);
     if (code < 200 || code > 299)
         return n;
+    if (b->dst)
+        return on_range_data(b, code, data, n);
     if (n > b->max - b->len) {
         b->too_big = true;
         return 0;
@@ -160,6 +189,58 @@ static dp_status run(CURLM *m, CURL *e, const struct dp_cancel *cancel, CURLcode
     return DP_ERR_NET;
 }
 
+/* What one request asks for besides the URL. */
+typedef struct request {
+    const char *range; /* "first-last" or NULL */
+    bool head;         /* HEAD: no body */
+} request;
+
+/* Runs one request into b (the caller set its buffer or range fields): DP_OK with the HTTP
+ * code and curl's result in *code and *rc, or a status when the transfer could not run. */
+static dp_status perform(const dp_http_desc *cfg, const char *url, const struct dp_cancel *cancel,
+                         const request *rq, body *b, long *code, CURLcode *rc)
+{
+    if (!url || !scheme_allowed(url))
+        return DP_ERR_INVALID;
+    if (dp_cancelled(cancel))
+        return DP_ERR_CANCELLED;
+    pthread_once(&global_once, global_init);
+    /* pthread_once orders global_init's write before this read. */
+    if (global_result != CURLE_OK)
+        return DP_ERR_NET;
+    dp_status s = DP_ERR_NOMEM;
+    CURLM *m = curl_multi_init();
+    CURL *e = curl_easy_init();
+    if (!m || !e)
+        goto done;
+    b->easy = e;
+    s = setup(e, cfg, url, b);
+    if (s == DP_OK && ((rq->range && curl_easy_setopt(e, CURLOPT_RANGE, rq->range) != CURLE_OK) ||
+                       (rq->head && curl_easy_setopt(e, CURLOPT_NOBODY, 1L) != CURLE_OK)))
+        s = DP_ERR_NOMEM;
+    if (s != DP_OK)
+        goto done;
+    if (curl_multi_add_handle(m, e) != CURLM_OK) {
+        s = DP_ERR_NOMEM;
+        goto done;
+    }
+    *rc = CURLE_OK;
+    s = run(m, e, cancel, rc);
+    curl_multi_remove_handle(m, e);
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, code);
+    if (rq->head && s == DP_OK) {
+        curl_off_t n = -1;
+        curl_easy_getinfo(e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &n);
+        b->skip = n < 0 ? UINT64_MAX : (uint64_t)n; /* HEAD: the entity's size, if told */
+    }
+done:
+    if (e)
+        curl_easy_cleanup(e);
+    if (m)
+        curl_multi_cleanup(m);
+    return s;
+}
+
 dp_status dp__http_read(const dp_http_desc *cfg, const dp_allocator *a, const char *url,
                         const struct dp_cancel *cancel, void **bytes, size_t *len)
 {
@@ -167,42 +248,16 @@ dp_status dp__http_read(const dp_http_desc *cfg, const dp_allocator *a, const ch
         return DP_ERR_INVALID;
     *bytes = NULL;
     *len = 0;
-    if (!url || !scheme_allowed(url))
-        return DP_ERR_INVALID;
-    if (dp_cancelled(cancel))
-        return DP_ERR_CANCELLED;
-
-    pthread_once(&global_once, global_init);
-    /* pthread_once orders global_init's write before this read. */
-    if (global_result != CURLE_OK)
-        return DP_ERR_NET;
-
     dp_allocator alloc;
     dp__alloc_init(&alloc, a);
     body b = {.alloc = &alloc};
     b.max = cfg && cfg->max_bytes > 0 ? cfg->max_bytes : DEFAULT_MAX_BYTES;
-
-    dp_status s = DP_ERR_NOMEM;
+    long code = 0;
     CURLcode rc = CURLE_OK;
-    CURLM *m = curl_multi_init();
-    CURL *e = curl_easy_init();
-    if (!m || !e)
-        goto done;
-    b.easy = e;
-    s = setup(e, cfg, url, &b);
-    if (s != DP_OK)
-        goto done;
-    if (curl_multi_add_handle(m, e) != CURLM_OK) {
-        s = DP_ERR_NOMEM;
-        goto done;
-    }
-    s = run(m, e, cancel, &rc);
-    curl_multi_remove_handle(m, e);
-    if (s == DP_OK) {
-        long code = 0;
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+    request rq = {0};
+    dp_status s = perform(cfg, url, cancel, &rq, &b, &code, &rc);
+    if (s == DP_OK)
         s = map_result(rc, &b, code);
-    }
     if (s == DP_OK && !b.buf) {
         /* An empty body still gets its NUL byte. */
         b.buf = dp__alloc(&alloc, 1);
@@ -215,12 +270,47 @@ dp_status dp__http_read(const dp_http_desc *cfg, const dp_allocator *a, const ch
         *len = b.len;
         b.buf = NULL;
     }
-
-done:
     dp__free(&alloc, b.buf);
-    if (e)
-        curl_easy_cleanup(e);
-    if (m)
-        curl_multi_cleanup(m);
     return s;
+}
+
+dp_status dp__http_size(const dp_http_desc *cfg, const char *url, const struct dp_cancel *cancel,
+                        uint64_t *size)
+{
+    body b = {.max = SIZE_MAX};
+    long code = 0;
+    CURLcode rc = CURLE_OK;
+    request rq = {.head = true};
+    dp_status s = perform(cfg, url, cancel, &rq, &b, &code, &rc);
+    if (s == DP_OK)
+        s = map_result(rc, &b, code);
+    if (s == DP_OK && b.skip == UINT64_MAX)
+        s = DP_ERR_NET; /* no Content-Length: the size is unknown */
+    if (s == DP_OK)
+        *size = b.skip;
+    return s;
+}
+
+dp_status dp__http_read_range(const dp_http_desc *cfg, const char *url,
+                              const struct dp_cancel *cancel, uint64_t offset, void *buf,
+                              size_t len)
+{
+    if (len == 0)
+        return DP_OK;
+    char range[48];
+    snprintf(range, sizeof range, "%llu-%llu", (unsigned long long)offset,
+             (unsigned long long)(offset + len - 1));
+    body b = {.max = SIZE_MAX, .dst = buf, .skip = offset, .want = len};
+    long code = 0;
+    CURLcode rc = CURLE_OK;
+    request rq = {.range = range};
+    dp_status s = perform(cfg, url, cancel, &rq, &b, &code, &rc);
+    if (s != DP_OK)
+        return s;
+    if (b.got == len && (code == 200 || code == 206))
+        return DP_OK; /* the write callback stopped the transfer once the range was in */
+    if (code == 416)
+        return DP_ERR_FORMAT; /* the range is past the end */
+    s = map_result(rc, &b, code);
+    return s == DP_OK ? DP_ERR_FORMAT : s; /* a complete answer, but short */
 }

@@ -16,4 +16,17 @@
 dp_status dp__http_read(const dp_http_desc *cfg, const dp_allocator *a, const char *url,
                         const struct dp_cancel *cancel, void **bytes, size_t *len);
 
+/* The size of the entity at `url` from a HEAD request's Content-Length. DP_OK; DP_ERR_NET
+ * (no Content-Length, or the errors above); DP_ERR_NOT_FOUND; DP_ERR_TIMEOUT; ... */
+dp_status dp__http_size(const dp_http_desc *cfg, const char *url, const struct dp_cancel *cancel,
+                        uint64_t *size);
+
+/* Reads exactly `len` bytes at `offset` of the entity at `url` into `buf` with a Range
+ * request. A server that ignores Range (200) is read up to the end of the range, which is
+ * cut out of it. DP_OK; DP_ERR_FORMAT (the entity ends before the range does, 416); the
+ * errors of dp__http_read. Thread-safe; nothing is allocated by depot. */
+dp_status dp__http_read_range(const dp_http_desc *cfg, const char *url,
+                              const struct dp_cancel *cancel, uint64_t offset, void *buf,
+                              size_t len);
+
 #endif

@@ -25,6 +25,56 @@ static dp_status http_source_read(void *user, const char *path, const dp_cancel 
     return st;
 }
 
+/* ---- ranged reads: a HEAD for the size, a Range request for each read ------------------- */
+
+typedef struct http_file {
+    char *url;
+    dp_http_desc cfg; /* the settings when the load started */
+} http_file;
+
+static dp_status http_open(void *user, const char *path, const dp_cancel *cancel, void **file)
+{
+    (void)cancel;
+    http_src *s = user;
+    dp__loader *L = s->L;
+    http_file *f = dp__alloc(L->alloc, sizeof *f);
+    char *url = dp__key_join(L->alloc, s->scheme, path);
+    if (!f || !url) {
+        dp__free(L->alloc, f);
+        dp__free(L->alloc, url);
+        return DP_ERR_NOMEM;
+    }
+    f->url = url;
+    dp__mutex_lock(&L->lock);
+    f->cfg = L->http;
+    dp__mutex_unlock(&L->lock);
+    *file = f;
+    return DP_OK;
+}
+
+static dp_status http_size(void *user, void *file, uint64_t *size)
+{
+    (void)user;
+    http_file *f = file;
+    return dp__http_size(&f->cfg, f->url, NULL, size);
+}
+
+static dp_status http_read_at(void *user, void *file, uint64_t offset, void *buf, size_t len,
+                              const dp_cancel *cancel)
+{
+    (void)user;
+    http_file *f = file;
+    return dp__http_read_range(&f->cfg, f->url, cancel, offset, buf, len);
+}
+
+static void http_close(void *user, void *file)
+{
+    http_src *s = user;
+    http_file *f = file;
+    dp__free(s->L->alloc, f->url);
+    dp__free(s->L->alloc, f);
+}
+
 static void http_free_bytes(void *user, void *bytes)
 {
     http_src *s = user;
@@ -47,7 +97,9 @@ dp_status dp__http_sources_register(dp__loader *L)
         s->L = L;
         s->scheme = schemes[i];
         dp_source src = {.scheme = schemes[i], .read = http_source_read,
-                         .free_bytes = http_free_bytes, .destroy = http_destroy, .user = s};
+                         .free_bytes = http_free_bytes, .destroy = http_destroy, .user = s,
+                         .open = http_open, .size = http_size, .read_at = http_read_at,
+                         .close = http_close};
         dp_status st = dp__source_add(L, &src);
         if (st != DP_OK) {
             dp__free(L->alloc, s);
