@@ -10,12 +10,17 @@
  *
  * Thread rules. The thread that calls dp_create is the owner.
  *  - Any thread: dp_add, dp_find, dp_retain, dp_release, dp_upgrade, dp_count, dp_get,
- *    dp_state_of, dp_state_deep, dp_register_type, dp_type_find, dp_get_stats (diag.h).
+ *    dp_read_begin, dp_read_end, dp_state_of, dp_state_deep, dp_register_type,
+ *    dp_type_find, dp_get_stats (diag.h).
  *  - Owner thread only (others get DP_ERR_WRONG_THREAD): dp_update, dp_destroy,
  *    dp_depend, dp_undepend, dp_replace, dp_touch, dp_evict, dp_release_unused,
  *    dp_collect_cycles, dp_group_*, dp_events, dp_listen, dp_unlisten.
- * A pointer from dp_get stays valid while the caller holds a reference, until the next
- * dp_update (hot reload swaps data in an update and destroys the old data one update later).
+ * Data lifetime. A pointer from dp_get stays valid while the caller holds a reference, until
+ * the owner's next dp_update: data that leaves its asset (replaced by a reload or
+ * dp_replace, or evicted) is retired, never destroyed in the same update. A thread that
+ * cannot see the owner's updates (a worker) reads inside a read guard (dp_read_begin /
+ * dp_read_end): data it got from dp_get inside the guard, on an asset it held a count on at
+ * that call, stays valid until the guard ends, whatever reloads, replaces or evicts happen.
  *
  * Holder tracking: when dp_desc.track_holders is set, every acquire records its call site.
  * The acquire functions below are also macros that pass __FILE__ and __LINE__ (the real
@@ -128,9 +133,32 @@ dp_status dp_upgrade(dp_depot *dp, dp_handle weak);
 /** @brief The strong count, for diagnostics; 0 for a dead handle. Any thread. */
 uint32_t dp_count(const dp_depot *dp, dp_handle h);
 
-/** @brief The asset's data if it is LOADED, else NULL. Any thread. Valid while you hold a
- * reference, until the next dp_update. */
+/** @brief The asset's data if it is LOADED, else NULL. Any thread. The pointer is valid
+ * while you hold a reference, until the owner's next dp_update; called inside a
+ * read guard (below), until the guard ends. Not valid after you released your count
+ * outside a guard. Reading through it is the caller's business: depot never writes data. */
 void *dp_get(const dp_depot *dp, dp_handle h);
+
+/** @brief A read guard: while it is open, data this thread got from dp_get (on an asset it
+ * held a count on at that call) is not destroyed, even if a reload or dp_replace swaps it
+ * out or dp_evict frees the asset; such data is retired and destroyed by a later dp_update
+ * once every guard that was open when it left has ended (epoch-based reclamation). The data
+ * of an asset freed because its count reached 0 is not covered: keep your count while you
+ * read. Guards are cheap (one slot claimed with a CAS, two atomic stores), may nest, and
+ * may be held across many updates, but retired data accumulates while one stays open. */
+typedef struct dp_read_guard {
+    void *slot; /* internal; NULL when not open */
+} dp_read_guard;
+
+/** @brief Opens a read guard. Any thread; never waits on the owner or on other readers.
+ * End it on the same depot before dp_destroy. The guard is caller-owned memory.
+ * @return DP_OK; DP_ERR_INVALID (NULL argument); DP_ERR_NOMEM (no slot could be added;
+ * the guard is not open). */
+dp_status dp_read_begin(dp_depot *dp, dp_read_guard *g);
+
+/** @brief Ends a read guard; pointers obtained inside it then follow dp_get's ordinary rule.
+ * Any thread (the one that opened it, by convention). A guard that is not open is ignored. */
+void dp_read_end(dp_depot *dp, dp_read_guard *g);
 
 /** @brief The asset's type, or 0 for a dead handle. Any thread. */
 dp_type_id dp_type_of(const dp_depot *dp, dp_handle h);
@@ -195,9 +223,12 @@ dp_status dp_children(const dp_depot *dp, dp_handle parent,
 
 /* ---- forced release ------------------------------------------------------------------- */
 
-/** @brief Frees one asset now even if it is held: every copy of its handle goes stale
- * (retain, upgrade and release then return DP_ERR_STALE, dp_get NULL), its data is
- * destroyed, and its own dependencies are released normally (which may cascade).
+/** @brief Frees one asset now even if it is held: every copy of its handle goes stale at
+ * once (retain, upgrade and release then return DP_ERR_STALE, dp_get NULL; a FREED event
+ * follows at the next update), and its own dependencies are released normally (which may
+ * cascade at the next update). Its data is retired, not destroyed: a dp_get pointer a holder
+ * got before the evict stays readable until the next dp_update (inside a read guard,
+ * until the guard ends), and the type's destroy runs in a later dp_update (or dp_destroy).
  * Owner thread. @return DP_OK; DP_ERR_STALE; DP_ERR_WRONG_THREAD. */
 dp_status dp_evict(dp_depot *dp, dp_handle h);
 

@@ -57,6 +57,8 @@ typedef struct dp__asset {
     uint32_t nkids;
     uint32_t lru_prev, lru_next; /* unused cache links (index + 1); when not cached, the
                                     collector's trial count and count snapshot */
+    uint32_t nin;                /* edges from parents not yet freed (owner only) */
+    uint32_t cheld;              /* edges from parents the unused cache keeps (owner only) */
     _Atomic uint32_t qnext;      /* attention queue link (index + 1, 0 = end) */
     _Atomic uint8_t type;
     _Atomic uint8_t state;       /* dp_state */
@@ -89,11 +91,15 @@ typedef struct dp__kentry {
     const char *key;
 } dp__kentry;
 
-/* Data replaced by hot reload or dp_replace, destroyed at the following update. */
+/* Data that left its asset (replaced by a reload or dp_replace, or evicted), destroyed by
+ * dp_update once its epoch is old enough for the frame rule and every read guard (retire.c). */
 typedef struct dp__retired {
     dp_type_id type;
     void *data;
+    uint64_t epoch; /* dp->epoch when it was retired */
+    uint64_t due;   /* the first epoch at which the frame rule lets it go */
 } dp__retired;
+struct dp__rchunk; /* a chunk of read-guard slots (retire.c) */
 
 /* Something above the registry (the loader) that the depot drives without knowing it. */
 typedef struct dp__subsystem {
@@ -134,10 +140,11 @@ struct dp_depot {
     uint32_t lru_head, lru_tail; /* index + 1; head = least recently used */
     _Atomic size_t cached_bytes; /* written by the owner, read by dp_get_stats anywhere */
 
-    dp__retired *retired;
+    /* retired data and read guards (retire.c) */
+    _Atomic uint64_t epoch;      /* +1 at the start of each dp_update (owner) */
+    dp__retired *retired;        /* FIFO, sorted by epoch and due */
     size_t nretired, capretired;
-    dp__retired *retired_next;   /* data to destroy at the following update */
-    size_t nretired_next, capretired_next;
+    _Atomic(struct dp__rchunk *) readers; /* read-guard slots; chunks live until destroy */
 
     /* events */
     dp_event *ev_cur, *ev_pub;
@@ -258,8 +265,19 @@ void dp__set_failed(dp_depot *dp, dp_handle h, dp_status why);
  * edge). If the parent is dead, the count is released instead. DP_OK or DP_ERR_NOMEM
  * (then the count is released too). */
 dp_status dp__edge_add_owned(dp_depot *dp, dp_handle parent, dp_handle child);
-/* Queues data to destroy at the next update (owner). On NOMEM destroys it now. */
+/* ---- retired data and read guards (retire.c) ---------------------------------------------- */
+/* Queues data to destroy at the next update if retired inside dp_update, else at the one
+ * after (owner). On NOMEM destroys it now. */
 void dp__retire_data(dp_depot *dp, dp_type_id type, void *data);
+/* Queues data to destroy `delay` updates from now at the earliest, and not while a read
+ * guard that may have seen it is open (owner). On NOMEM destroys it now. */
+void dp__retire_at(dp_depot *dp, dp_type_id type, void *data, uint64_t delay);
+/* Makes room for one more retired datum. DP_OK or DP_ERR_NOMEM. */
+dp_status dp__retire_reserve(dp_depot *dp);
+/* Start of dp_update: advances the epoch and destroys what is due and unguarded. */
+void dp__retire_advance(dp_depot *dp);
+/* dp_destroy: destroys everything retired and frees the guard slots. */
+void dp__retire_free(dp_depot *dp);
 
 /* ---- events (events.c) --------------------------------------------------------------------- */
 void dp__emit(dp_depot *dp, dp_event_kind kind, dp_handle h, dp_type_id type, dp_status st);
@@ -279,6 +297,8 @@ void dp__free_dying(dp_depot *dp, dp_handle h);
 /* Handles an asset that just reached 0 on the owner (cascade): UNUSED, then cache or free. */
 void dp__on_zero(dp_depot *dp, dp_handle h);
 void dp__run_frees(dp_depot *dp);
+/* True while the asset h names has not been freed (it may be dying). Owner thread. */
+bool dp__not_freed(const dp_depot *dp, dp_handle h);
 void dp__lru_unlink(dp_depot *dp, uint32_t index);
 void dp__trim_cache(dp_depot *dp, size_t budget);
 

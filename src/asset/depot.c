@@ -30,6 +30,7 @@ dp_status dp_create(const dp_desc *desc, dp_depot **out)
     if (dp->desc.collect_budget == 0)
         dp->desc.collect_budget = 4096;
     dp->owner = dp__thread_self();
+    atomic_init(&dp->epoch, 1);
     dp__mutex_init(&dp->types_lock);
     dp__mutex_init(&dp->keys_lock);
     dp__mutex_init(&dp->holders_lock);
@@ -62,16 +63,6 @@ fail:
     dp__mutex_destroy(&dp->attach_lock);
     dp__free(&a, dp);
     return st;
-}
-
-static void destroy_retired(dp_depot *dp, dp__retired *r, size_t *n)
-{
-    for (size_t i = 0; i < *n; i++) {
-        const dp__type *t = dp__type_get(dp, r[i].type);
-        if (t && r[i].data)
-            t->t.destroy(r[i].data, t->t.user);
-    }
-    *n = 0;
 }
 
 size_t dp_destroy(dp_depot *dp)
@@ -115,8 +106,7 @@ size_t dp_destroy(dp_depot *dp)
         if (h.bits && !(dp__rec_at(dp, (uint32_t)i)->oflags & DP__OF_ZOMBIE))
             dp__free_dying(dp, h);
     }
-    destroy_retired(dp, dp->retired, &dp->nretired);
-    destroy_retired(dp, dp->retired_next, &dp->nretired_next);
+    dp__retire_free(dp);
 
     if (loader && dp->loader_vt.destroy)
         dp->loader_vt.destroy(loader, dp);
@@ -131,8 +121,6 @@ size_t dp_destroy(dp_depot *dp)
     dp__hvec_free(dp, &dp->work2);
     dp__hvec_free(dp, &dp->unused);
     dp__hvec_free(dp, &dp->zombies);
-    dp__free(&dp->alloc, dp->retired);
-    dp__free(&dp->alloc, dp->retired_next);
     for (uint32_t t = 1; t <= atomic_load(&dp->ntypes); t++) {
         dp__type *ty = &dp->types[t];
         for (char **e = ty->exts; e && *e; e++)
@@ -159,17 +147,8 @@ dp_status dp_update(dp_depot *dp)
     if (!dp__is_owner(dp))
         return DP_ERR_WRONG_THREAD;
 
-    /* Data replaced during the previous update dies now: a dp_get pointer from the frame
-     * before it could still be in use until this call. */
-    destroy_retired(dp, dp->retired, &dp->nretired);
-    dp__retired *tmp = dp->retired;
-    size_t cap = dp->capretired;
-    dp->retired = dp->retired_next;
-    dp->nretired = dp->nretired_next;
-    dp->capretired = dp->capretired_next;
-    dp->retired_next = tmp;
-    dp->nretired_next = 0;
-    dp->capretired_next = cap;
+    /* A new epoch: retired data whose frame is over and that no read guard may see dies. */
+    dp__retire_advance(dp);
 
     dp->cascade_now = true;
     void *loader = dp__attached_loader(dp);

@@ -1,6 +1,22 @@
 /* edges.c — dependency edges: a parent holds one strong count on each child. Owner thread. */
 #include "asset/asset_internal.h"
 
+/* Counts an edge to c in (+1) or out (-1) of dp_stats.edges and c's incoming edges, unless
+ * c was freed already: an edge counts until its first end is freed (see free.c). */
+static void count_edge(dp_depot *dp, dp_handle c, int dir)
+{
+    if (!dp__not_freed(dp, c))
+        return;
+    dp__asset *cr = dp__rec_at(dp, dp_handle_index(c));
+    if (dir > 0) {
+        cr->nin++;
+        atomic_fetch_add_explicit(&dp->st_edges, 1, memory_order_relaxed);
+    } else {
+        cr->nin--;
+        atomic_fetch_sub_explicit(&dp->st_edges, 1, memory_order_relaxed);
+    }
+}
+
 /* Appends c to r's edge array (capacity implied by nkids, see dp__kids_cap). */
 static dp_status push_kid(dp_depot *dp, dp__asset *r, dp_handle c)
 {
@@ -18,7 +34,7 @@ static dp_status push_kid(dp_depot *dp, dp__asset *r, dp_handle c)
         r->kids = n;
     }
     r->kids[r->nkids++] = c;
-    atomic_fetch_add_explicit(&dp->st_edges, 1, memory_order_relaxed);
+    count_edge(dp, c, 1);
     return DP_OK;
 }
 
@@ -61,7 +77,7 @@ dp_status dp_depend(dp_depot *dp, dp_handle parent, dp_handle child)
     st = dp__acquire_owned(dp, child, &before);
     if (st != DP_OK) {
         p->nkids--;
-        atomic_fetch_sub_explicit(&dp->st_edges, 1, memory_order_relaxed);
+        count_edge(dp, child, -1);
         return st;
     }
     if (before == 0)
@@ -107,7 +123,7 @@ dp_status dp_undepend(dp_depot *dp, dp_handle parent, dp_handle child)
     if (i < 0)
         return DP_ERR_NOT_FOUND;
     p->kids[i] = p->kids[--p->nkids];
-    atomic_fetch_sub_explicit(&dp->st_edges, 1, memory_order_relaxed);
+    count_edge(dp, child, -1);
     dp__release_owned(dp, child);
     dp__run_frees(dp);
     dp__deep_note_change(dp, parent, child);

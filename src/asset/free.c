@@ -96,7 +96,36 @@ dp_status dp__release_owned(dp_depot *dp, dp_handle h)
     return DP_OK;
 }
 
-void dp__free_dying(dp_depot *dp, dp_handle h)
+/* True if the asset h names has not been freed yet (it may be dying in this cascade or
+ * batch). A freed slot has a new generation, or is a zombie that keeps it. */
+bool dp__not_freed(const dp_depot *dp, dp_handle h)
+{
+    _Atomic uint64_t *wp = dp__word(dp, h);
+    if (!wp || dp__word_gen(atomic_load_explicit(wp, memory_order_relaxed)) != dp_handle_gen(h))
+        return false;
+    return !(dp__rec_at(dp, dp_handle_index(h))->oflags & DP__OF_ZOMBIE);
+}
+
+/* Drops the edge counts of a freed asset: every edge with an end not freed before counts
+ * once, when its first end is freed. The children keep their own counts until released. */
+static void forget_edges(dp_depot *dp, dp__asset *r)
+{
+    size_t gone = r->nin;
+    r->nin = 0;
+    for (uint32_t k = 0; k < r->nkids; k++) {
+        dp_handle c = r->kids[k];
+        if (!dp__not_freed(dp, c))
+            continue; /* evicted or freed earlier: its edges were counted away then */
+        dp__asset *cr = dp__rec_at(dp, dp_handle_index(c));
+        if (cr != r) {
+            cr->nin--;
+            gone++;
+        } /* a self-edge is one of r's own nin */
+    }
+    atomic_fetch_sub_explicit(&dp->st_edges, gone, memory_order_relaxed);
+}
+
+static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
 {
     uint32_t i = dp_handle_index(h);
     dp__asset *r = dp__rec_at(dp, i);
@@ -108,15 +137,19 @@ void dp__free_dying(dp_depot *dp, dp_handle h)
         dp__holder_drop_all(dp, h);
     void *data = atomic_exchange_explicit(&r->data, NULL, memory_order_acq_rel);
     atomic_store_explicit(&r->state, DP_STATE_INVALID, memory_order_release);
-    const dp__type *t = dp__type_get(dp, type);
-    if (data && t)
-        t->t.destroy(data, t->t.user);
+    if (retire) {
+        dp__retire_at(dp, type, data, 1);
+    } else {
+        const dp__type *t = dp__type_get(dp, type);
+        if (data && t)
+            t->t.destroy(data, t->t.user);
+    }
+    forget_edges(dp, r);
     /* Children: release each edge's count (iteratively: zeros go to dp->work). */
     dp_handle *kids = r->kids;
     uint32_t n = r->nkids;
     r->kids = NULL;
     r->nkids = 0;
-    atomic_fetch_sub_explicit(&dp->st_edges, n, memory_order_relaxed);
     if (!dp->destroying) {
         for (uint32_t k = 0; k < n; k++)
             dp__release_owned(dp, kids[k]);
@@ -140,6 +173,11 @@ void dp__free_dying(dp_depot *dp, dp_handle h)
      * late attention) linked and flagged, instead of linked and unflagged. */
     dp_status st = dp__pool_free_expect(dp->pool, h, DP__DYING);
     DP__ASSERT(st == DP_OK); /* cannot fail: only the owner moves a DYING word */
+}
+
+void dp__free_dying(dp_depot *dp, dp_handle h)
+{
+    free_dying_as(dp, h, false);
 }
 
 /* Gives back the slots of zombies that have left the attention queue. No new push can
@@ -260,27 +298,6 @@ void dp__process_unused(dp_depot *dp)
     dp->unused.n = 0;
 }
 
-void dp__retire_data(dp_depot *dp, dp_type_id type, void *data)
-{
-    if (!data)
-        return;
-    /* Data swapped inside dp_update (a reload applied) dies at the following update; data
-     * swapped between updates (dp_replace) is still this frame's, and dies one update after
-     * the next. */
-    bool in_update = dp->cascade_now;
-    dp__retired **list = in_update ? &dp->retired : &dp->retired_next;
-    size_t *n = in_update ? &dp->nretired : &dp->nretired_next;
-    size_t *cap = in_update ? &dp->capretired : &dp->capretired_next;
-    if (*n == *cap &&
-        dp__grow(&dp->alloc, (void **)list, cap, *n + 1, sizeof **list) != DP_OK) {
-        const dp__type *t = dp__type_get(dp, type);
-        if (t)
-            t->t.destroy(data, t->t.user);
-        return;
-    }
-    (*list)[(*n)++] = (dp__retired){.type = type, .data = data};
-}
-
 /* ---- public ---------------------------------------------------------------------------------- */
 
 dp_status dp_evict(dp_depot *dp, dp_handle h)
@@ -304,7 +321,9 @@ dp_status dp_evict(dp_depot *dp, dp_handle h)
                                                   memory_order_acquire, memory_order_relaxed))
             break;
     }
-    dp__free_dying(dp, h);
+    /* Holders may still read the data through a dp_get pointer of this frame: it is
+     * retired to the next update (and past any read guard), not destroyed now. */
+    free_dying_as(dp, h, true);
     dp__run_frees(dp);
     return DP_OK;
 }

@@ -66,9 +66,7 @@ dp_status dp_replace(dp_depot *dp, dp_handle h, void *asset, size_t bytes)
     if (atomic_load_explicit(&r->state, memory_order_relaxed) != DP_STATE_LOADED)
         return DP_ERR_INVALID;
     /* Make room to retire the old data first, so that NOMEM changes nothing. */
-    if (dp->nretired_next == dp->capretired_next &&
-        dp__grow(&dp->alloc, (void **)&dp->retired_next, &dp->capretired_next,
-                 dp->nretired_next + 1, sizeof *dp->retired_next) != DP_OK)
+    if (dp__retire_reserve(dp) != DP_OK)
         return DP_ERR_NOMEM;
     dp__set_loaded(dp, h, asset, bytes);
     return DP_OK;

@@ -14,7 +14,7 @@ dp_status dp_check(const dp_depot *dp)
     dp_status st = dp__graph_build(dp, &g);
     if (st != DP_OK)
         return st;
-    size_t keyed = 0, cached = 0, cached_bytes = 0;
+    size_t keyed = 0, cached = 0, cached_bytes = 0, edges = 0;
     for (uint64_t i = 0; i < g.n && st == DP_OK; i++) {
         uint32_t count;
         dp_handle h = dp__live_at(dp, (uint32_t)i, &count);
@@ -22,6 +22,7 @@ dp_status dp_check(const dp_depot *dp)
             continue;
         dp__asset *r = dp__rec_at(dp, (uint32_t)i);
         uint32_t explained = g.incoming[i] + g.grouped[i];
+        edges += g.incoming[i];
         if (dp->desc.track_holders) {
             explained += dp__holders_total(dp, h);
             /* After a lost record (NOMEM) the records no longer explain every count. */
@@ -66,6 +67,8 @@ dp_status dp_check(const dp_depot *dp)
     if (st == DP_OK && (walked != cached || walked_bytes != cached_bytes ||
                         cached_bytes != dp->cached_bytes || dp->lru_tail != prev))
         st = DP_ERR_INVALID;
+    if (st == DP_OK && edges != atomic_load_explicit(&dp->st_edges, memory_order_relaxed))
+        st = DP_ERR_INVALID; /* dp_stats.edges counts the edges between live assets */
     if (st == DP_OK && keyed != dp->keys_n)
         st = DP_ERR_INVALID; /* every entry of the key table names a live keyed asset */
     dp__graph_free(dp, &g);

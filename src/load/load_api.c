@@ -82,6 +82,7 @@ dp_status dp__load_counted(dp_depot *dp, const char *key, dp_type_id type, dp_ha
     }
     /* The fast path: a live or cached asset of this key. */
     dp_handle h;
+again:
     if (dp__find(dp, ckey, &h, file, line) == DP_OK)
         goto found;
     /* The job is made before the asset, so that a failure leaves nothing behind. */
@@ -98,8 +99,15 @@ dp_status dp__load_counted(dp_depot *dp, const char *key, dp_type_id type, dp_ha
     dp__job_free(L, job);
     if (st != DP_ERR_EXISTS)
         return st;
-found:
-    if (dp_type_of(dp, h) != type) {
+found:;
+    dp_type_id have = dp_type_of(dp, h);
+    if (have == 0) {
+        /* Evicted since we found it (its type reads 0 then): the key is free again, so this
+         * load makes a fresh asset. The release only drops a holder record. */
+        dp_release(dp, h);
+        goto again;
+    }
+    if (have != type) {
         dp_release(dp, h);
         return DP_ERR_EXISTS;
     }
