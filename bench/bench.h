@@ -48,6 +48,7 @@ static inline uint64_t dp_bench_rand(uint64_t *s)
  * prints a note and returns 0. */
 int dp_bench_pool(void);
 int dp_bench_asset(void);
+int dp_bench_formats(void);
 int dp_bench_load(void);
 int dp_bench_render(void);
 /* The atlas page allocator (bench_atlas.c), run by dp_bench_render. */

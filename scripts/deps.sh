@@ -9,6 +9,7 @@ packages=(
     clang libclang-rt-14-dev          # libFuzzer target and its runtime
     libcmocka-dev                     # unit tests
     libpng-dev libcjson-dev libcurl4-openssl-dev
+    libturbojpeg0-dev libwebp-dev     # JPEG and WebP in the image type
     libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri   # headless OpenGL (render tests)
     spin                              # model check of the pool's free list
     graphviz                          # dependency graphs in reports

@@ -199,11 +199,22 @@ typedef struct dp_blob {
     unsigned char *bytes;
 } dp_blob;
 
-/** @brief "image": a PNG decoded to RGBA8 (extension png). Corrupt, truncated or oversized
- * (over 16384 pixels a side or 2^26 pixels) input fails with DP_ERR_FORMAT. */
+/** @brief The most mip levels an image can have (16384 pixels a side gives 15). */
+#define DP_IMAGE_MAX_LEVELS 15
+
+/** @brief "image": a PNG, JPEG or WebP file decoded to RGBA8 (extensions png, jpg, jpeg,
+ * webp, each when its library was built in; the format is recognised by its first bytes,
+ * not by the extension). Corrupt, truncated or oversized (over 16384 pixels a side or 2^26
+ * pixels; refused before the image is allocated) input fails with DP_ERR_FORMAT.
+ * "image_mips" (dp_builtin_types.image_mips, no extension: use dp_load_as) is the same
+ * decode followed by the full box-filtered mip chain down to 1x1. */
 typedef struct dp_image {
     uint32_t width, height;
-    unsigned char *pixels; /**< width * height * 4 bytes, rows top to bottom */
+    unsigned char *pixels; /**< width * height * 4 bytes, rows top to bottom (= level[0]) */
+    /** Mip levels: 1 for "image", the full chain for "image_mips"; 0 in an image made by
+     * hand means 1. Level i is max(1, width >> i) x max(1, height >> i) RGBA8 pixels. */
+    uint32_t levels;
+    unsigned char *level[DP_IMAGE_MAX_LEVELS];
 } dp_image;
 
 /** @brief "sprite": a rectangle of an image (extension sprite; JSON
@@ -223,7 +234,8 @@ typedef struct dp_bundle {
 
 /** @brief Ids of the built-in types, registered when the load layer starts. */
 typedef struct dp_builtin_types {
-    dp_type_id blob, image, sprite, bundle; /**< 0 when not built (no libpng / cJSON) */
+    dp_type_id blob, image, sprite, bundle; /**< 0 when not built (no image codec / cJSON) */
+    dp_type_id image_mips; /**< "image" with its mip chain; 0 when image is 0 */
 } dp_builtin_types;
 
 /** @brief The built-in type ids of this depot (starting the load layer if needed). Any

@@ -143,7 +143,8 @@ dp_status dp__sources_init(dp__loader *L);
 dp_status dp__source_add(dp__loader *L, const dp_source *src);
 void dp__sources_free(dp__loader *L);
 dp_status dp__builtin_types_register(dp__loader *L);
-dp_status dp__image_type_register(dp__loader *L, dp_type_id *out);   /* png/ (0 if absent) */
+/* image_type.c: "image" and "image_mips", when any image codec is built. */
+dp_status dp__image_type_register(dp__loader *L, dp_type_id *image, dp_type_id *image_mips);
 dp_status dp__json_types_register(dp__loader *L, dp_type_id *sprite, dp_type_id *bundle);
 dp_status dp__http_sources_register(dp__loader *L);
 

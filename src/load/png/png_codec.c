@@ -69,40 +69,6 @@ static void read_mem(png_structp png, png_bytep out, size_t n)
     d->pos += n;
 }
 
-static bool too_big(uint32_t w, uint32_t h)
-{
-    return w > DP__PNG_MAX_SIDE || h > DP__PNG_MAX_SIDE ||
-           (uint64_t)w * h > DP__PNG_MAX_PIXELS;
-}
-
-dp_status dp__image_new(const dp_allocator *a, uint32_t w, uint32_t h, dp_image **out)
-{
-    if (!out)
-        return DP_ERR_INVALID;
-    *out = NULL;
-    if (!a || w == 0 || h == 0 || too_big(w, h))
-        return DP_ERR_INVALID;
-    /* One block: the struct, then the pixels at a 16-byte aligned offset. */
-    size_t head = (sizeof(dp_image) + 15u) & ~(size_t)15u;
-    size_t bytes = (size_t)w * h * 4u;
-    unsigned char *block = dp__alloc(a, head + bytes);
-    if (!block)
-        return DP_ERR_NOMEM;
-    memset(block + head, 0, bytes);
-    dp_image *img = (dp_image *)(void *)block;
-    img->width = w;
-    img->height = h;
-    img->pixels = block + head;
-    *out = img;
-    return DP_OK;
-}
-
-void dp__image_free(const dp_allocator *a, dp_image *img)
-{
-    if (img)
-        dp__free(a, img);
-}
-
 /* Everything after png_read_info's setjmp: checks the header, sets the transforms to
  * RGBA8, allocates the image and reads the rows. libpng errors longjmp out of here. */
 static void decode_body(png_structp png, png_infop info, decoder *d, const struct dp_cancel *cancel)
@@ -113,7 +79,7 @@ static void decode_body(png_structp png, png_infop info, decoder *d, const struc
     int depth = 0, ctype = 0, interlace = 0;
     png_get_IHDR(png, info, &w, &h, &depth, &ctype, &interlace, NULL, NULL);
     /* Checked before anything the size of the image is allocated. */
-    if (w == 0 || h == 0 || too_big(w, h)) {
+    if (dp__image_too_big(w, h)) {
         d->status = DP_ERR_FORMAT;
         png_error(png, "image too large");
     }
@@ -223,7 +189,7 @@ static void write_body(png_structp png, png_infop info, FILE *f, uint32_t w, uin
 
 dp_status dp__png_write_file(const char *path, uint32_t w, uint32_t h, const unsigned char *rgba)
 {
-    if (!path || !rgba || w == 0 || h == 0 || too_big(w, h))
+    if (!path || !rgba || dp__image_too_big(w, h))
         return DP_ERR_INVALID;
 
     FILE *f = fopen(path, "wb");

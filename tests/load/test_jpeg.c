@@ -1,0 +1,199 @@
+/* requires: jpeg */
+/* test_jpeg.c — the JPEG codec (libturbojpeg): the committed samples (tests/data, made by
+ * make_images.c) decode to their formula's pixels within JPEG's loss; truncated, corrupt
+ * and oversized input fails with DP_ERR_FORMAT, oversized before the image is allocated;
+ * cancellation and failed allocations are clean. */
+#include "codec_check.h"
+#include "load/cancel.h"
+#include "load/jpeg/jpeg_codec.h"
+
+/* q95, 4:4:4: every channel within a few steps of the source. */
+#define LOSS 10
+
+static void px_grey(uint32_t x, uint32_t y, unsigned char o[4])
+{
+    unsigned v = x * 16 + y;
+    set4(o, v, v, v, 255);
+}
+
+/* make_images.c's CMYK formula (255 = no ink), through R = C*K/255. */
+static void px_cmyk(uint32_t x, uint32_t y, unsigned char o[4])
+{
+    unsigned c = x * 32, m = y * 32, ye = 160, k = x < 4 ? 255 : 200;
+    set4(o, (c * k + 127) / 255, (m * k + 127) / 255, (ye * k + 127) / 255, 255);
+}
+
+static void check_file(const char *name, uint32_t w, uint32_t h, pixel_fn px)
+{
+    file_bytes fb = read_data(name);
+    dp_test_alloc ta;
+    dp_test_alloc_init(&ta);
+    dp_image *img = NULL;
+
+    assert_int_equal(dp__jpeg_decode(&ta.iface, fb.bytes, fb.len, NULL, &img), DP_OK);
+
+    check_pixels(name, img, w, h, px, LOSS);
+    dp__image_free(&ta.iface, img);
+    assert_int_equal(atomic_load(&ta.live), 0);
+    free(fb.bytes);
+}
+
+static void check_fails(const char *name, dp_status want)
+{
+    file_bytes fb = read_data(name);
+    dp_test_alloc ta;
+    dp_test_alloc_init(&ta);
+    biggest_alloc ba;
+    biggest_init(&ba, &ta);
+    dp_image *img = (dp_image *)&fb; /* must be overwritten with NULL */
+
+    assert_int_equal(dp__jpeg_decode(&ba.iface, fb.bytes, fb.len, NULL, &img), want);
+
+    assert_null(img);
+    assert_true(ba.biggest < (1u << 20));
+    assert_int_equal(atomic_load(&ta.live), 0);
+    free(fb.bytes);
+}
+
+static void test_baseline_decodes_to_its_pixels(void **state)
+{
+    check_file("jpeg_baseline_16x16.jpg", 16, 16, px_rgb16);
+}
+
+static void test_progressive_decodes_to_its_pixels(void **state)
+{
+    check_file("jpeg_progressive_16x16.jpg", 16, 16, px_rgb16);
+}
+
+static void test_greyscale_is_copied_to_rgb_with_opaque_alpha(void **state)
+{
+    check_file("jpeg_grey_16x8.jpg", 16, 8, px_grey);
+}
+
+static void test_cmyk_is_converted_to_rgb(void **state)
+{
+    check_file("jpeg_cmyk_8x8.jpg", 8, 8, px_cmyk);
+}
+
+static void test_truncated_file_fails_with_format(void **state)
+{
+    check_fails("jpeg_truncated.jpg", DP_ERR_FORMAT);
+}
+
+static void test_side_over_limit_fails_with_format_without_allocating(void **state)
+{
+    check_fails("jpeg_oversized_60000x60000.jpg", DP_ERR_FORMAT);
+}
+
+static void test_pixels_over_limit_fails_with_format_without_allocating(void **state)
+{
+    check_fails("jpeg_oversized_9000x9000.jpg", DP_ERR_FORMAT);
+}
+
+static void test_every_prefix_fails_with_format_and_frees(void **state)
+{
+    const char *names[] = {"jpeg_baseline_16x16.jpg", "jpeg_progressive_16x16.jpg"};
+    for (size_t f = 0; f < 2; f++) {
+        file_bytes fb = read_data(names[f]);
+        dp_test_alloc ta;
+        dp_test_alloc_init(&ta);
+        for (size_t n = 0; n < fb.len; n++) {
+            dp_image *img = NULL;
+            dp_status s = dp__jpeg_decode(&ta.iface, fb.bytes, n, NULL, &img);
+            if (s != DP_ERR_FORMAT)
+                fail_msg("%s cut at %zu of %zu: %s", names[f], n, fb.len, dp_status_str(s));
+            assert_null(img);
+            assert_int_equal(atomic_load(&ta.live), 0);
+        }
+        free(fb.bytes);
+    }
+}
+
+static void test_damaged_entropy_data_fails_with_format(void **state)
+{
+    file_bytes fb = read_data("jpeg_baseline_16x16.jpg");
+    /* Markers inside the entropy-coded data (after SOS) end it early: a warning. */
+    size_t sos = 0;
+    for (size_t i = 2; i + 1 < fb.len; i++)
+        if (fb.bytes[i] == 0xFF && fb.bytes[i + 1] == 0xDA)
+            sos = i;
+    assert_true(sos > 0 && sos + 40 < fb.len);
+    for (size_t i = sos + 20; i < sos + 40; i += 2) {
+        fb.bytes[i] = 0xFF;
+        fb.bytes[i + 1] = 0xD0;
+    }
+    dp_test_alloc ta;
+    dp_test_alloc_init(&ta);
+    dp_image *img = NULL;
+
+    assert_int_equal(dp__jpeg_decode(&ta.iface, fb.bytes, fb.len, NULL, &img), DP_ERR_FORMAT);
+
+    assert_null(img);
+    assert_int_equal(atomic_load(&ta.live), 0);
+    free(fb.bytes);
+}
+
+static void test_non_jpeg_fails_with_format_without_allocating(void **state)
+{
+    dp_test_alloc ta;
+    dp_test_alloc_init(&ta);
+    const char text[] = "not a JPEG at all, only some text";
+    dp_image *img = NULL;
+    assert_int_equal(dp__jpeg_decode(&ta.iface, text, sizeof text, NULL, &img), DP_ERR_FORMAT);
+    assert_int_equal(dp__jpeg_decode(&ta.iface, "", 0, NULL, &img), DP_ERR_FORMAT);
+    assert_int_equal(dp__jpeg_decode(&ta.iface, "\xFF\xD8\xFF", 3, NULL, &img), DP_ERR_FORMAT);
+    assert_null(img);
+    assert_int_equal(atomic_load(&ta.live), 0);
+}
+
+static void test_cancelled_token_fails_with_cancelled(void **state)
+{
+    dp_test_alloc ta;
+    dp_test_alloc_init(&ta);
+    struct dp_cancel c;
+    dp__cancel_init(&c);
+    dp__cancel_set(&c);
+    file_bytes fb = read_data("jpeg_baseline_16x16.jpg");
+    dp_image *img = NULL;
+
+    assert_int_equal(dp__jpeg_decode(&ta.iface, fb.bytes, fb.len, &c, &img), DP_ERR_CANCELLED);
+
+    assert_null(img);
+    assert_int_equal(atomic_load(&ta.total), 0);
+    free(fb.bytes);
+}
+
+static void test_failed_allocation_gives_nomem_and_frees(void **state)
+{
+    dp_test_alloc ta;
+    dp_test_alloc_init(&ta);
+    dp_test_alloc_fail_at(&ta, 1);
+    file_bytes fb = read_data("jpeg_baseline_16x16.jpg");
+    dp_image *img = NULL;
+
+    assert_int_equal(dp__jpeg_decode(&ta.iface, fb.bytes, fb.len, NULL, &img), DP_ERR_NOMEM);
+
+    assert_null(img);
+    assert_true(atomic_load(&ta.failed) >= 1);
+    assert_int_equal(atomic_load(&ta.live), 0);
+    free(fb.bytes);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_baseline_decodes_to_its_pixels),
+        cmocka_unit_test(test_progressive_decodes_to_its_pixels),
+        cmocka_unit_test(test_greyscale_is_copied_to_rgb_with_opaque_alpha),
+        cmocka_unit_test(test_cmyk_is_converted_to_rgb),
+        cmocka_unit_test(test_truncated_file_fails_with_format),
+        cmocka_unit_test(test_side_over_limit_fails_with_format_without_allocating),
+        cmocka_unit_test(test_pixels_over_limit_fails_with_format_without_allocating),
+        cmocka_unit_test(test_every_prefix_fails_with_format_and_frees),
+        cmocka_unit_test(test_damaged_entropy_data_fails_with_format),
+        cmocka_unit_test(test_non_jpeg_fails_with_format_without_allocating),
+        cmocka_unit_test(test_cancelled_token_fails_with_cancelled),
+        cmocka_unit_test(test_failed_allocation_gives_nomem_and_frees),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
