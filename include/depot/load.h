@@ -199,23 +199,27 @@ typedef struct dp_blob {
     unsigned char *bytes;
 } dp_blob;
 
-/** @brief The most mip levels an image can have (16384 pixels a side gives 15). */
-#define DP_IMAGE_MAX_LEVELS 15
-
 /** @brief "image": a PNG, JPEG or WebP file decoded to RGBA8 (extensions png, jpg, jpeg,
  * webp, each when its library was built in; the format is recognised by its first bytes,
  * not by the extension). Corrupt, truncated or oversized (over 16384 pixels a side or 2^26
- * pixels; refused before the image is allocated) input fails with DP_ERR_FORMAT.
- * "image_mips" (dp_builtin_types.image_mips, no extension: use dp_load_as) is the same
- * decode followed by the full box-filtered mip chain down to 1x1. */
+ * pixels; refused before the image is allocated) input fails with DP_ERR_FORMAT. */
 typedef struct dp_image {
     uint32_t width, height;
-    unsigned char *pixels; /**< width * height * 4 bytes, rows top to bottom (= level[0]) */
-    /** Mip levels: 1 for "image", the full chain for "image_mips"; 0 in an image made by
-     * hand means 1. Level i is max(1, width >> i) x max(1, height >> i) RGBA8 pixels. */
-    uint32_t levels;
-    unsigned char *level[DP_IMAGE_MAX_LEVELS];
+    unsigned char *pixels; /**< width * height * 4 bytes, rows top to bottom */
 } dp_image;
+
+/** @brief The most mip levels an image can have (16384 pixels a side gives 15). */
+#define DP_IMAGE_MAX_LEVELS 15
+
+/** @brief "image_mips" (dp_builtin_types.image_mips, no extension: use dp_load_as): the
+ * same decode as "image", followed by the full box-filtered mip chain down to 1x1. The
+ * first member is the level-0 dp_image, so code that reads images reads these too. */
+typedef struct dp_image_mips {
+    dp_image image;  /**< level 0; image.pixels == level[0] */
+    uint32_t levels; /**< the full chain: 16x16 has 5 */
+    /** Level i is max(1, width >> i) x max(1, height >> i) RGBA8 pixels. */
+    unsigned char *level[DP_IMAGE_MAX_LEVELS];
+} dp_image_mips;
 
 /** @brief "sprite": a rectangle of an image (extension sprite; JSON
  * `{"image": "key.png", "rect": [x, y, w, h]}`); depends on its image. */

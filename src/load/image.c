@@ -29,42 +29,30 @@ static uint32_t full_chain(uint32_t w, uint32_t h)
     return levels;
 }
 
-/* The struct rounded up to 16 bytes: the pixels start there. */
-static size_t head_bytes(void)
+/* The struct (a dp_image_mips when there is a chain) rounded up to 16 bytes: the pixels
+ * start there. */
+static size_t head_bytes(bool chain)
 {
-    return (sizeof(dp_image) + 15u) & ~(size_t)15u;
+    size_t head = chain ? sizeof(dp_image_mips) : sizeof(dp_image);
+    return (head + 15u) & ~(size_t)15u;
 }
 
-size_t dp__image_bytes(uint32_t w, uint32_t h, uint32_t levels)
+static size_t block_bytes(uint32_t w, uint32_t h, uint32_t levels, bool chain)
 {
-    size_t total = head_bytes();
+    size_t total = head_bytes(chain);
     for (uint32_t i = 0; i < levels; i++)
         total += (size_t)side_at(w, i) * side_at(h, i) * 4u;
     return total;
 }
 
-/* One block: the struct, then every level's pixels in order (level 0 at a 16-byte aligned
- * offset). Sizes are within the limits, so no sum overflows. */
-static dp_status image_alloc(const dp_allocator *a, uint32_t w, uint32_t h, uint32_t levels,
-                             dp_image **out)
+size_t dp__image_bytes(const dp_image *img)
 {
-    size_t bytes = dp__image_bytes(w, h, levels);
-    unsigned char *block = dp__alloc(a, bytes);
-    if (!block)
-        return DP_ERR_NOMEM;
-    memset(block, 0, bytes);
-    dp_image *img = (dp_image *)(void *)block;
-    img->width = w;
-    img->height = h;
-    img->levels = levels;
-    unsigned char *p = block + head_bytes();
-    for (uint32_t i = 0; i < levels; i++) {
-        img->level[i] = p;
-        p += (size_t)side_at(w, i) * side_at(h, i) * 4u;
-    }
-    img->pixels = img->level[0];
-    *out = img;
-    return DP_OK;
+    return block_bytes(img->width, img->height, 1, false);
+}
+
+size_t dp__image_mips_bytes(const dp_image_mips *m)
+{
+    return block_bytes(m->image.width, m->image.height, m->levels, true);
 }
 
 dp_status dp__image_new(const dp_allocator *a, uint32_t w, uint32_t h, dp_image **out)
@@ -74,7 +62,17 @@ dp_status dp__image_new(const dp_allocator *a, uint32_t w, uint32_t h, dp_image 
     *out = NULL;
     if (!a || dp__image_too_big(w, h))
         return DP_ERR_INVALID;
-    return image_alloc(a, w, h, 1, out);
+    size_t bytes = block_bytes(w, h, 1, false);
+    unsigned char *block = dp__alloc(a, bytes);
+    if (!block)
+        return DP_ERR_NOMEM;
+    memset(block, 0, bytes);
+    dp_image *img = (dp_image *)(void *)block;
+    img->width = w;
+    img->height = h;
+    img->pixels = block + head_bytes(false);
+    *out = img;
+    return DP_OK;
 }
 
 void dp__image_free(const dp_allocator *a, dp_image *img)
@@ -105,7 +103,28 @@ static void box_down(const unsigned char *src, uint32_t sw, uint32_t sh, unsigne
     }
 }
 
-dp_status dp__image_with_mips(const dp_allocator *a, const dp_image *src, dp_image **out)
+/* One block: the dp_image_mips, then every level's pixels in order (level 0 at a 16-byte
+ * aligned offset). Sizes are within the limits, so no sum overflows. */
+static dp_image_mips *chain_alloc(const dp_allocator *a, uint32_t w, uint32_t h, uint32_t levels)
+{
+    unsigned char *block = dp__alloc(a, block_bytes(w, h, levels, true));
+    if (!block)
+        return NULL;
+    memset(block, 0, head_bytes(true));
+    dp_image_mips *m = (dp_image_mips *)(void *)block;
+    m->image.width = w;
+    m->image.height = h;
+    m->levels = levels;
+    unsigned char *p = block + head_bytes(true);
+    for (uint32_t i = 0; i < levels; i++) {
+        m->level[i] = p;
+        p += (size_t)side_at(w, i) * side_at(h, i) * 4u;
+    }
+    m->image.pixels = m->level[0];
+    return m;
+}
+
+dp_status dp__image_with_mips(const dp_allocator *a, const dp_image *src, dp_image_mips **out)
 {
     if (!out)
         return DP_ERR_INVALID;
@@ -113,14 +132,14 @@ dp_status dp__image_with_mips(const dp_allocator *a, const dp_image *src, dp_ima
     if (!a || !src || !src->pixels || dp__image_too_big(src->width, src->height))
         return DP_ERR_INVALID;
     uint32_t w = src->width, h = src->height;
-    dp_image *img = NULL;
-    dp_status st = image_alloc(a, w, h, full_chain(w, h), &img);
-    if (st != DP_OK)
-        return st;
-    memcpy(img->level[0], src->pixels, (size_t)w * h * 4u);
-    for (uint32_t i = 1; i < img->levels; i++)
-        box_down(img->level[i - 1], side_at(w, i - 1), side_at(h, i - 1), img->level[i],
+    uint32_t levels = full_chain(w, h);
+    dp_image_mips *m = chain_alloc(a, w, h, levels);
+    if (!m)
+        return DP_ERR_NOMEM;
+    memcpy(m->level[0], src->pixels, (size_t)w * h * 4u);
+    for (uint32_t i = 1; i < levels; i++)
+        box_down(m->level[i - 1], side_at(w, i - 1), side_at(h, i - 1), m->level[i],
                  side_at(w, i), side_at(h, i));
-    *out = img;
+    *out = m;
     return DP_OK;
 }

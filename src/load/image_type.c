@@ -50,20 +50,22 @@ static dp_status image_load_levels(dp_load_ctx *ctx, const void *bytes, size_t l
     dp_status st = decode_any(a, bytes, len, NULL, &img);
     if (st != DP_OK)
         return st;
+    size_t size = dp__image_bytes(img);
     if (mips) {
-        dp_image *chain = NULL;
+        dp_image_mips *chain = NULL;
         st = dp__image_with_mips(a, img, &chain);
         dp__image_free(a, img);
         if (st != DP_OK)
             return st;
-        img = chain;
+        img = &chain->image;
+        size = dp__image_mips_bytes(chain);
     }
     if (dp_ctx_cancelled(ctx)) {
         dp__image_free(a, img);
         return DP_ERR_CANCELLED;
     }
     *asset = img;
-    *asset_bytes = dp__image_bytes(img->width, img->height, img->levels);
+    *asset_bytes = size;
     return DP_OK;
 }
 
