@@ -11,6 +11,8 @@
 
 #include "testutil.h"
 #include "depot/load.h"
+#include "load/cancel.h"
+#include "load/image.h"
 
 typedef struct file_bytes {
     unsigned char *bytes;
@@ -95,6 +97,81 @@ static inline void check_pixels(const char *name, const dp_image *img, uint32_t 
             }
         }
     }
+}
+
+/* A codec's decode function (dp__png_decode, dp__jpeg_decode, dp__webp_decode). */
+typedef dp_status (*decode_fn)(const dp_allocator *a, const void *bytes, size_t len,
+                               const struct dp_cancel *cancel, dp_image **out);
+
+/* The file fails with DP_ERR_FORMAT, *out is NULL, no request reached 1 MiB (a refused
+ * size was refused before the image was allocated) and nothing is left allocated. */
+static inline void check_refused(decode_fn decode, const char *name)
+{
+    file_bytes fb = read_data(name);
+    dp_test_alloc ta;
+    dp_test_alloc_init(&ta);
+    biggest_alloc ba;
+    biggest_init(&ba, &ta);
+    dp_image *img = (dp_image *)&fb; /* must be overwritten with NULL */
+
+    assert_int_equal(decode(&ba.iface, fb.bytes, fb.len, NULL, &img), DP_ERR_FORMAT);
+
+    assert_null(img);
+    assert_true(ba.biggest < (1u << 20));
+    assert_int_equal(atomic_load(&ta.live), 0);
+    free(fb.bytes);
+}
+
+/* Every proper prefix of the file fails with DP_ERR_FORMAT and frees what it took. */
+static inline void check_every_prefix(decode_fn decode, const char *name)
+{
+    file_bytes fb = read_data(name);
+    dp_test_alloc ta;
+    dp_test_alloc_init(&ta);
+    for (size_t n = 0; n < fb.len; n++) {
+        dp_image *img = NULL;
+        dp_status s = decode(&ta.iface, fb.bytes, n, NULL, &img);
+        if (s != DP_ERR_FORMAT)
+            fail_msg("%s cut at %zu of %zu: %s", name, n, fb.len, dp_status_str(s));
+        assert_null(img);
+        assert_int_equal(atomic_load(&ta.live), 0);
+    }
+    free(fb.bytes);
+}
+
+/* A cancelled token gives DP_ERR_CANCELLED before anything is allocated. */
+static inline void check_cancelled(decode_fn decode, const char *name)
+{
+    dp_test_alloc ta;
+    dp_test_alloc_init(&ta);
+    struct dp_cancel c;
+    dp__cancel_init(&c);
+    dp__cancel_set(&c);
+    file_bytes fb = read_data(name);
+    dp_image *img = NULL;
+
+    assert_int_equal(decode(&ta.iface, fb.bytes, fb.len, &c, &img), DP_ERR_CANCELLED);
+
+    assert_null(img);
+    assert_int_equal(atomic_load(&ta.total), 0);
+    free(fb.bytes);
+}
+
+/* The image allocation failing gives DP_ERR_NOMEM and leaves nothing allocated. */
+static inline void check_nomem(decode_fn decode, const char *name)
+{
+    dp_test_alloc ta;
+    dp_test_alloc_init(&ta);
+    dp_test_alloc_fail_at(&ta, 1);
+    file_bytes fb = read_data(name);
+    dp_image *img = NULL;
+
+    assert_int_equal(decode(&ta.iface, fb.bytes, fb.len, NULL, &img), DP_ERR_NOMEM);
+
+    assert_null(img);
+    assert_true(atomic_load(&ta.failed) >= 1);
+    assert_int_equal(atomic_load(&ta.live), 0);
+    free(fb.bytes);
 }
 
 /* The formulas of tests/data/make_images.c. */

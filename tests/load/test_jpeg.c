@@ -4,7 +4,6 @@
  * and oversized input fails with DP_ERR_FORMAT, oversized before the image is allocated;
  * cancellation and failed allocations are clean. */
 #include "codec_check.h"
-#include "load/cancel.h"
 #include "load/jpeg/jpeg_codec.h"
 
 /* q95, 4:4:4: every channel within a few steps of the source. */
@@ -38,23 +37,6 @@ static void check_file(const char *name, uint32_t w, uint32_t h, pixel_fn px)
     free(fb.bytes);
 }
 
-static void check_fails(const char *name, dp_status want)
-{
-    file_bytes fb = read_data(name);
-    dp_test_alloc ta;
-    dp_test_alloc_init(&ta);
-    biggest_alloc ba;
-    biggest_init(&ba, &ta);
-    dp_image *img = (dp_image *)&fb; /* must be overwritten with NULL */
-
-    assert_int_equal(dp__jpeg_decode(&ba.iface, fb.bytes, fb.len, NULL, &img), want);
-
-    assert_null(img);
-    assert_true(ba.biggest < (1u << 20));
-    assert_int_equal(atomic_load(&ta.live), 0);
-    free(fb.bytes);
-}
-
 static void test_baseline_decodes_to_its_pixels(void **state)
 {
     check_file("jpeg_baseline_16x16.jpg", 16, 16, px_rgb16);
@@ -77,36 +59,23 @@ static void test_cmyk_is_converted_to_rgb(void **state)
 
 static void test_truncated_file_fails_with_format(void **state)
 {
-    check_fails("jpeg_truncated.jpg", DP_ERR_FORMAT);
+    check_refused(dp__jpeg_decode, "jpeg_truncated.jpg");
 }
 
 static void test_side_over_limit_fails_with_format_without_allocating(void **state)
 {
-    check_fails("jpeg_oversized_60000x60000.jpg", DP_ERR_FORMAT);
+    check_refused(dp__jpeg_decode, "jpeg_oversized_60000x60000.jpg");
 }
 
 static void test_pixels_over_limit_fails_with_format_without_allocating(void **state)
 {
-    check_fails("jpeg_oversized_9000x9000.jpg", DP_ERR_FORMAT);
+    check_refused(dp__jpeg_decode, "jpeg_oversized_9000x9000.jpg");
 }
 
 static void test_every_prefix_fails_with_format_and_frees(void **state)
 {
-    const char *names[] = {"jpeg_baseline_16x16.jpg", "jpeg_progressive_16x16.jpg"};
-    for (size_t f = 0; f < 2; f++) {
-        file_bytes fb = read_data(names[f]);
-        dp_test_alloc ta;
-        dp_test_alloc_init(&ta);
-        for (size_t n = 0; n < fb.len; n++) {
-            dp_image *img = NULL;
-            dp_status s = dp__jpeg_decode(&ta.iface, fb.bytes, n, NULL, &img);
-            if (s != DP_ERR_FORMAT)
-                fail_msg("%s cut at %zu of %zu: %s", names[f], n, fb.len, dp_status_str(s));
-            assert_null(img);
-            assert_int_equal(atomic_load(&ta.live), 0);
-        }
-        free(fb.bytes);
-    }
+    check_every_prefix(dp__jpeg_decode, "jpeg_baseline_16x16.jpg");
+    check_every_prefix(dp__jpeg_decode, "jpeg_progressive_16x16.jpg");
 }
 
 static void test_damaged_entropy_data_fails_with_format(void **state)
@@ -148,35 +117,12 @@ static void test_non_jpeg_fails_with_format_without_allocating(void **state)
 
 static void test_cancelled_token_fails_with_cancelled(void **state)
 {
-    dp_test_alloc ta;
-    dp_test_alloc_init(&ta);
-    struct dp_cancel c;
-    dp__cancel_init(&c);
-    dp__cancel_set(&c);
-    file_bytes fb = read_data("jpeg_baseline_16x16.jpg");
-    dp_image *img = NULL;
-
-    assert_int_equal(dp__jpeg_decode(&ta.iface, fb.bytes, fb.len, &c, &img), DP_ERR_CANCELLED);
-
-    assert_null(img);
-    assert_int_equal(atomic_load(&ta.total), 0);
-    free(fb.bytes);
+    check_cancelled(dp__jpeg_decode, "jpeg_baseline_16x16.jpg");
 }
 
 static void test_failed_allocation_gives_nomem_and_frees(void **state)
 {
-    dp_test_alloc ta;
-    dp_test_alloc_init(&ta);
-    dp_test_alloc_fail_at(&ta, 1);
-    file_bytes fb = read_data("jpeg_baseline_16x16.jpg");
-    dp_image *img = NULL;
-
-    assert_int_equal(dp__jpeg_decode(&ta.iface, fb.bytes, fb.len, NULL, &img), DP_ERR_NOMEM);
-
-    assert_null(img);
-    assert_true(atomic_load(&ta.failed) >= 1);
-    assert_int_equal(atomic_load(&ta.live), 0);
-    free(fb.bytes);
+    check_nomem(dp__jpeg_decode, "jpeg_baseline_16x16.jpg");
 }
 
 int main(void)

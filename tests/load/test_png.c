@@ -6,44 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testutil.h"
+#include "codec_check.h"
 #include "load/cancel.h"
 #include "load/png/png_codec.h"
 
 /* ---- helpers ------------------------------------------------------------------------- */
-
-typedef struct file_bytes {
-    unsigned char *bytes;
-    size_t len;
-} file_bytes;
-
-static file_bytes read_data(const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", DP_TEST_DATA, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    assert_true(n >= 0);
-    file_bytes fb = {malloc((size_t)n + 1), (size_t)n};
-    assert_non_null(fb.bytes);
-    assert_int_equal(fread(fb.bytes, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    return fb;
-}
-
-/* Expected RGBA of pixel (x, y) of one test file. */
-typedef void (*pixel_fn)(uint32_t x, uint32_t y, unsigned char out[4]);
-
-static void set4(unsigned char o[4], unsigned r, unsigned g, unsigned b, unsigned a)
-{
-    o[0] = (unsigned char)r;
-    o[1] = (unsigned char)g;
-    o[2] = (unsigned char)b;
-    o[3] = (unsigned char)a;
-}
 
 static void px_rgba(uint32_t x, uint32_t y, unsigned char o[4])
 {
@@ -243,27 +210,6 @@ static void test_decode_every_prefix_of_a_png_fails_with_format(void **state)
         }
         free(fb.bytes);
     }
-}
-
-/* An allocator that remembers its largest request, over a counting one. */
-typedef struct biggest_alloc {
-    dp_allocator iface;
-    dp_test_alloc *inner;
-    size_t biggest;
-} biggest_alloc;
-
-static void *biggest_fn(size_t size, void *user)
-{
-    biggest_alloc *b = user;
-    if (size > b->biggest)
-        b->biggest = size;
-    return b->inner->iface.alloc(size, b->inner->iface.user);
-}
-
-static void biggest_free(void *p, void *user)
-{
-    biggest_alloc *b = user;
-    b->inner->iface.free(p, b->inner->iface.user);
 }
 
 static void check_oversized(const char *name)
