@@ -5,6 +5,7 @@
 #define GL_GLEXT_PROTOTYPES 1
 #include "testutil.h"
 
+#include <EGL/egl.h>
 #include <GL/gl.h>
 #include <GL/glext.h>
 #include <stdio.h>
@@ -234,6 +235,164 @@ static void test_texture_fails_cleanly_without_memory(void **state)
     assert_int_equal(atomic_load(&f->ta.live), before);
 }
 
+/* ---- a host that shares the context ---------------------------------------------------------- */
+
+/* The pixels of `gpu`'s texture, read back with glGetTexImage (caller frees). */
+static unsigned char *texture_pixels(fixture *f, void *gpu, uint32_t w, uint32_t h)
+{
+    (void)f;
+    unsigned char *out = calloc((size_t)w * h, 4);
+    assert_non_null(out);
+    GLint prev = 0, prev_pack = 0;
+    glGetIntegerv(GL_TEXTURE_BINDING_2D, &prev);
+    glGetIntegerv(GL_PACK_ALIGNMENT, &prev_pack);
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glBindTexture(GL_TEXTURE_2D, dp_gl_texture(gpu));
+    glGetTexImage(GL_TEXTURE_2D, 0, GL_RGBA, GL_UNSIGNED_BYTE, out);
+    glBindTexture(GL_TEXTURE_2D, (GLuint)prev);
+    glPixelStorei(GL_PACK_ALIGNMENT, prev_pack);
+    return out;
+}
+
+/* A 3x2 image in a heap block of exactly its size, so that ASan sees any read past it. */
+static dp_image exact_image(void)
+{
+    unsigned char *px = malloc(3 * 2 * 4);
+    assert_non_null(px);
+    for (int i = 0; i < 3 * 2 * 4; i++)
+        px[i] = (unsigned char)(i * 9 + 1);
+    return (dp_image){3, 2, px};
+}
+
+static void assert_texture_is(fixture *f, void *gpu, const dp_image *img)
+{
+    unsigned char *got = texture_pixels(f, gpu, img->width, img->height);
+    assert_memory_equal(got, img->pixels, (size_t)img->width * img->height * 4);
+    free(got);
+}
+
+static void test_upload_ignores_skip_rows_and_pixels_left_by_the_host(void **state)
+{
+    fixture *f = need_gl(state);
+    dp_image img = exact_image();
+    glPixelStorei(GL_UNPACK_SKIP_ROWS, 5);
+    glPixelStorei(GL_UNPACK_SKIP_PIXELS, 7);
+    glPixelStorei(GL_UNPACK_ROW_LENGTH, 64);
+    void *gpu = make_texture(f, IMAGE_TYPE, &img);
+    assert_texture_is(f, gpu, &img);
+    f->be.destroy(f->be.user, IMAGE_TYPE, gpu);
+    free(img.pixels);
+    glPixelStorei(GL_UNPACK_SKIP_ROWS, 0);
+    glPixelStorei(GL_UNPACK_SKIP_PIXELS, 0);
+    glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
+}
+
+static void test_upload_with_a_pixel_unpack_buffer_bound_by_the_host_makes_the_texture(
+    void **state)
+{
+    fixture *f = need_gl(state);
+    GLuint pbo = 0;
+    glGenBuffers(1, &pbo);
+    glBindBuffer(GL_PIXEL_UNPACK_BUFFER, pbo);
+    glBufferData(GL_PIXEL_UNPACK_BUFFER, 16, NULL, GL_STREAM_DRAW);
+    dp_image img = exact_image();
+    void *gpu = make_texture(f, IMAGE_TYPE, &img);
+    assert_texture_is(f, gpu, &img);
+    GLint bound = 0;
+    glGetIntegerv(GL_PIXEL_UNPACK_BUFFER_BINDING, &bound);
+    assert_int_equal(bound, (GLint)pbo); /* the host's binding is back */
+    glBindBuffer(GL_PIXEL_UNPACK_BUFFER, 0);
+    glDeleteBuffers(1, &pbo);
+    f->be.destroy(f->be.user, IMAGE_TYPE, gpu);
+    free(img.pixels);
+}
+
+static void test_upload_gives_the_host_its_unpack_state_back(void **state)
+{
+    fixture *f = need_gl(state);
+    const GLenum names[] = {GL_UNPACK_ALIGNMENT,   GL_UNPACK_ROW_LENGTH,  GL_UNPACK_SKIP_ROWS,
+                            GL_UNPACK_SKIP_PIXELS, GL_UNPACK_IMAGE_HEIGHT, GL_UNPACK_SKIP_IMAGES,
+                            GL_UNPACK_SWAP_BYTES,  GL_UNPACK_LSB_FIRST};
+    const GLint host[] = {8, 17, 3, 2, 9, 4, GL_TRUE, GL_TRUE};
+    enum { N = sizeof names / sizeof names[0] };
+    for (int i = 0; i < N; i++)
+        glPixelStorei(names[i], host[i]);
+    dp_image img = exact_image();
+    void *gpu = make_texture(f, IMAGE_TYPE, &img);
+    assert_texture_is(f, gpu, &img);
+    for (int i = 0; i < N; i++) {
+        GLint v = -1;
+        glGetIntegerv(names[i], &v);
+        assert_int_equal(v, host[i]);
+    }
+    const GLint defaults[] = {4, 0, 0, 0, 0, 0, GL_FALSE, GL_FALSE};
+    for (int i = 0; i < N; i++)
+        glPixelStorei(names[i], defaults[i]);
+    f->be.destroy(f->be.user, IMAGE_TYPE, gpu);
+    free(img.pixels);
+}
+
+/* Loses gl's context the way a driver reset does: it is no longer current and no longer
+ * exists. */
+static void lose_context(void)
+{
+    EGLDisplay dpy = eglGetCurrentDisplay();
+    EGLContext ctx = eglGetCurrentContext();
+    assert_true(ctx != EGL_NO_CONTEXT);
+    assert_true(eglMakeCurrent(dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT));
+    assert_true(eglDestroyContext(dpy, ctx));
+}
+
+static void test_create_after_context_loss_returns_a_status_not_a_name(void **state)
+{
+    fixture *f = need_gl(state);
+    dp_image img = {2, 2, (unsigned char *)quad_pixels};
+    void *before = make_texture(f, IMAGE_TYPE, &img);
+    lose_context();
+    void *gpu = (void *)1;
+    size_t bytes = 1;
+    assert_int_equal(f->be.create(f->be.user, IMAGE_TYPE, &img, &gpu, &bytes),
+                     DP_ERR_NOT_FOUND);
+    assert_null(gpu);
+    assert_int_equal(bytes, 0);
+    /* Nothing runs on a lost context: every submitted frame counts as finished. */
+    assert_int_equal(dp_gl_frame_submitted(f->gl, 1), DP_ERR_NOT_FOUND);
+    f->be.destroy(f->be.user, IMAGE_TYPE, before); /* frees the record, no crash */
+    assert_int_equal(atomic_load(&f->ta.live), 1);
+}
+
+static void test_make_current_picks_which_of_two_backends_draws(void **state)
+{
+    fixture *f = need_gl(state);
+    dp_gl *other = NULL;
+    assert_int_equal(dp_gl_create(&f->ta.iface, &other), DP_OK);
+    dp_gl_set_types(other, IMAGE_TYPE, 0);
+    dp_render_backend ob = dp_gl_backend(other);
+    const unsigned char red[4] = {255, 0, 0, 255}, blue[4] = {0, 0, 255, 255};
+    unsigned char rp[4 * 4], bp[4 * 4];
+    for (int i = 0; i < 4; i++) {
+        memcpy(&rp[i * 4], red, 4);
+        memcpy(&bp[i * 4], blue, 4);
+    }
+    dp_image ri = {2, 2, rp}, bi = {2, 2, bp};
+    void *a = make_texture(f, IMAGE_TYPE, &ri);
+    void *b = NULL;
+    size_t bytes = 0;
+    assert_int_equal(ob.create(ob.user, IMAGE_TYPE, &bi, &b, &bytes), DP_OK);
+    unsigned char out[4];
+    assert_int_equal(dp_gl_make_current(f->gl), DP_OK);
+    dp_gl_draw_read(dp_gl_texture(a), 8, 0, 0, 1, 1, 4, 4, 1, 1, out);
+    assert_memory_equal(out, red, 4);
+    assert_int_equal(dp_gl_make_current(other), DP_OK);
+    dp_gl_draw_read(dp_gl_texture(b), 8, 0, 0, 1, 1, 4, 4, 1, 1, out);
+    assert_memory_equal(out, blue, 4);
+    ob.destroy(ob.user, IMAGE_TYPE, b);
+    dp_gl_destroy(other);
+    assert_int_equal(dp_gl_make_current(f->gl), DP_OK);
+    assert_int_equal(dp_gl_make_current(NULL), DP_ERR_INVALID);
+    f->be.destroy(f->be.user, IMAGE_TYPE, a);
+}
+
 /* ---- fences ------------------------------------------------------------------------------------- */
 
 static void test_no_frame_is_completed_before_any_submit(void **state)
@@ -277,8 +436,10 @@ static void test_many_frames_in_flight_wrap_the_fence_ring(void **state)
     assert_int_equal(done, 100);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]); /* one test by name, e.g. under ASan */
     /* Probe once: only a missing device or context is a reason to skip. */
     dp_gl *probe = NULL;
     dp_status s = dp_gl_create_ex(NULL, &probe, gl_why, sizeof gl_why);
@@ -301,6 +462,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_textured_quad_reads_back_the_image_upright, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_image_is_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_texture_fails_cleanly_without_memory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upload_ignores_skip_rows_and_pixels_left_by_the_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upload_with_a_pixel_unpack_buffer_bound_by_the_host_makes_the_texture, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upload_gives_the_host_its_unpack_state_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_after_context_loss_returns_a_status_not_a_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_make_current_picks_which_of_two_backends_draws, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_frame_is_completed_before_any_submit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_completed_frames_reach_the_newest_submitted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_frame_numbers_must_increase, setup, teardown),

@@ -266,6 +266,25 @@ static void test_atlas_page_texture_goes_with_its_last_region(void **state)
     dp_release(f->dp, b_img);
 }
 
+static void test_gl_destroyed_before_the_render_layer_is_counted_and_nothing_crashes(
+    void **state)
+{
+    fixture *f = need_gl(state);
+    const unsigned char c[4] = {1, 2, 3, 255};
+    dp_handle h = solid_image(f, 4, 4, c);
+    run_frame(f);
+    finish_frame(f);
+    assert_non_null(dp_render_get(f->r, h));
+    glFinish();
+    assert_int_equal(dp_gl_destroy(f->gl), 1); /* the wrong order, said */
+    dp_render_destroy(f->r); /* destroys the texture record; frees the backend with it */
+    dp_release(f->dp, h);
+    dp_atlas_destroy(f->atlas);
+    assert_int_equal(dp_destroy(f->dp), 0);
+    assert_int_equal(atomic_load(&f->ta.live), 0);
+    f->gl = NULL; /* all torn down */
+}
+
 int main(void)
 {
     dp_gl *probe = NULL;
@@ -286,6 +305,7 @@ int main(void)
         T(test_frame_samples_the_right_pixels_of_each_texture),
         T(test_modified_image_shows_new_pixels_and_old_texture_goes_after_its_frame),
         T(test_atlas_page_texture_goes_with_its_last_region),
+        T(test_gl_destroyed_before_the_render_layer_is_counted_and_nothing_crashes),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,6 +47,8 @@ struct dp_gl {
     fence ring[FENCE_RING]; /* pending fences, oldest at ring[head] */
     size_t head, pending;
     uint64_t last_submitted, completed;
+    size_t live_textures; /* made by create, not yet destroyed */
+    bool zombie;          /* dp_gl_destroy ran with textures live: freed with the last one */
     char renderer[160];
 };
 
@@ -58,11 +60,14 @@ typedef struct gl_texture {
 
 /* ---- context ------------------------------------------------------------------------------ */
 
-/* Makes gl's context current again when another dp_gl of this thread took over. */
-static void make_current(const dp_gl *gl)
+/* Makes gl's context current again when another dp_gl of this thread (or the host) took
+ * over. False when it cannot be: the context is lost (a driver reset, or destroyed). */
+static bool make_current(const dp_gl *gl)
 {
-    if (eglGetCurrentContext() != gl->ctx)
-        eglMakeCurrent(gl->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, gl->ctx);
+    if (eglGetCurrentContext() == gl->ctx && gl->ctx != EGL_NO_CONTEXT)
+        return true;
+    return gl->ctx != EGL_NO_CONTEXT &&
+           eglMakeCurrent(gl->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, gl->ctx) == EGL_TRUE;
 }
 
 static void say(char *why, size_t cap, const char *fmt, ...)
@@ -230,25 +235,43 @@ dp_status dp_gl_create(const dp_allocator *allocator, dp_gl **out)
     return dp_gl_create_ex(allocator, out, NULL, 0);
 }
 
-void dp_gl_destroy(dp_gl *gl)
+size_t dp_gl_destroy(dp_gl *gl)
 {
-    if (!gl)
-        return;
+    if (!gl || gl->zombie)
+        return 0;
     /* Another context current on this thread (another dp_gl's, or the caller's) is made
      * current again afterwards. */
     EGLDisplay prev_dpy = eglGetCurrentDisplay();
     EGLContext prev_ctx = eglGetCurrentContext();
     EGLSurface prev_draw = eglGetCurrentSurface(EGL_DRAW);
     EGLSurface prev_read = eglGetCurrentSurface(EGL_READ);
-    make_current(gl);
-    for (size_t i = 0; i < gl->pending; i++)
-        glDeleteSync(gl->ring[(gl->head + i) % FENCE_RING].sync);
-    eglMakeCurrent(gl->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+    if (make_current(gl)) { /* a lost context took its fences with it */
+        for (size_t i = 0; i < gl->pending; i++)
+            glDeleteSync(gl->ring[(gl->head + i) % FENCE_RING].sync);
+        eglMakeCurrent(gl->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+    }
     if (prev_ctx != EGL_NO_CONTEXT && prev_ctx != gl->ctx)
         eglMakeCurrent(prev_dpy, prev_draw, prev_read, prev_ctx);
     eglDestroyContext(gl->dpy, gl->ctx);
     release_display(gl);
-    dp__free(&gl->alloc, gl);
+    size_t live = gl->live_textures;
+    if (live == 0) {
+        dp__free(&gl->alloc, gl);
+        return 0;
+    }
+    /* Destroyed before the render layer: the texture names died with the context, but the
+     * layer still holds the records and will destroy them; keep the backend until then. */
+    gl->ctx = EGL_NO_CONTEXT;
+    gl->pending = 0;
+    gl->zombie = true;
+    return live;
+}
+
+dp_status dp_gl_make_current(dp_gl *gl)
+{
+    if (!gl)
+        return DP_ERR_INVALID;
+    return make_current(gl) ? DP_OK : DP_ERR_NOT_FOUND;
 }
 
 void dp_gl_set_types(dp_gl *gl, dp_type_id image_type, dp_type_id page_type)
@@ -272,9 +295,45 @@ static bool gl_handles(void *user, dp_type_id type)
     return type != 0 && (type == gl->image_type || type == gl->page_type);
 }
 
+/* The pixel-unpack state an upload relies on, and its value during our uploads: tightly
+ * packed rows from the first byte of client memory. The host's values are saved first and
+ * put back after, so a host drawing with this context neither breaks our uploads nor sees
+ * its own state changed. */
+static const GLenum unpack_names[] = {
+    GL_UNPACK_ALIGNMENT,    GL_UNPACK_ROW_LENGTH,  GL_UNPACK_SKIP_ROWS,  GL_UNPACK_SKIP_PIXELS,
+    GL_UNPACK_IMAGE_HEIGHT, GL_UNPACK_SKIP_IMAGES, GL_UNPACK_SWAP_BYTES, GL_UNPACK_LSB_FIRST};
+static const GLint unpack_ours[] = {1, 0, 0, 0, 0, 0, GL_FALSE, GL_FALSE};
+#define NUNPACK (sizeof unpack_names / sizeof unpack_names[0])
+
+typedef struct host_state {
+    GLint unpack[NUNPACK];
+    GLint unpack_buffer; /* a bound GL_PIXEL_UNPACK_BUFFER turns our pointer into an offset */
+    GLint texture;
+} host_state;
+
+static void upload_begin(host_state *hs)
+{
+    for (size_t i = 0; i < NUNPACK; i++) {
+        glGetIntegerv(unpack_names[i], &hs->unpack[i]);
+        glPixelStorei(unpack_names[i], unpack_ours[i]);
+    }
+    glGetIntegerv(GL_PIXEL_UNPACK_BUFFER_BINDING, &hs->unpack_buffer);
+    glBindBuffer(GL_PIXEL_UNPACK_BUFFER, 0);
+    glGetIntegerv(GL_TEXTURE_BINDING_2D, &hs->texture);
+}
+
+static void upload_end(const host_state *hs)
+{
+    glBindTexture(GL_TEXTURE_2D, (GLuint)hs->texture);
+    glBindBuffer(GL_PIXEL_UNPACK_BUFFER, (GLuint)hs->unpack_buffer);
+    for (size_t i = 0; i < NUNPACK; i++)
+        glPixelStorei(unpack_names[i], hs->unpack[i]);
+}
+
 static dp_status gl_create(void *user, dp_type_id type, const void *asset, void **gpu,
                            size_t *gpu_bytes)
 {
+    (void)type;
     dp_gl *gl = user;
     const dp_image *img = asset;
     *gpu = NULL;
@@ -283,20 +342,18 @@ static dp_status gl_create(void *user, dp_type_id type, const void *asset, void 
         img->width > (uint32_t)gl->max_texture_size ||
         img->height > (uint32_t)gl->max_texture_size)
         return DP_ERR_INVALID;
-    gl_texture *t = dp__alloc(&gl->alloc, sizeof *t);
+    if (!make_current(gl))
+        return DP_ERR_NOT_FOUND; /* the context is lost: no name can be made */
+    gl_texture *t = dp__calloc(&gl->alloc, 1, sizeof *t);
     if (!t)
         return DP_ERR_NOMEM;
-    make_current(gl);
-
     /* Clear stale errors, so the upload's own error is the one read below. */
     while (glGetError() != GL_NO_ERROR) {
     }
-    GLint prev = 0;
-    glGetIntegerv(GL_TEXTURE_BINDING_2D, &prev);
+    host_state hs;
+    upload_begin(&hs);
     glGenTextures(1, &t->name);
     glBindTexture(GL_TEXTURE_2D, t->name);
-    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
-    glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
@@ -305,14 +362,16 @@ static dp_status gl_create(void *user, dp_type_id type, const void *asset, void 
     glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, (GLsizei)img->width, (GLsizei)img->height, 0,
                  GL_RGBA, GL_UNSIGNED_BYTE, img->pixels);
     GLenum err = glGetError();
-    glBindTexture(GL_TEXTURE_2D, (GLuint)prev);
-    if (err != GL_NO_ERROR) {
-        glDeleteTextures(1, &t->name);
+    upload_end(&hs);
+    if (err != GL_NO_ERROR || t->name == 0) {
+        if (t->name)
+            glDeleteTextures(1, &t->name);
         dp__free(&gl->alloc, t);
         return err == GL_OUT_OF_MEMORY ? DP_ERR_NOMEM : DP_ERR_INVALID;
     }
     t->width = img->width;
     t->height = img->height;
+    gl->live_textures++;
     *gpu = t;
     *gpu_bytes = (size_t)img->width * img->height * 4u;
     return DP_OK;
@@ -324,9 +383,12 @@ static void gl_destroy(void *user, dp_type_id type, void *gpu)
     gl_texture *t = gpu;
     if (!t)
         return;
-    make_current(gl);
-    glDeleteTextures(1, &t->name);
+    if (make_current(gl)) /* a lost or destroyed context took its names with it */
+        glDeleteTextures(1, &t->name);
     dp__free(&gl->alloc, t);
+    gl->live_textures--;
+    if (gl->zombie && gl->live_textures == 0)
+        dp__free(&gl->alloc, gl);
 }
 
 dp_render_backend dp_gl_backend(dp_gl *gl)
@@ -366,7 +428,8 @@ dp_status dp_gl_frame_submitted(dp_gl *gl, uint64_t frame)
 {
     if (!gl || frame == 0 || frame <= gl->last_submitted)
         return DP_ERR_INVALID;
-    make_current(gl);
+    if (!make_current(gl))
+        return DP_ERR_NOT_FOUND;
     /* A full ring means the GPU is far behind: wait for the oldest frame. */
     while (gl->pending == FENCE_RING)
         retire_oldest(gl, 1000000000u);
@@ -384,7 +447,12 @@ uint64_t dp_gl_frames_completed(dp_gl *gl, uint64_t timeout_ns)
 {
     if (!gl)
         return 0;
-    make_current(gl);
+    if (!make_current(gl)) {
+        /* Nothing runs on a lost context, and its fences are gone with it. */
+        gl->pending = 0;
+        gl->completed = gl->last_submitted;
+        return gl->completed;
+    }
     /* Only the first wait may block; the rest are polls. */
     if (retire_oldest(gl, timeout_ns)) {
         while (retire_oldest(gl, 0)) {
