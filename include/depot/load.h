@@ -18,6 +18,10 @@
  *
  * A load job never holds a count on its asset: it carries a weak handle and is cancelled
  * when the asset dies (or the depot is destroyed); a result for a dead asset is destroyed.
+ * Nor does any job hold a count a caller could release: a labelled load's edge to its file
+ * is added at the next dp_update (no job, no worker), a label a dp_load made is weak in the
+ * job that emits it, and the counts a finished job took for its dependencies (they become
+ * edges when it is applied) are given back by dp_destroy before it counts leaks.
  */
 #ifndef DEPOT_LOAD_H
 #define DEPOT_LOAD_H
@@ -39,7 +43,10 @@ dp_status dp_load_at(dp_depot *dp, const char *key, dp_handle *out, const char *
 dp_status dp_load(dp_depot *dp, const char *key, dp_handle *out);
 
 /** @brief As dp_load, with the type forced. Any thread. An existing asset of the key with
- * another type gives DP_ERR_EXISTS and *out null. */
+ * another type gives DP_ERR_EXISTS and *out null; labelled keys too. A labelled key not live
+ * yet gets a placeholder of `type`: if its file emits the label with another type, the data
+ * is destroyed and the label FAILS with DP_ERR_EXISTS (it never holds data of another type
+ * than dp_type_of says). */
 dp_status dp_load_as_at(dp_depot *dp, const char *key, dp_type_id type, dp_handle *out,
                         const char *file, int line);
 dp_status dp_load_as(dp_depot *dp, const char *key, dp_type_id type, dp_handle *out);

@@ -26,10 +26,6 @@ static dp_status push_dep(dp__loader *L, dp__job *job, dp_handle h)
 void dp__job_run(dp__loader *L, dp__job *job)
 {
     dp_depot *dp = L->dp;
-    if (job->label_only) {
-        job->status = DP_OK;
-        return;
-    }
     if (dp_cancelled(&job->cancel)) {
         job->status = DP_ERR_CANCELLED;
         return;
@@ -157,11 +153,17 @@ dp_status dp_ctx_add_labelled(dp_load_ctx *ctx, const char *label, dp_type_id ty
         return DP_ERR_NOMEM;
     }
     dp_handle h;
+    /* Under label_lock: a placeholder this finds has its link (and forced type) queued. */
+    dp__mutex_lock(&L->label_lock);
     dp_status st = dp__create(L->dp, type, DP_STATE_PENDING, NULL, 0, key, &h, dp__site_load, 0);
+    dp__mutex_unlock(&L->label_lock);
     dp__free(L->alloc, key);
     if (st != DP_OK && st != DP_ERR_EXISTS)
         return st;
-    job->labels[job->nlabels++] = (dp__label){.h = h, .type = type, .data = asset, .bytes = bytes};
+    if (st == DP_ERR_EXISTS)
+        dp__give_back(L->dp, h); /* a dp_load made it: its holders keep it, not this job */
+    job->labels[job->nlabels++] =
+        (dp__label){.h = h, .counted = st == DP_OK, .type = type, .data = asset, .bytes = bytes};
     if (out)
         *out = h;
     return DP_OK;

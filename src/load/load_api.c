@@ -115,62 +115,59 @@ found:;
     return DP_OK;
 }
 
-/* "file#label": a placeholder asset that holds its parent; the parent's loader emits it. */
+/* A label found live: its type must be the one asked for. */
+static dp_status label_found(dp_depot *dp, dp_handle h, dp_type_id type, dp_handle *out)
+{
+    if (type && dp_type_of(dp, h) != type) {
+        dp_release(dp, h);
+        return DP_ERR_EXISTS;
+    }
+    *out = h;
+    return DP_OK;
+}
+
+/* "file#label": a placeholder asset; the file's loader emits the label into it. No job: the
+ * label's edge to its file is a link the owner adds at the next dp_update. */
 static dp_status load_label(dp__loader *L, const char *key, size_t label_off, dp_type_id type,
                             dp_handle *out, const char *file, int line)
 {
     dp_depot *dp = L->dp;
-    dp_handle h;
-    if (dp__find(dp, key, &h, file, line) == DP_OK) {
-        *out = h;
-        return DP_OK;
-    }
     size_t plen = label_off - 1;
     char *parent_key = dp__alloc(L->alloc, plen + 1);
     if (!parent_key)
         return DP_ERR_NOMEM;
     memcpy(parent_key, key, plen);
     parent_key[plen] = 0;
-    dp_type_id ptype = dp__type_for_path(dp, parent_key);
-    dp_status st = DP_OK;
-    dp__job *job = NULL;
-    dp_handle parent = DP_NULL_HANDLE;
-    if (type == 0)
-        type = ptype; /* a stand-in until the parent emits the label with its real type */
-    if (type == 0) {
+    dp_handle h, parent;
+    dp_status st;
+    if (dp__find(dp, key, &h, file, line) == DP_OK) {
+        st = label_found(dp, h, type, out);
+        goto out;
+    }
+    /* Until the file emits the label, a placeholder not forced to a type stands in with the
+     * file's type. */
+    dp_type_id stand_in = type ? type : dp__type_for_path(dp, parent_key);
+    if (stand_in == 0) {
         st = DP_ERR_NOT_FOUND;
         goto out;
     }
-    job = dp__job_new(L, DP_NULL_HANDLE, type, key, 0);
-    if (!job || dp__grow(L->alloc, (void **)&job->deps, &job->capdeps, 1, sizeof *job->deps)) {
-        st = DP_ERR_NOMEM;
-        goto out;
+    /* The placeholder is made and its link queued under label_lock, before the file's job
+     * can emit into it: a worker that finds the placeholder finds its forced type too. */
+    dp__mutex_lock(&L->label_lock);
+    st = dp__create(dp, stand_in, DP_STATE_PENDING, NULL, 0, key, &h, file, line);
+    if (st == DP_OK) {
+        st = dp__load_counted(dp, parent_key, 0, &parent, dp__site_load, 0);
+        if (st == DP_OK)
+            st = dp__loader_link(L, h, parent, type);
+        if (st != DP_OK)
+            dp_release(dp, h); /* the placeholder goes at the next update */
+        else
+            *out = h;
     }
-    /* The placeholder exists before the parent's job can run, so that the parent emits the
-     * label into it (and the placeholder's edge keeps the parent); made the other way round,
-     * a quick parent emitted a label that did not hold it, and the parent was freed. */
-    st = dp__create(dp, type, DP_STATE_PENDING, NULL, 0, key, &h, file, line);
-    if (st == DP_ERR_EXISTS) {
-        *out = h;
-        st = DP_OK;
-        goto out;
-    }
-    if (st != DP_OK)
-        goto out;
-    st = dp__load_counted(dp, parent_key, 0, &parent, dp__site_load, 0);
-    if (st != DP_OK) {
-        dp_release(dp, h); /* the placeholder goes at the next update */
-        goto out;
-    }
-    job->h = h;
-    job->label_only = true;
-    job->deps[job->ndeps++] = parent;
-    dp__loader_enqueue(L, job);
-    job = NULL;
-    *out = h;
+    dp__mutex_unlock(&L->label_lock);
+    if (st == DP_ERR_EXISTS)
+        st = label_found(dp, h, type, out);
 out:
-    if (job)
-        dp__job_free(L, job);
     dp__free(L->alloc, parent_key);
     return st;
 }

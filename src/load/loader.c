@@ -80,6 +80,31 @@ void dp__loader_enqueue(dp__loader *L, dp__job *job)
         dp__cond_signal(&L->wake);
 }
 
+/* A count the library took for a job or a link, given back from any thread. */
+void dp__give_back(dp_depot *dp, dp_handle h)
+{
+    if (dp->desc.track_holders)
+        dp__holder_remove_site(dp, h, dp__site_load);
+    uint32_t old;
+    if (dp__release_raw(dp, h, &old) == DP_OK)
+        dp__attend(dp, dp_handle_index(h), old == 1 ? DP__AF_ZERO : DP__AF_CAND);
+}
+
+dp_status dp__loader_link(dp__loader *L, dp_handle label, dp_handle parent, dp_type_id forced)
+{
+    dp__mutex_lock(&L->lock);
+    dp_status st = dp__grow(L->alloc, (void **)&L->links, &L->caplinks, L->nlinks + 1,
+                            sizeof *L->links);
+    if (st == DP_OK) {
+        L->links[L->nlinks++] = (dp__link){.label = label, .parent = parent, .forced = forced};
+        atomic_fetch_add_explicit(&L->pending, 1, memory_order_relaxed);
+    }
+    dp__mutex_unlock(&L->lock);
+    if (st != DP_OK)
+        dp__give_back(L->dp, parent);
+    return st;
+}
+
 /* ---- workers --------------------------------------------------------------------------------- */
 
 typedef struct worker_arg {
@@ -132,7 +157,7 @@ static void *worker_main(void *arg)
 static void supersede_list(dp__job *j, dp_handle h)
 {
     for (; j; j = j->next)
-        if (j->h.bits == h.bits && !j->label_only)
+        if (j->h.bits == h.bits)
             j->superseded = true;
 }
 
@@ -144,7 +169,7 @@ void dp__loader_supersede(dp__loader *L, dp_handle h)
     supersede_list(L->queue, h);
     supersede_list(L->done, h);
     for (int i = 0; i < L->nthreads; i++)
-        if (L->running[i] && L->running[i]->h.bits == h.bits && !L->running[i]->label_only)
+        if (L->running[i] && L->running[i]->h.bits == h.bits)
             L->running[i]->superseded = true;
     dp__mutex_unlock(&L->lock);
 }
@@ -181,6 +206,8 @@ static void discard(dp__loader *L, dp__job *job)
     }
     for (size_t i = 0; i < job->nlabels; i++) {
         destroy_data(L, job->labels[i].type, job->labels[i].data);
+        if (!job->labels[i].counted || !job->labels[i].h.bits)
+            continue; /* weak, or its count was dropped at dp_destroy */
         if (dp->desc.track_holders)
             dp__holder_remove_site(dp, job->labels[i].h, dp__site_load);
         dp__release_owned(dp, job->labels[i].h);
@@ -230,6 +257,76 @@ static void settle_wanted(dp__loader *L, dp_handle parent, bool parent_ok)
     L->nwanted = keep;
 }
 
+/* The type a pending label must be emitted with (dp_load_as), or 0 for any. */
+static dp_type_id forced_type(const dp__loader *L, dp_handle label)
+{
+    for (size_t i = 0; i < L->nwanted; i++)
+        if (L->wanted[i].label.bits == label.bits && L->wanted[i].forced)
+            return L->wanted[i].forced;
+    return 0;
+}
+
+/* A link from dp_load("file#label"): the label's edge to its file, which it keeps alive. */
+static void apply_link(dp__loader *L, const dp__link *k)
+{
+    dp_depot *dp = L->dp;
+    if (!dp__rec_live(dp, k->label)) {
+        dp__give_back(dp, k->parent); /* released before this update: nobody wants the file */
+        return;
+    }
+    dp__edge_add_owned(dp, k->label, k->parent);
+    if (dp_state_of(dp, k->label) == DP_STATE_LOADED)
+        return; /* emitted already */
+    dp_state ps = dp_state_of(dp, k->parent);
+    if (ps == DP_STATE_LOADED || ps == DP_STATE_FAILED) {
+        settle_label(dp, k->label, ps == DP_STATE_LOADED ? DP_ERR_NOT_FOUND
+                                                          : dp_failure_of(dp, k->parent));
+    } else if (dp__grow(L->alloc, (void **)&L->wanted, &L->capwanted, L->nwanted + 1,
+                        sizeof *L->wanted) == DP_OK) {
+        L->wanted[L->nwanted++] =
+            (dp__wanted){.label = k->label, .parent = k->parent, .forced = k->forced};
+    } else {
+        dp__set_failed(dp, k->label, DP_ERR_NOMEM);
+    }
+}
+
+/* Installs the labelled sub-assets of an applied result. */
+static void apply_labels(dp__loader *L, dp__job *job)
+{
+    dp_depot *dp = L->dp;
+    for (size_t i = 0; i < job->nlabels; i++) {
+        dp__label *lb = &job->labels[i];
+        if (!lb->counted && dp__acquire_owned(dp, lb->h, NULL) != DP_OK) {
+            destroy_data(L, lb->type, lb->data); /* its dp_load was released: it died */
+            lb->data = NULL;
+            continue;
+        }
+        lb->counted = true;
+        dp__asset *lr = dp__rec(dp, lb->h);
+        dp_type_id forced = lr ? forced_type(L, lb->h) : 0;
+        if (lr && ((forced && forced != lb->type) ||
+                   (lb->type != atomic_load_explicit(&lr->type, memory_order_relaxed) &&
+                    atomic_load_explicit(&lr->data, memory_order_relaxed)))) {
+            /* The label was asked for with another type (dp_load_as), or has data of
+             * another type (its old data must go to the destroy of the type that made it,
+             * and readers pair dp_type_of with dp_get): the new data is refused and the
+             * label reports FAILED with DP_ERR_EXISTS (a pending one; one with data keeps
+             * it). */
+            destroy_data(L, lb->type, lb->data);
+            lb->data = NULL;
+            dp__set_failed(dp, lb->h, DP_ERR_EXISTS);
+        } else if (lr) {
+            /* A placeholder (no data yet) takes the type its parent emitted it with. */
+            atomic_store_explicit(&lr->type, (uint8_t)lb->type, memory_order_relaxed);
+            dp__set_loaded(dp, lb->h, lb->data, lb->bytes);
+            lb->data = NULL;
+        } else {
+            destroy_data(L, lb->type, lb->data);
+        }
+        dp__edge_add_owned(dp, job->h, lb->h);
+    }
+}
+
 static void apply_one(dp__loader *L, dp__job *job)
 {
     dp_depot *dp = L->dp;
@@ -244,62 +341,33 @@ static void apply_one(dp__loader *L, dp__job *job)
         discard(L, job);
         return;
     }
-    if (job->label_only) {
-        /* The placeholder of "file#label" holds its parent, which will emit it. */
-        for (size_t i = 0; i < job->ndeps; i++) {
-            dp_handle p = job->deps[i];
-            dp__edge_add_owned(dp, job->h, p);
-            dp_state ps = dp_state_of(dp, p);
-            if (ps == DP_STATE_LOADED || ps == DP_STATE_FAILED) {
-                if (dp_state_of(dp, job->h) != DP_STATE_LOADED)
-                    dp__set_failed(dp, job->h, ps == DP_STATE_LOADED ? DP_ERR_NOT_FOUND
-                                                                      : dp_failure_of(dp, p));
-            } else if (dp__grow(L->alloc, (void **)&L->wanted, &L->capwanted, L->nwanted + 1,
-                                sizeof *L->wanted) == DP_OK) {
-                L->wanted[L->nwanted++] = (dp__wanted){.label = job->h, .parent = p};
-            } else {
-                dp__set_failed(dp, job->h, DP_ERR_NOMEM);
-            }
-        }
-        job->ndeps = 0;
-        return;
-    }
     if (job->status != DP_OK) {
         discard(L, job);
         dp__set_failed(dp, job->h, job->status);
         settle_wanted(L, job->h, false);
+        dp__loader_watch(L, job);
         return;
     }
+    /* The asset may be kept alive only by an edge this result removes (a reload that no
+     * longer names itself, or the other half of a 2-cycle): a count of our own keeps it
+     * until its new data is installed, so that data goes to its type's destroy with the
+     * asset, never lost. */
+    bool held = job->reload && dp_count(dp, job->h) > 0 &&
+                dp__acquire_owned(dp, job->h, NULL) == DP_OK;
     for (size_t i = 0; i < job->ndeps; i++)
         dp__edge_add_owned(dp, job->h, job->deps[i]);
-    for (size_t i = 0; i < job->nlabels; i++) {
-        dp__label *lb = &job->labels[i];
-        dp__asset *lr = dp__rec(dp, lb->h);
-        if (lr && lb->type != atomic_load_explicit(&lr->type, memory_order_relaxed) &&
-            atomic_load_explicit(&lr->data, memory_order_relaxed)) {
-            /* A label with data keeps its type (its old data must go to the destroy of the
-             * type that made it, and readers pair dp_type_of with dp_get): the new data of
-             * another type is refused; the label keeps its data and reports FAILED. */
-            destroy_data(L, lb->type, lb->data);
-            lb->data = NULL;
-            dp__set_failed(dp, lb->h, DP_ERR_EXISTS);
-        } else if (lr) {
-            /* A placeholder (no data yet) takes the type its parent emitted it with. */
-            atomic_store_explicit(&lr->type, (uint8_t)lb->type, memory_order_relaxed);
-            dp__set_loaded(dp, lb->h, lb->data, lb->bytes);
-            lb->data = NULL;
-        } else {
-            destroy_data(L, lb->type, lb->data);
-        }
-        dp__edge_add_owned(dp, job->h, lb->h);
-    }
+    apply_labels(L, job);
+    dp__set_loaded(dp, job->h, job->data, job->bytes);
+    job->data = NULL;
     if (job->reload)
         drop_stale_edges(L, job);
     job->ndeps = job->nlabels = 0;
-    dp__set_loaded(dp, job->h, job->data, job->bytes);
-    job->data = NULL;
     settle_wanted(L, job->h, true);
     dp__loader_watch(L, job);
+    if (held) {
+        dp__release_owned(dp, job->h);
+        dp__run_frees(dp);
+    }
 }
 
 char *dp__key_join(const dp_allocator *a, const char *scheme, const char *path)
@@ -351,6 +419,10 @@ void dp__loader_apply(dp__loader *L)
     dp__mutex_lock(&L->lock);
     dp__job *list = L->done;
     L->done = L->done_tail = NULL;
+    dp__link *links = L->links;
+    size_t nlinks = L->nlinks;
+    L->links = NULL;
+    L->nlinks = L->caplinks = 0;
     /* Jobs a worker has started show as LOADING (set here: only the owner frees assets, so
      * the handle cannot be reused while we look). */
     for (int i = 0; i < L->nthreads; i++) {
@@ -362,6 +434,11 @@ void dp__loader_apply(dp__loader *L)
         }
     }
     dp__mutex_unlock(&L->lock);
+    /* Links first: a result of this update that emits a label must see its forced type. */
+    for (size_t i = 0; i < nlinks; i++)
+        apply_link(L, &links[i]);
+    dp__free(L->alloc, links);
+    atomic_fetch_sub_explicit(&L->pending, nlinks, memory_order_relaxed);
     while (list) {
         dp__job *job = list;
         list = job->next;
@@ -409,9 +486,18 @@ static size_t hook_pending(void *self)
     return atomic_load_explicit(&L->pending, memory_order_relaxed);
 }
 
+/* dp_destroy: gives back a count the loader took and forgets its handle. */
+static void drop_count(dp_depot *dp, dp_handle *h)
+{
+    if (dp->desc.track_holders)
+        dp__holder_remove_site(dp, *h, dp__site_load);
+    uint32_t old;
+    dp__release_raw(dp, *h, &old);
+    *h = DP_NULL_HANDLE;
+}
+
 static void hook_shutdown(void *self, dp_depot *dp)
 {
-    (void)dp;
     dp__loader *L = self;
     dp__mutex_lock(&L->lock);
     L->stop = true;
@@ -425,6 +511,20 @@ static void hook_shutdown(void *self, dp_depot *dp)
     for (int i = 0; i < L->nthreads; i++)
         dp__thread_join(L->threads[i]);
     L->nthreads = 0;
+    /* No caller holds what jobs and links took (dependencies, labels, a label's file): the
+     * counts go before dp_destroy counts leaks. The assets die with the depot anyway, so
+     * only the counts and holder records change here; the data goes in loader_free. */
+    for (dp__job *j = L->done; j; j = j->next) {
+        for (size_t i = 0; i < j->ndeps; i++)
+            drop_count(dp, &j->deps[i]);
+        j->ndeps = 0;
+        for (size_t i = 0; i < j->nlabels; i++)
+            if (j->labels[i].counted)
+                drop_count(dp, &j->labels[i].h);
+    }
+    for (size_t i = 0; i < L->nlinks; i++)
+        drop_count(dp, &L->links[i].parent);
+    L->nlinks = 0;
 }
 
 static void free_job_list(dp__loader *L, dp__job *list)
@@ -446,6 +546,7 @@ static void loader_free(dp__loader *L)
     dp__sources_free(L);
     dp__watch_destroy(L->watch);
     dp__free(L->alloc, L->wanted);
+    dp__free(L->alloc, L->links);
     dp__free(L->alloc, L->root);
     dp__free(L->alloc, L->running);
     dp__free(L->alloc, L->threads);
@@ -454,6 +555,7 @@ static void loader_free(dp__loader *L)
     dp__cond_destroy(&L->wake);
     dp__mutex_destroy(&L->sources_lock);
     dp__mutex_destroy(&L->mem_lock);
+    dp__mutex_destroy(&L->label_lock);
     dp__free(L->alloc, L);
 }
 
@@ -484,6 +586,7 @@ static dp__loader *loader_new(dp_depot *dp)
     dp__cond_init(&L->wake);
     dp__mutex_init(&L->sources_lock);
     dp__mutex_init(&L->mem_lock);
+    dp__mutex_init(&L->label_lock);
     atomic_init(&L->pending, 0);
     atomic_init(&L->nsources, 0);
     L->root_status = dp__path_root(a, dp->desc.root, &L->root);

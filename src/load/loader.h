@@ -21,7 +21,10 @@
 
 /* A labelled sub-asset emitted by a loader, applied with its parent. */
 typedef struct dp__label {
-    dp_handle h;     /* counted: the parent's edge takes the count */
+    dp_handle h;     /* counted when the worker made the asset (the parent's edge takes the
+                        count); weak when it found one made by dp_load (a job holds no
+                        count on what a caller may release) */
+    bool counted;
     dp_type_id type;
     void *data;
     size_t bytes;
@@ -35,7 +38,6 @@ typedef struct dp__job {
     const char *path;          /* points into key: after "scheme://" */
     int source;                /* index in loader->sources */
     bool reload;
-    bool label_only;           /* a "file#label" placeholder: only holds its parent */
     atomic_bool started;
     bool state_marked;         /* owner has set LOADING */
     bool superseded;           /* owner: a newer load of the same asset was started (its
@@ -61,7 +63,18 @@ typedef struct dp__source {
 typedef struct dp__wanted {
     dp_handle label;  /* weak */
     dp_handle parent; /* weak */
+    dp_type_id forced; /* the type dp_load_as asked for (0: any), which the parent must emit */
 } dp__wanted;
+
+/* The edge label -> file that a dp_load of "file#label" asks for: no job, no worker. The
+ * owner adds it at the next dp_update (before that update's results, so that a result that
+ * emits the label sees `forced`). The parent's count was taken by the dp_load and moves to
+ * the edge; it is no caller's, so dp_destroy drops it before counting leaks. */
+typedef struct dp__link {
+    dp_handle label;   /* weak */
+    dp_handle parent;  /* counted (holder site dp__site_load) */
+    dp_type_id forced; /* as in dp__wanted */
+} dp__link;
 
 typedef struct dp__mem_blob {
     struct dp__mem_blob *next;
@@ -105,6 +118,11 @@ typedef struct dp__loader {
 
     _Atomic uint64_t ranged_types[4]; /* a bit per type id: loads read with dp_ctx_read */
     struct dp__mounts *mounts; /* mount.c: the overlay of packs and folders, or NULL */
+    dp__link *links;           /* under lock; counted in `pending` */
+    size_t nlinks, caplinks;
+    /* Held while a placeholder "file#label" is made and its link queued, and while a worker
+     * emits a label: so a worker that finds a placeholder finds its link queued too. */
+    dp__mutex label_lock;
 } dp__loader;
 
 /* The depot's loader, attached (and started) on first call. NULL on NOMEM. Any thread. */
@@ -147,6 +165,14 @@ dp_status dp__builtin_types_register(dp__loader *L);
 dp_status dp__image_type_register(dp__loader *L, dp_type_id *image, dp_type_id *image_mips);
 dp_status dp__json_types_register(dp__loader *L, dp_type_id *sprite, dp_type_id *bundle);
 dp_status dp__http_sources_register(dp__loader *L);
+
+/* Gives back a count the library took for a job or a link (holder site dp__site_load).
+ * Any thread. */
+void dp__give_back(dp_depot *dp, dp_handle h);
+
+/* Queues the link label -> parent (parent counted, the count moves to the queue). Any
+ * thread. DP_OK or DP_ERR_NOMEM (then the parent's count is released). */
+dp_status dp__loader_link(dp__loader *L, dp_handle label, dp_handle parent, dp_type_id forced);
 
 /* Owner, before enqueueing a reload of h: marks every earlier job of h superseded. */
 void dp__loader_supersede(dp__loader *L, dp_handle h);

@@ -1,7 +1,11 @@
-/* test_label_keeps_type_of_its_data.c — a parent's reload emits an existing label with
- * another type (labels named by index, "#0", "#1", are the usual way this happens after an
- * edit). The label's old data must be destroyed by the type that made it; before the fix the
- * label's type was overwritten first and the old data went to the new type's destroy. */
+/* test_label_keeps_type_of_its_data.c — a label's type is fixed. dp_load_as of a label that
+ * exists with another type is refused like a plain key (issue 9, defect 4), and a
+ * placeholder made by dp_load_as refuses data its file emits with another type (FAILED,
+ * DP_ERR_EXISTS; the data goes to the destroy of the type that made it, nothing reads it as
+ * the wrong struct). Also: a parent's reload emits an existing label with another type
+ * (labels named by index, "#0", "#1", are the usual way this happens after an edit). The
+ * label's old data must be destroyed by the type that made it; before the fix the label's
+ * type was overwritten first and the old data went to the new type's destroy. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -122,11 +126,68 @@ static void test_reload_changing_a_label_type_destroys_old_data_with_its_type(vo
     dp_update(f->dp);
 }
 
+static void test_load_as_of_a_label_with_another_type_is_refused(void **state)
+{
+    fx *f = *state;
+    dp_handle p, lb;
+    assert_int_equal(dp_load(f->dp, "mem://x.sheet", &p), DP_OK);
+    assert_int_equal(dp_wait(f->dp, p, 5000), DP_OK);
+    assert_int_equal(dp_load_as(f->dp, "mem://x.sheet#a", f->tb, &lb), DP_ERR_EXISTS);
+    assert_true(dp_handle_is_null(lb));
+    assert_int_equal(dp_load_as(f->dp, "mem://x.sheet#a", f->ta, &lb), DP_OK);
+    assert_int_equal(dp_type_of(f->dp, lb), f->ta);
+    assert_int_equal(dp_release(f->dp, lb), DP_OK);
+    assert_int_equal(dp_release(f->dp, p), DP_OK);
+    dp_update(f->dp);
+    dp_collect_cycles(f->dp);
+    dp_update(f->dp);
+}
+
+static void test_a_forced_placeholder_refuses_another_emitted_type(void **state)
+{
+    fx *f = *state;
+    dp_handle lb, p;
+    assert_int_equal(dp_load_as(f->dp, "mem://x.sheet#a", f->tb, &lb), DP_OK); /* file: A */
+    assert_int_equal(dp_wait(f->dp, lb, 5000), DP_ERR_EXISTS);
+    assert_int_equal(dp_state_of(f->dp, lb), DP_STATE_FAILED);
+    assert_int_equal(dp_failure_of(f->dp, lb), DP_ERR_EXISTS);
+    assert_int_equal(dp_type_of(f->dp, lb), f->tb);
+    assert_null(dp_get(f->dp, lb));
+    assert_int_equal(dp_find(f->dp, "mem://x.sheet", &p), DP_OK);
+    assert_int_equal(dp_state_of(f->dp, p), DP_STATE_LOADED);
+    assert_int_equal(dp_release(f->dp, p), DP_OK);
+    assert_int_equal(dp_release(f->dp, lb), DP_OK);
+    dp_update(f->dp);
+    dp_collect_cycles(f->dp);
+    dp_update(f->dp);
+}
+
+static void test_a_forced_placeholder_takes_data_of_its_type(void **state)
+{
+    fx *f = *state;
+    dp_handle lb;
+    assert_int_equal(dp_load_as(f->dp, "mem://x.sheet#a", f->ta, &lb), DP_OK);
+    assert_int_equal(dp_wait(f->dp, lb, 5000), DP_OK);
+    const item *it = dp_get(f->dp, lb);
+    assert_non_null(it);
+    assert_int_equal(it->tag, 'A');
+    assert_int_equal(dp_release(f->dp, lb), DP_OK);
+    dp_update(f->dp);
+    dp_collect_cycles(f->dp);
+    dp_update(f->dp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             test_reload_changing_a_label_type_destroys_old_data_with_its_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_as_of_a_label_with_another_type_is_refused,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_forced_placeholder_refuses_another_emitted_type,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_forced_placeholder_takes_data_of_its_type, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
