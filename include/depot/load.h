@@ -4,7 +4,9 @@
  *
  * Keys are `[source://]path[#label]`. Without a source the file source rooted at
  * dp_desc.root is used; a path that escapes its root (`..`, absolute, a symlink leading out)
- * is refused with DP_ERR_INVALID before any file is opened.
+ * is refused by dp_load with DP_ERR_INVALID before any file is opened (to see symlinks,
+ * dp_load resolves a new key's path with realpath: metadata only). A symlink changed to
+ * lead out after dp_load makes the asset FAIL with DP_ERR_INVALID.
  *
  * Thread rules: dp_load, dp_load_as, dp_mem_add, dp_builtins and dp_cancelled may be called
  * from any thread, and dp_type_ranged too; dp_wait, dp_reload, dp_load_into,
@@ -33,7 +35,8 @@ extern "C" {
 #endif
 
 /** @brief Starts loading `key` (or finds it live or cached) and returns a strong handle at
- * once; no I/O happens on the calling thread. The type comes from the path's extension.
+ * once; no file is opened or read on the calling thread (a new file key's path is only
+ * resolved, see above). The type comes from the path's extension.
  * The same key gives the same handle while the asset lives or sits in the unused cache.
  * Any thread.
  * @return DP_OK; DP_ERR_INVALID (bad key, path escapes its root); DP_ERR_NOT_FOUND (no

@@ -58,6 +58,24 @@ static const char *canonical(const char *key, int source, size_t path_off)
 static dp_status load_label(dp__loader *L, const char *key, size_t label_off, dp_type_id type,
                             dp_handle *out, const char *file, int line);
 
+/* A new file-source asset: its path must resolve inside the root, symlinks followed (the
+ * lexical check in dp__key_parse cannot see a symlink leading out). Only metadata is read:
+ * no file is opened. The worker resolves again before it reads (a link may change).
+ * DP_OK (also when the root itself is missing: the load fails later), DP_ERR_INVALID,
+ * DP_ERR_NOMEM. */
+static dp_status file_path_inside(const dp__loader *L, const char *path, size_t len)
+{
+    if (!L->root)
+        return DP_OK;
+    char buf[4097];
+    memcpy(buf, path, len);
+    buf[len] = 0;
+    char *real = NULL;
+    dp_status st = dp__path_resolve(L->alloc, L->root, buf, &real);
+    dp__free(L->alloc, real);
+    return st;
+}
+
 dp_status dp__load_counted(dp_depot *dp, const char *key, dp_type_id type, dp_handle *out,
                            const char *file, int line)
 {
@@ -85,6 +103,8 @@ dp_status dp__load_counted(dp_depot *dp, const char *key, dp_type_id type, dp_ha
 again:
     if (dp__find(dp, ckey, &h, file, line) == DP_OK)
         goto found;
+    if (source == 0 && (st = file_path_inside(L, key + path_off, strlen(key + path_off))) != DP_OK)
+        return st;
     /* The job is made before the asset, so that a failure leaves nothing behind. */
     dp__job *job = dp__job_new(L, DP_NULL_HANDLE, type, ckey, source);
     if (!job)
@@ -151,6 +171,8 @@ static dp_status load_label(dp__loader *L, const char *key, size_t label_off, dp
         st = DP_ERR_NOT_FOUND;
         goto out;
     }
+    if (!strstr(parent_key, "://") && (st = file_path_inside(L, parent_key, plen)) != DP_OK)
+        goto out; /* refused before a placeholder exists */
     /* The placeholder is made and its link queued under label_lock, before the file's job
      * can emit into it: a worker that finds the placeholder finds its forced type too. */
     dp__mutex_lock(&L->label_lock);

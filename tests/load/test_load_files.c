@@ -378,7 +378,7 @@ static void test_dot_dot_and_absolute_paths_are_refused_invalid(void **state)
     assert_int_equal(st.pending_jobs, 0);
 }
 
-static void test_symlink_to_a_fifo_outside_is_refused_without_opening_it(void **state)
+static void test_symlink_to_a_fifo_outside_is_refused_by_dp_load_without_opening_it(void **state)
 {
     fx *f = *state;
     char fifo[512], link[512];
@@ -387,8 +387,12 @@ static void test_symlink_to_a_fifo_outside_is_refused_without_opening_it(void **
     assert_int_equal(mkfifo(fifo, 0600), 0);
     assert_int_equal(symlink(fifo, link), 0);
     dp_handle h;
-    assert_int_equal(dp_load(f->dp, "trap.png", &h), DP_OK);
-    dp_status st = dp_wait(f->dp, h, 3000);
+    /* Refused by dp_load itself, as load.h says (issue 9, defect 7: it used to be accepted
+     * and fail later on the worker). */
+    dp_status st = dp_load(f->dp, "trap.png", &h);
+    assert_true(dp_handle_is_null(h));
+    for (int i = 0; i < 3; i++)
+        dp_update(f->dp);
     /* No reader ever opened the FIFO: a non-blocking writer finds none (ENXIO). */
     int wfd = open(fifo, O_WRONLY | O_NONBLOCK);
     int err = errno;
@@ -397,12 +401,10 @@ static void test_symlink_to_a_fifo_outside_is_refused_without_opening_it(void **
     assert_int_equal(wfd, -1);
     assert_int_equal(err, ENXIO);
     assert_int_equal(st, DP_ERR_INVALID);
-    assert_int_equal(dp_state_of(f->dp, h), DP_STATE_FAILED);
-    assert_int_equal(dp_failure_of(f->dp, h), DP_ERR_INVALID);
-    dp_release(f->dp, h);
+    assert_int_equal(dp_find(f->dp, "trap.png", &h), DP_ERR_NOT_FOUND);
 }
 
-static void test_symlinked_folder_leading_out_is_refused(void **state)
+static void test_symlinked_folder_leading_out_is_refused_by_dp_load(void **state)
 {
     fx *f = *state;
     put_bytes(f->outside, "x.png", "not read", 8);
@@ -410,10 +412,11 @@ static void test_symlinked_folder_leading_out_is_refused(void **state)
     snprintf(link, sizeof link, "%s/out", f->dir);
     assert_int_equal(symlink(f->outside, link), 0);
     dp_handle h;
-    assert_int_equal(dp_load(f->dp, "out/x.png", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_ERR_INVALID);
-    assert_int_equal(dp_state_of(f->dp, h), DP_STATE_FAILED);
-    dp_release(f->dp, h);
+    assert_int_equal(dp_load(f->dp, "out/x.png", &h), DP_ERR_INVALID);
+    assert_true(dp_handle_is_null(h));
+    assert_int_equal(dp_load(f->dp, "out/missing.png", &h), DP_ERR_INVALID);
+    assert_int_equal(dp_load(f->dp, "out/x.png#label", &h), DP_ERR_INVALID);
+    assert_int_equal(dp_find(f->dp, "out/x.png#label", &h), DP_ERR_NOT_FOUND);
 }
 
 static void test_symlink_inside_the_root_pointing_inside_is_allowed(void **state)
@@ -619,8 +622,8 @@ int main(void)
         T(test_bundle_cycle_is_collected_by_updates_alone),
         T(test_dot_slash_dependency_resolves_against_the_sprite_folder),
         T(test_dot_dot_and_absolute_paths_are_refused_invalid),
-        T(test_symlink_to_a_fifo_outside_is_refused_without_opening_it),
-        T(test_symlinked_folder_leading_out_is_refused),
+        T(test_symlink_to_a_fifo_outside_is_refused_by_dp_load_without_opening_it),
+        T(test_symlinked_folder_leading_out_is_refused_by_dp_load),
         T(test_symlink_inside_the_root_pointing_inside_is_allowed),
         T(test_load_as_forces_the_type_and_conflicts_with_another),
         T(test_unknown_extension_and_unknown_scheme_are_not_found),

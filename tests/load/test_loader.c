@@ -132,9 +132,8 @@ static void test_path_escape_is_refused_before_opening(void **state)
     char link[512];
     snprintf(link, sizeof link, "%s/out.png", f->dir);
     assert_int_equal(symlink(DP_TEST_DATA "/rgba_4x4.png", link), 0);
-    assert_int_equal(dp_load(f->dp, "out.png", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, 5000), DP_ERR_INVALID);
-    dp_release(f->dp, h);
+    assert_int_equal(dp_load(f->dp, "out.png", &h), DP_ERR_INVALID); /* a symlink leading out */
+    assert_true(dp_handle_is_null(h));
 }
 
 static void test_same_key_gives_same_handle(void **state)
