@@ -10,6 +10,7 @@ packages=(
     libcmocka-dev                     # unit tests
     libpng-dev libcjson-dev libcurl4-openssl-dev
     libturbojpeg0-dev libwebp-dev     # JPEG and WebP in the image type
+    libsndfile1-dev                   # the sound type (WAV, FLAC, Ogg Vorbis)
     libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri   # headless OpenGL (render tests)
     spin                              # model check of the pool's free list
     graphviz                          # dependency graphs in reports

@@ -231,6 +231,19 @@ typedef struct dp_image_mips {
     unsigned char *level[DP_IMAGE_MAX_LEVELS];
 } dp_image_mips;
 
+/** @brief "sound": WAV, FLAC or Ogg Vorbis decoded to PCM (extensions wav, flac, ogg, oga;
+ * libsndfile; the format is recognised by content). Samples are signed 16-bit,
+ * interleaved (frame i, channel c at samples[i * channels + c]); 24/32-bit sources keep
+ * their top 16 bits, float sources (and Vorbis) become x * 32767, clipped. Corrupt, truncated or oversized (over 8
+ * channels, 384 kHz or 2^27 samples; refused before the samples are allocated) input
+ * fails with DP_ERR_FORMAT. */
+typedef struct dp_sound {
+    uint32_t sample_rate; /**< frames per second */
+    uint32_t channels;    /**< 1 to 8 */
+    uint64_t frames;      /**< samples per channel */
+    int16_t *samples;     /**< frames * channels samples */
+} dp_sound;
+
 /** @brief "sprite": a rectangle of an image (extension sprite; JSON
  * `{"image": "key.png", "rect": [x, y, w, h]}`); depends on its image. */
 typedef struct dp_sprite {
@@ -250,6 +263,7 @@ typedef struct dp_bundle {
 typedef struct dp_builtin_types {
     dp_type_id blob, image, sprite, bundle; /**< 0 when not built (no image codec / cJSON) */
     dp_type_id image_mips; /**< "image" with its mip chain; 0 when image is 0 */
+    dp_type_id sound;      /**< 0 when not built (no libsndfile) */
 } dp_builtin_types;
 
 /** @brief The built-in type ids of this depot (starting the load layer if needed). Any

@@ -1,5 +1,5 @@
 /* types_builtin.c — the "blob" type, and registration of every built-in type the build has
- * (image needs libpng, libturbojpeg or libwebp; sprite and bundle need cJSON). */
+ * (image needs libpng, libturbojpeg or libwebp; sound needs libsndfile; sprite and bundle need cJSON). */
 #include <string.h>
 
 #include "depot/config.h"
@@ -37,6 +37,11 @@ dp_status dp__builtin_types_register(dp__loader *L)
         return st;
 #if DP_HAVE_PNG || DP_HAVE_JPEG || DP_HAVE_WEBP
     st = dp__image_type_register(L, &L->builtins.image, &L->builtins.image_mips);
+    if (st != DP_OK && st != DP_ERR_EXISTS)
+        return st;
+#endif
+#if DP_HAVE_SNDFILE
+    st = dp__sound_type_register(L, &L->builtins.sound);
     if (st != DP_OK && st != DP_ERR_EXISTS)
         return st;
 #endif
