@@ -38,6 +38,10 @@ extern "C" {
  * once; no file is opened or read on the calling thread (a new file key's path is only
  * resolved, see above). The type comes from the path's extension.
  * The same key gives the same handle while the asset lives or sits in the unused cache.
+ * A FAILED asset of the key that this call is the only holder of (released and not freed
+ * yet, or kept by the unused cache) is loaded again: it is PENDING from the next dp_update,
+ * as a fresh dp_load would be after the failed one was freed. A FAILED asset that others
+ * hold (callers, groups, parents) is returned as it is; dp_reload tries it again.
  * Any thread.
  * @return DP_OK; DP_ERR_INVALID (bad key, path escapes its root); DP_ERR_NOT_FOUND (no
  * source for the scheme, no type for the extension); DP_ERR_OVERFLOW; DP_ERR_NOMEM.
@@ -54,8 +58,11 @@ dp_status dp_load_as_at(dp_depot *dp, const char *key, dp_type_id type, dp_handl
                         const char *file, int line);
 dp_status dp_load_as(dp_depot *dp, const char *key, dp_type_id type, dp_handle *out);
 
-/** @brief Pumps dp_update until the deep state of `h` is LOADED or FAILED, or until
- * timeout_ms passes (negative = no limit). Owner thread.
+/** @brief Pumps dp_update until no load of `h` is in flight (first load, reload, retry) and
+ * its deep state is LOADED or FAILED, or until timeout_ms passes (negative = no limit). So
+ * after dp_reload it returns once the reload is applied: DP_OK with the new data, or, when
+ * the reload failed, DP_OK with the old data (the asset stays LOADED; the failure is the
+ * FAILED event and its status). Owner thread.
  * @return DP_OK when deep-loaded; the failure status when it failed; DP_ERR_TIMEOUT;
  * DP_ERR_STALE; DP_ERR_WRONG_THREAD. */
 dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms);
@@ -64,8 +71,12 @@ dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms);
  * a MODIFIED event, and the old data destroyed one update after that. The new result's
  * dependencies replace the old ones: edges it no longer names are removed (also edges the
  * program added with dp_depend). A newer reload supersedes an older one still in flight.
- * This is also how a FAILED asset is tried again: dp_load of its key returns the failed
- * asset while it lives. A labelled sub-asset keeps its type across reloads. Owner thread.
+ * What to wait for: MODIFIED (applied) or FAILED (the old data stays) of this asset, or
+ * dp_wait. A reload that leaves the deep state as it was announces MODIFIED only: no second
+ * LOADED_DEEP comes (one comes when the new dependencies made the deep state change and it
+ * settles again). This is also how a FAILED asset that others hold is tried again (its
+ * first successful result announces LOADED). A labelled sub-asset keeps its type across
+ * reloads. Owner thread.
  * @return DP_OK; DP_ERR_STALE; DP_ERR_INVALID (the asset has no key or no loader);
  * DP_ERR_NOMEM; DP_ERR_WRONG_THREAD. */
 dp_status dp_reload(dp_depot *dp, dp_handle h);
@@ -87,6 +98,19 @@ dp_status dp_load_into(dp_depot *dp, const char *key, dp_group group, dp_handle 
  * the edge holds the count.
  * @return DP_OK; the same errors as dp_load. */
 dp_status dp_ctx_load_dep(dp_load_ctx *ctx, const char *key, dp_handle *child);
+
+/** @brief As dp_ctx_load_dep, for the labelled sub-asset `label` of the asset being loaded:
+ * the edge goes from `<key>#<label>` to the child, so the label keeps the child alive on its
+ * own (also after the file is released), its deep state waits for the child, and releasing
+ * the label releases the child. Call it before or after dp_ctx_add_labelled(ctx, label,
+ * ...) in the same callback (a loader usually names the dependency first, to store the weak
+ * `*child` in the label's data). If the result does not emit `label`, the edge goes to the
+ * file. label NULL is dp_ctx_load_dep. A reload replaces the label's dependencies like the
+ * file's. Inside a load callback, on its worker thread.
+ * @return DP_OK; DP_ERR_INVALID (empty label, or the asset being loaded is itself a label);
+ * DP_ERR_NOMEM; the errors of dp_ctx_load_dep. */
+dp_status dp_ctx_load_dep_for(dp_load_ctx *ctx, const char *label, const char *key,
+                              dp_handle *child);
 
 /** @brief Emits a labelled sub-asset `<key>#<label>` of the asset being loaded (a sprite
  * frame of a sheet): it becomes LOADED when the parent's result is applied, and the parent

@@ -13,13 +13,36 @@ struct dp_load_ctx {
     dp__reader *rd; /* the content being loaded */
 };
 
-static dp_status push_dep(dp__loader *L, dp__job *job, dp_handle h)
+/* The index + 1 of `label` in the job's names, added if new. DP_OK or DP_ERR_NOMEM. */
+static dp_status name_index(dp__loader *L, dp__job *job, const char *label, uint32_t *out)
+{
+    for (size_t i = 0; i < job->nnames; i++) {
+        if (!strcmp(job->names[i], label)) {
+            *out = (uint32_t)i + 1;
+            return DP_OK;
+        }
+    }
+    if (job->nnames >= UINT32_MAX - 1)
+        return DP_ERR_OVERFLOW;
+    if (job->nnames == job->capnames &&
+        dp__grow(L->alloc, (void **)&job->names, &job->capnames, job->nnames + 1,
+                 sizeof *job->names) != DP_OK)
+        return DP_ERR_NOMEM;
+    char *copy = dp__strdup(L->alloc, label);
+    if (!copy)
+        return DP_ERR_NOMEM;
+    job->names[job->nnames++] = copy;
+    *out = (uint32_t)job->nnames;
+    return DP_OK;
+}
+
+static dp_status push_dep(dp__loader *L, dp__job *job, dp_handle h, uint32_t label)
 {
     if (job->ndeps == job->capdeps &&
         dp__grow(L->alloc, (void **)&job->deps, &job->capdeps, job->ndeps + 1,
                  sizeof *job->deps) != DP_OK)
         return DP_ERR_NOMEM;
-    job->deps[job->ndeps++] = h;
+    job->deps[job->ndeps++] = (dp__dep){.h = h, .label = label};
     return DP_OK;
 }
 
@@ -101,13 +124,23 @@ static dp_status resolve_dep(dp__loader *L, const dp__job *job, const char *key,
 
 dp_status dp_ctx_load_dep(dp_load_ctx *ctx, const char *key, dp_handle *child)
 {
+    return dp_ctx_load_dep_for(ctx, NULL, key, child);
+}
+
+dp_status dp_ctx_load_dep_for(dp_load_ctx *ctx, const char *label, const char *key,
+                              dp_handle *child)
+{
     if (child)
         *child = DP_NULL_HANDLE;
-    if (!ctx || !key || !child)
+    if (!ctx || !key || !child || (label && (!label[0] || strchr(ctx->job->key, '#'))))
         return DP_ERR_INVALID;
     dp__loader *L = ctx->L;
+    uint32_t owner = 0;
+    dp_status st = label ? name_index(L, ctx->job, label, &owner) : DP_OK;
+    if (st != DP_OK)
+        return st;
     char *full;
-    dp_status st = resolve_dep(L, ctx->job, key, &full);
+    st = resolve_dep(L, ctx->job, key, &full);
     if (st != DP_OK)
         return st;
     /* Room for the edge first, so a failure leaves no count behind. */
@@ -122,7 +155,7 @@ dp_status dp_ctx_load_dep(dp_load_ctx *ctx, const char *key, dp_handle *child)
     dp__free(L->alloc, full);
     if (st != DP_OK)
         return st;
-    st = push_dep(L, ctx->job, h);
+    st = push_dep(L, ctx->job, h, owner);
     DP__ASSERT(st == DP_OK); /* cannot fail: room was made */
     *child = h;
     return DP_OK;
@@ -146,16 +179,19 @@ dp_status dp_ctx_add_labelled(dp_load_ctx *ctx, const char *label, dp_type_id ty
     memcpy(key, job->key, kl);
     key[kl] = '#';
     memcpy(key + kl + 1, label, ll + 1);
-    if (job->nlabels == job->caplabels &&
-        dp__grow(L->alloc, (void **)&job->labels, &job->caplabels, job->nlabels + 1,
-                 sizeof *job->labels) != DP_OK) {
+    uint32_t name;
+    dp_status st = name_index(L, job, label, &name);
+    if (st == DP_OK && job->nlabels == job->caplabels)
+        st = dp__grow(L->alloc, (void **)&job->labels, &job->caplabels, job->nlabels + 1,
+                      sizeof *job->labels);
+    if (st != DP_OK) {
         dp__free(L->alloc, key);
-        return DP_ERR_NOMEM;
+        return st;
     }
     dp_handle h;
     /* Under label_lock: a placeholder this finds has its link (and forced type) queued. */
     dp__mutex_lock(&L->label_lock);
-    dp_status st = dp__create(L->dp, type, DP_STATE_PENDING, NULL, 0, key, &h, dp__site_load, 0);
+    st = dp__create(L->dp, type, DP_STATE_PENDING, NULL, 0, key, &h, dp__site_load, 0);
     dp__mutex_unlock(&L->label_lock);
     dp__free(L->alloc, key);
     if (st != DP_OK && st != DP_ERR_EXISTS)
@@ -163,7 +199,8 @@ dp_status dp_ctx_add_labelled(dp_load_ctx *ctx, const char *label, dp_type_id ty
     if (st == DP_ERR_EXISTS)
         dp__give_back(L->dp, h); /* a dp_load made it: its holders keep it, not this job */
     job->labels[job->nlabels++] =
-        (dp__label){.h = h, .counted = st == DP_OK, .type = type, .data = asset, .bytes = bytes};
+        (dp__label){.h = h, .counted = st == DP_OK, .name = name, .type = type, .data = asset,
+                    .bytes = bytes};
     if (out)
         *out = h;
     return DP_OK;

@@ -131,6 +131,11 @@ found:;
         dp_release(dp, h);
         return DP_ERR_EXISTS;
     }
+    /* A FAILED asset that only this dp_load holds (released, not freed yet, or cached) is
+     * loaded again, as a fresh dp_load of a freed one would be; the owner starts it at the
+     * next dp_update (best effort: on NOMEM it stays FAILED). */
+    if (dp_state_of(dp, h) == DP_STATE_FAILED && dp_count(dp, h) == 1)
+        dp__loader_retry(L, h);
     *out = h;
     return DP_OK;
 }
@@ -229,6 +234,7 @@ dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms)
         return DP_ERR_INVALID;
     if (!dp__is_owner(dp))
         return DP_ERR_WRONG_THREAD;
+    dp__loader *L = dp__loader_get(dp);
     uint64_t until = timeout_ms >= 0 ? dp__now_ms() + (uint64_t)timeout_ms : UINT64_MAX;
     for (;;) {
         dp_update(dp);
@@ -238,9 +244,12 @@ dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms)
                                                             : dp_state_deep(dp, h);
         if (s == DP_STATE_INVALID)
             return DP_ERR_STALE;
-        if (s == DP_STATE_LOADED)
+        /* A load of h still in flight (a reload, a retry) decides the answer: the state
+         * seen now is the one before it. */
+        bool busy = L && dp__loader_busy(L, h);
+        if (s == DP_STATE_LOADED && !busy)
             return DP_OK;
-        if (s == DP_STATE_FAILED) {
+        if (s == DP_STATE_FAILED && !busy) {
             dp_status why = dp_failure_of(dp, h);
             return why != DP_OK ? why : DP_ERR_FORMAT;
         }
@@ -248,6 +257,27 @@ dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms)
             return DP_ERR_TIMEOUT;
         dp__sleep_ms(1);
     }
+}
+
+dp_status dp__loader_restart(dp__loader *L, dp_handle h, bool reload)
+{
+    dp_depot *dp = L->dp;
+    const char *key = dp_key_of(dp, h);
+    dp_type_id type = dp_type_of(dp, h);
+    const dp__type *t = dp__type_get(dp, type);
+    if (!key || !t || !t->t.load || strchr(key, '#'))
+        return DP_ERR_INVALID;
+    int source;
+    size_t path_off, label_off;
+    if (dp__key_parse(L, key, &source, &path_off, &label_off) != DP_OK)
+        return DP_ERR_INVALID;
+    dp__job *job = dp__job_new(L, h, type, key, source);
+    if (!job)
+        return DP_ERR_NOMEM;
+    job->reload = reload;
+    dp__loader_supersede(L, h);
+    dp__loader_enqueue(L, job);
+    return DP_OK;
 }
 
 dp_status dp_reload(dp_depot *dp, dp_handle h)
@@ -264,21 +294,7 @@ dp_status dp_reload(dp_depot *dp, dp_handle h)
     dp__loader *L = dp__loader_get(dp);
     if (!L)
         return DP_ERR_NOMEM;
-    dp_type_id type = dp_type_of(dp, h);
-    const dp__type *t = dp__type_get(dp, type);
-    if (!key || !t || !t->t.load || strchr(key, '#'))
-        return DP_ERR_INVALID;
-    int source;
-    size_t path_off, label_off;
-    if (dp__key_parse(L, key, &source, &path_off, &label_off) != DP_OK)
-        return DP_ERR_INVALID;
-    dp__job *job = dp__job_new(L, h, type, key, source);
-    if (!job)
-        return DP_ERR_NOMEM;
-    job->reload = true;
-    dp__loader_supersede(L, h);
-    dp__loader_enqueue(L, job);
-    return DP_OK;
+    return dp__loader_restart(L, h, true);
 }
 
 dp_builtin_types dp_builtins(const dp_depot *dp)

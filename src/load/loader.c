@@ -38,6 +38,9 @@ dp__job *dp__job_new(dp__loader *L, dp_handle h, dp_type_id type, const char *ke
 
 void dp__job_free(dp__loader *L, dp__job *job)
 {
+    for (size_t i = 0; i < job->nnames; i++)
+        dp__free(L->alloc, job->names[i]);
+    dp__free(L->alloc, job->names);
     dp__free(L->alloc, job->deps);
     dp__free(L->alloc, job->labels);
     dp__free(L->alloc, job->key);
@@ -103,6 +106,37 @@ dp_status dp__loader_link(dp__loader *L, dp_handle label, dp_handle parent, dp_t
     if (st != DP_OK)
         dp__give_back(L->dp, parent);
     return st;
+}
+
+void dp__loader_retry(dp__loader *L, dp_handle h)
+{
+    dp__mutex_lock(&L->lock);
+    if (dp__grow(L->alloc, (void **)&L->retries, &L->capretries, L->nretries + 1,
+                 sizeof *L->retries) == DP_OK) {
+        L->retries[L->nretries++] = h;
+        atomic_fetch_add_explicit(&L->pending, 1, memory_order_relaxed);
+    }
+    dp__mutex_unlock(&L->lock);
+}
+
+static bool list_has(const dp__job *j, dp_handle h)
+{
+    for (; j; j = j->next)
+        if (j->h.bits == h.bits)
+            return true;
+    return false;
+}
+
+bool dp__loader_busy(dp__loader *L, dp_handle h)
+{
+    dp__mutex_lock(&L->lock);
+    bool busy = list_has(L->queue, h) || list_has(L->done, h);
+    for (int i = 0; i < L->nthreads && !busy; i++)
+        busy = L->running[i] && L->running[i]->h.bits == h.bits;
+    for (size_t i = 0; i < L->nretries && !busy; i++)
+        busy = L->retries[i].bits == h.bits;
+    dp__mutex_unlock(&L->lock);
+    return busy;
 }
 
 /* ---- workers --------------------------------------------------------------------------------- */
@@ -201,8 +235,8 @@ static void discard(dp__loader *L, dp__job *job)
      * with the count, as it does when the count becomes an edge. */
     for (size_t i = 0; i < job->ndeps; i++) {
         if (dp->desc.track_holders)
-            dp__holder_remove_site(dp, job->deps[i], dp__site_load);
-        dp__release_owned(dp, job->deps[i]);
+            dp__holder_remove_site(dp, job->deps[i].h, dp__site_load);
+        dp__release_owned(dp, job->deps[i].h);
     }
     for (size_t i = 0; i < job->nlabels; i++) {
         destroy_data(L, job->labels[i].type, job->labels[i].data);
@@ -221,22 +255,51 @@ static void discard(dp__loader *L, dp__job *job)
     job->ndeps = job->nlabels = 0;
 }
 
-/* After a successful reload, edges the new result no longer names are removed. */
-static void drop_stale_edges(dp__loader *L, dp__job *job)
+/* Where a dependency's edge starts: the label it was named for, if the result emitted that
+ * label and it lives (its parent's edge holds it by now), else the asset being loaded. */
+static dp_handle dep_owner(const dp__job *job, const dp__dep *d)
 {
-    dp__asset *r = dp__rec(L->dp, job->h);
+    for (size_t i = 0; d->label && i < job->nlabels; i++)
+        if (job->labels[i].name == d->label && job->labels[i].counted)
+            return job->labels[i].h;
+    return job->h;
+}
+
+/* Whether the applied result names the edge owner -> c: a dependency of that owner, a label
+ * of the file, or the edge a label holds to its file (from dp_load of the label). */
+static bool result_names(const dp__job *job, dp_handle owner, dp_handle c)
+{
+    for (size_t i = 0; i < job->ndeps; i++)
+        if (job->deps[i].h.bits == c.bits && dep_owner(job, &job->deps[i]).bits == owner.bits)
+            return true;
+    if (owner.bits != job->h.bits)
+        return c.bits == job->h.bits;
+    for (size_t i = 0; i < job->nlabels; i++)
+        if (job->labels[i].h.bits == c.bits)
+            return true;
+    return false;
+}
+
+static void drop_stale_from(dp__loader *L, const dp__job *job, dp_handle owner)
+{
+    dp__asset *r = dp__rec(L->dp, owner);
     if (!r)
         return;
     for (uint32_t k = 0; k < r->nkids;) {
         dp_handle c = r->kids[k];
-        bool keep = false;
-        for (size_t i = 0; i < job->ndeps && !keep; i++)
-            keep = job->deps[i].bits == c.bits;
-        for (size_t i = 0; i < job->nlabels && !keep; i++)
-            keep = job->labels[i].h.bits == c.bits;
-        if (keep || dp_undepend(L->dp, job->h, c) != DP_OK)
+        if (result_names(job, owner, c) || dp_undepend(L->dp, owner, c) != DP_OK)
             k++;
     }
+}
+
+/* After a successful reload, edges the new result no longer names are removed: the file's,
+ * and those of the labels it emitted. */
+static void drop_stale_edges(dp__loader *L, const dp__job *job)
+{
+    drop_stale_from(L, job, job->h);
+    for (size_t i = 0; i < job->nlabels; i++)
+        if (job->labels[i].counted)
+            drop_stale_from(L, job, job->labels[i].h);
 }
 
 /* Fails labelled assets that were asked for but that their parent's result did not emit. */
@@ -264,6 +327,18 @@ static dp_type_id forced_type(const dp__loader *L, dp_handle label)
         if (L->wanted[i].label.bits == label.bits && L->wanted[i].forced)
             return L->wanted[i].forced;
     return 0;
+}
+
+/* A retry from dp_load: still FAILED (no data) and alive, h loads again from PENDING. */
+static void apply_retry(dp__loader *L, dp_handle h)
+{
+    dp_depot *dp = L->dp;
+    if (!dp__rec_live(dp, h) || dp_state_of(dp, h) != DP_STATE_FAILED || dp_get(dp, h))
+        return; /* freed, or already retried or reloaded */
+    if (dp__loader_restart(L, h, false) != DP_OK)
+        return; /* stays FAILED */
+    dp__set_state(dp, h, DP_STATE_PENDING);
+    dp__deep_note_change(dp, h, DP_NULL_HANDLE);
 }
 
 /* A link from dp_load("file#label"): the label's edge to its file, which it keeps alive. */
@@ -354,9 +429,9 @@ static void apply_one(dp__loader *L, dp__job *job)
      * asset, never lost. */
     bool held = job->reload && dp_count(dp, job->h) > 0 &&
                 dp__acquire_owned(dp, job->h, NULL) == DP_OK;
-    for (size_t i = 0; i < job->ndeps; i++)
-        dp__edge_add_owned(dp, job->h, job->deps[i]);
     apply_labels(L, job);
+    for (size_t i = 0; i < job->ndeps; i++)
+        dp__edge_add_owned(dp, dep_owner(job, &job->deps[i]), job->deps[i].h);
     dp__set_loaded(dp, job->h, job->data, job->bytes);
     job->data = NULL;
     if (job->reload)
@@ -423,6 +498,10 @@ void dp__loader_apply(dp__loader *L)
     size_t nlinks = L->nlinks;
     L->links = NULL;
     L->nlinks = L->caplinks = 0;
+    dp_handle *retries = L->retries;
+    size_t nretries = L->nretries;
+    L->retries = NULL;
+    L->nretries = L->capretries = 0;
     /* Jobs a worker has started show as LOADING (set here: only the owner frees assets, so
      * the handle cannot be reused while we look). */
     for (int i = 0; i < L->nthreads; i++) {
@@ -439,6 +518,10 @@ void dp__loader_apply(dp__loader *L)
         apply_link(L, &links[i]);
     dp__free(L->alloc, links);
     atomic_fetch_sub_explicit(&L->pending, nlinks, memory_order_relaxed);
+    for (size_t i = 0; i < nretries; i++)
+        apply_retry(L, retries[i]);
+    dp__free(L->alloc, retries);
+    atomic_fetch_sub_explicit(&L->pending, nretries, memory_order_relaxed);
     while (list) {
         dp__job *job = list;
         list = job->next;
@@ -516,7 +599,7 @@ static void hook_shutdown(void *self, dp_depot *dp)
      * only the counts and holder records change here; the data goes in loader_free. */
     for (dp__job *j = L->done; j; j = j->next) {
         for (size_t i = 0; i < j->ndeps; i++)
-            drop_count(dp, &j->deps[i]);
+            drop_count(dp, &j->deps[i].h);
         j->ndeps = 0;
         for (size_t i = 0; i < j->nlabels; i++)
             if (j->labels[i].counted)
@@ -547,6 +630,7 @@ static void loader_free(dp__loader *L)
     dp__watch_destroy(L->watch);
     dp__free(L->alloc, L->wanted);
     dp__free(L->alloc, L->links);
+    dp__free(L->alloc, L->retries);
     dp__free(L->alloc, L->root);
     dp__free(L->alloc, L->running);
     dp__free(L->alloc, L->threads);

@@ -25,10 +25,18 @@ typedef struct dp__label {
                         count); weak when it found one made by dp_load (a job holds no
                         count on what a caller may release) */
     bool counted;
+    uint32_t name;   /* 1 + its index in the job's names */
     dp_type_id type;
     void *data;
     size_t bytes;
 } dp__label;
+
+/* A dependency a load named (counted: the edge takes the count). Its edge starts at the
+ * asset being loaded, or at one of the labels it emits (dp_ctx_load_dep_for). */
+typedef struct dp__dep {
+    dp_handle h;
+    uint32_t label; /* 0: the asset being loaded; else 1 + an index in the job's names */
+} dp__dep;
 
 typedef struct dp__job {
     struct dp__job *next;
@@ -47,10 +55,12 @@ typedef struct dp__job {
     dp_status status;
     void *data;
     size_t bytes;
-    dp_handle *deps;           /* each counted */
+    dp__dep *deps;
     size_t ndeps, capdeps;
     dp__label *labels;
     size_t nlabels, caplabels;
+    char **names;              /* label names the load used (copies) */
+    size_t nnames, capnames;
 } dp__job;
 
 /* A source slot. */
@@ -118,6 +128,8 @@ typedef struct dp__loader {
 
     _Atomic uint64_t ranged_types[4]; /* a bit per type id: loads read with dp_ctx_read */
     struct dp__mounts *mounts; /* mount.c: the overlay of packs and folders, or NULL */
+    dp_handle *retries;        /* under lock: FAILED assets dp_load asked to load again */
+    size_t nretries, capretries;
     dp__link *links;           /* under lock; counted in `pending` */
     size_t nlinks, caplinks;
     /* Held while a placeholder "file#label" is made and its link queued, and while a worker
@@ -174,6 +186,16 @@ void dp__give_back(dp_depot *dp, dp_handle h);
 /* Queues the link label -> parent (parent counted, the count moves to the queue). Any
  * thread. DP_OK or DP_ERR_NOMEM (then the parent's count is released). */
 dp_status dp__loader_link(dp__loader *L, dp_handle label, dp_handle parent, dp_type_id forced);
+
+/* Asks the owner to load the FAILED asset h again at the next dp_update (h weak). Any
+ * thread; on NOMEM nothing happens. */
+void dp__loader_retry(dp__loader *L, dp_handle h);
+/* Queues a new load of h's key (a reload keeps the data until the result is applied).
+ * Owner. DP_OK; DP_ERR_INVALID (no key, no loader, a label); DP_ERR_NOMEM. */
+dp_status dp__loader_restart(dp__loader *L, dp_handle h, bool reload);
+/* True while a load, reload or retry of h is queued, running or waiting to be applied.
+ * Owner. */
+bool dp__loader_busy(dp__loader *L, dp_handle h);
 
 /* Owner, before enqueueing a reload of h: marks every earlier job of h superseded. */
 void dp__loader_supersede(dp__loader *L, dp_handle h);
