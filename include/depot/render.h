@@ -11,6 +11,10 @@
  *
  * Thread rules: every dp_render_* and dp_atlas_* function runs on the depot's owner thread
  * (others get DP_ERR_WRONG_THREAD or NULL). Destroy the render layer before the depot.
+ * A render layer holds one small asset of type "render_layer" while it lives, so that the
+ * other order is detected: dp_destroy counts it as held (its return value and the leak
+ * report show it) and orphans the layer, whose dp_render_sync and dp_render_prepare then
+ * answer DP_ERR_STALE; dp_render_destroy still destroys every resource.
  */
 #ifndef DEPOT_RENDER_H
 #define DEPOT_RENDER_H
@@ -81,8 +85,9 @@ dp_status dp_render_create(dp_depot *dp, const dp_render_desc *desc, dp_render *
 
 /** @brief Stops listening and destroys every resource, live or retired, exactly once and
  * without waiting for the GPU (call it after the GPU is idle), then frees the render layer.
- * Owner thread (from another thread it does nothing and the layer leaks). NULL is ignored.
- * Destroy the render layer before its depot. */
+ * Owner thread (from another thread, or from inside a backend callback, it does nothing
+ * and the layer leaks). NULL is ignored. Destroy the render layer before its depot (after
+ * it, this still destroys the resources and frees the layer). */
 void dp_render_destroy(dp_render *r);
 
 /** @brief Starts frame `frame` (larger than the last one; frames start at 1, because 0
@@ -97,7 +102,7 @@ void dp_render_destroy(dp_render *r);
  * Owner thread.
  * @return DP_OK; DP_ERR_INVALID (NULL, frame not increasing); DP_ERR_OVERFLOW
  * (frames_in_flight frames are started and not done: wait for the GPU and call
- * dp_render_frame_done first; nothing changed); DP_ERR_NOMEM (the frame starts, the
+ * dp_render_frame_done first; nothing changed); DP_ERR_STALE (the depot was destroyed); DP_ERR_NOMEM (the frame starts, the
  * events that could not be applied stay queued for the next sync); DP_ERR_WRONG_THREAD
  * (also from inside a backend callback). */
 dp_status dp_render_sync(dp_render *r, uint64_t frame);
@@ -109,7 +114,8 @@ dp_status dp_render_sync(dp_render *r, uint64_t frame);
  * resource and leaves the asset without one until it is modified: DP_RENDER_FAILED). The data
  * is read with dp_get at this call. Owner thread.
  * @return DP_OK; DP_ERR_NOMEM (no room to retire an old resource: the rest wait);
- * DP_ERR_INVALID (NULL); DP_ERR_WRONG_THREAD (also from inside a backend callback). */
+ * DP_ERR_INVALID (NULL); DP_ERR_STALE (the depot was destroyed); DP_ERR_WRONG_THREAD (also
+ * from inside a backend callback). */
 dp_status dp_render_prepare(dp_render *r);
 
 /** @brief The prepared resource of an asset for the current frame, or NULL (not handled,
@@ -184,7 +190,9 @@ void dp_atlas_destroy(dp_atlas *a);
 /** @brief Copies the pixels of a loaded image (dp_image) into a free rectangle of a page
  * (a new page when none has room) and returns a region asset (count 1 for the caller); the
  * page gets a MODIFIED event. The original image is not held by the region. Owner thread.
- * @return DP_OK; DP_ERR_STALE; DP_ERR_INVALID (not a loaded image, or larger than a page);
+ * A side of the image may be at most page_size - padding (the padding follows every
+ * rectangle). @return DP_OK; DP_ERR_STALE; DP_ERR_INVALID (not a loaded image, or a side
+ * larger than page_size - padding);
  * DP_ERR_NOMEM; DP_ERR_WRONG_THREAD. */
 dp_status dp_atlas_place(dp_atlas *a, dp_handle image, dp_handle *region);
 

@@ -28,6 +28,13 @@
  * later, so comparing dp_get with the stub pointer at that moment cannot be fooled by a
  * reused address: equal means nothing but our own swap (or earlier changes that the
  * resource already reflects) happened, and the event is ignored.
+ *
+ * The depot's end. A render layer holds one small asset of type "render_layer" whose data
+ * links back to it. dp_destroy frees every asset, so a depot destroyed before its render
+ * layer runs the link's destroy: the layer is orphaned (it never touches the depot again,
+ * sync and prepare answer DP_ERR_STALE, dp_render_destroy still destroys every resource),
+ * and dp_destroy counts the held link, so the wrong order shows in its return value and
+ * in the leak report.
  */
 #include <string.h>
 
@@ -72,8 +79,18 @@ typedef struct retired {
     dp_type_id type;
 } retired;
 
+typedef struct layer_link {
+    dp_render *r;      /* NULL once the layer is destroyed */
+    const dp_depot *dp;
+    dp_allocator alloc;
+} layer_link;
+
 struct dp_render {
-    dp_depot *dp;
+    dp_depot *dp;     /* NULL when orphaned (the depot was destroyed first) */
+    dp__thread_id owner;
+    layer_link *link; /* the data of the asset `link_h` */
+    dp_handle link_h;
+    dp_type_id link_type;
     dp_allocator alloc;
     dp_render_desc desc;
     int fif;
@@ -106,6 +123,11 @@ struct dp_render {
     size_t live, live_bytes, created, destroyed, lost;
     size_t type_live[DP__MAX_TYPES + 1], type_bytes[DP__MAX_TYPES + 1];
 };
+
+static bool on_owner(const dp_render *r)
+{
+    return dp__thread_is_self(r->owner);
+}
 
 /* ---- the handle table ---------------------------------------------------------------------- */
 
@@ -337,7 +359,8 @@ static void on_events(void *user, const dp_event *ev, size_t n)
         case DP_EV_MODIFIED:
             e = find(r, h);
             if (!e) {
-                if (!r->desc.backend.handles(r->desc.backend.user, ev[i].type))
+                if (ev[i].type == r->link_type ||
+                    !r->desc.backend.handles(r->desc.backend.user, ev[i].type))
                     break;
                 e = add_entry(r, h, ev[i].type);
                 if (!e) {
@@ -379,6 +402,42 @@ static void on_events(void *user, const dp_event *ev, size_t n)
 
 /* ---- create and destroy ------------------------------------------------------------------- */
 
+static void link_destroy(void *asset, void *user)
+{
+    (void)user;
+    layer_link *l = asset;
+    /* Only dp_destroy frees a link that still names its layer (a program could also evict
+     * it; then the layer simply lives on without one). */
+    if (l->r && l->dp->destroying) {
+        l->r->dp = NULL;
+        l->r->link = NULL;
+    } else if (l->r) {
+        l->r->link = NULL;
+    }
+    dp_allocator a = l->alloc;
+    dp__free(&a, l);
+}
+
+/* Adds the layer's link asset. DP_OK, NOMEM, or the registry's error. */
+static dp_status link_add(dp_render *r)
+{
+    dp_type t = {.name = "render_layer", .destroy = link_destroy};
+    dp_status st = dp_register_type(r->dp, &t, &r->link_type);
+    if (st != DP_OK && st != DP_ERR_EXISTS)
+        return st;
+    layer_link *l = dp__calloc(&r->alloc, 1, sizeof *l);
+    if (!l)
+        return DP_ERR_NOMEM;
+    *l = (layer_link){.r = r, .dp = r->dp, .alloc = r->alloc};
+    st = dp_add(r->dp, r->link_type, l, sizeof *l, NULL, &r->link_h);
+    if (st != DP_OK) {
+        dp__free(&r->alloc, l);
+        return st;
+    }
+    r->link = l;
+    return DP_OK;
+}
+
 dp_status dp_render_create(dp_depot *dp, const dp_render_desc *desc, dp_render **out)
 {
     if (out)
@@ -393,6 +452,7 @@ dp_status dp_render_create(dp_depot *dp, const dp_render_desc *desc, dp_render *
     if (!r)
         return DP_ERR_NOMEM;
     r->dp = dp;
+    r->owner = dp->owner;
     r->alloc = dp->alloc;
     r->desc = *desc;
     r->fif = desc->frames_in_flight ? desc->frames_in_flight : 2;
@@ -403,7 +463,14 @@ dp_status dp_render_create(dp_depot *dp, const dp_render_desc *desc, dp_render *
      * sync. */
     r->rescan = true;
     r->dp_dropped_seen = atomic_load_explicit(&dp->st_events_dropped, memory_order_relaxed);
-    dp_status st = dp_listen(dp, on_events, r);
+    dp_status st = link_add(r);
+    if (st == DP_OK) {
+        st = dp_listen(dp, on_events, r);
+        if (st != DP_OK) {
+            r->link->r = NULL;
+            dp_release(dp, r->link_h);
+        }
+    }
     if (st != DP_OK) {
         dp__free(&r->alloc, r);
         return st;
@@ -414,9 +481,15 @@ dp_status dp_render_create(dp_depot *dp, const dp_render_desc *desc, dp_render *
 
 void dp_render_destroy(dp_render *r)
 {
-    if (!r || !dp__is_owner(r->dp) || r->busy)
+    if (!r || !on_owner(r) || r->busy)
         return;
-    dp_unlisten(r->dp, on_events, r);
+    if (r->dp) {
+        dp_unlisten(r->dp, on_events, r);
+        if (r->link) {
+            r->link->r = NULL;
+            dp_release(r->dp, r->link_h);
+        }
+    }
     for (size_t i = 0; i < r->ne; i++)
         if (r->e[i].h.bits && r->e[i].gpu)
             destroy_gpu(r, r->e[i].type, r->e[i].gpu);
@@ -457,7 +530,8 @@ static dp_status rescan(dp_render *r, bool full)
         if (!h.bits || find(r, h) || dp_state_of(r->dp, h) != DP_STATE_LOADED)
             continue;
         dp_type_id type = dp_type_of(r->dp, h);
-        if (!type || !r->desc.backend.handles(r->desc.backend.user, type))
+        if (!type || type == r->link_type ||
+            !r->desc.backend.handles(r->desc.backend.user, type))
             continue;
         entry *e = add_entry(r, h, type);
         if (!e)
@@ -472,8 +546,10 @@ dp_status dp_render_sync(dp_render *r, uint64_t frame)
 {
     if (!r)
         return DP_ERR_INVALID;
-    if (!dp__is_owner(r->dp) || r->busy)
+    if (!on_owner(r) || r->busy)
         return DP_ERR_WRONG_THREAD;
+    if (!r->dp)
+        return DP_ERR_STALE; /* orphaned: the depot was destroyed */
     if (frame <= r->current)
         return DP_ERR_INVALID;
     size_t k = 0;
@@ -597,8 +673,10 @@ dp_status dp_render_prepare(dp_render *r)
 {
     if (!r)
         return DP_ERR_INVALID;
-    if (!dp__is_owner(r->dp) || r->busy)
+    if (!on_owner(r) || r->busy)
         return DP_ERR_WRONG_THREAD;
+    if (!r->dp)
+        return DP_ERR_STALE; /* orphaned: the depot was destroyed */
     size_t budget = r->desc.upload_bytes_per_frame;
     uint32_t next;
     /* Callbacks cannot change the waiting list (sync and prepare are refused inside them),
@@ -625,7 +703,7 @@ dp_status dp_render_prepare(dp_render *r)
 
 void *dp_render_get(dp_render *r, dp_handle h)
 {
-    if (!r || !dp__is_owner(r->dp))
+    if (!r || !on_owner(r) || !r->dp)
         return NULL;
     const entry *e = find(r, h);
     return e && !(e->pend & PEND_FREE) ? e->gpu : NULL; /* freed: retired at the next sync */
@@ -635,7 +713,7 @@ dp_status dp_render_frame_done(dp_render *r, uint64_t frame)
 {
     if (!r)
         return DP_ERR_INVALID;
-    if (!dp__is_owner(r->dp) || r->busy)
+    if (!on_owner(r) || r->busy)
         return DP_ERR_WRONG_THREAD;
     if (frame > r->current)
         return DP_ERR_INVALID;
@@ -654,7 +732,7 @@ dp_render_state dp_render_state_of(const dp_render *r, dp_handle h, dp_status *w
 {
     if (why)
         *why = DP_OK;
-    if (!r || !dp__is_owner(r->dp))
+    if (!r || !on_owner(r) || !r->dp)
         return DP_RENDER_NONE;
     const entry *e = find(r, h);
     if (!e || (e->pend & PEND_FREE))
@@ -674,7 +752,7 @@ void dp_render_get_stats(const dp_render *r, dp_type_id type, dp_render_stats *o
     if (!out)
         return;
     memset(out, 0, sizeof *out);
-    if (!r || !dp__is_owner(r->dp))
+    if (!r || !on_owner(r))
         return;
     out->live = r->live;
     out->live_bytes = r->live_bytes;

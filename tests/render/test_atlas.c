@@ -254,6 +254,23 @@ static void test_place_rejects_too_large_images_and_non_images(void **state)
     dp_release(f->dp, reg);
 }
 
+static void test_largest_image_is_the_page_size_minus_the_padding(void **state)
+{
+    fixture *f = *state; /* 64-pixel pages, padding 1 */
+    dp_handle wide = image(f, 64, 4, 1), tall = image(f, 4, 64, 1), fits = image(f, 63, 63, 1);
+    dp_handle r;
+    assert_int_equal(dp_atlas_place(f->atlas, wide, &r), DP_ERR_INVALID);
+    assert_int_equal(dp_atlas_place(f->atlas, tall, &r), DP_ERR_INVALID);
+    dp_handle reg = place(f, fits);
+    const dp_atlas_region *rg = dp_get(f->dp, reg);
+    assert_int_equal(rg->w, 63);
+    assert_int_equal(rg->h, 63);
+    dp_release(f->dp, wide);
+    dp_release(f->dp, tall);
+    dp_release(f->dp, fits);
+    dp_release(f->dp, reg);
+}
+
 static void test_depot_destroy_with_live_regions_frees_everything(void **state)
 {
     fixture *f = *state;
@@ -368,6 +385,7 @@ int main(void)
         T(test_freed_rectangle_is_reused),
         T(test_place_into_a_used_page_announces_modified),
         T(test_place_rejects_too_large_images_and_non_images),
+        T(test_largest_image_is_the_page_size_minus_the_padding),
         T(test_depot_destroy_with_live_regions_frees_everything),
         T(test_evicted_page_leaves_its_regions_safe),
         cmocka_unit_test_setup_teardown(test_fill_free_refill_keeps_occupancy_bounded, setup_big,

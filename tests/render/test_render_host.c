@@ -337,6 +337,29 @@ static void test_second_layer_sees_a_render_only_asset_as_failed_until_new_data(
     dp_release(f->dp, h);
 }
 
+static void test_depot_destroyed_under_a_render_layer_is_reported_not_a_crash(void **state)
+{
+    fixture *f = *state;
+    start(f);
+    dp_handle h = add(f, "a", 1);
+    full_frame(f);
+    res *r = get(f, h);
+    assert_non_null(r);
+    dp_release(f->dp, h);
+    /* The wrong order: the layer's own asset is still held, and the depot says so. */
+    assert_int_equal(dp_destroy(f->dp), 1);
+    f->dp = NULL;
+    assert_int_equal(dp_render_sync(f->r, f->frame + 1), DP_ERR_STALE);
+    assert_int_equal(dp_render_prepare(f->r), DP_ERR_STALE);
+    assert_null(dp_render_get(f->r, h));
+    assert_int_equal(dp_render_state_of(f->r, h, NULL), DP_RENDER_NONE);
+    assert_false(r->destroyed); /* the GPU may still read it until the layer goes */
+    f->be.done = f->frame;
+    dp_render_destroy(f->r);
+    f->r = NULL;
+    assert_true(r->destroyed);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -353,6 +376,7 @@ int main(int argc, char **argv)
         T(test_null_resource_from_create_is_destroyed_and_the_asset_fails),
         T(test_get_of_a_freed_asset_is_null_before_the_next_sync),
         T(test_second_layer_sees_a_render_only_asset_as_failed_until_new_data),
+        T(test_depot_destroyed_under_a_render_layer_is_reported_not_a_crash),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
