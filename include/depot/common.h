@@ -54,8 +54,12 @@ typedef struct dp_handle {
     uint64_t bits;
 } dp_handle;
 
-/** @brief The null handle; never alive. */
+/** @brief The null handle; never alive. (C++ has no compound literals: -pedantic refuses them.) */
+#ifdef __cplusplus
+#define DP_NULL_HANDLE (dp_handle{0})
+#else
 #define DP_NULL_HANDLE ((dp_handle){0})
+#endif
 
 /** @brief Index part of a handle. */
 static inline uint32_t dp_handle_index(dp_handle h) { return (uint32_t)h.bits; }

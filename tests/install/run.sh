@@ -53,9 +53,14 @@ echo "-- the installed depot command, from another folder"
 (cd "$tmp/elsewhere" && env -i "$tmp/prefix/bin/depot" --help >/dev/null 2>&1) || \
     { (cd "$tmp/elsewhere" && env -i "$tmp/prefix/bin/depot" --help); exit 1; }
 
-echo "-- public headers as C++"
+echo "-- public headers as C++, and docs/cpp.md's example against the installed depot.hpp"
 if command -v g++ >/dev/null; then
     printf '#include <depot/depot.h>\nint main() { return dp_handle_is_null(DP_NULL_HANDLE) ? 0 : 1; }\n' > "$tmp/h.cpp"
-    g++ -std=c++17 -Wall -Wextra -Werror -fsyntax-only -I"$tmp/prefix/include" "$tmp/h.cpp"
+    g++ -std=c++17 -Wall -Wextra -Werror -pedantic -fsyntax-only -I"$tmp/prefix/include" "$tmp/h.cpp"
+    bash "$src/tests/cpp/extract_example.sh" "$src/docs/cpp.md" > "$tmp/example.cpp"
+    g++ -std=c++17 -Wall -Wextra -Werror -pedantic "$tmp/example.cpp" \
+        $(pkg-config --cflags --libs depot) -o "$tmp/example_cpp"
+    (cd "$tmp/elsewhere" && env -i "$tmp/example_cpp" "$src/examples/assets") |
+        grep -q "leaked assets: 0"
 fi
 echo "install test passed"
