@@ -5,7 +5,7 @@
  * Then the atlas allocator's own lines (bench_atlas.c).
  *
  * Lines: render.overhead_1e3, render.overhead_1e5, render.direct_1e5 (ns per resource),
- * then atlas.alloc_free and atlas.occupancy. */
+ * then the atlas lines of bench_atlas.c (atlas.alloc_free, atlas.WORKLOAD.first/refill/...). */
 #include <stdio.h>
 #include <stdlib.h>
 
