@@ -44,7 +44,9 @@ typedef struct dp_desc {
     const char *root;              /**< file source root, an existing directory (relative to the
                                         current directory); NULL = current directory */
     int workers;                   /**< loader threads; 0 = number of cores */
-    size_t keep_unused_bytes;      /**< LRU cache of unused assets; 0 = free at next update */
+    size_t keep_unused_bytes;      /**< LRU cache of unused assets; bounds them and the
+                                        dependencies only they keep alive, after every
+                                        dp_update; 0 = free at next update */
     bool track_holders;            /**< record acquire call sites for leak reports */
     bool watch;                    /**< hot reload of file-source assets (inotify) */
     const dp_allocator *allocator; /**< NULL = malloc/free; copied; must be thread-safe */
@@ -295,7 +297,14 @@ typedef struct dp_event {
     dp_status status;
 } dp_event;
 
-/** @brief The events of the last dp_update, in the order they happened. Owner thread.
+/** @brief The events of the last dp_update, in the order they happened: first what the
+ * owner did since the last update (dp_replace/dp_touch MODIFIED, dp_evict FREED) in call
+ * order; then load results (LOADED, FAILED, MODIFIED) and dp_add'ed assets (LOADED); then
+ * LOADED_DEEP bottom-up (an asset's dependencies before it; a cycle's members before what
+ * depends on the cycle); then UNUSED and FREED, a release cascade top-down (a parent's FREED
+ * before the UNUSED and FREED of the children its free released); then cyclic garbage's
+ * FREED. Per asset: LOADED before LOADED_DEEP, UNUSED before FREED, nothing after FREED.
+ * Owner thread.
  * *out stays valid until the next dp_update; any number of readers may look.
  * @return the number of events (0, with *out NULL, on a wrong thread or NULL argument). */
 size_t dp_events(const dp_depot *dp, const dp_event **out);

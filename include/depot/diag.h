@@ -22,7 +22,8 @@ typedef struct dp_stats {
     size_t live_assets;         /**< alive, whatever their count */
     size_t unused_assets;       /**< count 0, waiting for an update or kept in the cache */
     size_t held_bytes;          /**< bytes of assets with count > 0 */
-    size_t unused_cached_bytes; /**< bytes kept by the unused cache */
+    size_t unused_cached_bytes; /**< bytes the unused cache keeps alive: cached assets and
+                                     the dependencies only they hold */
     size_t retired_slots;       /**< handle slots retired at generation wrap */
     size_t pending_jobs;        /**< load jobs queued or running */
     size_t events_dropped;      /**< events lost because the buffer could not grow */

@@ -59,6 +59,8 @@ typedef struct dp__asset {
                                     collector's trial count and count snapshot */
     uint32_t nin;                /* edges from parents not yet freed (owner only) */
     uint32_t cheld;              /* edges from parents the unused cache keeps (owner only) */
+    _Atomic uint8_t kept;        /* held only by what the unused cache keeps (kept.c): the
+                                    owner writes it, acquirers on any thread read it */
     _Atomic uint32_t qnext;      /* attention queue link (index + 1, 0 = end) */
     _Atomic uint8_t type;
     _Atomic uint8_t state;       /* dp_state */
@@ -139,6 +141,8 @@ struct dp_depot {
     bool deep_dirty, deep_rebuild_all, cands_lost;
     uint32_t lru_head, lru_tail; /* index + 1; head = least recently used */
     _Atomic size_t cached_bytes; /* written by the owner, read by dp_get_stats anywhere */
+    _Atomic size_t kept_bytes;   /* bytes of kept dependencies of cached assets (kept.c) */
+    dp__hvec kept_work;          /* scratch of kept.c */
 
     /* retired data and read guards (retire.c) */
     _Atomic uint64_t epoch;      /* +1 at the start of each dp_update (owner) */
@@ -300,6 +304,19 @@ void dp__run_frees(dp_depot *dp);
 /* True while the asset h names has not been freed (it may be dying). Owner thread. */
 bool dp__not_freed(const dp_depot *dp, dp_handle h);
 void dp__lru_unlink(dp_depot *dp, uint32_t index);
+
+/* ---- what the unused cache keeps alive (kept.c) ------------------------------------------ */
+/* h entered (true) or left (false) the unused cache: its children follow. */
+void dp__kept_cached(dp_depot *dp, dp_handle h, bool entering);
+/* h's count changed (not to 0): it may start or stop being kept. */
+void dp__kept_check(dp_depot *dp, dp_handle h);
+/* An edge parent -> child was added (+1, after its count was taken) or is about to be
+ * removed (-1, before its count is dropped). */
+void dp__kept_edge(dp_depot *dp, dp_handle parent, dp_handle child, int dir);
+/* h is being freed: if it was kept, it stops (its children follow). */
+void dp__kept_forget(dp_depot *dp, dp_handle h);
+/* r's byte size changed from `before` to `after`. */
+void dp__kept_resized(dp_depot *dp, dp__asset *r, size_t before, size_t after);
 void dp__trim_cache(dp_depot *dp, size_t budget);
 
 /* ---- deep state (deep.c) ------------------------------------------------------------------- */

@@ -121,6 +121,7 @@ size_t dp_destroy(dp_depot *dp)
     dp__hvec_free(dp, &dp->work2);
     dp__hvec_free(dp, &dp->unused);
     dp__hvec_free(dp, &dp->zombies);
+    dp__hvec_free(dp, &dp->kept_work);
     for (uint32_t t = 1; t <= atomic_load(&dp->ntypes); t++) {
         dp__type *ty = &dp->types[t];
         for (char **e = ty->exts; e && *e; e++)

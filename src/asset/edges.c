@@ -82,6 +82,7 @@ dp_status dp_depend(dp_depot *dp, dp_handle parent, dp_handle child)
     }
     if (before == 0)
         may_close_cycle(dp, child);
+    dp__kept_edge(dp, parent, child, 1);
     dp__deep_note_change(dp, parent, child);
     return DP_OK;
 }
@@ -106,6 +107,7 @@ dp_status dp__edge_add_owned(dp_depot *dp, dp_handle parent, dp_handle child)
         return st == DP_ERR_EXISTS ? DP_OK : st;
     }
     may_close_cycle(dp, child); /* the job's count moved to the edge: no release says so */
+    dp__kept_edge(dp, parent, child, 1);
     dp__deep_note_change(dp, parent, child);
     return DP_OK;
 }
@@ -122,6 +124,7 @@ dp_status dp_undepend(dp_depot *dp, dp_handle parent, dp_handle child)
     int i = find_kid(p, child);
     if (i < 0)
         return DP_ERR_NOT_FOUND;
+    dp__kept_edge(dp, parent, child, -1);
     p->kids[i] = p->kids[--p->nkids];
     count_edge(dp, child, -1);
     dp__release_owned(dp, child);

@@ -22,6 +22,7 @@ void dp__lru_unlink(dp_depot *dp, uint32_t i)
     r->lru_prev = r->lru_next = 0;
     r->oflags &= (uint8_t)~DP__OF_CACHED;
     dp->cached_bytes -= atomic_load_explicit(&r->bytes, memory_order_relaxed);
+    dp__kept_cached(dp, dp__handle_at(dp, i), false);
 }
 
 static void lru_push_tail(dp_depot *dp, uint32_t i)
@@ -36,6 +37,7 @@ static void lru_push_tail(dp_depot *dp, uint32_t i)
     dp->lru_tail = i + 1;
     r->oflags |= DP__OF_CACHED;
     dp->cached_bytes += atomic_load_explicit(&r->bytes, memory_order_relaxed);
+    dp__kept_cached(dp, dp__handle_at(dp, i), true);
 }
 
 /* Tries to move (gen, 0) to (gen, DYING). False if the asset was revived meanwhile. */
@@ -51,8 +53,9 @@ static bool claim_zero(dp_depot *dp, dp_handle h)
 
 void dp__trim_cache(dp_depot *dp, size_t budget)
 {
-    /* A budget of 0 empties the cache, zero-byte assets included. */
-    while (dp->lru_head && (dp->cached_bytes > budget || budget == 0)) {
+    /* A budget of 0 empties the cache, zero-byte assets included. The budget covers the
+     * cached assets and the dependencies only they keep alive. */
+    while (dp->lru_head && (dp->cached_bytes + dp->kept_bytes > budget || budget == 0)) {
         uint32_t i = dp->lru_head - 1;
         dp_handle h = dp__handle_at(dp, i);
         dp__lru_unlink(dp, i);
@@ -72,6 +75,8 @@ dp_status dp__acquire_owned(dp_depot *dp, dp_handle h, uint32_t *old)
     dp_status st = dp__acquire_raw(dp, h, &before);
     if (st == DP_OK && before == 0)
         dp__lru_unlink(dp, dp_handle_index(h));
+    else if (st == DP_OK)
+        dp__kept_check(dp, h);
     if (old)
         *old = st == DP_OK ? before : 0;
     return st;
@@ -89,10 +94,12 @@ dp_status dp__release_owned(dp_depot *dp, dp_handle h)
         dp__attend(dp, dp_handle_index(h), old == 1 ? DP__AF_ZERO : DP__AF_CAND);
         return DP_OK;
     }
-    if (old == 1)
+    if (old == 1) {
         dp__on_zero(dp, h);
-    else
+    } else {
         dp__candidate(dp, h);
+        dp__kept_check(dp, h);
+    }
     return DP_OK;
 }
 
@@ -131,6 +138,7 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
     dp__asset *r = dp__rec_at(dp, i);
     dp_type_id type = atomic_load_explicit(&r->type, memory_order_relaxed);
     dp__lru_unlink(dp, i);
+    dp__kept_forget(dp, h);
     if (r->key)
         dp__key_remove(dp, r->key, h);
     if (dp->desc.track_holders)
@@ -269,15 +277,18 @@ void dp__drain_attention(dp_depot *dp)
                 dp__emit(dp, DP_EV_LOADED, h, type, DP_OK);
             dp__deep_track(dp, h);
         }
-        if ((why & DP__AF_REVIVED) && user > 0)
+        if ((why & DP__AF_REVIVED) && user > 0) {
             dp__lru_unlink(dp, i);
-        else if ((why & DP__AF_REVIVED) && (r->oflags & DP__OF_CACHED)) {
+            dp__kept_check(dp, h); /* a kept dependency acquired from outside */
+        } else if ((why & DP__AF_REVIVED) && (r->oflags & DP__OF_CACHED)) {
             /* Used and dropped again since the last update: now the most recently used. */
             dp__lru_unlink(dp, i);
             lru_push_tail(dp, i);
         }
-        if ((why & DP__AF_CAND) && user > 0)
+        if ((why & DP__AF_CAND) && user > 0) {
             dp__candidate(dp, h);
+            dp__kept_check(dp, h); /* released to what keeping parents explain? */
+        }
         if ((why & DP__AF_ZERO) && user == 0 && !(r->oflags & DP__OF_CACHED)) {
             if (dp__hvec_push(dp, &dp->unused, h) != DP_OK)
                 dp__on_zero(dp, h), dp__run_frees(dp);

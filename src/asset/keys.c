@@ -185,6 +185,7 @@ dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, 
     r->nkids = 0;
     r->nin = 0;
     r->cheld = 0;
+    atomic_store_explicit(&r->kept, 0, memory_order_relaxed);
     r->lru_prev = r->lru_next = 0;
     atomic_store_explicit(&r->type, (uint8_t)type, memory_order_relaxed);
     atomic_store_explicit(&r->deep, DP_STATE_PENDING, memory_order_relaxed);

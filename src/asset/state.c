@@ -21,6 +21,7 @@ void dp__set_loaded(dp_depot *dp, dp_handle h, void *data, size_t bytes)
         dp->cached_bytes -= atomic_load_explicit(&r->bytes, memory_order_relaxed);
         dp->cached_bytes += bytes;
     }
+    dp__kept_resized(dp, r, atomic_load_explicit(&r->bytes, memory_order_relaxed), bytes);
     atomic_store_explicit(&r->bytes, bytes, memory_order_relaxed);
     /* Release: the data is complete before a reader that sees LOADED loads the pointer. */
     atomic_store_explicit(&r->data, data, memory_order_release);

@@ -14,7 +14,7 @@ dp_status dp_check(const dp_depot *dp)
     dp_status st = dp__graph_build(dp, &g);
     if (st != DP_OK)
         return st;
-    size_t keyed = 0, cached = 0, cached_bytes = 0, edges = 0;
+    size_t keyed = 0, cached = 0, cached_bytes = 0, edges = 0, kept_bytes = 0;
     for (uint64_t i = 0; i < g.n && st == DP_OK; i++) {
         uint32_t count;
         dp_handle h = dp__live_at(dp, (uint32_t)i, &count);
@@ -34,6 +34,8 @@ dp_status dp_check(const dp_depot *dp)
         uint8_t s = atomic_load_explicit(&r->state, memory_order_relaxed);
         if (s == DP_STATE_INVALID || s > DP_STATE_FAILED)
             st = DP_ERR_INVALID;
+        if (atomic_load_explicit(&r->kept, memory_order_relaxed))
+            kept_bytes += atomic_load_explicit(&r->bytes, memory_order_relaxed);
         if (r->oflags & DP__OF_CACHED) {
             cached++;
             cached_bytes += atomic_load_explicit(&r->bytes, memory_order_relaxed);
@@ -69,6 +71,8 @@ dp_status dp_check(const dp_depot *dp)
         st = DP_ERR_INVALID;
     if (st == DP_OK && edges != atomic_load_explicit(&dp->st_edges, memory_order_relaxed))
         st = DP_ERR_INVALID; /* dp_stats.edges counts the edges between live assets */
+    if (st == DP_OK && kept_bytes != dp->kept_bytes)
+        st = DP_ERR_INVALID; /* what the cache keeps beyond its own assets adds up */
     if (st == DP_OK && keyed != dp->keys_n)
         st = DP_ERR_INVALID; /* every entry of the key table names a live keyed asset */
     dp__graph_free(dp, &g);

@@ -33,7 +33,9 @@ dp_status dp_get_stats(const dp_depot *dp, dp_stats *out)
             out->held_bytes += b;
         }
     }
-    out->unused_cached_bytes = atomic_load_explicit(&dp->cached_bytes, memory_order_relaxed);
+    /* What the unused cache keeps alive: its assets and the dependencies only they hold. */
+    out->unused_cached_bytes = atomic_load_explicit(&dp->cached_bytes, memory_order_relaxed) +
+                               atomic_load_explicit(&dp->kept_bytes, memory_order_relaxed);
     out->retired_slots = (size_t)ps.retired;
     void *loader = dp__attached_loader(dp);
     if (loader && dp->loader_vt.pending)
