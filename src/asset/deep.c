@@ -51,6 +51,9 @@ void dp__deep_note_change(dp_depot *dp, dp_handle parent, dp_handle child)
     dp->deep_rebuild_all = true;
 }
 
+static void announce_deep(dp_depot *dp, const dp__hvec *set, const size_t *start,
+                          const uint32_t *from, const uint32_t *ann, size_t na);
+
 /* Marks a node pending because of a child outside the set; failures still override it. */
 #define PENDING_SEED 0x7f
 
@@ -212,6 +215,7 @@ void dp__deep_update(dp_depot *dp)
     }
 
     /* Publish; announce what became deep-LOADED; keep only the unsettled waiting. */
+    size_t na = 0; /* queue[0..na): positions to announce */
     for (size_t k = 0; k < n; k++) {
         dp_handle h = set->v[k];
         dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
@@ -221,13 +225,13 @@ void dp__deep_update(dp_depot *dp)
                               memory_order_relaxed);
         atomic_store_explicit(&r->deep, now, memory_order_release);
         if (now == DP_STATE_LOADED && (before != DP_STATE_LOADED || (r->oflags & DP__OF_WAITING)))
-            dp__emit(dp, DP_EV_LOADED_DEEP, h, atomic_load_explicit(&r->type, memory_order_relaxed),
-                     DP_OK);
+            queue[na++] = (uint32_t)k;
         if (now == DP_STATE_PENDING && !(r->oflags & DP__OF_WAITING)) {
             if (dp__hvec_push(dp, &dp->waiting, h) == DP_OK)
                 r->oflags |= DP__OF_WAITING;
         }
     }
+    announce_deep(dp, set, start, from, queue, na);
     {
         size_t keep = 0;
         for (size_t k = 0; k < dp->waiting.n; k++) {
@@ -250,4 +254,95 @@ out:
     dp__free(&dp->alloc, res);
     dp__free(&dp->alloc, why);
     dp__free(&dp->alloc, queue);
+}
+
+/* Position of handle c in the sorted set, or -1. */
+static long pos_of(const dp__hvec *set, dp_handle c)
+{
+    long p = find_pos(set->v, set->n, dp_handle_index(c));
+    return p >= 0 && set->v[p].bits == c.bits ? p : -1;
+}
+
+/* A member of a cycle among the positions still to announce, found by walking down from
+ * one of them (each has a child still to announce, so the walk must come back). */
+static uint32_t cycle_member(dp_depot *dp, const dp__hvec *set, const uint8_t *todo,
+                             uint32_t *seen, uint32_t walk, const uint32_t *ann, size_t na)
+{
+    uint32_t x = 0;
+    for (size_t i = 0; i < na; i++)
+        if (todo[ann[i]]) {
+            x = ann[i];
+            break;
+        }
+    while (seen[x] != walk) {
+        seen[x] = walk;
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[x]));
+        for (uint32_t e = 0; e < r->nkids; e++) {
+            long p = pos_of(set, r->kids[e]);
+            if (p >= 0 && todo[p]) {
+                x = (uint32_t)p;
+                break;
+            }
+        }
+    }
+    return x;
+}
+
+/* Emits LOADED_DEEP for the set positions ann[0..na), dependencies before the assets that
+ * depend on them (Kahn's order over the edges among them; a cycle is entered at a member
+ * found by cycle_member, its members in no particular order). Without memory for the
+ * bookkeeping, in set order. */
+static void announce_deep(dp_depot *dp, const dp__hvec *set, const size_t *start,
+                          const uint32_t *from, const uint32_t *ann, size_t na)
+{
+    size_t n = set->n;
+    if (!na)
+        return;
+    uint32_t *left = dp__calloc(&dp->alloc, n, sizeof *left);
+    uint32_t *seen = dp__calloc(&dp->alloc, n, sizeof *seen);
+    uint32_t *ready = dp__alloc(&dp->alloc, na * sizeof *ready);
+    uint8_t *todo = dp__calloc(&dp->alloc, n, 1);
+    bool ok = left && seen && ready && todo;
+    size_t nr = 0, done = 0;
+    uint32_t walk = 0;
+    for (size_t i = 0; ok && i < na; i++)
+        todo[ann[i]] = 1;
+    for (size_t i = 0; ok && i < na; i++) {
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[ann[i]]));
+        for (uint32_t e = 0; e < r->nkids; e++) {
+            long p = pos_of(set, r->kids[e]);
+            if (p >= 0 && todo[p])
+                left[ann[i]]++;
+        }
+    }
+    for (size_t i = 0; ok && i < na; i++)
+        if (!left[ann[i]])
+            ready[nr++] = ann[i];
+    while (ok && done < na) {
+        if (!nr) {
+            uint32_t x = cycle_member(dp, set, todo, seen, ++walk, ann, na);
+            left[x] = 0;
+            ready[nr++] = x;
+        }
+        uint32_t k = ready[--nr];
+        todo[k] = 0;
+        done++;
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[k]));
+        dp__emit(dp, DP_EV_LOADED_DEEP, set->v[k],
+                 atomic_load_explicit(&r->type, memory_order_relaxed), DP_OK);
+        for (size_t e = start[k]; e < start[k + 1]; e++) {
+            uint32_t q = from[e];
+            if (todo[q] && left[q] > 0 && --left[q] == 0)
+                ready[nr++] = q;
+        }
+    }
+    for (size_t i = 0; !ok && i < na; i++) {
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[ann[i]]));
+        dp__emit(dp, DP_EV_LOADED_DEEP, set->v[ann[i]],
+                 atomic_load_explicit(&r->type, memory_order_relaxed), DP_OK);
+    }
+    dp__free(&dp->alloc, left);
+    dp__free(&dp->alloc, seen);
+    dp__free(&dp->alloc, ready);
+    dp__free(&dp->alloc, todo);
 }

@@ -158,6 +158,9 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
     uint32_t n = r->nkids;
     r->kids = NULL;
     r->nkids = 0;
+    /* FREED before the children are released: a cascade announces top-down, so a child
+     * freed because of this free says UNUSED and FREED after this FREED. */
+    dp__emit(dp, DP_EV_FREED, h, type, DP_OK);
     if (!dp->destroying) {
         for (uint32_t k = 0; k < n; k++)
             dp__release_owned(dp, kids[k]);
@@ -166,7 +169,6 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
     dp__free(&dp->alloc, r->key);
     r->key = NULL;
     r->oflags = 0;
-    dp__emit(dp, DP_EV_FREED, h, type, DP_OK);
     atomic_fetch_add_explicit(&dp->st_freed, 1, memory_order_relaxed);
     if (dp->destroying)
         return; /* the pool goes as a whole */
