@@ -94,7 +94,7 @@ static void push_or_recurse(dp_depot *dp, dp_handle h, int dir)
 
 void dp__kept_cached(dp_depot *dp, dp_handle h, bool entering)
 {
-    if (dp->destroying)
+    if (dp->destroying || !h.bits)
         return;
     spread(dp, h, entering ? 1 : -1);
 }
