@@ -12,6 +12,8 @@ packages=(
     libturbojpeg0-dev libwebp-dev     # JPEG and WebP in the image type
     libsndfile1-dev                   # the sound type (WAV, FLAC, Ogg Vorbis)
     libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri   # headless OpenGL (render tests)
+    libvulkan-dev mesa-vulkan-drivers  # Vulkan backend; lavapipe runs its tests headless
+    vulkan-validationlayers glslang-tools   # the Vulkan tests' validation layer and shaders
     spin                              # model check of the pool's free list
     graphviz                          # dependency graphs in reports
     chromium                          # headless browser test of the HTML report

@@ -1,0 +1,145 @@
+/* requires: vk */
+/* test_vk_backend.c — depot's Vulkan backend on its own terms (lavapipe, validation layer on,
+ * any warning or error fails the test): frame completion follows the GPU, not the CPU; the
+ * staging limit spreads uploads over frames; images the device cannot hold get no resource;
+ * bad arguments get status codes; every failed CPU allocation leaves nothing behind.
+ * Exit 77 only when there is no Vulkan device. */
+#include "testutil.h"
+
+#include "vk_fixture.h"
+
+static const unsigned char RED[4] = {200, 10, 10, 255};
+static const unsigned char GREEN[4] = {10, 200, 10, 255};
+static const unsigned char BLUE[4] = {10, 10, 200, 255};
+
+static void test_frame_held_on_the_gpu_is_not_reported_done(void **state)
+{
+    vkf *f = *state;
+    vkf_start(f);
+    dp_handle h = vkf_add(f, "tex/a", RED);
+    vkf_begin(f);
+    int slot = vkf_submit(f, h, RED, true);
+    assert_int_equal(dp_vk_frames_completed(f->vk, VKF_SECOND / 100), 0);
+    assert_int_equal(dp_vk_wait_idle(f->vk, VKF_SECOND / 100), DP_ERR_TIMEOUT);
+    dp_vk_stats vs;
+    dp_vk_get_stats(f->vk, &vs);
+    assert_true(vs.pending_submissions >= 1); /* frame 1 (its upload may have finished) */
+    vkf_open_gate(f, slot);
+    uint64_t done = 0;
+    for (int i = 0; i < 600 && done < 1; i++)
+        done = dp_vk_frames_completed(f->vk, VKF_SECOND);
+    assert_int_equal(done, 1);
+    dp_vk_get_stats(f->vk, &vs);
+    assert_int_equal(vs.pending_submissions, 0);
+    dp_release(f->dp, h);
+}
+
+static void test_staging_limit_spreads_uploads_over_frames(void **state)
+{
+    vkf *f = *state;
+    f->staging_bytes = 64; /* one 4 x 4 RGBA8 image */
+    vkf_start(f);
+    dp_handle h[3] = {vkf_add(f, "tex/1", RED), vkf_add(f, "tex/2", GREEN),
+                      vkf_add(f, "tex/3", BLUE)};
+    const unsigned char *c[3] = {RED, GREEN, BLUE};
+    for (int i = 0; i < 3; i++) {
+        vkf_begin(f);
+        dp_render_stats s = vkf_stats(f);
+        assert_int_equal(s.created, (size_t)i + 1);
+        assert_int_equal(s.waiting, (size_t)(2 - i));
+        vkf_submit(f, h[i], c[i], false);
+        vkf_drain(f); /* the upload finishes: its staging is free for the next */
+    }
+    assert_int_equal(f->checked, 3);
+    for (int i = 0; i < 3; i++)
+        dp_release(f->dp, h[i]);
+}
+
+static void test_image_larger_than_the_device_allows_gets_no_resource(void **state)
+{
+    vkf *f = *state;
+    vkf_start(f);
+    VkPhysicalDeviceProperties props;
+    vkGetPhysicalDeviceProperties(dp_vk_headless_host(f->hl).physical_device, &props);
+    uint32_t too_wide = props.limits.maxImageDimension2D + 1;
+    dp_image *img = vkf_image(too_wide, 1, RED);
+    dp_handle h;
+    assert_int_equal(dp_add(f->dp, f->type, img, sizeof *img + (size_t)too_wide * 4, NULL, &h),
+                     DP_OK);
+    vkf_frame(f, DP_NULL_HANDLE, (const unsigned char[4]){0, 0, 0, 0});
+    assert_null(dp_render_get(f->r, h));
+    dp_render_stats s = vkf_stats(f);
+    assert_int_equal(s.created, 0);
+    assert_int_equal(s.waiting, 0);
+    dp_release(f->dp, h);
+}
+
+static void test_bad_arguments_get_status_codes(void **state)
+{
+    vkf *f = *state;
+    vkf_start(f);
+    dp_vk *none = (dp_vk *)1;
+    assert_int_equal(dp_vk_create(NULL, &none), DP_ERR_INVALID);
+    assert_null(none);
+    dp_vk_desc empty = {0};
+    assert_int_equal(dp_vk_create(&empty, &none), DP_ERR_INVALID);
+    VkFence fence;
+    assert_int_equal(dp_vk_frame_fence(f->vk, 0, &fence), DP_ERR_INVALID);
+    assert_int_equal(dp_vk_frame_fence(NULL, 1, &fence), DP_ERR_INVALID);
+    assert_int_equal(dp_vk_frame_fence(f->vk, 1, NULL), DP_ERR_INVALID);
+    vkf_frame(f, DP_NULL_HANDLE, (const unsigned char[4]){0, 0, 0, 0});
+    assert_int_equal(dp_vk_frame_fence(f->vk, 1, &fence), DP_ERR_INVALID); /* not after 1 */
+    assert_ptr_equal(fence, VK_NULL_HANDLE);
+    assert_int_equal(dp_vk_submit_uploads(NULL), DP_ERR_INVALID);
+    assert_int_equal(dp_vk_frames_completed(NULL, 0), 0);
+    assert_ptr_equal(dp_vk_texture_view(NULL), VK_NULL_HANDLE);
+    dp_vk_destroy(NULL);
+}
+
+/* The backend's create with the Nth CPU allocation failing, for every N until it succeeds:
+ * each failure returns DP_ERR_NOMEM and leaves no Vulkan object (the layer's leak check at
+ * device destruction) and no allocation (the counting allocator) behind. */
+static void test_create_survives_every_failed_allocation(void **state)
+{
+    vkf *f = *state;
+    vkf_start(f);
+    dp_render_backend be = dp_vk_backend(f->vk);
+    dp_image *img = vkf_image(4, 4, GREEN);
+    void *gpu = NULL;
+    size_t bytes = 0;
+    dp_status st = DP_ERR_NOMEM;
+    long n;
+    for (n = 1; n < 100 && st == DP_ERR_NOMEM; n++) {
+        dp_test_alloc_fail_at(&f->ta, n);
+        st = be.create(be.user, f->type, img, &gpu, &bytes);
+        dp_test_alloc_fail_at(&f->ta, 0);
+        if (st == DP_ERR_NOMEM)
+            assert_null(gpu);
+    }
+    assert_int_equal(st, DP_OK);
+    assert_true(n > 2); /* at least one allocation was made to fail */
+    assert_int_equal(dp_vk_submit_uploads(f->vk), DP_OK);
+    assert_int_equal(dp_vk_wait_idle(f->vk, 60 * VKF_SECOND), DP_OK);
+    be.destroy(be.user, f->type, gpu);
+    free(img);
+}
+
+int main(void)
+{
+    int probe = vkf_probe();
+    if (probe)
+        return probe;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_frame_held_on_the_gpu_is_not_reported_done,
+                                        vkf_setup, vkf_teardown),
+        cmocka_unit_test_setup_teardown(test_staging_limit_spreads_uploads_over_frames,
+                                        vkf_setup, vkf_teardown),
+        cmocka_unit_test_setup_teardown(test_image_larger_than_the_device_allows_gets_no_resource,
+                                        vkf_setup, vkf_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_arguments_get_status_codes, vkf_setup,
+                                        vkf_teardown),
+        cmocka_unit_test_setup_teardown(test_create_survives_every_failed_allocation,
+                                        vkf_setup, vkf_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
