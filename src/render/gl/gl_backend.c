@@ -20,11 +20,11 @@
 #include <GL/gl.h>
 #include <GL/glext.h>
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
+#include "common/why.h"
 #include "depot/load.h"
 #include "depot/render_gl.h"
 
@@ -68,16 +68,6 @@ static bool make_current(const dp_gl *gl)
         return true;
     return gl->ctx != EGL_NO_CONTEXT &&
            eglMakeCurrent(gl->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, gl->ctx) == EGL_TRUE;
-}
-
-static void say(char *why, size_t cap, const char *fmt, ...)
-{
-    if (!why || cap == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, cap, fmt, ap);
-    va_end(ap);
 }
 
 /* True when the space-separated extension list `exts` names `name`. */
@@ -149,9 +139,9 @@ static bool choose_config(EGLDisplay dpy, EGLConfig *cfg)
 dp_status dp_gl_create_ex(const dp_allocator *allocator, dp_gl **out, char *why,
                           size_t why_cap)
 {
-    say(why, why_cap, "no error");
+    dp__why(why, why_cap, "no error");
     if (!out) {
-        say(why, why_cap, "out is NULL");
+        dp__why(why, why_cap, "out is NULL");
         return DP_ERR_INVALID;
     }
     *out = NULL;
@@ -159,7 +149,7 @@ dp_status dp_gl_create_ex(const dp_allocator *allocator, dp_gl **out, char *why,
     dp__alloc_init(&al, allocator);
     dp_gl *gl = dp__calloc(&al, 1, sizeof *gl);
     if (!gl) {
-        say(why, why_cap, "out of memory");
+        dp__why(why, why_cap, "out of memory");
         return DP_ERR_NOMEM;
     }
     gl->alloc = al;
@@ -170,25 +160,25 @@ dp_status dp_gl_create_ex(const dp_allocator *allocator, dp_gl **out, char *why,
     EGLint major = 0, minor = 0;
     gl->dpy = open_display(&gl->tracked);
     if (gl->dpy == EGL_NO_DISPLAY) {
-        say(why, why_cap, "EGL: no display (eglGetDisplay: 0x%x)", (unsigned)eglGetError());
+        dp__why(why, why_cap, "EGL: no display (eglGetDisplay: 0x%x)", (unsigned)eglGetError());
         goto fail;
     }
     if (!eglInitialize(gl->dpy, &major, &minor)) {
-        say(why, why_cap, "EGL: eglInitialize failed (0x%x); no EGL device?",
+        dp__why(why, why_cap, "EGL: eglInitialize failed (0x%x); no EGL device?",
             (unsigned)eglGetError());
         gl->dpy = EGL_NO_DISPLAY; /* Nothing to terminate. */
         goto fail;
     }
     if (!has_ext(eglQueryString(gl->dpy, EGL_EXTENSIONS), "EGL_KHR_surfaceless_context")) {
-        say(why, why_cap, "EGL %d.%d: no EGL_KHR_surfaceless_context", major, minor);
+        dp__why(why, why_cap, "EGL %d.%d: no EGL_KHR_surfaceless_context", major, minor);
         goto fail;
     }
     if (!eglBindAPI(EGL_OPENGL_API)) {
-        say(why, why_cap, "EGL: desktop OpenGL API unavailable (0x%x)", (unsigned)eglGetError());
+        dp__why(why, why_cap, "EGL: desktop OpenGL API unavailable (0x%x)", (unsigned)eglGetError());
         goto fail;
     }
     if (!choose_config(gl->dpy, &cfg)) {
-        say(why, why_cap, "EGL: no config renders desktop OpenGL (0x%x)",
+        dp__why(why, why_cap, "EGL: no config renders desktop OpenGL (0x%x)",
             (unsigned)eglGetError());
         goto fail;
     }
@@ -197,11 +187,11 @@ dp_status dp_gl_create_ex(const dp_allocator *allocator, dp_gl **out, char *why,
                                 EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT, EGL_NONE};
     gl->ctx = eglCreateContext(gl->dpy, cfg, EGL_NO_CONTEXT, ctx_attrs);
     if (gl->ctx == EGL_NO_CONTEXT) {
-        say(why, why_cap, "EGL: no OpenGL 3.3 core context (0x%x)", (unsigned)eglGetError());
+        dp__why(why, why_cap, "EGL: no OpenGL 3.3 core context (0x%x)", (unsigned)eglGetError());
         goto fail;
     }
     if (!eglMakeCurrent(gl->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, gl->ctx)) {
-        say(why, why_cap, "EGL: eglMakeCurrent without a surface failed (0x%x)",
+        dp__why(why, why_cap, "EGL: eglMakeCurrent without a surface failed (0x%x)",
             (unsigned)eglGetError());
         goto fail;
     }
@@ -209,7 +199,7 @@ dp_status dp_gl_create_ex(const dp_allocator *allocator, dp_gl **out, char *why,
     glGetIntegerv(GL_MAJOR_VERSION, &gl_major);
     glGetIntegerv(GL_MINOR_VERSION, &gl_minor);
     if (gl_major * 10 + gl_minor < 33) {
-        say(why, why_cap, "GL: context is %d.%d, 3.3 needed", gl_major, gl_minor);
+        dp__why(why, why_cap, "GL: context is %d.%d, 3.3 needed", gl_major, gl_minor);
         goto fail;
     }
     const GLubyte *name = glGetString(GL_RENDERER);

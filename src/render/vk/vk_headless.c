@@ -7,10 +7,10 @@
  * too; the messenger object covers everything between, including vkDestroyDevice, where the
  * layer reports every object still alive in the device.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "common/why.h"
 #include "vk_internal.h"
 
 #define VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
@@ -24,16 +24,6 @@ struct dp_vk_headless {
     void *user;
     char name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
 };
-
-static void say(char *why, size_t cap, const char *fmt, ...)
-{
-    if (!why || cap == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, cap, fmt, ap);
-    va_end(ap);
-}
 
 static VKAPI_ATTR VkBool32 VKAPI_CALL on_debug(VkDebugUtilsMessageSeverityFlagBitsEXT sev,
                                                VkDebugUtilsMessageTypeFlagsEXT types,
@@ -67,7 +57,7 @@ static dp_status make_instance(dp_vk_headless *hl, const dp_vk_headless_desc *de
     const char *exts[] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME};
     bool messenger = desc->on_message != NULL;
     if (desc->validation && !has_layer(VALIDATION_LAYER)) {
-        say(why, cap, "validation requested but %s is not installed "
+        dp__why(why, cap, "validation requested but %s is not installed "
                       "(Debian: vulkan-validationlayers)", VALIDATION_LAYER);
         return DP_ERR_INVALID;
     }
@@ -102,11 +92,11 @@ static dp_status make_instance(dp_vk_headless *hl, const dp_vk_headless_desc *de
         .ppEnabledExtensionNames = exts};
     VkResult r = vkCreateInstance(&ici, NULL, &hl->instance);
     if (r == VK_ERROR_EXTENSION_NOT_PRESENT) {
-        say(why, cap, "vkCreateInstance: %s missing", VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
+        dp__why(why, cap, "vkCreateInstance: %s missing", VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
         return DP_ERR_INVALID;
     }
     if (r != VK_SUCCESS) {
-        say(why, cap, "vkCreateInstance failed (%d): no Vulkan driver?", (int)r);
+        dp__why(why, cap, "vkCreateInstance failed (%d): no Vulkan driver?", (int)r);
         hl->instance = VK_NULL_HANDLE;
         return r == VK_ERROR_OUT_OF_HOST_MEMORY ? DP_ERR_NOMEM : DP_ERR_NOT_FOUND;
     }
@@ -117,7 +107,7 @@ static dp_status make_instance(dp_vk_headless *hl, const dp_vk_headless_desc *de
     VkDebugUtilsMessengerCreateInfoEXT mci_obj = mci;
     mci_obj.pNext = NULL;
     if (!create || create(hl->instance, &mci_obj, NULL, &hl->messenger) != VK_SUCCESS) {
-        say(why, cap, "vkCreateDebugUtilsMessengerEXT failed");
+        dp__why(why, cap, "vkCreateDebugUtilsMessengerEXT failed");
         return DP_ERR_INVALID;
     }
     return DP_OK;
@@ -130,7 +120,7 @@ static dp_status pick_device(dp_vk_headless *hl, char *why, size_t cap)
     uint32_t n = 16;
     VkResult r = vkEnumeratePhysicalDevices(hl->instance, &n, devs);
     if (r < 0 || n == 0) {
-        say(why, cap, "no Vulkan physical device (is mesa-vulkan-drivers installed?)");
+        dp__why(why, cap, "no Vulkan physical device (is mesa-vulkan-drivers installed?)");
         return DP_ERR_NOT_FOUND;
     }
     for (uint32_t i = 0; i < n; i++) {
@@ -148,7 +138,7 @@ static dp_status pick_device(dp_vk_headless *hl, char *why, size_t cap)
             }
         }
     }
-    say(why, cap, "no Vulkan device with a graphics queue");
+    dp__why(why, cap, "no Vulkan device with a graphics queue");
     return DP_ERR_NOT_FOUND;
 }
 
@@ -164,7 +154,7 @@ static dp_status make_device(dp_vk_headless *hl, char *why, size_t cap)
                                     .pQueueCreateInfos = &qci};
     VkResult r = vkCreateDevice(hl->host.physical_device, &dci, NULL, &hl->host.device);
     if (r != VK_SUCCESS) {
-        say(why, cap, "vkCreateDevice failed (%d) on %s", (int)r, hl->name);
+        dp__why(why, cap, "vkCreateDevice failed (%d) on %s", (int)r, hl->name);
         hl->host.device = VK_NULL_HANDLE;
         return r == VK_ERROR_OUT_OF_HOST_MEMORY ? DP_ERR_NOMEM : DP_ERR_NOT_FOUND;
     }
@@ -175,21 +165,21 @@ static dp_status make_device(dp_vk_headless *hl, char *why, size_t cap)
 dp_status dp_vk_headless_create(const dp_vk_headless_desc *desc, dp_vk_headless **out,
                                 char *why, size_t why_cap)
 {
-    say(why, why_cap, "no error");
+    dp__why(why, why_cap, "no error");
     if (out)
         *out = NULL;
     dp_vk_headless_desc none = {0};
     if (!desc)
         desc = &none;
     if (!out) {
-        say(why, why_cap, "out is NULL");
+        dp__why(why, why_cap, "out is NULL");
         return DP_ERR_INVALID;
     }
     dp_allocator al;
     dp__alloc_init(&al, desc->allocator);
     dp_vk_headless *hl = dp__calloc(&al, 1, sizeof *hl);
     if (!hl) {
-        say(why, why_cap, "out of memory");
+        dp__why(why, why_cap, "out of memory");
         return DP_ERR_NOMEM;
     }
     hl->alloc = al;
