@@ -126,20 +126,12 @@ static void test_create_survives_every_failed_allocation(void **state)
 
 int main(void)
 {
-    int probe = vkf_probe();
-    if (probe)
-        return probe;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_frame_held_on_the_gpu_is_not_reported_done,
-                                        vkf_setup, vkf_teardown),
-        cmocka_unit_test_setup_teardown(test_staging_limit_spreads_uploads_over_frames,
-                                        vkf_setup, vkf_teardown),
-        cmocka_unit_test_setup_teardown(test_image_larger_than_the_device_allows_gets_no_resource,
-                                        vkf_setup, vkf_teardown),
-        cmocka_unit_test_setup_teardown(test_bad_arguments_get_status_codes, vkf_setup,
-                                        vkf_teardown),
-        cmocka_unit_test_setup_teardown(test_create_survives_every_failed_allocation,
-                                        vkf_setup, vkf_teardown),
+        VKF_TEST(test_frame_held_on_the_gpu_is_not_reported_done),
+        VKF_TEST(test_staging_limit_spreads_uploads_over_frames),
+        VKF_TEST(test_image_larger_than_the_device_allows_gets_no_resource),
+        VKF_TEST(test_bad_arguments_get_status_codes),
+        VKF_TEST(test_create_survives_every_failed_allocation),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VKF_RUN(tests);
 }

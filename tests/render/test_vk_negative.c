@@ -82,20 +82,11 @@ static void test_readd_scenario_with_retirement_is_silent(void **state)
 
 int main(void)
 {
-    int probe = vkf_probe();
-    if (probe)
-        return probe;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(
-            test_bypassed_retirement_of_a_modified_texture_is_reported_in_use, vkf_setup,
-            vkf_teardown),
-        cmocka_unit_test_setup_teardown(
-            test_bypassed_retirement_of_a_removed_texture_is_reported_in_use, vkf_setup,
-            vkf_teardown),
-        cmocka_unit_test_setup_teardown(test_modify_scenario_with_retirement_is_silent,
-                                        vkf_setup, vkf_teardown),
-        cmocka_unit_test_setup_teardown(test_readd_scenario_with_retirement_is_silent,
-                                        vkf_setup, vkf_teardown),
+        VKF_TEST(test_bypassed_retirement_of_a_modified_texture_is_reported_in_use),
+        VKF_TEST(test_bypassed_retirement_of_a_removed_texture_is_reported_in_use),
+        VKF_TEST(test_modify_scenario_with_retirement_is_silent),
+        VKF_TEST(test_readd_scenario_with_retirement_is_silent),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VKF_RUN(tests);
 }

@@ -40,10 +40,7 @@ static void test_remove_and_readd_same_key_between_frames_samples_the_new_textur
 
     assert_null(dp_render_get(f->r, h1));
     assert_ptr_not_equal(dp_render_get(f->r, h2), old);
-    vkf_drain(f);
-    dp_render_stats s = vkf_stats(f);
-    assert_int_equal(s.created, 2);
-    assert_int_equal(s.destroyed, 1); /* the old texture: once, after its frames */
+    dp_render_stats s = vkf_drain_expect(f, 2, 1); /* the old texture: once, after its frames */
     assert_int_equal(s.live, 1);
     assert_int_equal(f->checked, 2);
     dp_release(f->dp, h2);
@@ -59,10 +56,7 @@ static void test_modify_twice_in_one_frame_creates_once_and_samples_the_latest(v
     vkf_replace(f, h, BLUE);
     vkf_frame(f, h, BLUE);
     vkf_frame(f, h, BLUE);
-    vkf_drain(f);
-    dp_render_stats s = vkf_stats(f);
-    assert_int_equal(s.created, 2);
-    assert_int_equal(s.destroyed, 1);
+    vkf_drain_expect(f, 2, 1);
     assert_int_equal(f->checked, 3);
     dp_release(f->dp, h);
 }
@@ -78,10 +72,7 @@ static void test_modify_then_free_in_one_frame_retires_without_creating(void **s
     dp_release(f->dp, h);
     vkf_frame(f, keep, WHITE);
     assert_null(dp_render_get(f->r, h));
-    vkf_drain(f);
-    dp_render_stats s = vkf_stats(f);
-    assert_int_equal(s.created, 2); /* white and red; green never reached the GPU */
-    assert_int_equal(s.destroyed, 1);
+    dp_render_stats s = vkf_drain_expect(f, 2, 1); /* white and red; green never reached the GPU */
     assert_int_equal(s.retired, 0);
     dp_release(f->dp, keep);
 }
@@ -136,10 +127,7 @@ static void modify_every_frame(vkf *f, int fif)
         dp_render_stats s = vkf_stats(f);
         assert_true(s.retired <= (size_t)fif + 1);
     }
-    vkf_drain(f);
-    dp_render_stats s = vkf_stats(f);
-    assert_int_equal(s.created, 8);
-    assert_int_equal(s.destroyed, 7);
+    vkf_drain_expect(f, 8, 7);
     assert_int_equal(f->checked, 8);
     dp_release(f->dp, h);
 }
@@ -189,10 +177,7 @@ static void test_render_only_asset_keeps_its_texture_after_cpu_data_dropped(void
     }
     vkf_replace(f, h, GREEN); /* a real change still gets a new texture */
     vkf_frame(f, h, GREEN);
-    vkf_drain(f);
-    dp_render_stats s = vkf_stats(f);
-    assert_int_equal(s.created, 2);
-    assert_int_equal(s.destroyed, 1);
+    vkf_drain_expect(f, 2, 1);
     assert_int_equal(calls, 2);
     dp_release(f->dp, h);
 }
@@ -208,33 +193,16 @@ static void test_frame_without_texture_reads_the_clear_colour(void **state)
 
 int main(void)
 {
-    int probe = vkf_probe();
-    if (probe)
-        return probe;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(
-            test_remove_and_readd_same_key_between_frames_samples_the_new_texture, vkf_setup,
-            vkf_teardown),
-        cmocka_unit_test_setup_teardown(
-            test_modify_twice_in_one_frame_creates_once_and_samples_the_latest, vkf_setup,
-            vkf_teardown),
-        cmocka_unit_test_setup_teardown(
-            test_modify_then_free_in_one_frame_retires_without_creating, vkf_setup,
-            vkf_teardown),
-        cmocka_unit_test_setup_teardown(
-            test_free_while_upload_in_flight_destroys_after_the_gpu_finished, vkf_setup,
-            vkf_teardown),
-        cmocka_unit_test_setup_teardown(test_one_frame_in_flight_samples_each_version,
-                                        vkf_setup, vkf_teardown),
-        cmocka_unit_test_setup_teardown(test_two_frames_in_flight_sample_each_version,
-                                        vkf_setup, vkf_teardown),
-        cmocka_unit_test_setup_teardown(test_three_frames_in_flight_sample_each_version,
-                                        vkf_setup, vkf_teardown),
-        cmocka_unit_test_setup_teardown(
-            test_render_only_asset_keeps_its_texture_after_cpu_data_dropped, vkf_setup,
-            vkf_teardown),
-        cmocka_unit_test_setup_teardown(test_frame_without_texture_reads_the_clear_colour,
-                                        vkf_setup, vkf_teardown),
+        VKF_TEST(test_remove_and_readd_same_key_between_frames_samples_the_new_texture),
+        VKF_TEST(test_modify_twice_in_one_frame_creates_once_and_samples_the_latest),
+        VKF_TEST(test_modify_then_free_in_one_frame_retires_without_creating),
+        VKF_TEST(test_free_while_upload_in_flight_destroys_after_the_gpu_finished),
+        VKF_TEST(test_one_frame_in_flight_samples_each_version),
+        VKF_TEST(test_two_frames_in_flight_sample_each_version),
+        VKF_TEST(test_three_frames_in_flight_sample_each_version),
+        VKF_TEST(test_render_only_asset_keeps_its_texture_after_cpu_data_dropped),
+        VKF_TEST(test_frame_without_texture_reads_the_clear_colour),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return VKF_RUN(tests);
 }

@@ -56,6 +56,7 @@ typedef struct vkf {
 } vkf;
 
 static char vkf_why[256];
+static int vkf_probe_status; /* what vkf_probe returned last */
 
 static inline void vkf_on_message(void *user, int severity, const char *id, const char *text)
 {
@@ -99,15 +100,16 @@ static inline int vkf_probe(void)
     dp_status st = dp_vk_headless_create(&d, &hl, vkf_why, sizeof vkf_why);
     if (st == DP_ERR_NOT_FOUND) {
         printf("# SKIP: no Vulkan device: %s\n", vkf_why);
-        return 77;
+        return vkf_probe_status = 77;
     }
     if (st != DP_OK) {
         printf("# FAIL: %s (%s)\n", vkf_why, dp_status_str(st));
-        return 1;
+        return vkf_probe_status = 1;
     }
     printf("# Vulkan device: %s, validation layer on\n", dp_vk_headless_device_name(hl));
     dp_vk_headless_destroy(hl);
-    return log.errors + log.warnings ? 1 : 0;
+    vkf_probe_status = log.errors + log.warnings ? 1 : 0;
+    return vkf_probe_status;
 }
 
 static inline void vkf_image_destroy(void *asset, void *user)
@@ -251,6 +253,16 @@ static inline dp_render_stats vkf_stats(const vkf *f)
     return s;
 }
 
+/* Drains, then checks the render layer's totals of creates and destroys. */
+static inline dp_render_stats vkf_drain_expect(vkf *f, size_t created, size_t destroyed)
+{
+    vkf_drain(f);
+    dp_render_stats s = vkf_stats(f);
+    assert_int_equal(s.created, created);
+    assert_int_equal(s.destroyed, destroyed);
+    return s;
+}
+
 static inline dp_handle vkf_add(vkf *f, const char *key, const unsigned char rgba[4])
 {
     dp_image *img = vkf_image(4, 4, rgba);
@@ -287,5 +299,11 @@ static inline int vkf_teardown(void **state)
     free(f);
     return 0;
 }
+
+/* One Vulkan test: a fresh device, depot and render layer around it. */
+#define VKF_TEST(fn) cmocka_unit_test_setup_teardown(fn, vkf_setup, vkf_teardown)
+
+/* main() of a Vulkan test program: the probe (exit 77 without a device), then the tests. */
+#define VKF_RUN(tests) (vkf_probe() ? vkf_probe_status : cmocka_run_group_tests(tests, NULL, NULL))
 
 #endif

@@ -165,7 +165,7 @@ dp_status dp_gl_create_ex(const dp_allocator *allocator, dp_gl **out, char *why,
     }
     if (!eglInitialize(gl->dpy, &major, &minor)) {
         dp__why(why, why_cap, "EGL: eglInitialize failed (0x%x); no EGL device?",
-            (unsigned)eglGetError());
+                (unsigned)eglGetError());
         gl->dpy = EGL_NO_DISPLAY; /* Nothing to terminate. */
         goto fail;
     }
@@ -174,12 +174,13 @@ dp_status dp_gl_create_ex(const dp_allocator *allocator, dp_gl **out, char *why,
         goto fail;
     }
     if (!eglBindAPI(EGL_OPENGL_API)) {
-        dp__why(why, why_cap, "EGL: desktop OpenGL API unavailable (0x%x)", (unsigned)eglGetError());
+        dp__why(why, why_cap, "EGL: desktop OpenGL API unavailable (0x%x)",
+                (unsigned)eglGetError());
         goto fail;
     }
     if (!choose_config(gl->dpy, &cfg)) {
         dp__why(why, why_cap, "EGL: no config renders desktop OpenGL (0x%x)",
-            (unsigned)eglGetError());
+                (unsigned)eglGetError());
         goto fail;
     }
     const EGLint ctx_attrs[] = {EGL_CONTEXT_MAJOR_VERSION, 3, EGL_CONTEXT_MINOR_VERSION, 3,
@@ -192,7 +193,7 @@ dp_status dp_gl_create_ex(const dp_allocator *allocator, dp_gl **out, char *why,
     }
     if (!eglMakeCurrent(gl->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, gl->ctx)) {
         dp__why(why, why_cap, "EGL: eglMakeCurrent without a surface failed (0x%x)",
-            (unsigned)eglGetError());
+                (unsigned)eglGetError());
         goto fail;
     }
     GLint gl_major = 0, gl_minor = 0;

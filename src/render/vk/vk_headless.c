@@ -58,7 +58,7 @@ static dp_status make_instance(dp_vk_headless *hl, const dp_vk_headless_desc *de
     bool messenger = desc->on_message != NULL;
     if (desc->validation && !has_layer(VALIDATION_LAYER)) {
         dp__why(why, cap, "validation requested but %s is not installed "
-                      "(Debian: vulkan-validationlayers)", VALIDATION_LAYER);
+                "(Debian: vulkan-validationlayers)", VALIDATION_LAYER);
         return DP_ERR_INVALID;
     }
     const VkValidationFeatureEnableEXT sync_on[] = {
