@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# fuzz/run.sh <builddir> [runs] — runs every fuzz target built in <builddir> for a fixed
-# number of runs, starting from a copy of its committed seed corpus (the repository's corpus
-# is never written to). Any crash, leak or sanitizer report fails the script.
+# fuzz/run.sh <builddir> [runs] [max_seconds] — runs every fuzz target built in <builddir>
+# for a fixed number of runs, starting from a copy of its committed seed corpus (the
+# repository's corpus is never written to). Any crash, leak or sanitizer report fails the
+# script. There is no time limit unless max_seconds (or DP_FUZZ_MAX_SECONDS) is given and
+# not 0; a target that reaches it before doing every run fails the script and says how many
+# runs it did, so a run is never reported as done after a fraction of what was asked.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-build="${1:?usage: fuzz/run.sh <builddir> [runs]}"
+build="${1:?usage: fuzz/run.sh <builddir> [runs] [max_seconds]}"
 runs="${2:-20000}"
+max_seconds="${3:-${DP_FUZZ_MAX_SECONDS:-0}}"
+case "$runs$max_seconds" in
+    *[!0-9]*) echo "fuzz: runs and max_seconds must be whole numbers" >&2; exit 2 ;;
+esac
+limit=""
+[ "$max_seconds" -gt 0 ] && limit="-max_total_time=$max_seconds"
 status=0
 for target in registry; do
     bin="$build/fuzz/fuzz_$target"
@@ -17,10 +26,11 @@ for target in registry; do
     trap 'rm -rf "$work"' EXIT
     mkdir -p "$work/corpus" "$work/artifacts"
     cp "$here/corpus/$target/"* "$work/corpus/" 2>/dev/null || true
-    echo "fuzz: $target, $runs runs from $(ls "$work/corpus" | wc -l) seeds"
+    echo "fuzz: $target, $runs runs from $(ls "$work/corpus" | wc -l) seeds" \
+         "${limit:+(at most $max_seconds s)}"
     if ! ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}" \
          UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}" \
-         "$bin" -runs="$runs" -max_total_time=120 -max_len=512 -timeout=10 \
+         "$bin" -runs="$runs" $limit -max_len=512 -timeout=10 \
                 -artifact_prefix="$work/artifacts/" "$work/corpus" 2>"$work/log"; then
         tail -n 60 "$work/log" >&2
         for a in "$work/artifacts/"*; do
@@ -31,7 +41,19 @@ for target in registry; do
         done
         status=1
     else
-        grep -E "^(#[0-9]+ +DONE|Done)" "$work/log" | tail -n 1 || true
+        # libFuzzer's last line says how many runs it did: "Done 12345 runs in 20 second(s)".
+        done_line="$(grep -E '^Done [0-9]+ runs' "$work/log" | tail -n 1 || true)"
+        did="$(echo "$done_line" | awk '{print $2}')"
+        if [ -z "$did" ]; then
+            tail -n 20 "$work/log" >&2
+            echo "fuzz: $target: libFuzzer did not say how many runs it did" >&2
+            status=1
+        elif [ "$did" -lt "$runs" ]; then
+            echo "fuzz: $target STOPPED EARLY: $did of $runs runs (time limit $max_seconds s)" >&2
+            status=1
+        else
+            echo "fuzz: $target: $done_line"
+        fi
     fi
     rm -rf "$work"
     trap - EXIT
