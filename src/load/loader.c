@@ -467,6 +467,14 @@ static void reload_key(dp__loader *L, const char *key)
     dp_release(L->dp, h); /* also drops the "(hot reload)" holder record */
 }
 
+/* A watched file stays watched while the asset that asked for it lives. */
+static bool watch_keep(void *ctx, const char *rel, uint64_t tag)
+{
+    (void)rel;
+    const dp__loader *L = ctx;
+    return dp__rec_live(L->dp, (dp_handle){tag}) != NULL;
+}
+
 /* The file watcher reports a changed path: file keys are the bare path. */
 static void on_changed(void *ctx, const char *rel)
 {
@@ -529,8 +537,10 @@ void dp__loader_apply(dp__loader *L)
         dp__job_free(L, job);
         atomic_fetch_sub_explicit(&L->pending, 1, memory_order_relaxed);
     }
-    if (L->watch)
+    if (L->watch) {
         dp__watch_poll(L->watch, on_changed, L);
+        dp__watch_sweep(L->watch, 64, watch_keep, L);
+    }
     int n = atomic_load_explicit(&L->nsources, memory_order_acquire);
     for (int i = 1; i < n; i++) {
         if (!L->sources[i].vt.poll)
@@ -545,8 +555,8 @@ void dp__loader_watch(dp__loader *L, const dp__job *job)
     if (strchr(job->path, '#'))
         return;
     if (job->source == 0) {
-        if (L->watch)
-            dp__watch_add(L->watch, job->path); /* best effort: an unwatchable file still loads */
+        if (L->watch) /* best effort: an unwatchable file still loads */
+            dp__watch_add_tagged(L->watch, job->path, job->h.bits);
         return;
     }
     dp_source *src = &L->sources[job->source].vt;

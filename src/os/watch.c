@@ -8,7 +8,12 @@
  * a file once it has been quiet for the debounce period. inotify does not say when an event
  * happened, so the stamp is the time poll read it: with frequent polling (every frame) that
  * is the time of the write. Watching a file that is already watched changes nothing; one
- * remove stops it. */
+ * remove stops it.
+ *
+ * Folders come and go (git checkout, rsync --delete, a clean build step): when a folder's
+ * watch dies (IN_IGNORED) or its folder does not exist yet, its files become orphans
+ * (wd -1). Poll tries to watch an orphan's folder again, at most every RETRY_NS; once it
+ * exists again the file counts as changed (its events while unwatched were lost). */
 #include "os/watch.h"
 
 #include <errno.h>
@@ -24,6 +29,9 @@
 #define DP_WATCH_MASK \
     (IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_CREATE | IN_ATTRIB | IN_ONLYDIR)
 
+/* How often poll looks for the folders of orphaned files. */
+#define RETRY_NS 100000000u
+
 /* One inotify watch on a folder, shared by the watched files inside it. */
 typedef struct wdir {
     int wd;
@@ -34,7 +42,8 @@ typedef struct wdir {
 typedef struct wfile {
     char *rel;
     const char *name;
-    int wd;
+    int wd;               /* -1: an orphan, its folder is not watched (yet) */
+    uint64_t tag;         /* the caller's (the loader: the asset's handle) */
     bool dirty;           /* changed and not yet reported */
     uint64_t last_ns;     /* time of the latest change */
 } wfile;
@@ -49,6 +58,9 @@ struct dp__watch {
     wfile *files;
     size_t nfiles, capfiles;
     uint64_t edits;       /* bumped by add/remove, so poll notices edits from its callback */
+    size_t norphans;      /* files with wd -1 */
+    uint64_t retry_ns;    /* when poll last looked for orphans' folders */
+    size_t sweep_at;      /* where the next dp__watch_sweep starts */
 };
 
 static uint64_t now_ns(void)
@@ -115,14 +127,11 @@ static void dir_unref(dp__watch *w, int wd)
     *d = w->dirs[--w->ndirs];
 }
 
-dp_status dp__watch_add(dp__watch *w, const char *rel)
+/* Watches the folder of `rel` (root + the part before its last slash) and takes a reference
+ * on it. DP_OK; DP_ERR_NOT_FOUND (the folder, or one on its way, is missing or a file);
+ * DP_ERR_IO; DP_ERR_NOMEM. */
+static dp_status dir_ref(dp__watch *w, const char *rel, int *out)
 {
-    if (!w || !rel || !*rel)
-        return DP_ERR_INVALID;
-    if (find_file(w, rel))
-        return DP_OK;
-
-    /* The folder to watch: root + the part of rel before its last slash. */
     const char *slash = strrchr(rel, '/');
     size_t rn = strlen(w->root), dn = slash ? (size_t)(slash - rel) : 0;
     char *dir = dp__alloc(&w->a, rn + 1 + dn + 1);
@@ -143,43 +152,70 @@ dp_status dp__watch_add(dp__watch *w, const char *rel)
             return DP_ERR_NOT_FOUND;
         return err == ENOMEM ? DP_ERR_NOMEM : DP_ERR_IO;
     }
-
     /* inotify hands back the same descriptor for a folder it already watches (even when
      * reached by another name), so folders are keyed by descriptor. */
     wdir *d = find_dir(w, wd);
-    bool new_dir = d == NULL;
-    dp_status s = DP_OK;
-    char *copy = NULL;
-    if (new_dir) {
-        s = dp__grow(&w->a, (void **)&w->dirs, &w->capdirs, w->ndirs + 1, sizeof *w->dirs);
-        if (s != DP_OK)
-            goto fail;
+    if (!d) {
+        if (dp__grow(&w->a, (void **)&w->dirs, &w->capdirs, w->ndirs + 1, sizeof *w->dirs) !=
+            DP_OK) {
+            inotify_rm_watch(w->fd, wd);
+            return DP_ERR_NOMEM;
+        }
         d = &w->dirs[w->ndirs++];
-        d->wd = wd;
-        d->refs = 0;
+        *d = (wdir){.wd = wd, .refs = 0};
     }
     d->refs++;
-    s = dp__grow(&w->a, (void **)&w->files, &w->capfiles, w->nfiles + 1, sizeof *w->files);
-    if (s != DP_OK)
-        goto fail_ref;
-    copy = dp__strdup(&w->a, rel);
-    if (!copy) {
-        s = DP_ERR_NOMEM;
-        goto fail_ref;
+    *out = wd;
+    return DP_OK;
+}
+
+dp_status dp__watch_add(dp__watch *w, const char *rel)
+{
+    return dp__watch_add_tagged(w, rel, 0);
+}
+
+dp_status dp__watch_add_tagged(dp__watch *w, const char *rel, uint64_t tag)
+{
+    if (!w || !rel || !*rel)
+        return DP_ERR_INVALID;
+    wfile *f = find_file(w, rel);
+    if (f) {
+        f->tag = tag;
+        return DP_OK;
     }
+    if (dp__grow(&w->a, (void **)&w->files, &w->capfiles, w->nfiles + 1, sizeof *w->files) !=
+        DP_OK)
+        return DP_ERR_NOMEM;
+    char *copy = dp__strdup(&w->a, rel);
+    if (!copy)
+        return DP_ERR_NOMEM;
+    int wd = -1;
+    dp_status s = dir_ref(w, rel, &wd);
+    if (s != DP_OK && s != DP_ERR_NOT_FOUND) {
+        dp__free(&w->a, copy);
+        return s;
+    }
+    /* A missing folder makes an orphan: poll watches it once the folder exists. */
+    w->norphans += wd < 0;
     const char *last = strrchr(copy, '/');
     w->files[w->nfiles++] = (wfile){
-        .rel = copy, .name = last ? last + 1 : copy, .wd = wd, .dirty = false, .last_ns = 0};
+        .rel = copy, .name = last ? last + 1 : copy, .wd = wd, .tag = tag};
     w->edits++;
     return DP_OK;
+}
 
-fail_ref:
-    dir_unref(w, wd);
-    return s;
-fail:
-    if (new_dir)
-        inotify_rm_watch(w->fd, wd);
-    return s;
+/* Forgets files[i] (its folder reference goes with it). */
+static void remove_at(dp__watch *w, size_t i)
+{
+    wfile *f = &w->files[i];
+    int wd = f->wd;
+    if (wd < 0)
+        w->norphans--;
+    dp__free(&w->a, f->rel);
+    *f = w->files[--w->nfiles];
+    if (wd >= 0)
+        dir_unref(w, wd);
+    w->edits++;
 }
 
 void dp__watch_remove(dp__watch *w, const char *rel)
@@ -187,13 +223,60 @@ void dp__watch_remove(dp__watch *w, const char *rel)
     if (!w || !rel)
         return;
     wfile *f = find_file(w, rel);
-    if (!f)
+    if (f)
+        remove_at(w, (size_t)(f - w->files));
+}
+
+size_t dp__watch_count(const dp__watch *w)
+{
+    return w ? w->nfiles : 0;
+}
+
+void dp__watch_sweep(dp__watch *w, size_t budget,
+                     bool (*keep)(void *ctx, const char *rel, uint64_t tag), void *ctx)
+{
+    if (!w || !keep)
         return;
-    int wd = f->wd;
-    dp__free(&w->a, f->rel);
-    *f = w->files[--w->nfiles];
-    dir_unref(w, wd);
-    w->edits++;
+    for (size_t n = 0; n < budget && w->nfiles; n++) {
+        if (w->sweep_at >= w->nfiles)
+            w->sweep_at = 0;
+        wfile *f = &w->files[w->sweep_at];
+        if (keep(ctx, f->rel, f->tag))
+            w->sweep_at++;
+        else
+            remove_at(w, w->sweep_at); /* the last entry moved here: look at it next */
+    }
+}
+
+/* A folder's watch died (deleted, moved away, unmounted): its files become orphans. */
+static void dir_lost(dp__watch *w, int wd)
+{
+    wdir *d = find_dir(w, wd);
+    if (!d)
+        return;
+    *d = w->dirs[--w->ndirs];
+    for (size_t i = 0; i < w->nfiles; i++) {
+        if (w->files[i].wd == wd) {
+            w->files[i].wd = -1;
+            w->norphans++;
+        }
+    }
+}
+
+/* Watches the folders of orphans that exist again; each such file counts as changed now. */
+static void adopt_orphans(dp__watch *w, uint64_t now)
+{
+    if (!w->norphans || now - w->retry_ns < RETRY_NS)
+        return;
+    w->retry_ns = now;
+    for (size_t i = 0; i < w->nfiles; i++) {
+        wfile *f = &w->files[i];
+        if (f->wd >= 0 || dir_ref(w, f->rel, &f->wd) != DP_OK)
+            continue;
+        w->norphans--;
+        f->dirty = true;
+        f->last_ns = now;
+    }
 }
 
 /* Marks every watched file in folder `wd` named `name` (or every file in it when name is
@@ -230,8 +313,9 @@ static void drain(dp__watch *w)
                 continue;
             }
             if (ev->mask & IN_IGNORED) {
-                /* The folder went away (or was unwatched); its descriptor is dead. Files
-                 * in it stay in the table but can no longer be reported. */
+                /* The folder went away (or was unwatched): its descriptor is dead. Its
+                 * files wait, as orphans, for the folder to come back. */
+                dir_lost(w, ev->wd);
                 continue;
             }
             if (ev->len == 0 || (ev->mask & IN_ISDIR))
@@ -247,6 +331,7 @@ void dp__watch_poll(dp__watch *w, void (*changed)(void *ctx, const char *rel), v
         return;
     drain(w);
     uint64_t now = now_ns();
+    adopt_orphans(w, now);
     /* A callback may add or remove files, which moves entries around; after such an edit
      * the scan restarts. Reported files are clean by then, so none is reported twice. */
     for (size_t i = 0; i < w->nfiles; i++) {

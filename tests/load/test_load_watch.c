@@ -1,13 +1,17 @@
 /* requires: png */
 /* test_load_watch.c — hot reload with dp_desc.watch: an edited file reloads with one
  * MODIFIED event, the new data is visible after it, the old data is destroyed exactly one
- * update later; quick successive writes and a rename-over save give one reload. */
+ * update later; quick successive writes and a rename-over save give one reload. Issue 9,
+ * defect 10: a file whose first load failed is reloaded once it is fixed; hot reload keeps
+ * working after the file's folder is deleted and made again; freed assets stop being
+ * watched. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "depot/depot.h"
+#include "load/loader.h" /* the watcher's table size, to see freed assets leave it */
 #include "testutil.h"
 
 #define WAIT_MS 5000
@@ -208,6 +212,83 @@ static void test_rename_over_save_gives_one_reload(void **state)
     dp_release(f->dp, h);
 }
 
+/* Updates until h's state is `want` (true) or the bound passes (false). */
+static bool until_state(fx *f, dp_handle h, dp_state want)
+{
+    uint64_t end = dp_test_now_ns() + (uint64_t)POLL_TOTAL_MS * 1000000u;
+    while (dp_test_now_ns() < end) {
+        dp_update(f->dp);
+        if (dp_state_of(f->dp, h) == want)
+            return true;
+        usleep(2000);
+    }
+    return false;
+}
+
+static void test_a_file_whose_first_load_failed_reloads_when_it_is_fixed(void **state)
+{
+    fx *f = *state;
+    dp_handle h, g;
+    assert_int_equal(dp_load(f->dp, "late.text", &h), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_ERR_NOT_FOUND);
+    assert_int_equal(dp_load(f->dp, "later/late.text", &g), DP_OK); /* folder missing too */
+    assert_int_equal(dp_wait(f->dp, g, WAIT_MS), DP_ERR_NOT_FOUND);
+    put(f, "late.text", "fixed", 5);
+    assert_true(until_state(f, h, DP_STATE_LOADED));
+    assert_string_equal(((text *)dp_get(f->dp, h))->s, "fixed");
+    put(f, "later/late.text", "made", 4);
+    assert_true(until_state(f, g, DP_STATE_LOADED));
+    assert_string_equal(((text *)dp_get(f->dp, g))->s, "made");
+    dp_release(f->dp, h);
+    dp_release(f->dp, g);
+}
+
+static void test_hot_reload_survives_its_folder_being_deleted_and_made_again(void **state)
+{
+    fx *f = *state;
+    put(f, "sub/n.text", "v1", 2);
+    dp_handle h;
+    assert_int_equal(dp_load(f->dp, "sub/n.text", &h), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s/sub", f->dir);
+    dp_test_rmrf(sub); /* a clean step, a checkout */
+    modified_during(f, h, 200); /* the watcher sees its folder go */
+    put(f, "sub/n.text", "v2", 2);
+    assert_true(until_modified(f, h));
+    uint64_t end = dp_test_now_ns() + (uint64_t)POLL_TOTAL_MS * 1000000u;
+    while (strcmp(((text *)dp_get(f->dp, h))->s, "v2") && dp_test_now_ns() < end)
+        until_modified(f, h);
+    assert_string_equal(((text *)dp_get(f->dp, h))->s, "v2");
+    modified_during(f, h, 200);
+    put(f, "sub/n.text", "v3", 2); /* and it stays watched */
+    assert_true(until_modified(f, h));
+    assert_string_equal(((text *)dp_get(f->dp, h))->s, "v3");
+    dp_release(f->dp, h);
+}
+
+static void test_freed_assets_stop_being_watched(void **state)
+{
+    fx *f = *state;
+    dp__loader *L = dp__loader_get(f->dp);
+    assert_non_null(L);
+    dp_handle h;
+    assert_int_equal(dp_load(f->dp, "note.text", &h), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp__watch_count(L->watch), 1);
+    dp_release(f->dp, h);
+    dp_update(f->dp);
+    dp_update(f->dp);
+    assert_int_equal(dp__watch_count(L->watch), 0);
+    /* Loaded anew, it is watched anew. */
+    assert_int_equal(dp_load(f->dp, "note.text", &h), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp__watch_count(L->watch), 1);
+    put(f, "note.text", "v2", 2);
+    assert_true(until_modified(f, h));
+    dp_release(f->dp, h);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -216,6 +297,9 @@ int main(void)
         T(test_old_data_is_destroyed_exactly_one_update_after_modified),
         T(test_quick_successive_writes_give_one_reload),
         T(test_rename_over_save_gives_one_reload),
+        T(test_a_file_whose_first_load_failed_reloads_when_it_is_fixed),
+        T(test_hot_reload_survives_its_folder_being_deleted_and_made_again),
+        T(test_freed_assets_stop_being_watched),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

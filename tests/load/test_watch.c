@@ -258,12 +258,72 @@ static void test_rewatching_after_remove_reports_again(void **state)
     assert_int_equal(r.count, 1);
 }
 
-static void test_missing_folder_is_not_found(void **state)
+static void test_a_file_in_a_folder_made_later_is_reported(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(dp__watch_add(f->w, "no/such/file.txt"), DP_ERR_NOT_FOUND);
+    assert_int_equal(dp__watch_add(f->w, "no/such/file.txt"), DP_OK);
     write_rel(f, "plain", "x");
-    assert_int_equal(dp__watch_add(f->w, "plain/file.txt"), DP_ERR_NOT_FOUND);
+    assert_int_equal(dp__watch_add(f->w, "plain/file.txt"), DP_OK); /* "plain" is a file */
+    reports r = {0};
+    poll_for(f, &r, 4 * DEBOUNCE_MS);
+    assert_int_equal(r.count, 0);
+    write_rel(f, "no/such/file.txt", "made");
+    poll_settle(f, &r);
+    assert_int_equal(r.count, 1);
+    assert_string_equal(r.last, "no/such/file.txt");
+}
+
+static void test_a_folder_deleted_and_made_again_is_watched_again(void **state)
+{
+    fixture *f = *state;
+    write_rel(f, "sub/a.txt", "one");
+    assert_int_equal(dp__watch_add(f->w, "sub/a.txt"), DP_OK);
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s/sub", f->tmp);
+    dp_test_rmrf(sub);
+    reports r = {0};
+    poll_for(f, &r, 4 * DEBOUNCE_MS); /* the folder's watch dies */
+    write_rel(f, "sub/a.txt", "two");
+    reports r2 = {0};
+    poll_settle(f, &r2);
+    assert_true(r2.count >= 1);
+    assert_string_equal(r2.last, "sub/a.txt");
+    reports r3 = {0};
+    write_rel(f, "sub/a.txt", "three");
+    poll_settle(f, &r3);
+    assert_int_equal(r3.count, 1);
+}
+
+static bool keep_not_two(void *ctx, const char *rel, uint64_t tag)
+{
+    (void)ctx;
+    (void)rel;
+    return tag != 2;
+}
+
+static void test_sweep_stops_watching_what_keep_refuses(void **state)
+{
+    fixture *f = *state;
+    write_rel(f, "a.txt", "a");
+    write_rel(f, "b.txt", "b");
+    write_rel(f, "d/c.txt", "c");
+    assert_int_equal(dp__watch_add_tagged(f->w, "a.txt", 1), DP_OK);
+    assert_int_equal(dp__watch_add_tagged(f->w, "b.txt", 1), DP_OK);
+    assert_int_equal(dp__watch_add_tagged(f->w, "b.txt", 2), DP_OK); /* a new tag */
+    assert_int_equal(dp__watch_add_tagged(f->w, "d/c.txt", 2), DP_OK);
+    assert_int_equal(dp__watch_count(f->w), 3);
+    dp__watch_sweep(f->w, 1, keep_not_two, NULL); /* bounded: one at a time */
+    assert_true(dp__watch_count(f->w) >= 2);
+    for (int i = 0; i < 4; i++)
+        dp__watch_sweep(f->w, 1, keep_not_two, NULL);
+    assert_int_equal(dp__watch_count(f->w), 1);
+    write_rel(f, "b.txt", "bb");
+    write_rel(f, "d/c.txt", "cc");
+    write_rel(f, "a.txt", "aa");
+    reports r = {0};
+    poll_settle(f, &r);
+    assert_int_equal(r.count, 1);
+    assert_string_equal(r.last, "a.txt");
 }
 
 static void test_poll_never_blocks(void **state)
@@ -401,7 +461,9 @@ int main(void)
         T(test_removing_one_file_keeps_its_neighbour_watched),
         T(test_watching_twice_reports_once),
         T(test_rewatching_after_remove_reports_again),
-        T(test_missing_folder_is_not_found),
+        T(test_a_file_in_a_folder_made_later_is_reported),
+        T(test_a_folder_deleted_and_made_again_is_watched_again),
+        T(test_sweep_stops_watching_what_keep_refuses),
         T(test_poll_never_blocks),
         T(test_callback_may_remove_paths),
         T(test_destroy_frees_everything),
