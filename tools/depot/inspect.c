@@ -2,10 +2,13 @@
  * depend on, waits, and reports the dependency graph: per root the assets it pulls in and
  * their bytes, the assets shared between roots, missing or failed dependencies, cycles.
  * Text on stdout; --json, --dot and --html write files. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "depot/config.h"
 #include "tool.h"
@@ -20,21 +23,110 @@ static void usage(FILE *f)
           "                     [--timeout MS]\n"
           "\n"
           "Loads each PATH (a file under the root, an asset key such as img/a.png or\n"
-          "scene.bundle, or an http(s):// URL) with everything it depends on, waits, and\n"
-          "reports the dependency graph: per root the assets it pulls in and their bytes,\n"
-          "the assets shared between roots, missing or failed dependencies (with the status\n"
-          "that made them fail), and dependency cycles.\n"
+          "scene.bundle, an http(s):// URL, or a folder: every file below it whose extension\n"
+          "has a type, others skipped) with everything it depends on, waits until every load\n"
+          "has settled, and reports the dependency graph: per root the assets it pulls in\n"
+          "and their bytes, the assets shared between roots, missing or failed dependencies\n"
+          "(with the status that made them fail), and dependency cycles.\n"
           "\n"
-          "  --root DIR     folder keys are relative to (default: the folder of the first\n"
-          "                 PATH); dependencies such as \"img/a.png\" resolve against it\n"
+          "  --root DIR     folder keys are relative to (default: the first PATH if it is a\n"
+          "                 folder, else its folder); dependencies such as \"img/a.png\"\n"
+          "                 resolve against it\n"
           "  --json FILE    machine-readable report\n"
           "  --dot FILE     the graph in Graphviz dot (dp_write_dot)\n"
           "  --html FILE    the HTML report: graph, biggest assets per root, findings\n"
-          "  --timeout MS   how long to wait for each root (default 30000)\n"
+          "  --timeout MS   how long to wait, per root (default 30000)\n"
           "\n"
           "Exit codes: 0 everything loaded, 1 a missing or failed asset was found,\n"
           "2 usage error, 3 a file could not be written or the root is not a folder.\n",
           f);
+}
+
+/* The PATHs to inspect: those given, and the files found below folders given. */
+typedef struct path_item {
+    char *path;
+    bool walked; /* found in a folder: a file no type claims is skipped quietly */
+} path_item;
+
+typedef struct path_list {
+    path_item *v;
+    size_t n, cap;
+} path_list;
+
+static bool list_push(path_list *l, const char *path, bool walked)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        path_item *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return false;
+        l->v = v;
+        l->cap = cap;
+    }
+    char *copy = tool_strdup(path);
+    if (!copy)
+        return false;
+    l->v[l->n++] = (path_item){copy, walked};
+    return true;
+}
+
+static void list_free(path_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].path);
+    free(l->v);
+}
+
+/* Adds every regular file below `dir`, in name order (hidden names and symlinks skipped, so
+ * a walk never loops or leaves the folder). False with errno set on failure. */
+static bool walk(path_list *l, const char *dir)
+{
+    struct dirent **ents;
+    int n = scandir(dir, &ents, NULL, alphasort);
+    if (n < 0)
+        return false;
+    bool ok = true;
+    for (int i = 0; i < n; i++) {
+        const char *name = ents[i]->d_name;
+        char full[PATH_MAX];
+        struct stat st;
+        if (ok && name[0] != '.' &&
+            snprintf(full, sizeof full, "%s/%s", dir, name) < (int)sizeof full &&
+            lstat(full, &st) == 0) {
+            if (S_ISDIR(st.st_mode))
+                ok = walk(l, full);
+            else if (S_ISREG(st.st_mode))
+                ok = list_push(l, full, true);
+        }
+        free(ents[i]);
+    }
+    free(ents);
+    return ok;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Pumps dp_update until no load is in flight and no asset is PENDING or LOADING: a root
+ * that failed early (its deep state is FAILED at its first failed dependency) must not
+ * make the report show the rest of the graph half-loaded. False when time ran out. */
+static bool settle(dp_depot *dp, uint64_t timeout_ms)
+{
+    uint64_t end = now_ms() + timeout_ms;
+    for (;;) {
+        dp_update(dp);
+        dp_stats st;
+        if (dp_get_stats(dp, &st) == DP_OK && st.pending_jobs == 0 &&
+            st.assets_by_state[DP_STATE_PENDING] == 0 && st.assets_by_state[DP_STATE_LOADING] == 0)
+            return true;
+        if (now_ms() >= end)
+            return false;
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
 }
 
 /* The key of PATH relative to the root (a suffix of path, or a new string in *owned). */
@@ -313,7 +405,8 @@ int tool_inspect(int argc, char **argv)
     }
 #endif
 
-    /* The root: --root, else the folder of the first file PATH, else the current one. */
+    /* The root: --root, else the first PATH that is a folder, else the folder of the first
+     * file PATH, else the current one. */
     char root_buf[PATH_MAX] = ".";
     if (root) {
         snprintf(root_buf, sizeof root_buf, "%s", root);
@@ -321,6 +414,10 @@ int tool_inspect(int argc, char **argv)
         for (size_t i = 0; i < npaths; i++) {
             if (strstr(paths[i], "://"))
                 continue;
+            if (tool_is_dir(paths[i])) {
+                snprintf(root_buf, sizeof root_buf, "%s", paths[i]);
+                break;
+            }
             const char *slash = strrchr(paths[i], '/');
             if (slash && slash > paths[i])
                 snprintf(root_buf, sizeof root_buf, "%.*s", (int)(slash - paths[i]), paths[i]);
@@ -337,10 +434,25 @@ int tool_inspect(int argc, char **argv)
         return TOOL_EXIT_IO;
     }
 
+    /* Folders become the files below them. */
+    path_list list = {0};
+    for (size_t i = 0; i < npaths; i++) {
+        bool dir = !strstr(paths[i], "://") && tool_is_dir(paths[i]);
+        if (dir ? !walk(&list, paths[i]) : !list_push(&list, paths[i], false)) {
+            fprintf(stderr, "depot inspect: %s: %s\n", paths[i], strerror(errno));
+            list_free(&list);
+            free(paths);
+            return TOOL_EXIT_IO;
+        }
+    }
+    free(paths);
+    npaths = list.n;
+
     int rc = TOOL_EXIT_OK;
+    size_t skipped = 0;
     dp_depot *dp = NULL;
-    dp_handle *handles = calloc(npaths, sizeof *handles);
-    char **owned = calloc(npaths, sizeof *owned);
+    dp_handle *handles = calloc(npaths ? npaths : 1, sizeof *handles);
+    char **owned = calloc(npaths ? npaths : 1, sizeof *owned);
     char *dot_text = NULL;
     size_t dot_len = 0;
     tool_graph g = {0};
@@ -360,21 +472,26 @@ int tool_inspect(int argc, char **argv)
     size_t nroots = 0;
     for (size_t i = 0; i < npaths; i++) {
         const char *key;
-        int k = key_of(paths[i], root_buf, root_real, &key, &owned[i]);
+        const char *path = list.v[i].path;
+        int k = key_of(path, root_buf, root_real, &key, &owned[i]);
         if (k < 0) {
             fprintf(stderr, "depot inspect: out of memory\n");
             rc = TOOL_EXIT_FOUND;
             goto done;
         }
         if (k > 0) {
-            fprintf(stderr, "depot inspect: %s: outside the root %s (pass --root)\n", paths[i],
+            fprintf(stderr, "depot inspect: %s: outside the root %s (pass --root)\n", path,
                     root_buf);
             rc = TOOL_EXIT_USAGE;
             goto done;
         }
         st = dp_load(dp, key, &handles[nroots]);
+        if (st == DP_ERR_NOT_FOUND && list.v[i].walked) {
+            skipped++; /* a file in a folder that no type claims */
+            continue;
+        }
         if (st != DP_OK) {
-            fprintf(stderr, "depot inspect: %s: cannot load key '%s': %s%s\n", paths[i], key,
+            fprintf(stderr, "depot inspect: %s: cannot load key '%s': %s%s\n", path, key,
                     dp_status_str(st),
                     st == DP_ERR_NOT_FOUND ? " (no type for its extension, or no source for "
                                              "its scheme)" : "");
@@ -390,15 +507,14 @@ int tool_inspect(int argc, char **argv)
         } else
             nroots++;
     }
-    for (size_t r = 0; r < nroots; r++) {
-        st = dp_wait(dp, handles[r], (int)timeout);
-        if (st == DP_ERR_TIMEOUT) {
-            fprintf(stderr, "depot inspect: %s: still loading after %lu ms\n",
-                    dp_key_of(dp, handles[r]), timeout);
-            rc = TOOL_EXIT_FOUND;
-        }
+    if (skipped)
+        fprintf(stderr, "depot inspect: skipped %zu files that no type loads\n", skipped);
+    uint64_t wait_ms = (uint64_t)timeout * (nroots ? nroots : 1);
+    if (!settle(dp, wait_ms)) {
+        fprintf(stderr, "depot inspect: loads still running after %llu ms; the report shows "
+                        "them unsettled\n", (unsigned long long)wait_ms);
+        rc = TOOL_EXIT_FOUND;
     }
-    dp_update(dp);
     st = tg_build(&g, dp, handles, nroots);
     if (st != DP_OK) {
         fprintf(stderr, "depot inspect: walking the graph: %s\n", dp_status_str(st));
@@ -461,7 +577,7 @@ done:
         free(owned[i]);
     free(owned);
     free(handles);
-    free(paths);
+    list_free(&list);
     return rc;
 usage_error:
     free(paths);
