@@ -39,6 +39,23 @@ typedef struct dp_depot dp_depot;
 typedef struct dp_load_ctx dp_load_ctx; /**< given to a type's load callback (load.h) */
 typedef uint32_t dp_type_id;            /**< 0 is never a valid type */
 
+/** @brief How serious a log message is. */
+typedef enum dp_log_level {
+    DP_LOG_INFO,
+    DP_LOG_WARN,  /**< almost certainly a mistake, but depot carries on */
+    DP_LOG_ERROR
+} dp_log_level;
+
+/** @brief A log hook: depot reports what a user would otherwise debug for an hour (a root
+ * that does not exist, an extension claimed by two types, a render backend that handles no
+ * registered type, a resource that never gets made). `fn` may be called from any thread
+ * (the hook must be thread-safe), never while depot holds a lock you could need; `message`
+ * is one line without a newline, valid during the call. NULL fn: silent (the default). */
+typedef struct dp_log {
+    void (*fn)(void *user, dp_log_level level, const char *message);
+    void *user;
+} dp_log;
+
 /** @brief Depot settings. A zero-initialised desc is valid: every field has a default. */
 typedef struct dp_desc {
     const char *root;              /**< file source root, an existing directory (relative to the
@@ -51,6 +68,7 @@ typedef struct dp_desc {
     bool watch;                    /**< hot reload of file-source assets (inotify) */
     const dp_allocator *allocator; /**< NULL = malloc/free; copied; must be thread-safe */
     uint32_t collect_budget;       /**< cycle-collector nodes visited per dp_update; 0 = 4096 */
+    dp_log log;                    /**< log hook; zero = silent */
 } dp_desc;
 
 /** @brief Creates a depot; the calling thread becomes its owner.

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "asset/asset_internal.h"
+#include "asset/log.h"
 #include "os/path.h"
 
 bool dp__is_owner(const dp_depot *dp)
@@ -16,8 +17,11 @@ dp_status dp_create(const dp_desc *desc, dp_depot **out)
     *out = NULL;
     dp_desc d = desc ? *desc : (dp_desc){0};
     /* A mistyped root used to give a depot on which every load failed with NOT_FOUND. */
-    if (dp__path_root_exists(d.root) != DP_OK)
+    if (dp__path_root_exists(d.root) != DP_OK) {
+        dp__log_to(&d.log, DP_LOG_ERROR, "dp_create: root \"%s\" is not an existing folder "
+                   "(relative roots start at the current directory)", d.root);
         return DP_ERR_NOT_FOUND;
+    }
     dp_allocator a;
     dp__alloc_init(&a, d.allocator);
 
@@ -207,6 +211,24 @@ static dp_type_id find_type_locked(const dp_depot *dp, const char *name)
     return 0;
 }
 
+/* An extension an earlier type already claims keeps loading as that type (the first
+ * registration wins in dp__type_for_path): say so, it is never what the caller meant. */
+static void warn_shadowed_extensions(const dp_depot *dp, dp_type_id id)
+{
+    if (!dp->desc.log.fn)
+        return;
+    for (char **e = dp->types[id].exts; *e; e++) {
+        for (dp_type_id i = 1; i < id; i++) {
+            for (char **o = dp->types[i].exts; o && *o; o++) {
+                if (!strcmp(*e, *o))
+                    dp__log(dp, DP_LOG_WARN, "type \"%s\": extension \"%s\" is already "
+                            "claimed by type \"%s\", which keeps loading *.%s files",
+                            dp->types[id].name, *e, dp->types[i].name, *e);
+            }
+        }
+    }
+}
+
 dp_status dp_register_type(dp_depot *dp, const dp_type *type, dp_type_id *out)
 {
     if (out)
@@ -246,7 +268,9 @@ dp_status dp_register_type(dp_depot *dp, const dp_type *type, dp_type_id *out)
     /* Release: the entry is complete before readers can see its id. */
     atomic_store_explicit(&dp->ntypes, n + 1, memory_order_release);
     *out = n + 1;
-    goto done;
+    dp__mutex_unlock(&dp->types_lock);
+    warn_shadowed_extensions(dp, n + 1);
+    return DP_OK;
 nomem:
     for (char **e = t->exts; e && *e; e++)
         dp__free(&dp->alloc, *e);

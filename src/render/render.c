@@ -39,11 +39,13 @@
 #include <string.h>
 
 #include "asset/asset_internal.h"
+#include "asset/log.h"
 #include "common/alloc.h"
 #include "depot/render.h"
 
 #define NO_ENTRY UINT32_MAX
 #define MAX_FIF 16
+#define RETRY_WARN 120 /* transient create answers in a row before the log hook hears of it */
 
 enum {
     PEND_LOAD = 1, /* LOADED: needs a resource unless it has one */
@@ -70,6 +72,7 @@ typedef struct entry {
     uint32_t wprev, wnext; /* waiting list links */
     uint8_t pend;
     uint8_t flags;
+    uint16_t retries;   /* transient answers in a row, for the never-prepares warning */
 } entry;
 
 typedef struct retired {
@@ -438,6 +441,27 @@ static dp_status link_add(dp_render *r)
     return DP_OK;
 }
 
+static const char *key_or_anon(const dp_depot *dp, dp_handle h)
+{
+    const char *key = dp_key_of(dp, h);
+    return key ? key : "(no key)";
+}
+
+/* A backend whose `handles` accepts none of the registered types makes no resource at all,
+ * and nothing else says so. (Types registered later are not checked.) */
+static void warn_if_no_type_handled(const dp_render *r)
+{
+    const dp_render_backend *be = &r->desc.backend;
+    uint32_t n = atomic_load_explicit(&r->dp->ntypes, memory_order_acquire);
+    if (n == 0)
+        return;
+    for (dp_type_id t = 1; t <= n; t++)
+        if (be->handles(be->user, t))
+            return;
+    dp__log(r->dp, DP_LOG_WARN, "render: the backend handles none of the %u registered "
+            "types, so no asset will get a GPU resource (check its handles callback)", n);
+}
+
 dp_status dp_render_create(dp_depot *dp, const dp_render_desc *desc, dp_render **out)
 {
     if (out)
@@ -476,6 +500,7 @@ dp_status dp_render_create(dp_depot *dp, const dp_render_desc *desc, dp_render *
         return st;
     }
     *out = r;
+    warn_if_no_type_handled(r);
     return DP_OK;
 }
 
@@ -647,8 +672,14 @@ static size_t create_one(dp_render *r, uint32_t idx, const void *data, size_t by
     }
     if (st == DP_ERR_TIMEOUT || st == DP_ERR_NOMEM) {
         e->retry_at = r->current + 1;
+        if (++e->retries == RETRY_WARN)
+            dp__log(r->dp, DP_LOG_WARN, "render: asset \"%s\" (type %s) still has no GPU "
+                    "resource after %d tries: the backend keeps answering %s",
+                    key_or_anon(r->dp, e->h), dp_type_name(r->dp, type), RETRY_WARN,
+                    dp_status_str(st));
         return 0;
     }
+    e->retries = 0;
     wait_unlink(r, e);
     if (e->gpu) /* the old resource no longer matches the data */
         retire(r, e);
