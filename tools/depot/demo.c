@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "demo_vk.h"
 #include "depot/config.h"
 #include "tool.h"
 #if DP_HAVE_GLRENDER
@@ -26,7 +27,8 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: depot demo [--frames N] [--scenes DIR] [--report FILE] [--backend gl|null]\n"
+    fputs("usage: depot demo [--frames N] [--scenes DIR] [--report FILE] [--backend gl|vk|null]\n"
+          "                  [--vulkan]\n"
           "\n"
           "Runs a small game session on the example assets: loads scene 1 (a bundle) in the\n"
           "background, renders frames through the OpenGL backend (headless EGL) or a null\n"
@@ -38,7 +40,9 @@ static void usage(FILE *f)
           "  --scenes DIR      folder with scene1.bundle, scene2.bundle, ... (default:\n"
           "                    ./examples/assets, then <dir of depot>/../examples/assets)\n"
           "  --report FILE     the HTML report (default depot-report.html)\n"
-          "  --backend B       gl (default: falls back to null when no GL is available) or null\n"
+          "  --backend B       gl (default: falls back to null when no GL is available), vk\n"
+          "                    (Vulkan, headless; fails when no Vulkan device) or null\n"
+          "  --vulkan          the same as --backend vk\n"
           "\n"
           "Exit codes: 0 ok, 1 a leak or a failed load or step, 2 usage error,\n"
           "3 the assets could not be found or copied, or the report not written.\n",
@@ -100,6 +104,7 @@ typedef struct demo {
     dp_gl *gl;
 #endif
     null_backend nb;
+    demo_vk *vk;           /* --vulkan */
     bool use_gl, tty;
     char backend_name[160];
     dp_builtin_types bt;
@@ -180,7 +185,14 @@ static void gpu_progress(demo *d, bool wait)
         return;
     }
 #endif
-    (void)wait;
+    if (d->vk) {
+        uint64_t done = demo_vk_completed(d->vk, wait);
+        if (done > d->done) {
+            d->done = done;
+            dp_render_frame_done(d->render, done);
+        }
+        return;
+    }
     if (d->frame > d->done) {
         d->done = d->frame; /* the null "GPU" finishes at once */
         dp_render_frame_done(d->render, d->done);
@@ -206,6 +218,8 @@ static dp_status frame(demo *d, scene *current, scene *other)
     if (d->use_gl)
         dp_gl_frame_submitted(d->gl, f);
 #endif
+    if (d->vk)
+        demo_vk_submit(d->vk, f);
     gpu_progress(d, false);
 
     dp_stats ds;
@@ -540,6 +554,10 @@ int tool_demo(int argc, char **argv)
             usage(stdout);
             return TOOL_EXIT_OK;
         }
+        if (!strcmp(a, "--vulkan")) {
+            backend = "vk";
+            continue;
+        }
         bool takes = !strcmp(a, "--frames") || !strcmp(a, "--scenes") || !strcmp(a, "--report") ||
                      !strcmp(a, "--backend");
         if (!takes) {
@@ -560,8 +578,8 @@ int tool_demo(int argc, char **argv)
             scenes_arg = v;
         } else if (!strcmp(a, "--report")) {
             report = v;
-        } else if (strcmp(v, "gl") && strcmp(v, "null")) {
-            fprintf(stderr, "depot demo: --backend is gl or null, not '%s'\n", v);
+        } else if (strcmp(v, "gl") && strcmp(v, "vk") && strcmp(v, "null")) {
+            fprintf(stderr, "depot demo: --backend is gl, vk or null, not '%s'\n", v);
             return TOOL_EXIT_USAGE;
         } else {
             backend = v;
@@ -638,9 +656,22 @@ int tool_demo(int argc, char **argv)
         }
     }
 #endif
+    if (!strcmp(backend, "vk")) {
+#if DP_HAVE_VULKAN
+        d.vk = demo_vk_start(d.bt.image, dp_atlas_page_type(d.atlas), &rd.backend,
+                             d.backend_name, sizeof d.backend_name, why, sizeof why);
+#else
+        snprintf(why, sizeof why, "built without Vulkan (libvulkan-dev)");
+#endif
+        if (!d.vk) {
+            fprintf(stderr, "depot demo: --vulkan: %s\n", why);
+            rc = TOOL_EXIT_FOUND;
+            goto done;
+        }
+    }
     if (!strcmp(backend, "null"))
         snprintf(why, sizeof why, "--backend null");
-    if (!d.use_gl) {
+    if (!d.use_gl && !d.vk) {
         d.nb = (null_backend){.image = d.bt.image, .page = dp_atlas_page_type(d.atlas)};
         rd.backend = (dp_render_backend){.handles = null_handles, .create = null_create,
                                          .destroy = null_destroy, .user = &d.nb};
@@ -715,12 +746,19 @@ done:
     if (d.gl && d.render)
         dp_gl_frames_completed(d.gl, 1000000000ull);
 #endif
+    demo_vk_idle(d.vk);
     if (d.render)
         dp_render_destroy(d.render);
 #if DP_HAVE_GLRENDER
     if (d.gl)
         dp_gl_destroy(d.gl);
 #endif
+    if (d.vk) {
+        size_t msgs = demo_vk_finish(d.vk);
+        printf("vulkan: %zu validation message(s) at device destruction and before\n", msgs);
+        if (msgs && rc == TOOL_EXIT_OK)
+            rc = TOOL_EXIT_FOUND;
+    }
     for (size_t i = 0; i < MAX_SCENES; i++) {
         if (sc[i].have_graph)
             tg_free(&sc[i].graph);
