@@ -51,6 +51,8 @@ int dp_bench_asset(void);
 int dp_bench_formats(void);
 int dp_bench_load(void);
 int dp_bench_render(void);
+/* The render layer over the Vulkan backend vs direct Vulkan (bench_vk.c). */
+int dp_bench_vk(void);
 /* The atlas page allocator (bench_atlas.c), run by dp_bench_render. */
 int dp_bench_atlas_alloc(void);
 

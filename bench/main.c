@@ -1,5 +1,5 @@
 /* depot-bench — runs the benchmark of one layer or all of them.
- * Usage: depot-bench [pool|asset|load|render|formats|all]
+ * Usage: depot-bench [pool|asset|load|render|formats|vk|all]
  * Output: one "BENCH <name> <value> <unit>" line per measurement, baselines included. */
 #include <stdio.h>
 #include <string.h>
@@ -15,13 +15,14 @@ static const struct {
     {"load", dp_bench_load},
     {"render", dp_bench_render},
     {"formats", dp_bench_formats},
+    {"vk", dp_bench_vk},
 };
 
 int main(int argc, char **argv)
 {
     const char *which = argc > 1 ? argv[1] : "all";
     if (!strcmp(which, "-h") || !strcmp(which, "--help")) {
-        printf("usage: depot-bench [pool|asset|load|render|formats|all]\n"
+        printf("usage: depot-bench [pool|asset|load|render|formats|vk|all]\n"
                "Prints one 'BENCH <name> <value> <unit>' line per measurement.\n");
         return 0;
     }
@@ -34,7 +35,7 @@ int main(int argc, char **argv)
         }
     }
     if (!found) {
-        fprintf(stderr, "depot-bench: unknown benchmark '%s' (pool, asset, load, render, formats, all)\n", which);
+        fprintf(stderr, "depot-bench: unknown benchmark '%s' (pool, asset, load, render, formats, vk, all)\n", which);
         return 2;
     }
     return rc;

@@ -144,13 +144,18 @@ static dp_status source_of(const dp_vk *vk, dp_type_id type, const void *asset, 
     return DP_OK;
 }
 
-/* True when the device can copy into and sample an optimally tiled image of `format`. */
-static bool format_usable(const dp_vk *vk, VkFormat format)
+/* True when the device can copy into and sample an optimally tiled image of `format`.
+ * The answer for the last format asked is kept (textures mostly share one format). */
+static bool format_usable(dp_vk *vk, VkFormat format)
 {
+    if (vk->checked_format == format && format != VK_FORMAT_UNDEFINED)
+        return vk->checked_usable;
     VkFormatProperties fp;
     vkGetPhysicalDeviceFormatProperties(vk->host.physical_device, format, &fp);
     VkFormatFeatureFlags need = VK_FORMAT_FEATURE_SAMPLED_IMAGE_BIT;
-    return (fp.optimalTilingFeatures & need) == need;
+    vk->checked_format = format;
+    vk->checked_usable = (fp.optimalTilingFeatures & need) == need;
+    return vk->checked_usable;
 }
 
 /* ---- textures ----------------------------------------------------------------------------- */

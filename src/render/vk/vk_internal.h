@@ -56,6 +56,8 @@ struct dp_vk {
     dp_type_id image_type, page_type;
     VkPhysicalDeviceMemoryProperties mem;
     uint32_t max_dim;
+    VkFormat checked_format; /* format_usable's last question and answer */
+    bool checked_usable;
     VkCommandPool pool;
 
     dp__vk_batch *batches; /* every batch ever made; reused when finished */
