@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "asset/asset_internal.h"
+#include "asset/registry.h"
 #include "bench.h"
 #include "depot/asset.h"
 #include "mutexreg.h"
@@ -478,8 +478,7 @@ int dp_bench_asset(void)
     /* Record size: the pool payload (dp__asset) plus the 8-byte slot word (generation and
      * count), without the key pointer and the edge fields (kids pointer and nkids), which
      * the issue counts separately. Padding inside dp__asset is included. */
-    size_t rec = sizeof(dp__asset) + sizeof(uint64_t) - sizeof(((dp__asset *)0)->key) -
-                 sizeof(((dp__asset *)0)->kids) - sizeof(((dp__asset *)0)->nkids);
+    size_t rec = dp__record_bytes();
     dp_bench_report("asset.bytes_per_asset", (double)rec, "bytes");
 
     /* retain + release: one asset, 1 thread; the baseline and the floor interleaved. */

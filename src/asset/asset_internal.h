@@ -1,5 +1,6 @@
-/* asset_internal.h — the registry's private structures, shared by the files of src/asset and used by
- * the layers above (load, render) and beside (diag) through the dp__ functions below.
+/* asset_internal.h — the registry's private structures and functions, shared by the files of
+ * src/asset and by diag's consistency check (src/diag/check.c). Every other layer sees the
+ * registry through asset/registry.h only, which this header includes.
  *
  * Ownership of memory: the depot owns every record, key string, edge array, group, event
  * and queue. Asset data is owned by the depot from the moment dp_add / a load result hands
@@ -15,6 +16,7 @@
 
 #include <stdatomic.h>
 
+#include "asset/registry.h"
 #include "common/alloc.h"
 #include "common/assert.h"
 #include "depot/asset.h"
@@ -24,7 +26,6 @@
 
 #define DP__DYING 0x80000000u
 #define DP__COUNT_MAX 0x7FFFFFFFu
-#define DP__MAX_TYPES 255u
 #define DP__MAX_LISTENERS 16u
 
 /* Attention reasons (dp__asset.aflags), set by any thread; the first reason set pushes the
@@ -102,14 +103,6 @@ typedef struct dp__retired {
     uint64_t due;   /* the first epoch at which the frame rule lets it go */
 } dp__retired;
 struct dp__rchunk; /* a chunk of read-guard slots (retire.c) */
-
-/* Something above the registry (the loader) that the depot drives without knowing it. */
-typedef struct dp__subsystem {
-    void (*update)(void *self, dp_depot *dp);   /* start of dp_update, owner thread */
-    void (*shutdown)(void *self, dp_depot *dp); /* start of dp_destroy: cancel and join */
-    void (*destroy)(void *self, dp_depot *dp);  /* end of dp_destroy: free the rest */
-    size_t (*pending)(void *self);              /* jobs queued or running, any thread */
-} dp__subsystem;
 
 struct dp_depot {
     dp_allocator alloc;
@@ -199,11 +192,11 @@ static inline _Atomic uint64_t *dp__word(const dp_depot *dp, dp_handle h)
 /* The record of a live handle that is not being freed (not DYING), else NULL. Any thread;
  * what the record says is only stable while the caller holds a count or is the owner. */
 dp__asset *dp__rec_live(const dp_depot *dp, dp_handle h);
-/* The handle of the live, non-dying asset at index i (and its count, if count is not
- * NULL), or null. One load of the slot word; for scans over every slot. Any thread. */
-dp_handle dp__live_at(const dp_depot *dp, uint32_t i, uint32_t *count);
 /* The handle currently alive at index i (dying or not), or null. */
 dp_handle dp__handle_at(const dp_depot *dp, uint32_t i);
+/* Like dp__live_begin, but the walk also stops at assets being freed (v->count is then the
+ * raw user bits, DYING included). Owner thread. */
+dp__live_iter dp__any_begin(const dp_depot *dp);
 
 /* Capacity of an edge array holding n edges: 0, 2, 4, 8, ... (never stored). */
 static inline uint32_t dp__kids_cap(uint32_t n)
@@ -216,10 +209,7 @@ static inline uint32_t dp__kids_cap(uint32_t n)
     return c;
 }
 
-bool dp__is_owner(const dp_depot *dp);
 const dp__type *dp__type_get(const dp_depot *dp, dp_type_id id);
-/* Finds the type registered for a path's extension (longest matching suffix). */
-dp_type_id dp__type_for_path(const dp_depot *dp, const char *path);
 
 /* ---- counts (count.c) --------------------------------------------------------------------- */
 
@@ -228,47 +218,23 @@ dp_type_id dp__type_for_path(const dp_depot *dp, const char *path);
 dp_status dp__acquire(dp_depot *dp, dp_handle h, const char *file, int line);
 /* -1; queues ZERO or CAND attention. DP_OK, DP_ERR_STALE, DP_ERR_UNDERFLOW. */
 dp_status dp__release(dp_depot *dp, dp_handle h);
-/* The bare CAS of acquire and release: no holder record, no attention; *old is the count
- * before. For the owner's internal counts (edges, groups), which it handles inline. */
+/* The bare CAS of acquire: no holder record, no attention; *old is the count before. For
+ * the owner's internal counts (edges, groups), which it handles inline. dp__release_raw and
+ * dp__acquire_owned: see registry.h. */
 dp_status dp__acquire_raw(dp_depot *dp, dp_handle h, uint32_t *old);
-dp_status dp__release_raw(dp_depot *dp, dp_handle h, uint32_t *old);
-/* Owner: takes an internal count (edge, group); a revived cached asset leaves the cache.
- * *old (may be NULL) gets the count before. */
-dp_status dp__acquire_owned(dp_depot *dp, dp_handle h, uint32_t *old);
-/* Owner: drops an internal count; at 0 the asset is handled at once (UNUSED, then cached
- * or freed via dp->work, so call dp__run_frees after), else it becomes a cycle candidate. */
-dp_status dp__release_owned(dp_depot *dp, dp_handle h);
 /* Sets attention reasons on an asset and queues it if it was not queued. Any thread. */
 void dp__attend(dp_depot *dp, uint32_t index, uint8_t reasons);
 
 /* ---- creation and keys (keys.c) ------------------------------------------------------------- */
 
-/* Creates an asset with count 1 in `state`, with data/bytes (may be NULL/0), optional key.
- * If `key` is live (and `existing` is non-NULL), takes a count on that asset instead and
- * returns DP_ERR_EXISTS with *out = it. Any thread; never blocks on I/O.
- * DP_OK; DP_ERR_EXISTS; DP_ERR_NOMEM; DP_ERR_OVERFLOW; DP_ERR_INVALID. */
-dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, size_t bytes,
-                     const char *key, dp_handle *out, const char *file, int line);
-/* Under the key lock: acquires the live asset of `key`. DP_OK or DP_ERR_NOT_FOUND. */
-dp_status dp__find(dp_depot *dp, const char *key, dp_handle *out, const char *file, int line);
+/* dp__create and dp__find: see registry.h. */
 /* Removes `key` from the table if it maps to h. Owner thread. */
 void dp__key_remove(dp_depot *dp, const char *key, dp_handle h);
 uint64_t dp__hash(const char *s);
 void dp__keys_free(dp_depot *dp);
 
-/* ---- state changes from the loader (owner thread, inside dp_update) ------------------------ */
+/* ---- state changes: the setters the loader uses are in registry.h ------------------------ */
 
-void dp__set_state(dp_depot *dp, dp_handle h, dp_state s);  /* any thread (LOADING) */
-/* Installs loaded data: state LOADED, LOADED event. If the asset was already loaded (a
- * reload), the old data is retired to the following update and MODIFIED is emitted. */
-void dp__set_loaded(dp_depot *dp, dp_handle h, void *data, size_t bytes);
-/* Marks a failure: state FAILED (unless it already had data: a failed reload keeps the
- * old data), FAILED event with the status. */
-void dp__set_failed(dp_depot *dp, dp_handle h, dp_status why);
-/* Adds an edge parent -> child whose count the caller already holds (it moves to the
- * edge). If the parent is dead, the count is released instead. DP_OK or DP_ERR_NOMEM
- * (then the count is released too). */
-dp_status dp__edge_add_owned(dp_depot *dp, dp_handle parent, dp_handle child);
 /* ---- retired data and read guards (retire.c) ---------------------------------------------- */
 /* Queues data to destroy at the next update if retired inside dp_update, else at the one
  * after (owner). On NOMEM destroys it now. */
@@ -300,7 +266,6 @@ void dp__process_unused(dp_depot *dp);
 void dp__free_dying(dp_depot *dp, dp_handle h);
 /* Handles an asset that just reached 0 on the owner (cascade): UNUSED, then cache or free. */
 void dp__on_zero(dp_depot *dp, dp_handle h);
-void dp__run_frees(dp_depot *dp);
 /* True while the asset h names has not been freed (it may be dying). Owner thread. */
 bool dp__not_freed(const dp_depot *dp, dp_handle h);
 void dp__lru_unlink(dp_depot *dp, uint32_t index);
@@ -322,9 +287,7 @@ void dp__trim_cache(dp_depot *dp, size_t budget);
 /* ---- deep state (deep.c) ------------------------------------------------------------------- */
 void dp__deep_track(dp_depot *dp, dp_handle h);   /* add to waiting list */
 void dp__deep_update(dp_depot *dp);
-/* Call when an asset's own state changed (child null) or an edge parent -> child was added
- * or removed. */
-void dp__deep_note_change(dp_depot *dp, dp_handle parent, dp_handle child);
+/* dp__deep_note_change: see registry.h. */
 
 /* ---- cycles (cycles.c) --------------------------------------------------------------------- */
 void dp__candidate(dp_depot *dp, dp_handle h);
@@ -338,39 +301,14 @@ typedef struct dp__group {
     size_t n, cap;
 } dp__group;
 void dp__groups_free(dp_depot *dp);
-/* Calls fn for every member of every live group. Owner thread. */
-void dp__groups_each(const dp_depot *dp, void (*fn)(void *u, dp_group g, const char *name,
-                                                     dp_handle member), void *u);
-
-/* ---- the graph walk (graph.c) ------------------------------------------------------------ */
-typedef struct dp__graph {
-    uint64_t n;          /* slots scanned (pool high water) */
-    uint32_t *incoming;  /* per slot: edges from live parents */
-    uint32_t *grouped;   /* per slot: group memberships */
-} dp__graph;
-
-/* Counts incoming edges and group memberships of every live asset. Owner thread.
- * DP_OK or DP_ERR_NOMEM (then g holds nothing). */
-dp_status dp__graph_build(const dp_depot *dp, dp__graph *g);
-void dp__graph_free(const dp_depot *dp, dp__graph *g);
+/* dp__groups_each, dp__group_alive and the graph walk (graph.c): see registry.h. */
 
 /* ---- holders (holders.c) ------------------------------------------------------------------- */
 void dp__holder_add(dp_depot *dp, dp_handle h, const char *file, int line);
 void dp__holder_remove(dp_depot *dp, dp_handle h);
 void dp__holder_drop_all(dp_depot *dp, dp_handle h);
-/* Removes one record whose file pointer is `file` (an internal site such as DP__SITE_LOAD). */
-void dp__holder_remove_site(dp_depot *dp, dp_handle h, const char *file);
-/* The call site recorded for counts a load job takes on dependencies; they become edges. */
-extern const char dp__site_load[];
-size_t dp__holders_copy(const dp_depot *dp, dp_handle h, dp_holder *out, size_t cap);
 /* Total recorded holder count of h. */
 uint32_t dp__holders_total(const dp_depot *dp, dp_handle h);
 void dp__holders_free(dp_depot *dp);
-
-/* ---- the loader slot ----------------------------------------------------------------------- */
-/* Attaches `self` as the depot's loader unless one is attached; returns the attached one.
- * The caller holds dp->attach_lock (it creates the loader under it, so only one is made). */
-void *dp__attach_loader(dp_depot *dp, const dp__subsystem *vt, void *self);
-void *dp__attached_loader(const dp_depot *dp);
 
 #endif

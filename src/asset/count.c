@@ -15,11 +15,11 @@ dp_handle dp__live_at(const dp_depot *dp, uint32_t i, uint32_t *count)
     if (!w)
         return DP_NULL_HANDLE;
     uint64_t v = atomic_load_explicit(w, memory_order_acquire);
-    if (!(dp__word_gen(v) & 1u) || (dp__word_user(v) & DP__DYING))
+    if (dp__word_user(v) & DP__DYING)
         return DP_NULL_HANDLE;
-    if (count)
+    if (count && (dp__word_gen(v) & 1u))
         *count = dp__word_user(v);
-    return (dp_handle){((uint64_t)dp__word_gen(v) << 32) | i};
+    return dp__word_handle(v, i);
 }
 
 dp_handle dp__handle_at(const dp_depot *dp, uint32_t i)
@@ -27,10 +27,7 @@ dp_handle dp__handle_at(const dp_depot *dp, uint32_t i)
     _Atomic uint64_t *w = dp__pool_word(dp->pool, i);
     if (!w)
         return DP_NULL_HANDLE;
-    uint32_t gen = dp__word_gen(atomic_load_explicit(w, memory_order_acquire));
-    if (!(gen & 1u))
-        return DP_NULL_HANDLE;
-    return (dp_handle){((uint64_t)gen << 32) | i};
+    return dp__word_handle(atomic_load_explicit(w, memory_order_acquire), i);
 }
 
 /* dp__attend for a caller that already has the record. */
@@ -133,6 +130,17 @@ dp_status dp__release(dp_depot *dp, dp_handle h)
         dp__holder_remove(dp, h);
     attend_rec(dp, r, dp_handle_index(h), old == 1 ? DP__AF_ZERO : DP__AF_CAND);
     return DP_OK;
+}
+
+dp_status dp__release_site(dp_depot *dp, dp_handle h, const char *site)
+{
+    if (dp->desc.track_holders)
+        dp__holder_remove_site(dp, h, site);
+    uint32_t old;
+    dp_status st = dp__release_raw(dp, h, &old);
+    if (st == DP_OK)
+        dp__attend(dp, dp_handle_index(h), old == 1 ? DP__AF_ZERO : DP__AF_CAND);
+    return st;
 }
 
 dp_status dp_retain_at(dp_depot *dp, dp_handle h, const char *file, int line)

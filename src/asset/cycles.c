@@ -206,14 +206,11 @@ dp_status dp__collect(dp_depot *dp, size_t budget)
 {
     if (dp->cands_lost) {
         /* Some candidates could not be recorded: take every held asset as a candidate. */
-        dp_pool_stats ps;
-        dp_pool_get_stats(dp->pool, &ps);
         dp->cands_lost = false;
-        for (uint64_t i = 0; i < ps.high_water; i++) {
-            dp_handle h = dp__handle_at(dp, (uint32_t)i);
-            if (h.bits && dp_count(dp, h))
-                dp__candidate(dp, h);
-        }
+        dp__view v;
+        for (dp__live_iter it = dp__live_begin(dp); dp__live_next(dp, &it, &v);)
+            if (v.count)
+                dp__candidate(dp, v.h);
     }
     size_t visited = 0;
     dp_status result = DP_OK;

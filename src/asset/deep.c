@@ -89,13 +89,10 @@ void dp__deep_update(dp_depot *dp)
     set->n = 0;
     bool all = dp->deep_rebuild_all;
     if (all) {
-        dp_pool_stats ps;
-        dp_pool_get_stats(dp->pool, &ps);
-        for (uint64_t i = 0; i < ps.high_water; i++) {
-            dp_handle h = dp__live_at(dp, (uint32_t)i, NULL);
-            if (h.bits && dp__hvec_push(dp, set, h) != DP_OK)
+        dp__view v;
+        for (dp__live_iter it = dp__live_begin(dp); dp__live_next(dp, &it, &v);)
+            if (dp__hvec_push(dp, set, v.h) != DP_OK)
                 return; /* try again next update; state stays as it was */
-        }
     } else {
         for (size_t k = 0; k < dp->waiting.n; k++)
             if (dp__rec_live(dp, dp->waiting.v[k]) &&

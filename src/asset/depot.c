@@ -85,30 +85,25 @@ size_t dp_destroy(dp_depot *dp)
     size_t held = 0;
     dp__graph g;
     bool walked = dp__graph_build(dp, &g) == DP_OK;
-    dp_pool_stats ps;
-    dp_pool_get_stats(dp->pool, &ps);
-    for (uint64_t i = 0; i < ps.high_water; i++) {
-        uint32_t count;
-        if (dp__live_at(dp, (uint32_t)i, &count).bits &&
-            count > (walked && i < g.n ? g.incoming[i] : 0))
+    dp__view v;
+    for (dp__live_iter it = dp__live_begin(dp); dp__live_next(dp, &it, &v);) {
+        uint32_t i = dp_handle_index(v.h);
+        if (v.count > (walked && i < g.n ? g.incoming[i] : 0))
             held++;
     }
     if (walked)
         dp__graph_free(dp, &g);
 
     /* Free every asset: mark all dying first, so cascades stop at each other. */
-    for (uint64_t i = 0; i < ps.high_water; i++) {
-        dp_handle h = dp__handle_at(dp, (uint32_t)i);
-        if (!h.bits)
-            continue;
-        _Atomic uint64_t *wp = dp__word(dp, h);
-        uint64_t w = atomic_load_explicit(wp, memory_order_acquire);
-        atomic_store_explicit(wp, dp__word_make(dp__word_gen(w), DP__DYING), memory_order_release);
+    for (dp__live_iter it = dp__any_begin(dp); dp__live_next(dp, &it, &v);) {
+        /* Release: a reader that loads DYING with acquire sees the record as the owner left
+         * it. */
+        atomic_store_explicit(dp__word(dp, v.h), dp__word_make(dp_handle_gen(v.h), DP__DYING),
+                              memory_order_release);
     }
-    for (uint64_t i = 0; i < ps.high_water; i++) {
-        dp_handle h = dp__handle_at(dp, (uint32_t)i);
-        if (h.bits && !(dp__rec_at(dp, (uint32_t)i)->oflags & DP__OF_ZOMBIE))
-            dp__free_dying(dp, h);
+    for (dp__live_iter it = dp__any_begin(dp); dp__live_next(dp, &it, &v);) {
+        if (!(v.rec->oflags & DP__OF_ZOMBIE))
+            dp__free_dying(dp, v.h);
     }
     dp__retire_free(dp);
 
@@ -169,26 +164,6 @@ dp_status dp_update(dp_depot *dp)
     dp_pool_flush(dp->pool);
     dp__events_publish(dp);
     return DP_OK;
-}
-
-/* ---- the loader slot ---------------------------------------------------------------------- */
-
-void *dp__attached_loader(const dp_depot *dp)
-{
-    /* Acquire: pairs with the release in dp__attach_loader; publishes the loader's fields. */
-    return atomic_load_explicit(&((dp_depot *)dp)->loader, memory_order_acquire);
-}
-
-void *dp__attach_loader(dp_depot *dp, const dp__subsystem *vt, void *self)
-{
-    void *cur = atomic_load_explicit(&dp->loader, memory_order_relaxed);
-    if (!cur) {
-        dp->loader_vt = *vt;
-        /* Release: the vtable and the loader's state are visible before its pointer. */
-        atomic_store_explicit(&dp->loader, self, memory_order_release);
-        cur = self;
-    }
-    return cur;
 }
 
 /* ---- types --------------------------------------------------------------------------------- */

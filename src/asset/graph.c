@@ -10,15 +10,14 @@ static void count_member(void *u, dp_group g, const char *name, dp_handle m)
     void **ctx = u;
     const dp_depot *dp = ctx[0];
     dp__graph *gr = ctx[1];
-    if (dp_handle_index(m) < gr->n && dp__live_at(dp, dp_handle_index(m), NULL).bits == m.bits)
+    if (dp_handle_index(m) < gr->n && dp__alive(dp, m))
         gr->grouped[dp_handle_index(m)]++;
 }
 
 dp_status dp__graph_build(const dp_depot *dp, dp__graph *g)
 {
-    dp_pool_stats ps;
-    dp_pool_get_stats(dp->pool, &ps);
-    g->n = ps.high_water;
+    dp__live_iter it = dp__live_begin(dp);
+    g->n = it.end;
     g->incoming = g->grouped = NULL;
     if (!g->n)
         return DP_OK;
@@ -28,20 +27,22 @@ dp_status dp__graph_build(const dp_depot *dp, dp__graph *g)
         dp__graph_free(dp, g);
         return DP_ERR_NOMEM;
     }
-    for (uint64_t i = 0; i < g->n; i++) {
-        if (!dp__live_at(dp, (uint32_t)i, NULL).bits)
-            continue;
-        dp__asset *r = dp__rec_at(dp, (uint32_t)i);
-        for (uint32_t k = 0; k < r->nkids; k++) {
-            dp_handle c = r->kids[k];
-            uint32_t ci = dp_handle_index(c);
-            if (ci < g->n && dp__live_at(dp, ci, NULL).bits == c.bits)
-                g->incoming[ci]++;
+    dp__view v;
+    while (dp__live_next(dp, &it, &v)) {
+        for (uint32_t k = 0; k < v.nkids; k++) {
+            dp_handle c = v.kids[k];
+            if (dp_handle_index(c) < g->n && dp__alive(dp, c))
+                g->incoming[dp_handle_index(c)]++;
         }
     }
     const void *ctx[2] = {dp, g};
     dp__groups_each(dp, count_member, (void *)ctx);
     return DP_OK;
+}
+
+dp__live_iter dp__graph_walk(const dp__graph *g)
+{
+    return (dp__live_iter){.next = 0, .end = g->n, .dying = false};
 }
 
 void dp__graph_free(const dp_depot *dp, dp__graph *g)

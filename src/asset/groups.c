@@ -31,11 +31,41 @@ static dp__group *group_at(const dp_depot *dp, uint32_t i, dp_group *gh)
     _Atomic uint64_t *w = dp__pool_word(dp->groups, i);
     if (!w)
         return NULL;
-    uint32_t gen = dp__word_gen(atomic_load_explicit(w, memory_order_relaxed));
-    if (!(gen & 1u))
+    /* Relaxed: groups are made and freed by the owner only, which is the caller. */
+    dp_handle h = dp__word_handle(atomic_load_explicit(w, memory_order_relaxed), i);
+    if (!h.bits)
         return NULL;
-    gh->bits = ((uint64_t)gen << 32) | i;
-    return dp_pool_payload(dp->groups, (dp_handle){gh->bits});
+    gh->bits = h.bits;
+    return dp_pool_payload(dp->groups, h);
+}
+
+/* A walk over the live groups by pool index (the group pool's counterpart of
+ * dp__live_iter). Owner thread. */
+typedef struct group_iter {
+    uint64_t next, end;
+} group_iter;
+
+static group_iter groups_begin(const dp_depot *dp)
+{
+    dp_pool_stats ps;
+    dp_pool_get_stats(dp->groups, &ps);
+    return (group_iter){.next = 0, .end = ps.high_water};
+}
+
+/* The next live group (its handle in *gh), or NULL at the end. */
+static dp__group *groups_next(const dp_depot *dp, group_iter *it, dp_group *gh)
+{
+    while (it->next < it->end) {
+        dp__group *g = group_at(dp, (uint32_t)it->next++, gh);
+        if (g)
+            return g;
+    }
+    return NULL;
+}
+
+bool dp__group_alive(const dp_depot *dp, dp_group g)
+{
+    return group_of(dp, g) != NULL;
 }
 
 dp_status dp_group_create(dp_depot *dp, const char *name, dp_group *out)
@@ -140,25 +170,18 @@ size_t dp_group_size(const dp_depot *dp, dp_group gh)
 void dp__groups_each(const dp_depot *dp, void (*fn)(void *u, dp_group g, const char *name,
                                                      dp_handle member), void *u)
 {
-    dp_pool_stats ps;
-    dp_pool_get_stats(dp->groups, &ps);
-    for (uint64_t i = 0; i < ps.high_water; i++) {
-        dp_group gh;
-        dp__group *g = group_at(dp, (uint32_t)i, &gh);
-        for (size_t k = 0; g && k < g->n; k++)
+    dp_group gh;
+    group_iter it = groups_begin(dp);
+    for (dp__group *g; (g = groups_next(dp, &it, &gh));)
+        for (size_t k = 0; k < g->n; k++)
             fn(u, gh, g->name, g->members[k]);
-    }
 }
 
 void dp__groups_free(dp_depot *dp)
 {
-    dp_pool_stats ps;
-    dp_pool_get_stats(dp->groups, &ps);
-    for (uint64_t i = 0; i < ps.high_water; i++) {
-        dp_group gh;
-        dp__group *g = group_at(dp, (uint32_t)i, &gh);
-        if (!g)
-            continue;
+    dp_group gh;
+    group_iter it = groups_begin(dp);
+    for (dp__group *g; (g = groups_next(dp, &it, &gh));) {
         dp__free(&dp->alloc, g->name);
         dp__free(&dp->alloc, g->members);
         memset(g, 0, sizeof *g);

@@ -9,6 +9,15 @@ void dp__set_state(dp_depot *dp, dp_handle h, dp_state s)
         atomic_store_explicit(&r->state, (uint8_t)s, memory_order_release);
 }
 
+void dp__set_type(dp_depot *dp, dp_handle h, dp_type_id type)
+{
+    dp__asset *r = dp__rec_live(dp, h);
+    /* Relaxed: the owner writes it before installing data, and readers pair the type with
+     * the data through the release store of the state in dp__set_loaded. */
+    if (r)
+        atomic_store_explicit(&r->type, (uint8_t)type, memory_order_relaxed);
+}
+
 void dp__set_loaded(dp_depot *dp, dp_handle h, void *data, size_t bytes)
 {
     dp__asset *r = dp__rec_live(dp, h);

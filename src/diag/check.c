@@ -2,6 +2,7 @@
  * registry's own invariants. Owner thread, at a quiet moment. */
 #include <string.h>
 
+#include "asset/asset_internal.h"
 #include "diag/graph.h"
 
 dp_status dp_check(const dp_depot *dp)
@@ -15,12 +16,11 @@ dp_status dp_check(const dp_depot *dp)
     if (st != DP_OK)
         return st;
     size_t keyed = 0, cached = 0, cached_bytes = 0, edges = 0, kept_bytes = 0;
-    for (uint64_t i = 0; i < g.n && st == DP_OK; i++) {
-        uint32_t count;
-        dp_handle h = dp__live_at(dp, (uint32_t)i, &count);
-        if (!h.bits)
-            continue;
-        dp__asset *r = dp__rec_at(dp, (uint32_t)i);
+    dp__view v;
+    for (dp__live_iter it = dp__graph_walk(&g); st == DP_OK && dp__live_next(dp, &it, &v);) {
+        uint32_t i = dp_handle_index(v.h), count = v.count;
+        dp_handle h = v.h;
+        dp__asset *r = v.rec;
         uint32_t explained = g.incoming[i] + g.grouped[i];
         edges += g.incoming[i];
         if (dp->desc.track_holders) {

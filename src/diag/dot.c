@@ -47,30 +47,23 @@ dp_status dp_write_dot(const dp_depot *dp, FILE *out)
         return st;
     fprintf(out, "digraph depot {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", "
                  "fontname=\"Helvetica\", fontsize=10];\n");
-    for (uint64_t i = 0; i < g.n; i++) {
-        uint32_t count;
-        dp_handle h = dp__live_at(dp, (uint32_t)i, &count);
-        if (!h.bits)
-            continue;
-        dp__asset *r = dp__rec_at(dp, (uint32_t)i);
+    dp__view v;
+    for (dp__live_iter it = dp__graph_walk(&g); dp__live_next(dp, &it, &v);) {
+        uint32_t i = dp_handle_index(v.h);
         char buf[32];
-        dp_type_id t = atomic_load_explicit(&r->type, memory_order_relaxed);
-        const char *tn = dp_type_name(dp, t);
+        const char *tn = dp_type_name(dp, v.type);
         fprintf(out, "  a%u [label=\"", (unsigned)i);
-        put_escaped(out, dp__graph_name(dp, h, buf, sizeof buf));
+        put_escaped(out, dp__graph_name(dp, v.h, buf, sizeof buf));
         fprintf(out, "\\n%s, %zu B, count %u\", fillcolor=\"%s\"%s, tooltip=\"type=%s\"];\n",
-                tn ? tn : "?", atomic_load_explicit(&r->bytes, memory_order_relaxed), count,
-                palette[t % (sizeof palette / sizeof palette[0])],
+                tn ? tn : "?", v.bytes, v.count,
+                palette[v.type % (sizeof palette / sizeof palette[0])],
                 g.incoming[i] > 1 ? ", penwidth=2.5" : "", tn ? tn : "?");
     }
-    for (uint64_t i = 0; i < g.n; i++) {
-        if (!dp__live_at(dp, (uint32_t)i, NULL).bits)
-            continue;
-        dp__asset *r = dp__rec_at(dp, (uint32_t)i);
-        for (uint32_t k = 0; k < r->nkids; k++) {
-            dp_handle c = r->kids[k];
-            if (dp__live_at(dp, dp_handle_index(c), NULL).bits == c.bits)
-                fprintf(out, "  a%u -> a%u;\n", (unsigned)i, dp_handle_index(c));
+    for (dp__live_iter it = dp__graph_walk(&g); dp__live_next(dp, &it, &v);) {
+        for (uint32_t k = 0; k < v.nkids; k++) {
+            dp_handle c = v.kids[k];
+            if (dp__alive(dp, c))
+                fprintf(out, "  a%u -> a%u;\n", dp_handle_index(v.h), dp_handle_index(c));
         }
     }
     group_ctx gc = {.out = out, .last = 0};

@@ -5,9 +5,9 @@
 
 const char *dp__graph_name(const dp_depot *dp, dp_handle h, char *buf, size_t cap)
 {
-    dp__asset *r = dp__rec(dp, h);
-    if (r && r->key)
-        return r->key;
+    dp__view v;
+    if (dp__view_of(dp, h, &v) && v.key)
+        return v.key;
     snprintf(buf, cap, "#%u", dp_handle_index(h));
     return buf;
 }

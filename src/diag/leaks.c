@@ -30,26 +30,26 @@ size_t dp_report_leaks(const dp_depot *dp, FILE *out)
         return 0;
     }
     size_t held = 0;
-    uint32_t *via = g.n ? dp__calloc(&dp->alloc, (size_t)g.n, sizeof *via) : NULL; /* parent+1 */
-    uint32_t *queue = g.n ? dp__alloc(&dp->alloc, (size_t)g.n * sizeof *queue) : NULL;
+    const dp_allocator *a = dp__depot_alloc(dp);
+    uint32_t *via = g.n ? dp__calloc(a, (size_t)g.n, sizeof *via) : NULL; /* parent+1 */
+    uint32_t *queue = g.n ? dp__alloc(a, (size_t)g.n * sizeof *queue) : NULL;
     size_t qn = 0;
-    for (uint64_t i = 0; i < g.n; i++) {
-        uint32_t count;
-        dp_handle h = dp__live_at(dp, (uint32_t)i, &count);
-        if (!h.bits || count <= g.incoming[i])
+    dp__view v;
+    for (dp__live_iter it = dp__graph_walk(&g); dp__live_next(dp, &it, &v);) {
+        uint32_t i = dp_handle_index(v.h), count = v.count;
+        dp_handle h = v.h;
+        if (count <= g.incoming[i])
             continue;
         if (!held)
             fprintf(out, "depot: assets still held:\n");
         held++;
-        dp__asset *r = dp__rec_at(dp, (uint32_t)i);
         char buf[32];
-        const char *tn = dp_type_name(dp, atomic_load_explicit(&r->type, memory_order_relaxed));
+        const char *tn = dp_type_name(dp, v.type);
         fprintf(out, "  %s (%s, %s, %zu bytes, count %u: %u by edges, %u by groups, %u by callers)\n",
-                dp__graph_name(dp, h, buf, sizeof buf), tn ? tn : "?",
-                state_name(atomic_load_explicit(&r->state, memory_order_relaxed)),
-                atomic_load_explicit(&r->bytes, memory_order_relaxed), count, g.incoming[i],
-                g.grouped[i], callers(count, g.incoming[i], g.grouped[i]));
-        if (dp->desc.track_holders) {
+                dp__graph_name(dp, h, buf, sizeof buf), tn ? tn : "?", state_name(v.state),
+                v.bytes, count, g.incoming[i], g.grouped[i],
+                callers(count, g.incoming[i], g.grouped[i]));
+        if (dp__depot_desc(dp)->track_holders) {
             dp_holder hs[MAX_HOLDERS];
             size_t nh = dp__holders_copy(dp, h, hs, MAX_HOLDERS);
             for (size_t k = 0; k < nh && k < MAX_HOLDERS; k++)
@@ -66,11 +66,12 @@ size_t dp_report_leaks(const dp_depot *dp, FILE *out)
     }
     /* Breadth-first from the held roots: the first path found to each kept asset. */
     for (size_t q = 0; queue && via && q < qn; q++) {
-        dp__asset *r = dp__rec_at(dp, queue[q]);
-        for (uint32_t k = 0; k < r->nkids; k++) {
-            dp_handle c = r->kids[k];
+        if (!dp__view_of(dp, dp__live_at(dp, queue[q], NULL), &v))
+            continue;
+        for (uint32_t k = 0; k < v.nkids; k++) {
+            dp_handle c = v.kids[k];
             uint32_t ci = dp_handle_index(c);
-            if (ci < g.n && dp__live_at(dp, ci, NULL).bits == c.bits && !via[ci]) {
+            if (ci < g.n && dp__alive(dp, c) && !via[ci]) {
                 via[ci] = queue[q] + 1;
                 queue[qn++] = ci;
             }
@@ -95,8 +96,8 @@ size_t dp_report_leaks(const dp_depot *dp, FILE *out)
     }
     if (!held)
         fprintf(out, "depot: no assets held\n");
-    dp__free(&dp->alloc, via);
-    dp__free(&dp->alloc, queue);
+    dp__free(a, via);
+    dp__free(a, queue);
     dp__graph_free(dp, &g);
     return held;
 }

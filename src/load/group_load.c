@@ -10,7 +10,7 @@ dp_status dp_load_into(dp_depot *dp, const char *key, dp_group group, dp_handle 
         return DP_ERR_INVALID;
     if (!dp__is_owner(dp))
         return DP_ERR_WRONG_THREAD;
-    if (!dp_pool_alive(dp->groups, (dp_handle){group.bits}))
+    if (!dp__group_alive(dp, group))
         return DP_ERR_STALE;
     dp_handle h;
     dp_status st = dp__load_counted(dp, key, 0, &h, "(group load)", 0);

@@ -53,8 +53,8 @@ void dp__job_run(dp__loader *L, dp__job *job)
         job->status = DP_ERR_CANCELLED;
         return;
     }
-    const dp__type *t = dp__type_get(dp, job->type);
-    if (!t || !t->t.load) {
+    const dp_type *t = dp__type_info(dp, job->type);
+    if (!t || !t->load) {
         job->status = DP_ERR_NOT_FOUND;
         return;
     }
@@ -86,14 +86,14 @@ void dp__job_run(dp__loader *L, dp__job *job)
         void *asset = NULL;
         size_t asset_bytes = 0;
         /* A ranged read gets no bytes, only the size: the type reads with dp_ctx_read. */
-        job->status = t->t.load(&ctx, rd.whole, (size_t)rd.size, &asset, &asset_bytes);
+        job->status = t->load(&ctx, rd.whole, (size_t)rd.size, &asset, &asset_bytes);
         if (job->status == DP_OK && !asset)
             job->status = DP_ERR_FORMAT; /* a loader must produce something */
         if (job->status == DP_OK) {
             job->data = asset;
             job->bytes = asset_bytes;
         } else if (asset) {
-            t->t.destroy(asset, t->t.user);
+            t->destroy(asset, t->user);
         }
     }
     dp__reader_close(&rd);
@@ -166,7 +166,7 @@ dp_status dp_ctx_add_labelled(dp_load_ctx *ctx, const char *label, dp_type_id ty
 {
     if (out)
         *out = DP_NULL_HANDLE;
-    if (!ctx || !label || !label[0] || !asset || !dp__type_get(ctx->L->dp, type))
+    if (!ctx || !label || !label[0] || !asset || !dp__type_info(ctx->L->dp, type))
         return DP_ERR_INVALID;
     dp__loader *L = ctx->L;
     dp__job *job = ctx->job;

@@ -95,7 +95,7 @@ dp_status dp__load_counted(dp_depot *dp, const char *key, dp_type_id type, dp_ha
         type = dp__type_for_path(dp, key + path_off);
         if (type == 0)
             return DP_ERR_NOT_FOUND;
-    } else if (!dp__type_get(dp, type)) {
+    } else if (!dp__type_info(dp, type)) {
         return DP_ERR_INVALID;
     }
     /* The fast path: a live or cached asset of this key. */
@@ -264,8 +264,8 @@ dp_status dp__loader_restart(dp__loader *L, dp_handle h, bool reload)
     dp_depot *dp = L->dp;
     const char *key = dp_key_of(dp, h);
     dp_type_id type = dp_type_of(dp, h);
-    const dp__type *t = dp__type_get(dp, type);
-    if (!key || !t || !t->t.load || strchr(key, '#'))
+    const dp_type *t = dp__type_info(dp, type);
+    if (!key || !t || !t->load || strchr(key, '#'))
         return DP_ERR_INVALID;
     int source;
     size_t path_off, label_off;

@@ -11,7 +11,7 @@
 /* Cancelled when the job's asset is gone or being freed. Worker threads. */
 static bool job_asset_dead(const struct dp_cancel *c)
 {
-    return !dp__rec_live(c->ctx, (dp_handle){c->arg});
+    return !dp__alive(c->ctx, (dp_handle){c->arg});
 }
 
 dp__job *dp__job_new(dp__loader *L, dp_handle h, dp_type_id type, const char *key, int source)
@@ -86,11 +86,7 @@ void dp__loader_enqueue(dp__loader *L, dp__job *job)
 /* A count the library took for a job or a link, given back from any thread. */
 void dp__give_back(dp_depot *dp, dp_handle h)
 {
-    if (dp->desc.track_holders)
-        dp__holder_remove_site(dp, h, dp__site_load);
-    uint32_t old;
-    if (dp__release_raw(dp, h, &old) == DP_OK)
-        dp__attend(dp, dp_handle_index(h), old == 1 ? DP__AF_ZERO : DP__AF_CAND);
+    dp__release_site(dp, h, dp__site_load);
 }
 
 dp_status dp__loader_link(dp__loader *L, dp_handle label, dp_handle parent, dp_type_id forced)
@@ -210,15 +206,15 @@ void dp__loader_supersede(dp__loader *L, dp_handle h)
 
 static void destroy_data(dp__loader *L, dp_type_id type, void *data)
 {
-    const dp__type *t = dp__type_get(L->dp, type);
+    const dp_type *t = dp__type_info(L->dp, type);
     if (t && data)
-        t->t.destroy(data, t->t.user);
+        t->destroy(data, t->user);
 }
 
 /* Fails a label that is still waiting for data (PENDING or LOADING); once only. */
 static void settle_label(dp_depot *dp, dp_handle h, dp_status why)
 {
-    if (!dp__rec_live(dp, h))
+    if (!dp__alive(dp, h))
         return;
     dp_state s = dp_state_of(dp, h);
     if (s == DP_STATE_PENDING || s == DP_STATE_LOADING)
@@ -234,7 +230,7 @@ static void discard(dp__loader *L, dp__job *job)
     /* Each count was recorded at the "(load job)" site (holder tracking): the record goes
      * with the count, as it does when the count becomes an edge. */
     for (size_t i = 0; i < job->ndeps; i++) {
-        if (dp->desc.track_holders)
+        if (dp__depot_desc(dp)->track_holders)
             dp__holder_remove_site(dp, job->deps[i].h, dp__site_load);
         dp__release_owned(dp, job->deps[i].h);
     }
@@ -242,7 +238,7 @@ static void discard(dp__loader *L, dp__job *job)
         destroy_data(L, job->labels[i].type, job->labels[i].data);
         if (!job->labels[i].counted || !job->labels[i].h.bits)
             continue; /* weak, or its count was dropped at dp_destroy */
-        if (dp->desc.track_holders)
+        if (dp__depot_desc(dp)->track_holders)
             dp__holder_remove_site(dp, job->labels[i].h, dp__site_load);
         dp__release_owned(dp, job->labels[i].h);
     }
@@ -282,11 +278,10 @@ static bool result_names(const dp__job *job, dp_handle owner, dp_handle c)
 
 static void drop_stale_from(dp__loader *L, const dp__job *job, dp_handle owner)
 {
-    dp__asset *r = dp__rec(L->dp, owner);
-    if (!r)
-        return;
-    for (uint32_t k = 0; k < r->nkids;) {
-        dp_handle c = r->kids[k];
+    /* The view is read again after each dp_undepend, which changes the edge array. */
+    dp__view v;
+    for (uint32_t k = 0; dp__view_of(L->dp, owner, &v) && k < v.nkids;) {
+        dp_handle c = v.kids[k];
         if (result_names(job, owner, c) || dp_undepend(L->dp, owner, c) != DP_OK)
             k++;
     }
@@ -308,7 +303,7 @@ static void settle_wanted(dp__loader *L, dp_handle parent, bool parent_ok)
     size_t keep = 0;
     for (size_t i = 0; i < L->nwanted; i++) {
         dp__wanted w = L->wanted[i];
-        if (!dp__rec_live(L->dp, w.label))
+        if (!dp__alive(L->dp, w.label))
             continue;
         if (w.parent.bits != parent.bits) {
             L->wanted[keep++] = w;
@@ -333,7 +328,7 @@ static dp_type_id forced_type(const dp__loader *L, dp_handle label)
 static void apply_retry(dp__loader *L, dp_handle h)
 {
     dp_depot *dp = L->dp;
-    if (!dp__rec_live(dp, h) || dp_state_of(dp, h) != DP_STATE_FAILED || dp_get(dp, h))
+    if (!dp__alive(dp, h) || dp_state_of(dp, h) != DP_STATE_FAILED || dp_get(dp, h))
         return; /* freed, or already retried or reloaded */
     if (dp__loader_restart(L, h, false) != DP_OK)
         return; /* stays FAILED */
@@ -345,7 +340,7 @@ static void apply_retry(dp__loader *L, dp_handle h)
 static void apply_link(dp__loader *L, const dp__link *k)
 {
     dp_depot *dp = L->dp;
-    if (!dp__rec_live(dp, k->label)) {
+    if (!dp__alive(dp, k->label)) {
         dp__give_back(dp, k->parent); /* released before this update: nobody wants the file */
         return;
     }
@@ -377,11 +372,10 @@ static void apply_labels(dp__loader *L, dp__job *job)
             continue;
         }
         lb->counted = true;
-        dp__asset *lr = dp__rec(dp, lb->h);
-        dp_type_id forced = lr ? forced_type(L, lb->h) : 0;
-        if (lr && ((forced && forced != lb->type) ||
-                   (lb->type != atomic_load_explicit(&lr->type, memory_order_relaxed) &&
-                    atomic_load_explicit(&lr->data, memory_order_relaxed)))) {
+        dp__view lv;
+        bool live = dp__view_of(dp, lb->h, &lv);
+        dp_type_id forced = live ? forced_type(L, lb->h) : 0;
+        if (live && ((forced && forced != lb->type) || (lb->type != lv.type && lv.data))) {
             /* The label was asked for with another type (dp_load_as), or has data of
              * another type (its old data must go to the destroy of the type that made it,
              * and readers pair dp_type_of with dp_get): the new data is refused and the
@@ -390,9 +384,9 @@ static void apply_labels(dp__loader *L, dp__job *job)
             destroy_data(L, lb->type, lb->data);
             lb->data = NULL;
             dp__set_failed(dp, lb->h, DP_ERR_EXISTS);
-        } else if (lr) {
+        } else if (live) {
             /* A placeholder (no data yet) takes the type its parent emitted it with. */
-            atomic_store_explicit(&lr->type, (uint8_t)lb->type, memory_order_relaxed);
+            dp__set_type(dp, lb->h, lb->type);
             dp__set_loaded(dp, lb->h, lb->data, lb->bytes);
             lb->data = NULL;
         } else {
@@ -405,9 +399,9 @@ static void apply_labels(dp__loader *L, dp__job *job)
 static void apply_one(dp__loader *L, dp__job *job)
 {
     dp_depot *dp = L->dp;
-    if (!dp__rec_live(dp, job->h)) {
+    if (!dp__alive(dp, job->h)) {
         discard(L, job);
-        atomic_fetch_add_explicit(&dp->st_discarded, 1, memory_order_relaxed);
+        dp__count_discarded(dp);
         return;
     }
     if (job->superseded) {
@@ -472,7 +466,7 @@ static bool watch_keep(void *ctx, const char *rel, uint64_t tag)
 {
     (void)rel;
     const dp__loader *L = ctx;
-    return dp__rec_live(L->dp, (dp_handle){tag}) != NULL;
+    return dp__alive(L->dp, (dp_handle){tag});
 }
 
 /* The file watcher reports a changed path: file keys are the bare path. */
@@ -515,7 +509,7 @@ void dp__loader_apply(dp__loader *L)
     for (int i = 0; i < L->nthreads; i++) {
         dp__job *j = L->running[i];
         if (j && !j->state_marked && atomic_load_explicit(&j->started, memory_order_relaxed) &&
-            !j->reload && dp__rec_live(L->dp, j->h) && dp_state_of(L->dp, j->h) == DP_STATE_PENDING) {
+            !j->reload && dp__alive(L->dp, j->h) && dp_state_of(L->dp, j->h) == DP_STATE_PENDING) {
             dp__set_state(L->dp, j->h, DP_STATE_LOADING);
             j->state_marked = true;
         }
@@ -582,7 +576,7 @@ static size_t hook_pending(void *self)
 /* dp_destroy: gives back a count the loader took and forgets its handle. */
 static void drop_count(dp_depot *dp, dp_handle *h)
 {
-    if (dp->desc.track_holders)
+    if (dp__depot_desc(dp)->track_holders)
         dp__holder_remove_site(dp, *h, dp__site_load);
     uint32_t old;
     dp__release_raw(dp, *h, &old);
@@ -670,7 +664,8 @@ static const dp__subsystem loader_vt = {
 
 static dp__loader *loader_new(dp_depot *dp)
 {
-    const dp_allocator *a = &dp->alloc;
+    const dp_allocator *a = dp__depot_alloc(dp);
+    const dp_desc *desc = dp__depot_desc(dp);
     dp__loader *L = dp__calloc(a, 1, sizeof *L);
     if (!L)
         return NULL;
@@ -683,10 +678,10 @@ static dp__loader *loader_new(dp_depot *dp)
     dp__mutex_init(&L->label_lock);
     atomic_init(&L->pending, 0);
     atomic_init(&L->nsources, 0);
-    L->root_status = dp__path_root(a, dp->desc.root, &L->root);
+    L->root_status = dp__path_root(a, desc->root, &L->root);
     if (L->root_status == DP_ERR_NOMEM)
         goto fail;
-    int n = dp->desc.workers > 0 ? dp->desc.workers : dp__cpu_count();
+    int n = desc->workers > 0 ? desc->workers : dp__cpu_count();
     if (n > 64)
         n = 64;
     L->threads = dp__calloc(a, (size_t)n, sizeof *L->threads);
@@ -695,7 +690,7 @@ static dp__loader *loader_new(dp_depot *dp)
         goto fail;
     if (dp__sources_init(L) != DP_OK || dp__builtin_types_register(L) != DP_OK)
         goto fail;
-    if (dp->desc.watch && L->root &&
+    if (desc->watch && L->root &&
         dp__watch_create(a, L->root, 0, &L->watch) == DP_ERR_NOMEM)
         goto fail;
     /* The arguments live in the loader: one per worker, after the running array. */
@@ -718,18 +713,12 @@ fail:
     return NULL;
 }
 
+static void *make_loader(dp_depot *dp)
+{
+    return loader_new(dp);
+}
+
 dp__loader *dp__loader_get(dp_depot *dp)
 {
-    dp__loader *L = dp__attached_loader(dp);
-    if (L)
-        return L;
-    dp__mutex_lock(&dp->attach_lock);
-    L = dp__attached_loader(dp);
-    if (!L) {
-        L = loader_new(dp);
-        if (L)
-            dp__attach_loader(dp, &loader_vt, L); /* we hold attach_lock, as it requires */
-    }
-    dp__mutex_unlock(&dp->attach_lock);
-    return L;
+    return dp__loader_slot(dp, &loader_vt, make_loader);
 }

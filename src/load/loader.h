@@ -11,7 +11,7 @@
 #ifndef DEPOT_LOAD_LOADER_H
 #define DEPOT_LOAD_LOADER_H
 
-#include "asset/asset_internal.h"
+#include "asset/registry.h"
 #include "depot/load.h"
 #include "load/cancel.h"
 #include "os/thread.h"

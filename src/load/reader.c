@@ -82,7 +82,7 @@ bool dp__type_is_ranged(const dp__loader *L, dp_type_id type)
 
 dp_status dp_type_ranged(dp_depot *dp, dp_type_id type, bool ranged)
 {
-    if (!dp || !dp__type_get(dp, type))
+    if (!dp || !dp__type_info(dp, type))
         return DP_ERR_INVALID;
     dp__loader *L = dp__loader_get(dp);
     if (!L)

@@ -25,6 +25,13 @@ static inline uint64_t dp__word_make(uint32_t gen, uint32_t user)
 {
     return ((uint64_t)user << 32) | gen;
 }
+/* The handle a slot word names at `index`: a live (odd) generation gives the handle, a free
+ * one the null handle. */
+static inline dp_handle dp__word_handle(uint64_t w, uint32_t index)
+{
+    uint32_t gen = dp__word_gen(w);
+    return (gen & 1u) ? (dp_handle){((uint64_t)gen << 32) | index} : DP_NULL_HANDLE;
+}
 
 /* Chunk and offset of an index: chunk k holds 512 << k slots and starts at 512*(2^k - 1). */
 static inline void dp__pool_locate(uint32_t index, uint32_t *chunk, uint32_t *offset)

@@ -17,7 +17,7 @@
  */
 #include <string.h>
 
-#include "asset/asset_internal.h"
+#include "asset/registry.h"
 #include "common/alloc.h"
 #include "common/assert.h"
 #include "depot/load.h"
@@ -98,11 +98,11 @@ dp_status dp_atlas_create(dp_depot *dp, const dp_atlas_desc *desc, dp_atlas **ou
     st = dp_register_type(dp, &tr, &rt);
     if (st != DP_OK && st != DP_ERR_EXISTS)
         return st;
-    dp_atlas *a = dp__calloc(&dp->alloc, 1, sizeof *a);
+    dp_atlas *a = dp__calloc(dp__depot_alloc(dp), 1, sizeof *a);
     if (!a)
         return DP_ERR_NOMEM;
     a->dp = dp;
-    a->alloc = dp->alloc;
+    a->alloc = *dp__depot_alloc(dp);
     a->page_size = d.page_size;
     a->padding = d.padding;
     a->page_type = pt;

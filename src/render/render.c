@@ -38,8 +38,7 @@
  */
 #include <string.h>
 
-#include "asset/asset_internal.h"
-#include "asset/log.h"
+#include "asset/registry.h"
 #include "common/alloc.h"
 #include "depot/render.h"
 
@@ -411,7 +410,7 @@ static void link_destroy(void *asset, void *user)
     layer_link *l = asset;
     /* Only dp_destroy frees a link that still names its layer (a program could also evict
      * it; then the layer simply lives on without one). */
-    if (l->r && l->dp->destroying) {
+    if (l->r && dp__depot_destroying(l->dp)) {
         l->r->dp = NULL;
         l->r->link = NULL;
     } else if (l->r) {
@@ -452,7 +451,7 @@ static const char *key_or_anon(const dp_depot *dp, dp_handle h)
 static void warn_if_no_type_handled(const dp_render *r)
 {
     const dp_render_backend *be = &r->desc.backend;
-    uint32_t n = atomic_load_explicit(&r->dp->ntypes, memory_order_acquire);
+    uint32_t n = dp__type_count(r->dp);
     if (n == 0)
         return;
     for (dp_type_id t = 1; t <= n; t++)
@@ -472,12 +471,12 @@ dp_status dp_render_create(dp_depot *dp, const dp_render_desc *desc, dp_render *
         return DP_ERR_INVALID;
     if (!dp__is_owner(dp))
         return DP_ERR_WRONG_THREAD;
-    dp_render *r = dp__calloc(&dp->alloc, 1, sizeof *r);
+    dp_render *r = dp__calloc(dp__depot_alloc(dp), 1, sizeof *r);
     if (!r)
         return DP_ERR_NOMEM;
     r->dp = dp;
-    r->owner = dp->owner;
-    r->alloc = dp->alloc;
+    r->owner = dp__depot_owner(dp);
+    r->alloc = *dp__depot_alloc(dp);
     r->desc = *desc;
     r->fif = desc->frames_in_flight ? desc->frames_in_flight : 2;
     r->free_head = NO_ENTRY;
@@ -486,7 +485,7 @@ dp_status dp_render_create(dp_depot *dp, const dp_render_desc *desc, dp_render *
     /* Assets loaded before the render layer existed are found by a rescan at the first
      * sync. */
     r->rescan = true;
-    r->dp_dropped_seen = atomic_load_explicit(&dp->st_events_dropped, memory_order_relaxed);
+    r->dp_dropped_seen = dp__events_dropped(dp);
     dp_status st = link_add(r);
     if (st == DP_OK) {
         st = dp_listen(dp, on_events, r);
@@ -540,7 +539,7 @@ static dp_status rescan(dp_render *r, bool full)
         entry *e = &r->e[i];
         if (!e->h.bits || (e->pend & PEND_FREE))
             continue;
-        if (!dp__rec_live(r->dp, e->h)) { /* gone, or freed and waiting for its slot */
+        if (!dp__alive(r->dp, e->h)) { /* gone, or freed and waiting for its slot */
             e->pend |= PEND_FREE;
             mark_dirty(r, e);
         } else if (full && !(e->stub && dp_get(r->dp, e->h) == e->stub)) {
@@ -548,11 +547,10 @@ static dp_status rescan(dp_render *r, bool full)
             mark_dirty(r, e);
         }
     }
-    dp_pool_stats ps;
-    dp_pool_get_stats(r->dp->pool, &ps);
-    for (uint64_t i = 0; i < ps.high_water && i < UINT32_MAX; i++) {
-        dp_handle h = dp__live_at(r->dp, (uint32_t)i, NULL);
-        if (!h.bits || find(r, h) || dp_state_of(r->dp, h) != DP_STATE_LOADED)
+    dp__view v;
+    for (dp__live_iter it = dp__live_begin(r->dp); dp__live_next(r->dp, &it, &v);) {
+        dp_handle h = v.h;
+        if (find(r, h) || dp_state_of(r->dp, h) != DP_STATE_LOADED)
             continue;
         dp_type_id type = dp_type_of(r->dp, h);
         if (!type || type == r->link_type ||
@@ -589,7 +587,7 @@ dp_status dp_render_sync(dp_render *r, uint64_t frame)
     r->spent = 0;
 
     dp_status result = DP_OK;
-    size_t dropped = atomic_load_explicit(&r->dp->st_events_dropped, memory_order_relaxed);
+    size_t dropped = dp__events_dropped(r->dp);
     bool full = dropped != r->dp_dropped_seen;
     if (r->rescan || full) {
         if (rescan(r, full) == DP_OK) {

@@ -1,0 +1,196 @@
+/* registry.h — what the layers above the registry may use of it: src/load, src/render,
+ * src/diag (all but the consistency check, which sees asset_internal.h) and bench include
+ * this header and nothing else from src/asset.
+ *
+ * It names no field of struct dp_depot or of an asset's record: the layers above read an
+ * asset through dp__view (a copy taken at one moment), walk the live assets with
+ * dp__live_iter, and reach the depot's allocator, descriptor and counters through
+ * functions. Each declaration says which thread may call it. The log hook (asset/log.h)
+ * comes with it.
+ */
+#ifndef DEPOT_REGISTRY_H
+#define DEPOT_REGISTRY_H
+
+#include "asset/log.h"
+#include "common/alloc.h"
+#include "depot/asset.h"
+#include "depot/diag.h"
+#include "os/thread.h"
+
+#define DP__MAX_TYPES 255u /* type ids are 1..255 */
+
+/* ---- the depot -------------------------------------------------------------------------------- */
+
+/* True on the thread that created the depot. Any thread. */
+bool dp__is_owner(const dp_depot *dp);
+/* The owner thread (for a layer that must check it after its depot is gone). Any thread. */
+dp__thread_id dp__depot_owner(const dp_depot *dp);
+/* True while dp_destroy runs (from the destroy callbacks it calls). Owner thread. */
+bool dp__depot_destroying(const dp_depot *dp);
+/* The depot's allocator (a copy of dp_desc.allocator, or malloc/free). Any thread; the
+ * pointer lives as long as the depot. */
+const dp_allocator *dp__depot_alloc(const dp_depot *dp);
+/* The descriptor the depot was created with (root copied). Any thread; never changes. */
+const dp_desc *dp__depot_desc(const dp_depot *dp);
+
+/* ---- types -------------------------------------------------------------------------------- */
+
+/* The registered type `id` (its name and extensions point into the depot's copies), or NULL
+ * for an id not registered. Any thread. */
+const dp_type *dp__type_info(const dp_depot *dp, dp_type_id id);
+/* How many types are registered (their ids are 1..n). Any thread. */
+uint32_t dp__type_count(const dp_depot *dp);
+/* The type registered for a path's extension (longest matching suffix), or 0. Any thread. */
+dp_type_id dp__type_for_path(const dp_depot *dp, const char *path);
+
+/* ---- reading an asset --------------------------------------------------------------------------- */
+
+/* One live asset as the layers above may read it, copied at one moment. type, state, bytes
+ * and data may change right after unless the caller holds a count or is the owner; key and
+ * edges are the owner's and only valid on the owner thread until the next registry call. */
+typedef struct dp__view {
+    dp_handle h;
+    uint32_t count;         /* strong count when the slot word was read */
+    dp_type_id type;
+    dp_state state;
+    size_t bytes;
+    void *data;             /* in any state (dp_get gives it only when LOADED) */
+    const char *key;        /* NULL if keyless */
+    const dp_handle *kids;  /* dependency edges */
+    uint32_t nkids;
+    struct dp__asset *rec;  /* the record itself: for src/asset only (opaque above it) */
+} dp__view;
+
+/* The handle of the live, non-dying asset at slot index i (and its count, if count is not
+ * NULL), or null. One load of the slot word. Any thread. */
+dp_handle dp__live_at(const dp_depot *dp, uint32_t i, uint32_t *count);
+/* True if h names a live asset that is not being freed. Any thread. */
+bool dp__alive(const dp_depot *dp, dp_handle h);
+/* Fills *v for h if it is live and not being freed; false (and *v untouched) otherwise.
+ * Any thread, but see dp__view for which fields the owner alone may read. */
+bool dp__view_of(const dp_depot *dp, dp_handle h, dp__view *v);
+
+/* ---- the live-slot iterator --------------------------------------------------------------------- */
+
+/* A walk over every slot that held an asset when the walk began, by index:
+ *     for (dp__live_iter it = dp__live_begin(dp); dp__live_next(dp, &it, &v);) ...
+ * Any thread (slot chunks never move); what it sees of assets other threads create or free
+ * meanwhile is a snapshot per slot. */
+typedef struct dp__live_iter {
+    uint64_t next;   /* the next index to look at */
+    uint64_t end;    /* slots handed out when the walk began (the pool's high water) */
+    bool dying;      /* also stop at assets being freed (src/asset's own walks) */
+} dp__live_iter;
+
+dp__live_iter dp__live_begin(const dp_depot *dp);
+/* Moves to the next live, non-dying asset and fills *v; false at the end. */
+bool dp__live_next(const dp_depot *dp, dp__live_iter *it, dp__view *v);
+
+/* ---- creation, lookup and internal counts ---------------------------------------------------------- */
+
+/* Creates an asset with count 1 in `state`, with data/bytes (may be NULL/0), optional key.
+ * If `key` is live, takes a count on that asset instead and returns DP_ERR_EXISTS with
+ * *out = it. Any thread; never blocks on I/O.
+ * DP_OK; DP_ERR_EXISTS; DP_ERR_NOMEM; DP_ERR_OVERFLOW; DP_ERR_INVALID. */
+dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, size_t bytes,
+                     const char *key, dp_handle *out, const char *file, int line);
+/* Under the key lock: acquires the live asset of `key`, recording file:line as its holder.
+ * Any thread. DP_OK or DP_ERR_NOT_FOUND. */
+dp_status dp__find(dp_depot *dp, const char *key, dp_handle *out, const char *file, int line);
+/* Owner: takes an internal count (edge, group, a job's hold); a revived cached asset leaves
+ * the cache. *old (may be NULL) gets the count before. DP_OK, DP_ERR_STALE,
+ * DP_ERR_OVERFLOW. */
+dp_status dp__acquire_owned(dp_depot *dp, dp_handle h, uint32_t *old);
+/* The bare CAS of release: no holder record, no attention; *old is the count before. Any
+ * thread. DP_OK, DP_ERR_STALE, DP_ERR_UNDERFLOW. */
+dp_status dp__release_raw(dp_depot *dp, dp_handle h, uint32_t *old);
+/* Any thread: drops a count the library took at the internal call site `site`, with its
+ * holder record: -1, then ZERO or CAND attention as after a caller's release. DP_OK,
+ * DP_ERR_STALE, DP_ERR_UNDERFLOW. */
+dp_status dp__release_site(dp_depot *dp, dp_handle h, const char *site);
+/* Owner: drops a count taken without a holder record of the caller's own (a job's count);
+ * at 0 the asset is handled at once (call dp__run_frees after), else it becomes a cycle
+ * candidate. DP_OK, or DP_ERR_STALE for an asset evicted meanwhile. */
+dp_status dp__release_owned(dp_depot *dp, dp_handle h);
+/* Owner: frees what dp__release_owned queued. */
+void dp__run_frees(dp_depot *dp);
+/* Owner: adds an edge parent -> child whose count the caller already holds (it moves to
+ * the edge). If the parent is dead, the count is released instead. DP_OK or DP_ERR_NOMEM
+ * (then the count is released too). */
+dp_status dp__edge_add_owned(dp_depot *dp, dp_handle parent, dp_handle child);
+
+/* ---- state setters (the loader) ------------------------------------------------------------------ */
+
+/* PENDING -> LOADING. Any thread. */
+void dp__set_state(dp_depot *dp, dp_handle h, dp_state s);
+/* Owner: installs loaded data: state LOADED, LOADED event. If the asset was already loaded
+ * (a reload), the old data is retired to the following update and MODIFIED is emitted. */
+void dp__set_loaded(dp_depot *dp, dp_handle h, void *data, size_t bytes);
+/* Owner: marks a failure: state FAILED (unless it already had data: a failed reload keeps
+ * the old data), FAILED event with the status. */
+void dp__set_failed(dp_depot *dp, dp_handle h, dp_status why);
+/* Owner: gives a placeholder that has no data yet the type its data will have. */
+void dp__set_type(dp_depot *dp, dp_handle h, dp_type_id type);
+/* Owner: call when an asset's own state changed (child null) or an edge parent -> child was
+ * added or removed, so its deep state and its parents' are worked out again. */
+void dp__deep_note_change(dp_depot *dp, dp_handle parent, dp_handle child);
+
+/* ---- holders, groups, the graph walk ------------------------------------------------------------ */
+
+/* The call site recorded for counts a load job takes on dependencies; they become edges. */
+extern const char dp__site_load[];
+/* Removes one holder record of h whose file pointer is `file` (an internal site). Any
+ * thread; does nothing without track_holders. */
+void dp__holder_remove_site(dp_depot *dp, dp_handle h, const char *file);
+/* Copies up to cap holder records of h; returns how many there are. Any thread. */
+size_t dp__holders_copy(const dp_depot *dp, dp_handle h, dp_holder *out, size_t cap);
+/* True if g names a live group. Owner thread. */
+bool dp__group_alive(const dp_depot *dp, dp_group g);
+/* Calls fn for every member of every live group. Owner thread. */
+void dp__groups_each(const dp_depot *dp, void (*fn)(void *u, dp_group g, const char *name,
+                                                     dp_handle member), void *u);
+
+/* Per slot, what explains its count: edges from live parents and group memberships. */
+typedef struct dp__graph {
+    uint64_t n;          /* slots scanned (pool high water) */
+    uint32_t *incoming;  /* per slot: edges from live parents */
+    uint32_t *grouped;   /* per slot: group memberships */
+} dp__graph;
+/* Owner thread. DP_OK or DP_ERR_NOMEM (then g holds nothing). */
+dp_status dp__graph_build(const dp_depot *dp, dp__graph *g);
+void dp__graph_free(const dp_depot *dp, dp__graph *g);
+/* A walk over the live assets among the slots g counted (indices below g->n). */
+dp__live_iter dp__graph_walk(const dp__graph *g);
+
+/* ---- the load subsystem slot --------------------------------------------------------------------- */
+
+/* Something above the registry (the loader) that the depot drives without knowing it. */
+typedef struct dp__subsystem {
+    void (*update)(void *self, dp_depot *dp);   /* start of dp_update, owner thread */
+    void (*shutdown)(void *self, dp_depot *dp); /* start of dp_destroy: cancel and join */
+    void (*destroy)(void *self, dp_depot *dp);  /* end of dp_destroy: free the rest */
+    size_t (*pending)(void *self);              /* jobs queued or running, any thread */
+} dp__subsystem;
+
+/* The attached loader, or NULL. Any thread. */
+void *dp__attached_loader(const dp_depot *dp);
+/* The attached loader; if none is attached, calls make(dp) under the depot's attach lock
+ * (so only one is ever made) and attaches what it returns with `vt`. NULL if make failed.
+ * Any thread. */
+void *dp__loader_slot(dp_depot *dp, const dp__subsystem *vt, void *(*make)(dp_depot *dp));
+
+/* ---- counters --------------------------------------------------------------------------------- */
+
+/* Events dropped so far because the event list could not grow. Any thread. */
+size_t dp__events_dropped(const dp_depot *dp);
+/* Counts a load result that was discarded (its asset died, or a newer load superseded it).
+ * Any thread. */
+void dp__count_discarded(dp_depot *dp);
+/* Fills the counter fields of *out (everything but the per-asset scan: live, unused and
+ * by-state counts, held bytes). Any thread. */
+void dp__counters(const dp_depot *dp, dp_stats *out);
+/* Bytes one asset costs in the registry: its record and slot word, without the key pointer
+ * and the edge fields (counted separately). For the benchmark report. */
+size_t dp__record_bytes(void);
+
+#endif
