@@ -16,21 +16,29 @@ esac
 limit=""
 [ "$max_seconds" -gt 0 ] && limit="-max_total_time=$max_seconds"
 status=0
-for target in registry; do
+# The pack target is built only with libzstd and libxxhash (like the pack reader itself).
+for target in registry pack; do
     bin="$build/fuzz/fuzz_$target"
+    if [ ! -x "$bin" ] && [ "$target" = pack ]; then
+        echo "fuzz: $bin not built (no libzstd/libxxhash): skipped"
+        continue
+    fi
     if [ ! -x "$bin" ]; then
         echo "fuzz: $bin not built" >&2
         exit 1
     fi
+    # A pack input runs in microseconds: five times the runs (about 10 s) go deeper.
+    n="$runs"
+    [ "$target" = pack ] && n=$((runs * 5))
     work="$(mktemp -d "${TMPDIR:-/tmp}/depot-fuzz-$target.XXXXXX")"
     trap 'rm -rf "$work"' EXIT
     mkdir -p "$work/corpus" "$work/artifacts"
     cp "$here/corpus/$target/"* "$work/corpus/" 2>/dev/null || true
-    echo "fuzz: $target, $runs runs from $(ls "$work/corpus" | wc -l) seeds" \
+    echo "fuzz: $target, $n runs from $(ls "$work/corpus" | wc -l) seeds" \
          "${limit:+(at most $max_seconds s)}"
     if ! ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}" \
          UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}" \
-         "$bin" -runs="$runs" $limit -max_len=512 -timeout=10 \
+         "$bin" -runs="$n" $limit -max_len=512 -timeout=10 \
                 -artifact_prefix="$work/artifacts/" "$work/corpus" 2>"$work/log"; then
         tail -n 60 "$work/log" >&2
         for a in "$work/artifacts/"*; do
@@ -48,8 +56,8 @@ for target in registry; do
             tail -n 20 "$work/log" >&2
             echo "fuzz: $target: libFuzzer did not say how many runs it did" >&2
             status=1
-        elif [ "$did" -lt "$runs" ]; then
-            echo "fuzz: $target STOPPED EARLY: $did of $runs runs (time limit $max_seconds s)" >&2
+        elif [ "$did" -lt "$n" ]; then
+            echo "fuzz: $target STOPPED EARLY: $did of $n runs (time limit $max_seconds s)" >&2
             status=1
         else
             echo "fuzz: $target: $done_line"

@@ -10,5 +10,6 @@
 #include "depot/load.h"
 #include "depot/render.h"
 #include "depot/diag.h"
+#include "depot/pack.h"
 
 #endif

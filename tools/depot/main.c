@@ -18,6 +18,8 @@ static void usage(FILE *f)
           "            dependency graph: bytes per root, shared assets, missing or failed\n"
           "            dependencies, cycles (text, --json, --dot, --html)\n"
           "  bench     runs the benchmarks (depot-bench)\n"
+          "  pack      builds a pack file from a folder or from what some keys reach, and\n"
+          "            lists or verifies packs\n"
           "\n"
           "Run 'depot COMMAND --help' for the options of a command.\n"
           "\n"
@@ -46,7 +48,9 @@ int main(int argc, char **argv)
         return tool_inspect(argc - 1, argv + 1);
     if (!strcmp(cmd, "bench"))
         return tool_bench(argc - 1, argv + 1);
-    fprintf(stderr, "depot: unknown command '%s' (demo, inspect, bench)\n"
+    if (!strcmp(cmd, "pack"))
+        return tool_pack(argc - 1, argv + 1);
+    fprintf(stderr, "depot: unknown command '%s' (demo, inspect, bench, pack)\n"
                     "run 'depot --help' for usage\n", cmd);
     return TOOL_EXIT_USAGE;
 }

@@ -24,6 +24,7 @@ enum {
 int tool_demo(int argc, char **argv);
 int tool_inspect(int argc, char **argv);
 int tool_bench(int argc, char **argv);
+int tool_pack(int argc, char **argv);
 
 /* ---- util.c ------------------------------------------------------------------------------ */
 
