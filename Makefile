@@ -1,7 +1,7 @@
 # depot — top-level entry points; CMake does the building.
 #   make test    build, then the whole suite: plain, ASan+UBSan, TSan (threaded tests),
 #                the fuzz target for a fixed number of runs, the install test, the model check
-#   make demo    build and run the demo
+#   make demo    build and run the demo (make demo DEMO_ARGS=--pack: from a pack file)
 #   make bench   build (optimised) and run every benchmark
 #   make build   just the plain build
 #   make install PREFIX=/opt/depot   the plain build, installed under PREFIX (default /usr/local)
@@ -26,7 +26,7 @@ test: deps
 	bash scripts/test.sh
 
 demo: build
-	./build/depot demo
+	./build/depot demo $(DEMO_ARGS)
 
 bench: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DDEPOT_TESTS=OFF >/dev/null

@@ -53,6 +53,8 @@ int dp_bench_load(void);
 int dp_bench_render(void);
 /* The render layer over the Vulkan backend vs direct Vulkan (bench_vk.c). */
 int dp_bench_vk(void);
+/* Pack files: index lookups, PNGs from a pack vs loose (bench_pack.c). */
+int dp_bench_pack(void);
 /* The atlas page allocator (bench_atlas.c), run by dp_bench_render. */
 int dp_bench_atlas_alloc(void);
 

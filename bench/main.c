@@ -14,6 +14,7 @@ static const struct {
     {"asset", dp_bench_asset},
     {"load", dp_bench_load},
     {"render", dp_bench_render},
+    {"pack", dp_bench_pack},
     {"formats", dp_bench_formats},
     {"vk", dp_bench_vk},
 };

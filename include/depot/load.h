@@ -10,8 +10,8 @@
  *
  * Thread rules: dp_load, dp_load_as, dp_mem_add, dp_builtins and dp_cancelled may be called
  * from any thread, and dp_type_ranged too; dp_wait, dp_reload, dp_load_into,
- * dp_register_source and dp_http_configure from the owner thread only; dp_ctx_* only
- * inside a type's load callback, on the worker running it.
+ * dp_register_source, dp_http_configure, dp_mount and dp_unmount from the owner thread
+ * only; dp_ctx_* only inside a type's load callback, on the worker running it.
  * Results reach the registry on the owner thread, in dp_update.
  *
  * The load layer starts on the first call of any of its functions (dp_load, dp_mem_add,
@@ -207,6 +207,31 @@ typedef struct dp_source {
  * DP_ERR_EXISTS (scheme taken); DP_ERR_NOMEM; DP_ERR_WRONG_THREAD. */
 dp_status dp_register_source_sized(dp_depot *dp, const dp_source *src, size_t src_size);
 dp_status dp_register_source(dp_depot *dp, const dp_source *src);
+
+/** @brief Mounts a pack file (`kind` "pack") or a folder (`kind` "file") at `path` (an OS
+ * path, absolute or relative to the working directory) into the key space of keys without
+ * a scheme: such a key resolves through the mounts, highest `priority` first (the newest
+ * first among equal priorities), and through the root folder (dp_desc.root) only when no
+ * mount has it. So a patch pack or a mod folder mounted above a base pack overrides its
+ * entries without changing any key. A pack entry that fails its checksum fails the load
+ * with DP_ERR_FORMAT (it does not fall through to a lower mount). Assets already loaded
+ * keep their data until reloaded. Mounted folders are watched for hot reload when
+ * dp_desc.watch is set; a file that appears in a watched folder over an entry of a lower
+ * mount reloads that asset. Owner thread.
+ * @return DP_OK; DP_ERR_INVALID (NULL, empty path, unknown kind); DP_ERR_NOT_FOUND (no such
+ * file or folder; "pack" in a build without pack support); DP_ERR_FORMAT (not a valid
+ * pack); DP_ERR_IO; DP_ERR_EXISTS (`path` is mounted already); DP_ERR_NOMEM;
+ * DP_ERR_WRONG_THREAD. */
+dp_status dp_mount(dp_depot *dp, const char *kind, const char *path, int priority);
+
+/** @brief Unmounts what dp_mount mounted at `path` (the same string). Deferred, never
+ * refused: loads that start afterwards no longer see the mount, reads already running
+ * through it finish, and its pack file is closed when the last of them ends. Live assets
+ * keep their data (it was copied out when loaded); a later reload of one resolves through
+ * the mounts left. Owner thread.
+ * @return DP_OK; DP_ERR_NOT_FOUND (nothing mounted there); DP_ERR_INVALID; DP_ERR_NOMEM;
+ * DP_ERR_WRONG_THREAD. */
+dp_status dp_unmount(dp_depot *dp, const char *path);
 
 /** @brief Adds (or replaces) an in-memory blob readable as `mem://path`; the bytes are
  * copied. Any thread. @return DP_OK; DP_ERR_INVALID; DP_ERR_NOMEM. */

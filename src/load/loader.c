@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "load/loader.h"
+#include "load/mount.h"
 #include "os/fs.h"
 #include "os/path.h"
 
@@ -535,6 +536,7 @@ void dp__loader_apply(dp__loader *L)
         dp__watch_poll(L->watch, on_changed, L);
         dp__watch_sweep(L->watch, 64, watch_keep, L);
     }
+    dp__mounts_poll(L, on_changed, L); /* mounted folders: their keys are bare paths too */
     int n = atomic_load_explicit(&L->nsources, memory_order_acquire);
     for (int i = 1; i < n; i++) {
         if (!L->sources[i].vt.poll)
@@ -549,6 +551,8 @@ void dp__loader_watch(dp__loader *L, const dp__job *job)
     if (strchr(job->path, '#'))
         return;
     if (job->source == 0) {
+        if (dp__mounts_watch(L, job->path))
+            return; /* a mount serves it (its folder, if any, watches it) */
         if (L->watch) /* best effort: an unwatchable file still loads */
             dp__watch_add_tagged(L->watch, job->path, job->h.bits);
         return;
@@ -631,6 +635,7 @@ static void loader_free(dp__loader *L)
     free_job_list(L, L->done);
     L->queue = L->done = NULL;
     dp__sources_free(L);
+    dp__mounts_free(L);
     dp__watch_destroy(L->watch);
     dp__free(L->alloc, L->wanted);
     dp__free(L->alloc, L->links);

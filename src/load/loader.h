@@ -127,7 +127,9 @@ typedef struct dp__loader {
     size_t nwanted, capwanted;
 
     _Atomic uint64_t ranged_types[4]; /* a bit per type id: loads read with dp_ctx_read */
-    struct dp__mounts *mounts; /* mount.c: the overlay of packs and folders, or NULL */
+    /* mount.c: the overlay of packs and folders; NULL until the first dp_mount, published
+     * once by the owner (release) and read by workers (acquire). */
+    _Atomic(struct dp__mounts *) mounts;
     dp_handle *retries;        /* under lock: FAILED assets dp_load asked to load again */
     size_t nretries, capretries;
     dp__link *links;           /* under lock; counted in `pending` */

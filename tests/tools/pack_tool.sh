@@ -2,12 +2,14 @@
 # `depot pack` on the demo's assets: the pack verifies, extracting it gives the same bytes
 # as the folder (diff -r), packing twice gives the same file, a flipped byte in an entry is
 # found by --verify (exit 1), and packing the closure of scene1.bundle takes only the files
-# it reaches.
+# it reaches; and `depot demo --pack` runs from a pack with its hot swap through a mod folder.
 # Usage: pack_tool.sh DEPOT_BINARY SOURCE_DIR
 set -euo pipefail
 
 depot=${1:?usage: pack_tool.sh DEPOT_BINARY SOURCE_DIR}
 src=${2:?usage: pack_tool.sh DEPOT_BINARY SOURCE_DIR}
+depot="$(cd "$(dirname "$depot")" && pwd)/$(basename "$depot")"
+src="$(cd "$src" && pwd)"
 assets="$src/examples/assets"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -45,3 +47,11 @@ n=$(grep -c "^\(zstd\|stored\) " "$tmp/s1.txt")
 all=$(find "$assets" -type f | wc -l)
 [ "$n" -lt "$all" ] || fail "the closure packed $n of $all files"
 echo "pack_tool: ok ($n of $all files in scene1's closure)"
+
+# `depot demo --pack`: every asset from the pack, the hot swap through a mod folder, no leak.
+(cd "$tmp" && "$depot" demo --pack --backend null --frames 3 --scenes "$assets" \
+    --report "$tmp/report.html" > "$tmp/demo.txt" 2>&1) || fail "demo --pack: $(tail -5 "$tmp/demo.txt")"
+grep -q -- "--pack: .* files packed into" "$tmp/demo.txt" || fail "demo --pack did not pack"
+grep -q "the file watcher reloaded it (MODIFIED" "$tmp/demo.txt" || fail "demo --pack: no hot swap: $(grep 'hot swap' "$tmp/demo.txt")"
+grep -q "dp_destroy: 0 leaked -> clean" "$tmp/demo.txt" || fail "demo --pack leaked"
+echo "pack_tool: demo --pack ok"

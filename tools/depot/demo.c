@@ -9,11 +9,13 @@
  * disk and waits for the hot reload to reach the GPU. At the end it unloads everything,
  * checks the counts, prints the leak report, destroys the depot and writes the HTML report.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "demo_vk.h"
@@ -28,7 +30,7 @@
 static void usage(FILE *f)
 {
     fputs("usage: depot demo [--frames N] [--scenes DIR] [--report FILE] [--backend gl|vk|null]\n"
-          "                  [--vulkan]\n"
+          "                  [--vulkan] [--pack]\n"
           "\n"
           "Runs a small game session on the example assets: loads scene 1 (a bundle) in the\n"
           "background, renders frames through the OpenGL backend (headless EGL) or a null\n"
@@ -43,6 +45,9 @@ static void usage(FILE *f)
           "  --backend B       gl (default: falls back to null when no GL is available), vk\n"
           "                    (Vulkan, headless; fails when no Vulkan device) or null\n"
           "  --vulkan          the same as --backend vk\n"
+          "  --pack            run from a pack: the assets are packed (depot pack) and mounted,\n"
+          "                    and the hot swap drops the edited image into a mod folder\n"
+          "                    mounted above the pack\n"
           "\n"
           "Exit codes: 0 ok, 1 a leak or a failed load or step, 2 usage error,\n"
           "3 the assets could not be found or copied, or the report not written.\n",
@@ -544,10 +549,46 @@ static void snapshot(demo *d, const scene *prev, const scene *cur)
     }
 }
 
+/* --pack: the working copy is packed into <tmp>.dpk (mounted at priority 0) and then
+ * emptied but for edits/ and an empty img/, and mounted above the pack as a mod folder: every
+ * asset comes from the pack, and the hot swap drops img/ui.png over the pack's entry, which
+ * the mod folder's watcher sees. */
+static bool pack_setup(const char *tmp, char *pack, size_t cap, char *err, size_t errcap)
+{
+    size_t files;
+    snprintf(pack, cap, "%s.dpk", tmp);
+    if (!tool_pack_folder(tmp, pack, 9, &files, err, errcap))
+        return false;
+    DIR *dir = opendir(tmp);
+    struct dirent *e;
+    while (dir && (e = readdir(dir)) != NULL) {
+        char sub[PATH_MAX + 256];
+        struct stat st;
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, "edits") ||
+            snprintf(sub, sizeof sub, "%s/%s", tmp, e->d_name) >= (int)sizeof sub ||
+            lstat(sub, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            tool_remove_tree(sub);
+        else
+            unlink(sub);
+    }
+    if (dir)
+        closedir(dir);
+    char img[PATH_MAX + 8];
+    snprintf(img, sizeof img, "%s/img", tmp);
+    mkdir(img, 0777);
+    printf("  --pack: %zu files packed into %s (priority 0); %s mounted above it (priority 10) "
+           "as a mod folder\n", files, pack, tmp);
+    return true;
+}
+
 int tool_demo(int argc, char **argv)
 {
     unsigned long frames = 60;
     const char *scenes_arg = NULL, *report = "depot-report.html", *backend = "gl";
+    bool use_pack = false;
+    char pack[PATH_MAX + 8] = "";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (tool_is_help(a)) {
@@ -556,6 +597,10 @@ int tool_demo(int argc, char **argv)
         }
         if (!strcmp(a, "--vulkan")) {
             backend = "vk";
+            continue;
+        }
+        if (!strcmp(a, "--pack")) {
+            use_pack = true;
             continue;
         }
         bool takes = !strcmp(a, "--frames") || !strcmp(a, "--scenes") || !strcmp(a, "--report") ||
@@ -620,10 +665,21 @@ int tool_demo(int argc, char **argv)
         nscenes++;
     }
     printf("depot demo: %zu scenes from %s (working copy %s)\n", nscenes, src, tmp);
+    if (use_pack && !pack_setup(tmp, pack, sizeof pack, err, sizeof err)) {
+        fprintf(stderr, "depot demo: --pack: %s\n", err);
+        rc = TOOL_EXIT_IO;
+        goto done;
+    }
 
     dp_status st = dp_create(&(dp_desc){.root = tmp, .track_holders = true, .watch = true}, &d.dp);
     if (st != DP_OK) {
         fprintf(stderr, "depot demo: dp_create: %s\n", dp_status_str(st));
+        rc = TOOL_EXIT_FOUND;
+        goto done;
+    }
+    if (use_pack && ((st = dp_mount(d.dp, "pack", pack, 0)) != DP_OK ||
+                     (st = dp_mount(d.dp, "file", tmp, 10)) != DP_OK)) {
+        fprintf(stderr, "depot demo: dp_mount: %s\n", dp_status_str(st));
         rc = TOOL_EXIT_FOUND;
         goto done;
     }
@@ -792,5 +848,7 @@ done:
     free(d.dot_text);
     free(d.samples);
     tool_remove_tree(tmp);
+    if (pack[0])
+        remove(pack);
     return rc;
 }

@@ -141,6 +141,28 @@ static int add_closure(build *b, const char *dir, char **keys, int nkeys)
     return rc;
 }
 
+bool tool_pack_folder(const char *dir, const char *out, int level, size_t *files, char *err,
+                      size_t errcap)
+{
+    build b = {.level = level};
+    *files = 0;
+    if (dp_pack_writer_new(NULL, &b.w) != DP_OK) {
+        snprintf(err, errcap, "this depot was built without pack support");
+        return false;
+    }
+    bool ok = add_tree(&b, dir, "");
+    dp_status st = DP_OK;
+    if (ok && (st = dp_pack_writer_save(b.w, out)) != DP_OK) {
+        snprintf(b.err, sizeof b.err, "%.4000s: %s", out, dp_status_str(st));
+        ok = false;
+    }
+    dp_pack_writer_free(b.w);
+    if (!ok)
+        snprintf(err, errcap, "%s", b.err);
+    *files = b.files;
+    return ok;
+}
+
 static int cmd_build(const char *dir, const char *out, char **keys, int nkeys, int level)
 {
     if (!tool_is_dir(dir)) {

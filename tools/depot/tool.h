@@ -26,6 +26,13 @@ int tool_inspect(int argc, char **argv);
 int tool_bench(int argc, char **argv);
 int tool_pack(int argc, char **argv);
 
+/* ---- pack.c ------------------------------------------------------------------------------- */
+
+/* Packs every regular file under `dir` into the pack `out` (zstd `level`, 0 = store);
+ * *files gets how many. On failure returns false and says why in err. */
+bool tool_pack_folder(const char *dir, const char *out, int level, size_t *files, char *err,
+                      size_t errcap);
+
 /* ---- util.c ------------------------------------------------------------------------------ */
 
 /* True for "-h" and "--help". */

@@ -26,7 +26,17 @@ struct dp_pack {
     unsigned char *index;       /* count * PK_ENTRY bytes as in the file */
     char *strings;              /* the key strings, each followed by a NUL */
     uint64_t strings_size;
-    uint64_t *hashes;           /* the key hashes, for the binary search */
+    uint64_t *hashes;           /* the key hashes, in index order */
+    struct slot *table;         /* open addressing over the hashes: lookups in ~2 misses */
+    size_t mask;                /* table size - 1 */
+};
+
+/* A slot of the lookup table: the hash, the entry (index + 1; 0 = empty) and its key, so
+ * that a hit touches the slot and the key string only. */
+struct slot {
+    uint64_t hash;
+    uint32_t index;
+    uint32_t key;
 };
 
 /* Exactly len bytes at offset, from the file or the memory. */
@@ -153,6 +163,30 @@ static dp_status check_entries(dp_pack *p)
     return DP_OK;
 }
 
+/* The lookup table: a power of two at least twice the count (half full at most). It is
+ * 32 bytes an entry at most, less than the 48-byte record plus key each entry has in the
+ * file, so it is never larger than the file either. */
+static dp_status build_table(dp_pack *p)
+{
+    if (p->count == 0 || p->count >= UINT32_MAX)
+        return p->count == 0 ? DP_OK : DP_ERR_FORMAT;
+    size_t size = 4;
+    while (size < p->count * 2)
+        size *= 2;
+    p->table = dp__calloc(&p->alloc, size, sizeof *p->table);
+    if (!p->table)
+        return DP_ERR_NOMEM;
+    p->mask = size - 1;
+    for (size_t i = 0; i < p->count; i++) {
+        size_t at = (size_t)p->hashes[i] & p->mask;
+        while (p->table[at].index)
+            at = (at + 1) & p->mask;
+        p->table[at] = (struct slot){.hash = p->hashes[i], .index = (uint32_t)i + 1,
+                                     .key = (uint32_t)pk_get(entry_raw(p, i) + PK_E_KEY, 4)};
+    }
+    return DP_OK;
+}
+
 static dp_status pack_init(dp_pack *p)
 {
     uint64_t index_off, strings_off, meta_sum;
@@ -161,6 +195,8 @@ static dp_status pack_init(dp_pack *p)
         st = read_meta(p, index_off, strings_off, meta_sum);
     if (st == DP_OK)
         st = check_entries(p);
+    if (st == DP_OK)
+        st = build_table(p);
     return st;
 }
 
@@ -231,6 +267,7 @@ void dp_pack_close(dp_pack *p)
     dp__free(&p->alloc, p->index);
     dp__free(&p->alloc, p->strings);
     dp__free(&p->alloc, p->hashes);
+    dp__free(&p->alloc, p->table);
     dp_allocator a = p->alloc;
     dp__free(&a, p);
 }
@@ -263,22 +300,13 @@ dp_status dp_pack_find(const dp_pack *p, const char *key, size_t *index)
 {
     if (!p || !key || !index)
         return DP_ERR_INVALID;
-    size_t len = strlen(key);
-    uint64_t h = XXH3_64bits(key, len);
-    /* The first entry whose hash is not below h; keys that share a hash follow it. */
-    size_t lo = 0, hi = p->count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p->hashes[mid] < h)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (; lo < p->count && p->hashes[lo] == h; lo++) {
-        const unsigned char *e = entry_raw(p, lo);
-        if (pk_get(e + PK_E_KEY_LEN, 2) == len &&
-            memcmp(p->strings + pk_get(e + PK_E_KEY, 4), key, len) == 0) {
-            *index = lo;
+    if (p->count == 0)
+        return DP_ERR_NOT_FOUND;
+    uint64_t h = XXH3_64bits(key, strlen(key));
+    for (size_t at = (size_t)h & p->mask; p->table[at].index; at = (at + 1) & p->mask) {
+        const struct slot *t = &p->table[at];
+        if (t->hash == h && strcmp(p->strings + t->key, key) == 0) {
+            *index = t->index - 1;
             return DP_OK;
         }
     }
