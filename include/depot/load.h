@@ -10,8 +10,8 @@
  *
  * Thread rules: dp_load, dp_load_as, dp_mem_add, dp_builtins and dp_cancelled may be called
  * from any thread, and dp_type_ranged too; dp_wait, dp_reload, dp_load_into,
- * dp_register_source, dp_http_configure, dp_mount and dp_unmount from the owner thread
- * only; dp_ctx_* only inside a type's load callback, on the worker running it.
+ * dp_register_source, dp_http_configure, dp_mount, dp_unmount and dp_catalog_load from
+ * the owner thread only; dp_ctx_* only inside a type's load callback, on the worker running it.
  * Results reach the registry on the owner thread, in dp_update.
  *
  * The load layer starts on the first call of any of its functions (dp_load, dp_mem_add,
@@ -232,6 +232,18 @@ dp_status dp_mount(dp_depot *dp, const char *kind, const char *path, int priorit
  * @return DP_OK; DP_ERR_NOT_FOUND (nothing mounted there); DP_ERR_INVALID; DP_ERR_NOMEM;
  * DP_ERR_WRONG_THREAD. */
 dp_status dp_unmount(dp_depot *dp, const char *path);
+
+/** @brief Loads a catalog (written by `depot catalog` or `depot pack --catalog`; format in
+ * docs/loading.md): stable 64-bit ids, so that `dp_load(dp, "id:0x1f2e...", &h)` loads the
+ * asset that id names whatever its file is called now, and redirects from old keys to new
+ * ones, so that a sprite or bundle naming a renamed file still finds it (the asset's key is
+ * the new one: both names give the same handle). Only keys without a scheme are redirected;
+ * a label after '#' is kept. Replaces the previous catalog for later loads. Owner thread.
+ * @return DP_OK; DP_ERR_NOT_FOUND (no such file); DP_ERR_IO; DP_ERR_FORMAT (not a catalog,
+ * a bad line, an id or a redirect given twice); DP_ERR_NOMEM; DP_ERR_INVALID;
+ * DP_ERR_WRONG_THREAD. dp_load of "id:..." gives DP_ERR_INVALID for a malformed id (or a
+ * redirect loop) and DP_ERR_NOT_FOUND for an id no catalog names. */
+dp_status dp_catalog_load(dp_depot *dp, const char *path);
 
 /** @brief Adds (or replaces) an in-memory blob readable as `mem://path`; the bytes are
  * copied. Any thread. @return DP_OK; DP_ERR_INVALID; DP_ERR_NOMEM. */

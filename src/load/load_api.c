@@ -2,6 +2,7 @@
  * dp_reload, key parsing. */
 #include <string.h>
 
+#include "load/catalog.h"
 #include "load/loader.h"
 #include "os/path.h"
 
@@ -83,9 +84,18 @@ dp_status dp__load_counted(dp_depot *dp, const char *key, dp_type_id type, dp_ha
     dp__loader *L = dp__loader_get(dp);
     if (!L)
         return DP_ERR_NOMEM;
+    /* "id:0x..." and renamed keys become the current key first (catalog.c). */
+    char *current;
+    dp_status st = dp__catalog_resolve(L, key, &current);
+    if (st != DP_OK || current) {
+        if (current)
+            st = dp__load_counted(dp, current, type, out, file, line);
+        dp__free(L->alloc, current);
+        return st;
+    }
     int source;
     size_t path_off, label_off;
-    dp_status st = dp__key_parse(L, key, &source, &path_off, &label_off);
+    st = dp__key_parse(L, key, &source, &path_off, &label_off);
     if (st != DP_OK)
         return st;
     const char *ckey = canonical(key, source, path_off);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "load/loader.h"
+#include "load/catalog.h"
 #include "load/mount.h"
 #include "os/fs.h"
 #include "os/path.h"
@@ -636,6 +637,7 @@ static void loader_free(dp__loader *L)
     L->queue = L->done = NULL;
     dp__sources_free(L);
     dp__mounts_free(L);
+    dp__catalog_free(L);
     dp__watch_destroy(L->watch);
     dp__free(L->alloc, L->wanted);
     dp__free(L->alloc, L->links);

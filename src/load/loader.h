@@ -130,6 +130,9 @@ typedef struct dp__loader {
     /* mount.c: the overlay of packs and folders; NULL until the first dp_mount, published
      * once by the owner (release) and read by workers (acquire). */
     _Atomic(struct dp__mounts *) mounts;
+    /* catalog.c: stable ids and redirects; replaced by the owner (release), read by any
+     * thread (acquire); each catalog keeps the one it replaced until dp_destroy. */
+    _Atomic(struct dp__catalog *) catalog;
     dp_handle *retries;        /* under lock: FAILED assets dp_load asked to load again */
     size_t nretries, capretries;
     dp__link *links;           /* under lock; counted in `pending` */

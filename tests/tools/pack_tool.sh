@@ -2,7 +2,8 @@
 # `depot pack` on the demo's assets: the pack verifies, extracting it gives the same bytes
 # as the folder (diff -r), packing twice gives the same file, a flipped byte in an entry is
 # found by --verify (exit 1), and packing the closure of scene1.bundle takes only the files
-# it reaches; and `depot demo --pack` runs from a pack with its hot swap through a mod folder.
+# it reaches; `depot demo --pack` runs from a pack with its hot swap through a mod folder;
+# and `depot catalog` keeps ids across renames and writes redirects.
 # Usage: pack_tool.sh DEPOT_BINARY SOURCE_DIR
 set -euo pipefail
 
@@ -55,3 +56,20 @@ grep -q -- "--pack: .* files packed into" "$tmp/demo.txt" || fail "demo --pack d
 grep -q "the file watcher reloaded it (MODIFIED" "$tmp/demo.txt" || fail "demo --pack: no hot swap: $(grep 'hot swap' "$tmp/demo.txt")"
 grep -q "dp_destroy: 0 leaked -> clean" "$tmp/demo.txt" || fail "demo --pack leaked"
 echo "pack_tool: demo --pack ok"
+
+# `depot catalog`: ids survive a rename (matched by content), the old key redirects, and a
+# second rename keeps the id and points every old key at the newest name.
+mkdir "$tmp/cat" && cp -r "$assets/." "$tmp/cat/"
+"$depot" catalog "$tmp/cat" "$tmp/c1" >/dev/null || fail "catalog"
+id=$(awk -F'\t' '$4 == "img/ui.png" {print $2}' "$tmp/c1")
+[ -n "$id" ] || fail "no id for img/ui.png"
+mv "$tmp/cat/img/ui.png" "$tmp/cat/img/ui_v2.png"
+"$depot" pack "$tmp/cat" "$tmp/c.dpk" --catalog "$tmp/c2" --previous "$tmp/c1" >/dev/null || fail "pack --catalog"
+[ "$(awk -F'\t' '$4 == "img/ui_v2.png" {print $2}' "$tmp/c2")" = "$id" ] || fail "the renamed file lost its id"
+grep -q "^redirect	img/ui.png	img/ui_v2.png$" "$tmp/c2" || fail "no redirect: $(grep redirect "$tmp/c2")"
+mv "$tmp/cat/img/ui_v2.png" "$tmp/cat/img/ui_v3.png"
+"$depot" catalog "$tmp/cat" "$tmp/c3" --previous "$tmp/c2" >/dev/null || fail "catalog 3"
+[ "$(awk -F'\t' '$4 == "img/ui_v3.png" {print $2}' "$tmp/c3")" = "$id" ] || fail "second rename lost the id"
+grep -q "^redirect	img/ui.png	img/ui_v3.png$" "$tmp/c3" || fail "old redirect not updated"
+grep -q "^redirect	img/ui_v2.png	img/ui_v3.png$" "$tmp/c3" || fail "no redirect from the second name"
+echo "pack_tool: catalog ok"

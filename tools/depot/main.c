@@ -20,6 +20,7 @@ static void usage(FILE *f)
           "  bench     runs the benchmarks (depot-bench)\n"
           "  pack      builds a pack file from a folder or from what some keys reach, and\n"
           "            lists or verifies packs\n"
+          "  catalog   writes the stable ids (and redirects of renamed files) of a folder\n"
           "\n"
           "Run 'depot COMMAND --help' for the options of a command.\n"
           "\n"
@@ -50,7 +51,9 @@ int main(int argc, char **argv)
         return tool_bench(argc - 1, argv + 1);
     if (!strcmp(cmd, "pack"))
         return tool_pack(argc - 1, argv + 1);
-    fprintf(stderr, "depot: unknown command '%s' (demo, inspect, bench, pack)\n"
+    if (!strcmp(cmd, "catalog"))
+        return tool_catalog(argc - 1, argv + 1);
+    fprintf(stderr, "depot: unknown command '%s' (demo, inspect, bench, pack, catalog)\n"
                     "run 'depot --help' for usage\n", cmd);
     return TOOL_EXIT_USAGE;
 }

@@ -11,6 +11,7 @@
 static void usage(FILE *f)
 {
     fputs("usage: depot pack FOLDER OUT.dpk [KEY...] [--level N] [--store]\n"
+          "                  [--catalog OUT.catalog [--previous OLD.catalog]]\n"
           "       depot pack --list PACK\n"
           "       depot pack --verify PACK\n"
           "       depot pack --extract PACK DIR\n"
@@ -24,6 +25,7 @@ static void usage(FILE *f)
           "\n"
           "  --level N   zstd level to try, 1..19 (default 9)\n"
           "  --store     store every entry uncompressed\n"
+          "  --catalog   also write the folder's catalog (stable ids; see depot catalog)\n"
           "  --list      print each entry: codec, size, packed size, key\n"
           "  --verify    read every entry and check its checksum\n"
           "  --extract   write every entry to DIR/KEY (folders made as needed)\n"
@@ -300,7 +302,7 @@ static int cmd_check(const char *path, bool verify)
 int tool_pack(int argc, char **argv)
 {
     int level = 9;
-    const char *list = NULL, *verify = NULL;
+    const char *list = NULL, *verify = NULL, *catalog = NULL, *previous = NULL;
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
     int npos = 0;
     for (int i = 1; i < argc; i++) {
@@ -313,6 +315,10 @@ int tool_pack(int argc, char **argv)
                    tool_parse_count(argv[i + 1], &v) && v >= 1 && v <= 19) {
             level = (int)v;
             i++;
+        } else if (!strcmp(argv[i], "--catalog") && i + 1 < argc) {
+            catalog = argv[++i];
+        } else if (!strcmp(argv[i], "--previous") && i + 1 < argc) {
+            previous = argv[++i];
         } else if (!strcmp(argv[i], "--store")) {
             level = 0;
         } else if (!strcmp(argv[i], "--list") && i + 1 < argc) {
@@ -333,9 +339,15 @@ int tool_pack(int argc, char **argv)
     int rc;
     if (npos == 0 && (list || verify) && !(list && verify))
         rc = cmd_check(list ? list : verify, verify != NULL);
-    else if (npos >= 2 && !list && !verify)
+    else if (npos >= 2 && !list && !verify) {
         rc = cmd_build(pos[0], pos[1], pos + 2, npos - 2, level);
-    else {
+        char err[4200];
+        if (rc == TOOL_EXIT_OK && catalog &&
+            !tool_catalog_write(pos[0], catalog, previous, err, sizeof err)) {
+            fprintf(stderr, "depot pack: %s\n", err);
+            rc = TOOL_EXIT_IO;
+        }
+    } else {
         usage(stderr);
         rc = TOOL_EXIT_USAGE;
     }

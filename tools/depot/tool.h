@@ -25,6 +25,7 @@ int tool_demo(int argc, char **argv);
 int tool_inspect(int argc, char **argv);
 int tool_bench(int argc, char **argv);
 int tool_pack(int argc, char **argv);
+int tool_catalog(int argc, char **argv);
 
 /* ---- pack.c ------------------------------------------------------------------------------- */
 
@@ -32,6 +33,14 @@ int tool_pack(int argc, char **argv);
  * *files gets how many. On failure returns false and says why in err. */
 bool tool_pack_folder(const char *dir, const char *out, int level, size_t *files, char *err,
                       size_t errcap);
+
+/* ---- catalog.c ---------------------------------------------------------------------------- */
+
+/* Writes the catalog of every file under `dir` to `out`; with `previous` (may be NULL) the
+ * ids of kept and renamed files are carried over and redirects written. False with err
+ * filled on failure. */
+bool tool_catalog_write(const char *dir, const char *out, const char *previous, char *err,
+                        size_t errcap);
 
 /* ---- util.c ------------------------------------------------------------------------------ */
 
