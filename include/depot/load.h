@@ -10,8 +10,9 @@
  *
  * Thread rules: dp_load, dp_load_as, dp_mem_add, dp_builtins and dp_cancelled may be called
  * from any thread, and dp_type_ranged too; dp_wait, dp_reload, dp_load_into,
- * dp_register_source, dp_http_configure, dp_mount, dp_unmount and dp_catalog_load from
- * the owner thread only; dp_ctx_* only inside a type's load callback, on the worker running it.
+ * dp_register_source, dp_http_configure, dp_http_cache, dp_mount, dp_unmount and
+ * dp_catalog_load from the owner thread only; dp_ctx_* only inside a type's load
+ * callback, on the worker running it.
  * Results reach the registry on the owner thread, in dp_update.
  *
  * The load layer starts on the first call of any of its functions (dp_load, dp_mem_add,
@@ -260,6 +261,28 @@ typedef struct dp_http_desc {
  * before the first http load. @return DP_OK; DP_ERR_NOT_FOUND (built without libcurl);
  * DP_ERR_INVALID; DP_ERR_WRONG_THREAD. */
 dp_status dp_http_configure(dp_depot *dp, const dp_http_desc *desc);
+
+/** @brief The http source's disk cache. Zero fields take the defaults. */
+typedef struct dp_http_cache_desc {
+    const char *dir;      /**< folder of cached responses (made if missing); required */
+    uint64_t max_bytes;   /**< 0 = 256 MiB; least recently used entries go first */
+    long fresh_ms;        /**< 0 = 60000: a younger entry is served without a request;
+                               an older one is revalidated (If-None-Match with its ETag) */
+    int retries;          /**< 0 = 3: a transfer that fails (network, timeout, an HTTP error
+                               other than 404/410) is tried again this many times */
+    long retry_base_ms;   /**< 0 = 100: the first wait between tries; each next one doubles */
+} dp_http_cache_desc;
+
+/** @brief Gives the http and https sources a disk cache: a response is stored (written
+ * under a temporary name, then renamed: a crash never leaves a partial entry that is
+ * served), served from disk while fresh, revalidated with its ETag when stale (a 304 keeps
+ * it), and served stale when the server cannot be reached after the retries; a 404 drops
+ * it. The folder is trimmed to max_bytes after each store. Owner thread, before the first
+ * http load; the folder may be shared by later runs (that is its point).
+ * @return DP_OK; DP_ERR_INVALID; DP_ERR_EXISTS (a cache is set already); DP_ERR_IO (the
+ * folder cannot be made); DP_ERR_NOT_FOUND (built without libcurl); DP_ERR_NOMEM;
+ * DP_ERR_WRONG_THREAD. */
+dp_status dp_http_cache(dp_depot *dp, const dp_http_cache_desc *desc);
 
 /* ---- built-in types ----------------------------------------------------------------------- */
 

@@ -150,17 +150,16 @@ dp_status dp_catalog_load(dp_depot *dp, const char *path)
 {
     if (!dp || !path)
         return DP_ERR_INVALID;
-    if (!dp__is_owner(dp))
-        return DP_ERR_WRONG_THREAD;
-    dp__loader *L = dp__loader_get(dp);
-    if (!L)
-        return DP_ERR_NOMEM;
+    dp__loader *L;
+    dp_status st = dp__loader_owner(dp, &L);
+    if (st != DP_OK)
+        return st;
     struct dp__catalog *c = dp__calloc(L->alloc, 1, sizeof *c);
     if (!c)
         return DP_ERR_NOMEM;
     void *bytes;
     size_t len;
-    dp_status st = dp__file_read(L->alloc, path, 0, NULL, NULL, &bytes, &len);
+    st = dp__file_read(L->alloc, path, 0, NULL, NULL, &bytes, &len);
     if (st == DP_OK) {
         c->text = bytes;
         st = parse(L->alloc, c, len);
@@ -189,9 +188,9 @@ static const char *find_id(const struct dp__catalog *c, uint64_t id)
 static const char *find_redirect(const struct dp__catalog *c, const char *from)
 {
     cat_redirect probe = {.from = from};
-    const cat_redirect *e =
-        c && c->nredirects ? bsearch(&probe, c->redirects, c->nredirects, sizeof *c->redirects, by_from)
-                           : NULL;
+    const cat_redirect *e = NULL;
+    if (c && c->nredirects)
+        e = bsearch(&probe, c->redirects, c->nredirects, sizeof *c->redirects, by_from);
     return e ? e->to : NULL;
 }
 

@@ -729,3 +729,11 @@ dp__loader *dp__loader_get(dp_depot *dp)
 {
     return dp__loader_slot(dp, &loader_vt, make_loader);
 }
+
+dp_status dp__loader_owner(dp_depot *dp, dp__loader **out)
+{
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    *out = dp__loader_get(dp);
+    return *out ? DP_OK : DP_ERR_NOMEM;
+}

@@ -133,6 +133,9 @@ typedef struct dp__loader {
     /* catalog.c: stable ids and redirects; replaced by the owner (release), read by any
      * thread (acquire); each catalog keeps the one it replaced until dp_destroy. */
     _Atomic(struct dp__catalog *) catalog;
+    /* http/http_cache.c: the http source's disk cache, or NULL; set once by the owner
+     * (release), read by workers (acquire), freed with the http source. */
+    _Atomic(struct dp__http_cache *) http_cache;
     dp_handle *retries;        /* under lock: FAILED assets dp_load asked to load again */
     size_t nretries, capretries;
     dp__link *links;           /* under lock; counted in `pending` */
@@ -144,6 +147,9 @@ typedef struct dp__loader {
 
 /* The depot's loader, attached (and started) on first call. NULL on NOMEM. Any thread. */
 dp__loader *dp__loader_get(dp_depot *dp);
+/* For an owner-only function: the loader in *out. DP_OK; DP_ERR_WRONG_THREAD;
+ * DP_ERR_NOMEM. */
+dp_status dp__loader_owner(dp_depot *dp, dp__loader **out);
 
 /* Queues a job (takes ownership). Any thread. */
 void dp__loader_enqueue(dp__loader *L, dp__job *job);

@@ -289,7 +289,7 @@ void dp__mounts_free(dp__loader *L)
     atomic_store_explicit(&L->mounts, NULL, memory_order_relaxed);
 }
 
-/* ---- dp_mount, dp_unmount --------------------------------------------------------------------- */
+/* ---- dp_mount, dp_unmount ------------------------------------------------------------------ */
 
 static struct dp__mounts *mounts_get(dp__loader *L)
 {
@@ -317,20 +317,21 @@ dp_status dp_mount(dp_depot *dp, const char *kind, const char *path, int priorit
 {
     if (!dp || !kind || !path || !path[0])
         return DP_ERR_INVALID;
-    if (!dp__is_owner(dp))
-        return DP_ERR_WRONG_THREAD;
 #if !DP_HAVE_PACK
     if (!strcmp(kind, "pack"))
-        return DP_ERR_NOT_FOUND;
+        return dp__is_owner(dp) ? DP_ERR_NOT_FOUND : DP_ERR_WRONG_THREAD;
 #endif
-    dp__loader *L = dp__loader_get(dp);
-    struct dp__mounts *ms = L ? mounts_get(L) : NULL;
+    dp__loader *L;
+    dp_status st = dp__loader_owner(dp, &L);
+    if (st != DP_OK)
+        return st;
+    struct dp__mounts *ms = mounts_get(L);
     if (!ms)
         return DP_ERR_NOMEM;
     if (find_mount(ms->current, path))
         return DP_ERR_EXISTS;
     dp__mount *m;
-    dp_status st = mount_new(L, kind, path, priority, &m);
+    st = mount_new(L, kind, path, priority, &m);
     if (st != DP_OK)
         return st;
     struct dp__mount_set *s = set_make(L->alloc, ms->current, NULL, m);
@@ -346,11 +347,10 @@ dp_status dp_unmount(dp_depot *dp, const char *path)
 {
     if (!dp || !path)
         return DP_ERR_INVALID;
-    if (!dp__is_owner(dp))
-        return DP_ERR_WRONG_THREAD;
-    dp__loader *L = dp__loader_get(dp);
-    if (!L)
-        return DP_ERR_NOMEM;
+    dp__loader *L;
+    dp_status st = dp__loader_owner(dp, &L);
+    if (st != DP_OK)
+        return st;
     struct dp__mounts *ms = atomic_load_explicit(&L->mounts, memory_order_relaxed);
     dp__mount *m = ms ? find_mount(ms->current, path) : NULL;
     if (!m)

@@ -238,4 +238,11 @@ dp_status dp_http_configure(dp_depot *dp, const dp_http_desc *desc)
     (void)desc;
     return DP_ERR_NOT_FOUND;
 }
+
+dp_status dp_http_cache(dp_depot *dp, const dp_http_cache_desc *desc)
+{
+    (void)dp;
+    (void)desc;
+    return DP_ERR_NOT_FOUND;
+}
 #endif

@@ -189,16 +189,59 @@ static dp_status run(CURLM *m, CURL *e, const struct dp_cancel *cancel, CURLcode
     return DP_ERR_NET;
 }
 
-/* What one request asks for besides the URL. */
+/* What one request asks for besides the URL, and the ETag of its answer. */
 typedef struct request {
-    const char *range; /* "first-last" or NULL */
-    bool head;         /* HEAD: no body */
+    const char *range;         /* "first-last" or NULL */
+    bool head;                 /* HEAD: no body */
+    const char *if_none_match; /* an ETag to revalidate, or NULL */
+    char *etag;                /* receives the answer's ETag (NUL-terminated), or NULL */
+    size_t etag_cap;
 } request;
+
+/* Keeps the ETag header of the answer (the last one, after redirects). */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *user)
+{
+    request *rq = user;
+    size_t n = size * nmemb;
+    if (rq->etag && n > 5 && strncasecmp(data, "ETag:", 5) == 0) {
+        size_t i = 5, end = n;
+        while (i < end && (data[i] == ' ' || data[i] == '\t'))
+            i++;
+        while (end > i && (data[end - 1] == '\r' || data[end - 1] == '\n' || data[end - 1] == ' '))
+            end--;
+        size_t len = end - i < rq->etag_cap - 1 ? end - i : 0; /* too long: not kept */
+        memcpy(rq->etag, data + i, len);
+        rq->etag[len] = 0;
+    }
+    return n;
+}
+
+/* The request's own options: a range, HEAD, If-None-Match and the ETag callback. */
+static dp_status setup_request(CURL *e, request *rq, struct curl_slist **headers)
+{
+    if ((rq->range && curl_easy_setopt(e, CURLOPT_RANGE, rq->range) != CURLE_OK) ||
+        (rq->head && curl_easy_setopt(e, CURLOPT_NOBODY, 1L) != CURLE_OK))
+        return DP_ERR_NOMEM;
+    if (rq->etag) {
+        rq->etag[0] = 0;
+        if (curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK ||
+            curl_easy_setopt(e, CURLOPT_HEADERDATA, rq) != CURLE_OK)
+            return DP_ERR_NOMEM;
+    }
+    if (rq->if_none_match && rq->if_none_match[0]) {
+        char line[300];
+        snprintf(line, sizeof line, "If-None-Match: %.280s", rq->if_none_match);
+        *headers = curl_slist_append(NULL, line);
+        if (!*headers || curl_easy_setopt(e, CURLOPT_HTTPHEADER, *headers) != CURLE_OK)
+            return DP_ERR_NOMEM;
+    }
+    return DP_OK;
+}
 
 /* Runs one request into b (the caller set its buffer or range fields): DP_OK with the HTTP
  * code and curl's result in *code and *rc, or a status when the transfer could not run. */
 static dp_status perform(const dp_http_desc *cfg, const char *url, const struct dp_cancel *cancel,
-                         const request *rq, body *b, long *code, CURLcode *rc)
+                         request *rq, body *b, long *code, CURLcode *rc)
 {
     if (!url || !scheme_allowed(url))
         return DP_ERR_INVALID;
@@ -209,15 +252,15 @@ static dp_status perform(const dp_http_desc *cfg, const char *url, const struct 
     if (global_result != CURLE_OK)
         return DP_ERR_NET;
     dp_status s = DP_ERR_NOMEM;
+    struct curl_slist *headers = NULL;
     CURLM *m = curl_multi_init();
     CURL *e = curl_easy_init();
     if (!m || !e)
         goto done;
     b->easy = e;
     s = setup(e, cfg, url, b);
-    if (s == DP_OK && ((rq->range && curl_easy_setopt(e, CURLOPT_RANGE, rq->range) != CURLE_OK) ||
-                       (rq->head && curl_easy_setopt(e, CURLOPT_NOBODY, 1L) != CURLE_OK)))
-        s = DP_ERR_NOMEM;
+    if (s == DP_OK)
+        s = setup_request(e, rq, &headers);
     if (s != DP_OK)
         goto done;
     if (curl_multi_add_handle(m, e) != CURLM_OK) {
@@ -238,24 +281,39 @@ done:
         curl_easy_cleanup(e);
     if (m)
         curl_multi_cleanup(m);
+    curl_slist_free_all(headers);
     return s;
 }
 
 dp_status dp__http_read(const dp_http_desc *cfg, const dp_allocator *a, const char *url,
                         const struct dp_cancel *cancel, void **bytes, size_t *len)
 {
-    if (!bytes || !len)
+    return dp__http_fetch(cfg, a, url, cancel, NULL, NULL, 0, NULL, bytes, len);
+}
+
+dp_status dp__http_fetch(const dp_http_desc *cfg, const dp_allocator *a, const char *url,
+                         const struct dp_cancel *cancel, const char *if_none_match, char *etag,
+                         size_t etag_cap, bool *not_modified, void **bytes, size_t *len)
+{
+    if (!bytes || !len || (etag && etag_cap < 2))
         return DP_ERR_INVALID;
     *bytes = NULL;
     *len = 0;
+    if (not_modified)
+        *not_modified = false;
     dp_allocator alloc;
     dp__alloc_init(&alloc, a);
     body b = {.alloc = &alloc};
     b.max = cfg && cfg->max_bytes > 0 ? cfg->max_bytes : DEFAULT_MAX_BYTES;
     long code = 0;
     CURLcode rc = CURLE_OK;
-    request rq = {0};
+    request rq = {.if_none_match = if_none_match, .etag = etag, .etag_cap = etag_cap};
     dp_status s = perform(cfg, url, cancel, &rq, &b, &code, &rc);
+    if (s == DP_OK && code == 304 && if_none_match && not_modified && rc == CURLE_OK) {
+        *not_modified = true; /* the cached copy is current: no body */
+        dp__free(&alloc, b.buf);
+        return DP_OK;
+    }
     if (s == DP_OK)
         s = map_result(rc, &b, code);
     if (s == DP_OK && !b.buf) {

@@ -16,6 +16,14 @@
 dp_status dp__http_read(const dp_http_desc *cfg, const dp_allocator *a, const char *url,
                         const struct dp_cancel *cancel, void **bytes, size_t *len);
 
+/* As dp__http_read, for the disk cache: with `if_none_match` (an ETag; may be NULL) the
+ * request revalidates, and a 304 answer gives DP_OK with *not_modified true and no bytes;
+ * `etag` (may be NULL; etag_cap bytes) receives the answer's ETag ("" when none or longer
+ * than etag_cap - 1). */
+dp_status dp__http_fetch(const dp_http_desc *cfg, const dp_allocator *a, const char *url,
+                         const struct dp_cancel *cancel, const char *if_none_match, char *etag,
+                         size_t etag_cap, bool *not_modified, void **bytes, size_t *len);
+
 /* The size of the entity at `url` from a HEAD request's Content-Length. DP_OK; DP_ERR_NET
  * (no Content-Length, or the errors above); DP_ERR_NOT_FOUND; DP_ERR_TIMEOUT; ... */
 dp_status dp__http_size(const dp_http_desc *cfg, const char *url, const struct dp_cancel *cancel,

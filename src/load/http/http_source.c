@@ -1,6 +1,7 @@
 /* http_source.c — the "http" and "https" sources over dp__http_read (libcurl). */
 #include <string.h>
 
+#include "load/http/http_cache.h"
 #include "load/http/http_read.h"
 #include "load/loader.h"
 
@@ -20,7 +21,10 @@ static dp_status http_source_read(void *user, const char *path, const dp_cancel 
     dp__mutex_lock(&L->lock);
     dp_http_desc cfg = L->http;
     dp__mutex_unlock(&L->lock);
-    dp_status st = dp__http_read(&cfg, L->alloc, url, cancel, bytes, len);
+    /* Acquire: pairs with the release in dp_http_cache. */
+    dp__http_cache *cache = atomic_load_explicit(&L->http_cache, memory_order_acquire);
+    dp_status st = cache ? dp__http_cache_read(cache, &cfg, L->alloc, url, cancel, bytes, len)
+                         : dp__http_read(&cfg, L->alloc, url, cancel, bytes, len);
     dp__free(L->alloc, url);
     return st;
 }
@@ -84,6 +88,13 @@ static void http_free_bytes(void *user, void *bytes)
 static void http_destroy(void *user)
 {
     http_src *s = user;
+    if (!strcmp(s->scheme, "http")) {
+        /* Both sources share the cache; the first destroyed (dp_destroy, workers joined)
+         * frees it. */
+        dp__http_cache_free(s->L->alloc, atomic_load_explicit(&s->L->http_cache,
+                                                               memory_order_relaxed));
+        atomic_store_explicit(&s->L->http_cache, NULL, memory_order_relaxed);
+    }
     dp__free(s->L->alloc, s);
 }
 
