@@ -210,6 +210,23 @@ dp_state dp_state_deep(const dp_depot *dp, dp_handle h);
  * failed with; DP_OK otherwise. Any thread. */
 dp_status dp_failure_of(const dp_depot *dp, dp_handle h);
 
+/** @brief What went wrong with a failed asset, or with the first failed asset it depends on. */
+typedef struct dp_failure_info {
+    dp_status status;       /**< DP_OK when neither the asset nor a dependency failed */
+    const char *key;        /**< the asset asked about (NULL if keyless) */
+    const char *failed_key; /**< the asset that failed: `key` itself, or a dependency's */
+    const char *source;     /**< scheme of the source that read it ("file", "mem", "http") */
+    const char *path;       /**< the resolved file path or URL, when known */
+    const char *message;    /**< the decoder's or transport's words (dp_ctx_fail), or NULL */
+} dp_failure_info;
+
+/** @brief The details of h's failure (or of the first FAILED asset among its dependencies,
+ * depth first). The strings belong to the depot and stay valid while the failed asset lives;
+ * those it could not allocate are NULL (the status is always there). Owner thread.
+ * @return DP_OK (with status DP_OK in *out if nothing failed); DP_ERR_STALE;
+ * DP_ERR_INVALID (NULL); DP_ERR_WRONG_THREAD. *out is zeroed on every error. */
+dp_status dp_failure(const dp_depot *dp, dp_handle h, dp_failure_info *out);
+
 /** @brief Replaces a live asset's data (a run-time asset that changed): the new data is
  * visible at once, a MODIFIED event follows at the next update, and the old data is
  * destroyed one update later (so dp_get pointers of this frame stay valid). On DP_OK the

@@ -131,6 +131,15 @@ const char *dp_ctx_key(const dp_load_ctx *ctx);
 dp_depot *dp_ctx_depot(const dp_load_ctx *ctx);
 /** @brief The depot's allocator (thread-safe), for the loader's own allocations. */
 const dp_allocator *dp_ctx_allocator(const dp_load_ctx *ctx);
+/** @brief Fails the load with `status` and a message of its own (printf format) that
+ * dp_failure shows: `return dp_ctx_fail(ctx, DP_ERR_FORMAT, "no \"rect\" in %s", ...)`.
+ * Inside a type's load only. The message is copied (cut at 512 bytes; dropped if it cannot
+ * be allocated). @return `status`, to be returned by the load. */
+dp_status dp_ctx_fail(dp_load_ctx *ctx, dp_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 /** @brief True once the job is cancelled; a long decode may poll it and return
  * DP_ERR_CANCELLED. */
 bool dp_ctx_cancelled(const dp_load_ctx *ctx);

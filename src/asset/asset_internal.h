@@ -108,6 +108,7 @@ struct dp_depot {
     dp_allocator alloc;
     dp_desc desc;
     char *root;                     /* copy of desc.root (may be NULL) */
+    struct dp__failures *failures;  /* failure details (failure.c), owner only; may be NULL */
     dp__thread_id owner;
     dp_pool *pool;                  /* asset slots; payload = dp__asset */
 

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "asset/asset_internal.h"
+#include "asset/failure.h"
 #include "asset/log.h"
 #include "os/path.h"
 
@@ -134,6 +135,7 @@ size_t dp_destroy(dp_depot *dp)
     dp__mutex_destroy(&dp->keys_lock);
     dp__mutex_destroy(&dp->holders_lock);
     dp__mutex_destroy(&dp->attach_lock);
+    dp__failures_free(dp);
     dp__free(&dp->alloc, dp->root);
     dp_allocator a = dp->alloc;
     dp__free(&a, dp);

@@ -206,6 +206,16 @@ dp_status dp_ctx_add_labelled(dp_load_ctx *ctx, const char *label, dp_type_id ty
     return DP_OK;
 }
 
+dp__job *dp__ctx_job(dp_load_ctx *ctx)
+{
+    return ctx->job;
+}
+
+dp__loader *dp__ctx_loader(dp_load_ctx *ctx)
+{
+    return ctx->L;
+}
+
 const char *dp_ctx_key(const dp_load_ctx *ctx)
 {
     return ctx ? ctx->job->key : NULL;

@@ -46,6 +46,7 @@ void dp__job_free(dp__loader *L, dp__job *job)
     dp__free(L->alloc, job->deps);
     dp__free(L->alloc, job->labels);
     dp__free(L->alloc, job->key);
+    dp__free(L->alloc, job->why);
     dp__free(L->alloc, job);
 }
 
@@ -413,6 +414,7 @@ static void apply_one(dp__loader *L, dp__job *job)
         return;
     }
     if (job->status != DP_OK) {
+        dp__loader_record_failure(L, job);
         discard(L, job);
         dp__set_failed(dp, job->h, job->status);
         settle_wanted(L, job->h, false);

@@ -61,6 +61,7 @@ typedef struct dp__job {
     size_t nlabels, caplabels;
     char **names;              /* label names the load used (copies) */
     size_t nnames, capnames;
+    char *why;                 /* dp_ctx_fail's message, or NULL */
 } dp__job;
 
 /* A source slot. */
@@ -168,6 +169,12 @@ dp_status dp__key_parse(dp__loader *L, const char *key, int *source, size_t *pat
  * is recorded with the holder site `file`. Any thread. Errors as dp_load. */
 dp_status dp__load_counted(dp_depot *dp, const char *key, dp_type_id type, dp_handle *out,
                            const char *file, int line);
+
+/* Failure details (failure_detail.c): the job and loader behind a load context (job.c);
+ * on the owner thread, hands a failed job's source, path and message to dp_failure. */
+dp__job *dp__ctx_job(dp_load_ctx *ctx);
+dp__loader *dp__ctx_loader(dp_load_ctx *ctx);
+void dp__loader_record_failure(dp__loader *L, const dp__job *job);
 
 /* "scheme://path", allocated with `a`; NULL on NOMEM. */
 char *dp__key_join(const dp_allocator *a, const char *scheme, const char *path);

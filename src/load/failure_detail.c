@@ -1,0 +1,47 @@
+/* failure_detail.c — what the load layer tells dp_failure: dp_ctx_fail's message (worker
+ * thread, kept on the job) and, when the failed result is applied on the owner thread, the
+ * source and resolved path or URL beside it (src/asset/failure.c stores them). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "asset/failure.h"
+#include "asset/log.h"
+#include "load/loader.h"
+
+dp_status dp_ctx_fail(dp_load_ctx *ctx, dp_status status, const char *fmt, ...)
+{
+    dp__job *job = ctx ? dp__ctx_job(ctx) : NULL;
+    if (!job || !fmt)
+        return status;
+    dp__loader *L = dp__ctx_loader(ctx);
+    char line[DP__LOG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    char *copy = dp__strdup(L->alloc, line);
+    if (copy) { /* out of memory: the status alone */
+        dp__free(L->alloc, job->why);
+        job->why = copy;
+    }
+    return status;
+}
+
+void dp__loader_record_failure(dp__loader *L, const dp__job *job)
+{
+    int n = atomic_load_explicit(&L->nsources, memory_order_acquire);
+    const char *scheme = job->source >= 0 && job->source < n ? L->sources[job->source].scheme
+                                                             : NULL;
+    char *where = NULL;
+    if (scheme && job->path && strcmp(scheme, "file") != 0) {
+        where = dp__key_join(L->alloc, scheme, job->path); /* the URL or mem:// name */
+    } else if (scheme && job->path && L->root) {
+        size_t need = strlen(L->root) + 1 + strlen(job->path) + 1; /* the file tried */
+        where = dp__alloc(L->alloc, need);
+        if (where)
+            snprintf(where, need, "%s/%s", L->root, job->path);
+    }
+    dp__failure_record(L->dp, job->h, scheme, where, job->why);
+    dp__free(L->alloc, where);
+}
