@@ -1,4 +1,4 @@
-/* test_reload_and_retry_contract.c — what a caller waits for after a reload, and what
+/* test_reload_and_retry_contract_mt.c — what a caller waits for after a reload, and what
  * dp_load does with a FAILED asset (issue 9, contract items).
  *  - dp_wait after dp_reload returns once the reload is applied (before: at once, with the
  *    old data, because the deep state was LOADED all along).

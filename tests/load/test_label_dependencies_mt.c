@@ -1,4 +1,4 @@
-/* test_label_dependencies.c — a label with dependencies of its own (issue 9, defect 8): a
+/* test_label_dependencies_mt.c — a label with dependencies of its own (issue 9, defect 8): a
  * "mat" file emits one label per line, "<label> <texture key>" or "<label> -", and names
  * each texture for its label with dp_ctx_load_dep_for, as a glTF loader does for a
  * material. The label's deep state waits for its texture, the label alone keeps its texture
