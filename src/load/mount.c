@@ -121,7 +121,8 @@ static dp_status open_folder(dp__loader *L, dp__mount *m, const char *path)
     if (st != DP_OK)
         return st;
     m->folder = (dp__folder){.alloc = L->alloc, .root = m->root, .missing = DP_OK};
-    if (dp__depot_desc(L->dp)->watch && dp__watch_create(L->alloc, m->root, 0, &m->watch) == DP_ERR_NOMEM)
+    if (dp__depot_desc(L->dp)->watch &&
+        dp__watch_create(L->alloc, m->root, 0, &m->watch) == DP_ERR_NOMEM)
         return DP_ERR_NOMEM; /* without inotify the folder still mounts, unwatched */
     m->vt = (dp_source){.scheme = "file", .read = folder_source_read,
                         .free_bytes = folder_source_free, .user = m,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "depot/depot.h"
@@ -176,6 +177,37 @@ static void test_mount_errors_are_status_codes(void **state)
     assert_int_equal(dp_mount(NULL, "pack", f->base, 0), DP_ERR_INVALID);
 }
 
+typedef struct other_call {
+    fx *f;
+    dp_status mount, unmount, catalog, cache;
+} other_call;
+
+static void *call_from_another_thread(void *arg)
+{
+    other_call *c = arg;
+    c->mount = dp_mount(c->f->dp, "pack", c->f->patch, 1);
+    c->unmount = dp_unmount(c->f->dp, c->f->base);
+    c->catalog = dp_catalog_load(c->f->dp, c->f->base);
+    c->cache = dp_http_cache(c->f->dp, &(dp_http_cache_desc){.dir = c->f->dir});
+    return NULL;
+}
+
+static void test_owner_only_functions_refuse_other_threads(void **state)
+{
+    fx *f = *state;
+    start(f, false);
+    assert_int_equal(dp_mount(f->dp, "pack", f->base, 0), DP_OK);
+    other_call c = {.f = f};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, call_from_another_thread, &c), 0);
+    pthread_join(t, NULL);
+    assert_int_equal(c.mount, DP_ERR_WRONG_THREAD);
+    assert_int_equal(c.unmount, DP_ERR_WRONG_THREAD);
+    assert_int_equal(c.catalog, DP_ERR_WRONG_THREAD);
+    assert_true(c.cache == DP_ERR_WRONG_THREAD || c.cache == DP_ERR_NOT_FOUND /* no curl */);
+    expect(f, "a.txt", "base a"); /* nothing changed */
+}
+
 static void test_corrupt_entry_in_a_mounted_pack_fails_with_format(void **state)
 {
     fx *f = *state;
@@ -243,6 +275,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_keys_no_mount_has_come_from_the_root, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unmount_is_deferred_live_assets_keep_their_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mount_errors_are_status_codes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_owner_only_functions_refuse_other_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_entry_in_a_mounted_pack_fails_with_format, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hot_reload_works_for_a_mounted_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_mod_file_dropped_over_a_pack_entry_reloads_the_asset, setup, teardown),
