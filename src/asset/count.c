@@ -14,6 +14,7 @@ dp_handle dp__live_at(const dp_depot *dp, uint32_t i, uint32_t *count)
     _Atomic uint64_t *w = dp__pool_word(dp->pool, i);
     if (!w)
         return DP_NULL_HANDLE;
+    /* Acquire: pairs with the creator's release of the slot word; the record is set up. */
     uint64_t v = atomic_load_explicit(w, memory_order_acquire);
     if (dp__word_user(v) & DP__DYING)
         return DP_NULL_HANDLE;
@@ -27,6 +28,7 @@ dp_handle dp__handle_at(const dp_depot *dp, uint32_t i)
     _Atomic uint64_t *w = dp__pool_word(dp->pool, i);
     if (!w)
         return DP_NULL_HANDLE;
+    /* Acquire: pairs with the creator's release of the slot word; the record is set up. */
     return dp__word_handle(atomic_load_explicit(w, memory_order_acquire), i);
 }
 
@@ -73,6 +75,7 @@ static dp_status move_count(dp_depot *dp, dp_handle h, int up, uint32_t *old, dp
     _Atomic uint64_t *wp = dp__pool_slot(dp->pool, dp_handle_index(h), &payload);
     if (!wp)
         return DP_ERR_STALE;
+    /* Relaxed: only the first guess of the CAS below, which compares it again (seq_cst). */
     uint64_t w = atomic_load_explicit(wp, memory_order_relaxed);
     for (;;) {
         uint32_t user = dp__word_user(w);
@@ -181,6 +184,7 @@ uint32_t dp_count(const dp_depot *dp, dp_handle h)
     _Atomic uint64_t *wp = dp__word(dp, h);
     if (!wp)
         return 0;
+    /* Acquire: pairs with the creator's release of the slot word, as dp__rec_live. */
     uint64_t w = atomic_load_explicit(wp, memory_order_acquire);
     if (dp__word_gen(w) != dp_handle_gen(h) || (dp__word_user(w) & DP__DYING))
         return 0;
@@ -214,6 +218,8 @@ void *dp_get(const dp_depot *dp, dp_handle h)
 dp_type_id dp_type_of(const dp_depot *dp, dp_handle h)
 {
     dp__asset *r = dp__rec_live(dp, h);
+    /* Relaxed: written before the slot went live (published by its release) or by the owner
+     * before LOADED. */
     return r ? atomic_load_explicit(&r->type, memory_order_relaxed) : 0;
 }
 
@@ -226,18 +232,21 @@ const char *dp_key_of(const dp_depot *dp, dp_handle h)
 size_t dp_bytes_of(const dp_depot *dp, dp_handle h)
 {
     dp__asset *r = dp__rec_live(dp, h);
+    /* Relaxed: a size report; the data it describes is published by the state's release. */
     return r ? atomic_load_explicit(&r->bytes, memory_order_relaxed) : 0;
 }
 
 dp_state dp_state_of(const dp_depot *dp, dp_handle h)
 {
     dp__asset *r = dp__rec_live(dp, h);
+    /* Acquire: pairs with the release of each state store; seeing LOADED shows the data. */
     return r ? (dp_state)atomic_load_explicit(&r->state, memory_order_acquire) : DP_STATE_INVALID;
 }
 
 dp_state dp_state_deep(const dp_depot *dp, dp_handle h)
 {
     dp__asset *r = dp__rec_live(dp, h);
+    /* Acquire: pairs with the owner's release store of the deep state in dp__deep_update. */
     return r ? (dp_state)atomic_load_explicit(&r->deep, memory_order_acquire) : DP_STATE_INVALID;
 }
 
@@ -246,6 +255,7 @@ dp_status dp_failure_of(const dp_depot *dp, dp_handle h)
     dp__asset *r = dp__rec_live(dp, h);
     if (!r)
         return DP_ERR_STALE;
+    /* Relaxed: the statuses are stored before the release of the FAILED state they explain. */
     dp_status own = (dp_status)atomic_load_explicit(&r->status, memory_order_relaxed);
     if (own != DP_OK)
         return own;

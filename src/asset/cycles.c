@@ -38,6 +38,7 @@ static dp__asset *visitable(dp_depot *dp, dp_handle h, uint32_t *count)
 {
     if (!dp_pool_alive(dp->pool, h))
         return NULL;
+    /* Acquire: pairs with the creator's release of the slot word; the record is set up. */
     uint64_t w = atomic_load_explicit(dp__word(dp, h), memory_order_acquire);
     uint32_t user = dp__word_user(w);
     if (dp__word_gen(w) != dp_handle_gen(h) || (user & DP__DYING) || user == 0)
@@ -186,6 +187,7 @@ static size_t collect_batch(dp_depot *dp, dp_handle *roots, size_t nroots, dp_st
         dp__free_dying(dp, white.v[i]);
         dp__run_frees(dp);
     }
+    /* Relaxed: a statistic; nothing is published through it. */
     atomic_fetch_add_explicit(&dp->st_cycles, white.n, memory_order_relaxed);
 restore:
     for (size_t i = 0; i < seen.n; i++) {

@@ -10,9 +10,11 @@ static void count_edge(dp_depot *dp, dp_handle c, int dir)
     dp__asset *cr = dp__rec_at(dp, dp_handle_index(c));
     if (dir > 0) {
         cr->nin++;
+        /* Relaxed: a statistic; nothing is published through it. */
         atomic_fetch_add_explicit(&dp->st_edges, 1, memory_order_relaxed);
     } else {
         cr->nin--;
+        /* Relaxed: a statistic; nothing is published through it. */
         atomic_fetch_sub_explicit(&dp->st_edges, 1, memory_order_relaxed);
     }
 }

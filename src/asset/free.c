@@ -21,6 +21,7 @@ void dp__lru_unlink(dp_depot *dp, uint32_t i)
         dp->lru_tail = r->lru_prev;
     r->lru_prev = r->lru_next = 0;
     r->oflags &= (uint8_t)~DP__OF_CACHED;
+    /* Relaxed: bytes is written by the owner only, and this is the owner. */
     dp->cached_bytes -= atomic_load_explicit(&r->bytes, memory_order_relaxed);
     dp__kept_cached(dp, dp__handle_at(dp, i), false);
 }
@@ -36,6 +37,7 @@ static void lru_push_tail(dp_depot *dp, uint32_t i)
         dp->lru_head = i + 1;
     dp->lru_tail = i + 1;
     r->oflags |= DP__OF_CACHED;
+    /* Relaxed: bytes is written by the owner only, and this is the owner. */
     dp->cached_bytes += atomic_load_explicit(&r->bytes, memory_order_relaxed);
     dp__kept_cached(dp, dp__handle_at(dp, i), true);
 }
@@ -136,6 +138,7 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
 {
     uint32_t i = dp_handle_index(h);
     dp__asset *r = dp__rec_at(dp, i);
+    /* Relaxed: the owner is the only writer of a live asset's type, and this is the owner. */
     dp_type_id type = atomic_load_explicit(&r->type, memory_order_relaxed);
     dp__lru_unlink(dp, i);
     dp__kept_forget(dp, h);
@@ -169,6 +172,7 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
     dp__free(&dp->alloc, r->key);
     r->key = NULL;
     r->oflags = 0;
+    /* Relaxed: a statistic; nothing is published through it. */
     atomic_fetch_add_explicit(&dp->st_freed, 1, memory_order_relaxed);
     if (dp->destroying)
         return; /* the pool goes as a whole */
@@ -223,6 +227,8 @@ void dp__on_zero(dp_depot *dp, dp_handle h)
     dp__asset *r = dp__rec(dp, h);
     if (!r || (r->oflags & DP__OF_CACHED))
         return;
+    /* Relaxed (type, bytes, state): written by the owner, or before the slot's release; this is
+     * the owner. */
     dp_type_id type = atomic_load_explicit(&r->type, memory_order_relaxed);
     dp__emit(dp, DP_EV_UNUSED, h, type, DP_OK);
     size_t bytes = atomic_load_explicit(&r->bytes, memory_order_relaxed);
@@ -250,6 +256,8 @@ void dp__drain_attention(dp_depot *dp)
     uint32_t rev = 0;
     while (it) {
         dp__asset *r = dp__rec_at(dp, it - 1);
+        /* Relaxed: the owner took the whole stack with an acquire exchange; the links are its own
+         * now. */
         uint32_t next = atomic_load_explicit(&r->qnext, memory_order_relaxed);
         atomic_store_explicit(&r->qnext, rev, memory_order_relaxed);
         rev = it;
@@ -271,6 +279,7 @@ void dp__drain_attention(dp_depot *dp)
         uint32_t user = dp__word_user(w);
         if (user & DP__DYING)
             continue;
+        /* Relaxed: the seq_cst load of the slot word above ordered the record's setup before it. */
         dp_type_id type = atomic_load_explicit(&r->type, memory_order_relaxed);
         if (why & DP__AF_CREATED) {
             /* Only assets made LOADED by dp_add announce it here; a loaded one announced
@@ -324,6 +333,7 @@ dp_status dp_evict(dp_depot *dp, dp_handle h)
     _Atomic uint64_t *wp = dp__word(dp, h);
     if (!wp)
         return DP_ERR_STALE;
+    /* Relaxed: only the first guess of the CAS below, which compares it again. */
     uint64_t w = atomic_load_explicit(wp, memory_order_relaxed);
     for (;;) {
         if (dp__word_gen(w) != dp_handle_gen(h) || (dp__word_user(w) & DP__DYING))

@@ -177,6 +177,8 @@ dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, 
     if (st != DP_OK)
         goto unlock;
     dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
+    /* Relaxed stores to the record: the release stores of the state and the slot word below
+     * publish them. */
     atomic_store_explicit(&r->data, data, memory_order_relaxed);
     atomic_store_explicit(&r->bytes, bytes, memory_order_relaxed);
     r->key = kcopy;

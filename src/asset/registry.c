@@ -65,6 +65,8 @@ bool dp__view_of(const dp_depot *dp, dp_handle h, dp__view *v)
     dp__asset *r = dp__rec_live(dp, h);
     if (!r)
         return false;
+    /* Relaxed: a snapshot of the count; dp__rec_live's acquire load already published the
+     * record. */
     uint32_t count = dp__word_user(atomic_load_explicit(dp__word(dp, h), memory_order_relaxed));
     fill_view(r, h, count & DP__COUNT_MAX, v);
     return true;

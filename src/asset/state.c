@@ -5,6 +5,8 @@
 void dp__set_state(dp_depot *dp, dp_handle h, dp_state s)
 {
     dp__asset *r = dp__rec_live(dp, h);
+    /* Release: as every state store; a reader that acquires the state sees what came
+     * before it. */
     if (r)
         atomic_store_explicit(&r->state, (uint8_t)s, memory_order_release);
 }
@@ -23,6 +25,7 @@ void dp__set_loaded(dp_depot *dp, dp_handle h, void *data, size_t bytes)
     dp__asset *r = dp__rec_live(dp, h);
     if (!r)
         return;
+    /* Relaxed: type, data and bytes are written by the owner only, and this is the owner. */
     dp_type_id type = atomic_load_explicit(&r->type, memory_order_relaxed);
     void *old = atomic_load_explicit(&r->data, memory_order_relaxed);
     bool reload = old != NULL;
@@ -52,8 +55,10 @@ void dp__set_failed(dp_depot *dp, dp_handle h, dp_status why)
     dp__asset *r = dp__rec_live(dp, h);
     if (!r)
         return;
+    /* Relaxed: type and data are written by the owner only, and this is the owner. */
     dp_type_id type = atomic_load_explicit(&r->type, memory_order_relaxed);
     if (!atomic_load_explicit(&r->data, memory_order_relaxed)) {
+        /* Relaxed: published by the release store of FAILED just below. */
         atomic_store_explicit(&r->status, (int8_t)why, memory_order_relaxed);
         atomic_store_explicit(&r->state, DP_STATE_FAILED, memory_order_release);
         dp__deep_note_change(dp, h, DP_NULL_HANDLE);
@@ -73,6 +78,7 @@ dp_status dp_replace(dp_depot *dp, dp_handle h, void *asset, size_t bytes)
     dp__asset *r = dp__rec_live(dp, h);
     if (!r)
         return DP_ERR_STALE;
+    /* Relaxed: the owner is the only writer of LOADED, and this is the owner. */
     if (atomic_load_explicit(&r->state, memory_order_relaxed) != DP_STATE_LOADED)
         return DP_ERR_INVALID;
     /* Make room to retire the old data first, so that NOMEM changes nothing. */
@@ -91,6 +97,7 @@ dp_status dp_touch(dp_depot *dp, dp_handle h)
     dp__asset *r = dp__rec_live(dp, h);
     if (!r)
         return DP_ERR_STALE;
+    /* Relaxed: the owner is the only writer of a live asset's type, and this is the owner. */
     dp__emit(dp, DP_EV_MODIFIED, h, atomic_load_explicit(&r->type, memory_order_relaxed), DP_OK);
     return DP_OK;
 }

@@ -31,6 +31,8 @@ dp_status dp_check(const dp_depot *dp)
         }
         if (count < explained)
             st = DP_ERR_UNDERFLOW;
+        /* Relaxed (state, kept, bytes): owner-written fields, read by the owner at a quiet
+         * moment. */
         uint8_t s = atomic_load_explicit(&r->state, memory_order_relaxed);
         if (s == DP_STATE_INVALID || s > DP_STATE_FAILED)
             st = DP_ERR_INVALID;
@@ -63,12 +65,14 @@ dp_status dp_check(const dp_depot *dp)
         dp__asset *r = dp__rec_at(dp, it - 1);
         if (!(r->oflags & DP__OF_CACHED) || r->lru_prev != prev || ++walked > cached)
             st = DP_ERR_INVALID;
+        /* Relaxed: bytes is written by the owner only, and this is the owner. */
         walked_bytes += atomic_load_explicit(&r->bytes, memory_order_relaxed);
         prev = it;
     }
     if (st == DP_OK && (walked != cached || walked_bytes != cached_bytes ||
                         cached_bytes != dp->cached_bytes || dp->lru_tail != prev))
         st = DP_ERR_INVALID;
+    /* Relaxed: the edge counter changes on the owner only, and this is the owner. */
     if (st == DP_OK && edges != atomic_load_explicit(&dp->st_edges, memory_order_relaxed))
         st = DP_ERR_INVALID; /* dp_stats.edges counts the edges between live assets */
     if (st == DP_OK && kept_bytes != dp->kept_bytes)

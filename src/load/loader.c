@@ -577,6 +577,7 @@ static void hook_update(void *self, dp_depot *dp)
 static size_t hook_pending(void *self)
 {
     dp__loader *L = self;
+    /* Relaxed: a statistic for dp_stats; nothing is published through it. */
     return atomic_load_explicit(&L->pending, memory_order_relaxed);
 }
 

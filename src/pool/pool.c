@@ -125,6 +125,7 @@ static void *chunk_get_or_make(dp_pool *pool, uint32_t k)
     if (atomic_compare_exchange_strong_explicit(&pool->chunks[k], &expected, fresh,
                                                 memory_order_acq_rel, memory_order_acquire)) {
         atomic_fetch_add_explicit(&pool->n_chunks, 1, memory_order_relaxed);
+        /* Relaxed: statistics; the chunk itself is published by the CAS above. */
         atomic_fetch_add_explicit(&pool->capacity, n, memory_order_relaxed);
         atomic_fetch_add_explicit(&pool->bytes, n * per, memory_order_relaxed);
         return fresh;
