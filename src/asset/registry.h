@@ -6,11 +6,12 @@
  * asset through dp__view (a copy taken at one moment), walk the live assets with
  * dp__live_iter, and reach the depot's allocator, descriptor and counters through
  * functions. Each declaration says which thread may call it. The log hook (asset/log.h)
- * comes with it.
+ * and the failure records (asset/failure.h) come with it.
  */
 #ifndef DEPOT_REGISTRY_H
 #define DEPOT_REGISTRY_H
 
+#include "asset/failure.h"
 #include "asset/log.h"
 #include "common/alloc.h"
 #include "depot/asset.h"

@@ -5,9 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "asset/failure.h"
-#include "asset/log.h"
-#include "load/loader.h"
+#include "load/loader.h" /* asset/registry.h: the failure records and the log hook */
 
 dp_status dp_ctx_fail(dp_load_ctx *ctx, dp_status status, const char *fmt, ...)
 {
