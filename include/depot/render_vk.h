@@ -71,6 +71,11 @@ void dp_vk_destroy(dp_vk *vk);
  * thread; cannot fail (NULL is ignored). */
 void dp_vk_set_types(dp_vk *vk, dp_type_id image_type, dp_type_id page_type);
 
+/** @brief Which asset type holds images with their mip chain (dp_image_mips, the built-in
+ * "image_mips"): its textures get every level. 0 is ignored. Owner thread; cannot fail
+ * (NULL is ignored). */
+void dp_vk_set_mips_type(dp_vk *vk, dp_type_id image_mips_type);
+
 /** @brief The backend vtable for dp_render_desc. `create` makes an image, its memory and a
  * view, fills a staging buffer and records the copy (with its layout transitions) into
  * depot's open upload batch; it answers DP_ERR_TIMEOUT when the staging limit is reached,

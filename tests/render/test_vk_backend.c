@@ -124,6 +124,55 @@ static void test_create_survives_every_failed_allocation(void **state)
     free(img);
 }
 
+static void mips_destroy(void *asset, void *user)
+{
+    (void)user;
+    dp_image_mips *m = asset;
+    for (uint32_t l = 0; l < m->levels; l++)
+        free(m->level[l]);
+    free(m);
+}
+
+/* A 4 x 4 image with its full chain, level l filled with colour c[l]. */
+static dp_image_mips *mips_image(const unsigned char *const c[3])
+{
+    dp_image_mips *m = calloc(1, sizeof *m);
+    assert_non_null(m);
+    m->image.width = m->image.height = 4;
+    m->levels = 3;
+    for (uint32_t l = 0; l < 3; l++) {
+        size_t px = (size_t)(4 >> l) * (4 >> l);
+        m->level[l] = malloc(px * 4);
+        assert_non_null(m->level[l]);
+        for (size_t i = 0; i < px; i++)
+            memcpy(&m->level[l][i * 4], c[l], 4);
+    }
+    m->image.pixels = m->level[0];
+    return m;
+}
+
+static void test_every_mip_level_of_an_image_mips_asset_is_uploaded(void **state)
+{
+    vkf *f = *state;
+    vkf_start(f);
+    dp_type_id mips_type;
+    dp_type t = {.name = "vk_test_image_mips", .destroy = mips_destroy};
+    assert_int_equal(dp_register_type(f->dp, &t, &mips_type), DP_OK);
+    dp_vk_set_mips_type(f->vk, mips_type);
+    const unsigned char *c[3] = {RED, GREEN, BLUE};
+    dp_handle h;
+    assert_int_equal(dp_add(f->dp, mips_type, mips_image(c), 4 * 4 * 4 + 2 * 2 * 4 + 4, NULL,
+                            &h),
+                     DP_OK);
+    for (int l = 0; l < 3; l++) {
+        f->draw.lod = l; /* this frame samples level l only */
+        vkf_frame(f, h, c[l]);
+        vkf_drain(f);
+    }
+    assert_int_equal(f->checked, 3);
+    dp_release(f->dp, h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -132,6 +181,7 @@ int main(void)
         VKF_TEST(test_image_larger_than_the_device_allows_gets_no_resource),
         VKF_TEST(test_bad_arguments_get_status_codes),
         VKF_TEST(test_create_survives_every_failed_allocation),
+        VKF_TEST(test_every_mip_level_of_an_image_mips_asset_is_uploaded),
     };
     return VKF_RUN(tests);
 }

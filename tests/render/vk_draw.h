@@ -22,7 +22,7 @@
 #include "quad_frag.h"
 #include "quad_vert.h"
 
-enum { VKD_SLOTS = 4, VKD_FB = 8 };
+enum { VKD_SLOTS = 4, VKD_FB = 8, VKD_LODS = 3 };
 
 typedef struct vkd_slot {
     VkImage target;
@@ -43,7 +43,8 @@ typedef struct vkd {
     VkDescriptorSetLayout dsl;
     VkPipelineLayout layout;
     VkPipeline pipe;
-    VkSampler sampler;
+    VkSampler sampler[VKD_LODS]; /* nearest, sampling mip level i only */
+    int lod;                     /* the sampler vkd_record uses */
     VkDescriptorPool dpool;
     VkCommandPool cpool;
     vkd_slot slot[VKD_SLOTS];
@@ -176,14 +177,18 @@ static inline void vkd_make_pipeline(vkd *d)
     vkDestroyShaderModule(dev, vs, NULL);
     vkDestroyShaderModule(dev, fs, NULL);
 
-    const VkSamplerCreateInfo sci = {.sType = VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO,
-                                     .magFilter = VK_FILTER_NEAREST,
-                                     .minFilter = VK_FILTER_NEAREST,
-                                     .addressModeU = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
-                                     .addressModeV = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
-                                     .addressModeW = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
-                                     .maxLod = 0.0f};
-    assert_int_equal(vkCreateSampler(dev, &sci, NULL, &d->sampler), VK_SUCCESS);
+    for (int l = 0; l < VKD_LODS; l++) {
+        const VkSamplerCreateInfo sci = {.sType = VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO,
+                                         .magFilter = VK_FILTER_NEAREST,
+                                         .minFilter = VK_FILTER_NEAREST,
+                                         .mipmapMode = VK_SAMPLER_MIPMAP_MODE_NEAREST,
+                                         .addressModeU = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
+                                         .addressModeV = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
+                                         .addressModeW = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
+                                         .minLod = (float)l,
+                                         .maxLod = (float)l};
+        assert_int_equal(vkCreateSampler(dev, &sci, NULL, &d->sampler[l]), VK_SUCCESS);
+    }
 }
 
 static inline void vkd_make_slot(vkd *d, vkd_slot *s)
@@ -272,7 +277,8 @@ static inline void vkd_free(vkd *d)
     }
     vkDestroyCommandPool(dev, d->cpool, NULL);
     vkDestroyDescriptorPool(dev, d->dpool, NULL);
-    vkDestroySampler(dev, d->sampler, NULL);
+    for (int l = 0; l < VKD_LODS; l++)
+        vkDestroySampler(dev, d->sampler[l], NULL);
     vkDestroyPipeline(dev, d->pipe, NULL);
     vkDestroyPipelineLayout(dev, d->layout, NULL);
     vkDestroyDescriptorSetLayout(dev, d->dsl, NULL);
@@ -290,7 +296,7 @@ static inline void vkd_record(vkd *d, int i, VkImageView view, bool gated)
     assert_int_equal(vkResetEvent(dev, s->gate), VK_SUCCESS);
     assert_int_equal(vkResetEvent(dev, s->done), VK_SUCCESS);
     if (view) {
-        const VkDescriptorImageInfo ii = {d->sampler, view,
+        const VkDescriptorImageInfo ii = {d->sampler[d->lod], view,
                                           VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL};
         const VkWriteDescriptorSet w = {.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
                                         .dstSet = s->set, .descriptorCount = 1,

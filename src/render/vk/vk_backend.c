@@ -24,15 +24,28 @@
 
 #define MAX_LEVELS 16
 
-/* What an image is made of: the format, the size of level 0, and each level's bytes at
- * offsets into `data`. */
+/* What an image is made of: the format, the size of level 0, and each level's bytes
+ * (level[l], size[l]) with its offset in the staging buffer; `bytes` in all. */
 typedef struct source {
     VkFormat format;
     uint32_t width, height, levels;
-    const unsigned char *data;
+    const unsigned char *level[MAX_LEVELS];
+    size_t size[MAX_LEVELS], offset[MAX_LEVELS];
     size_t bytes;
-    size_t offset[MAX_LEVELS];
 } source;
+
+/* Places the levels one after another in the staging buffer, each offset a multiple of 16
+ * (a copy's buffer offset must be a multiple of the texel block size, at most 16 bytes). */
+static void source_layout(source *src)
+{
+    size_t at = 0;
+    for (uint32_t l = 0; l < src->levels; l++) {
+        at = (at + 15u) & ~(size_t)15u;
+        src->offset[l] = at;
+        at += src->size[l];
+    }
+    src->bytes = at;
+}
 
 dp_status dp__vk_status(VkResult r)
 {
@@ -110,6 +123,12 @@ void dp_vk_set_types(dp_vk *vk, dp_type_id image_type, dp_type_id page_type)
     vk->page_type = page_type;
 }
 
+void dp_vk_set_mips_type(dp_vk *vk, dp_type_id image_mips_type)
+{
+    if (vk)
+        vk->mips_type = image_mips_type;
+}
+
 void dp_vk_get_stats(const dp_vk *vk, dp_vk_stats *out)
 {
     if (!out)
@@ -126,21 +145,42 @@ void dp_vk_get_stats(const dp_vk *vk, dp_vk_stats *out)
 /* ---- formats ------------------------------------------------------------------------------ */
 
 /* The format mapping: what `asset` of `type` becomes. RGBA8 images and atlas pages (dp_image,
- * rows top to bottom, one level). DP_ERR_INVALID for anything else or an empty image. */
+ * rows top to bottom, one level); RGBA8 images with their mip chain (dp_image_mips, every
+ * level). DP_ERR_INVALID for anything else, an empty image or a missing level. A
+ * block-compressed texture type adds its case here (format, block-sized levels). */
 static dp_status source_of(const dp_vk *vk, dp_type_id type, const void *asset, source *out)
 {
     memset(out, 0, sizeof *out);
-    if (type != vk->image_type && type != vk->page_type)
+    bool mips = type == vk->mips_type;
+    if (type != vk->image_type && type != vk->page_type && !mips)
         return DP_ERR_INVALID;
-    const dp_image *img = asset;
+    const dp_image *img = asset; /* the first member of a dp_image_mips */
     if (!img || !img->pixels || img->width == 0 || img->height == 0)
         return DP_ERR_INVALID;
     out->format = VK_FORMAT_R8G8B8A8_UNORM;
     out->width = img->width;
     out->height = img->height;
     out->levels = 1;
-    out->data = img->pixels;
-    out->bytes = (size_t)img->width * img->height * 4u;
+    out->level[0] = img->pixels;
+    if (mips) {
+        const dp_image_mips *m = asset;
+        if (m->levels < 1 || m->levels > DP_IMAGE_MAX_LEVELS || m->levels > MAX_LEVELS)
+            return DP_ERR_INVALID;
+        uint32_t full = 1, side = img->width > img->height ? img->width : img->height;
+        while (side >>= 1)
+            full++;
+        if (m->levels > full)
+            return DP_ERR_INVALID; /* more levels than the size has */
+        out->levels = m->levels;
+        for (uint32_t l = 0; l < m->levels; l++)
+            if (!(out->level[l] = m->level[l]))
+                return DP_ERR_INVALID;
+    }
+    for (uint32_t l = 0; l < out->levels; l++) {
+        uint32_t w = img->width >> l, h = img->height >> l;
+        out->size[l] = (size_t)(w ? w : 1) * (h ? h : 1) * 4u;
+    }
+    source_layout(out);
     return DP_OK;
 }
 
@@ -163,7 +203,8 @@ static bool format_usable(dp_vk *vk, VkFormat format)
 static bool vk_handles(void *user, dp_type_id type)
 {
     const dp_vk *vk = user;
-    return type != 0 && (type == vk->image_type || type == vk->page_type);
+    return type != 0 &&
+           (type == vk->image_type || type == vk->page_type || type == vk->mips_type);
 }
 
 static void texture_free(dp_vk *vk, dp__vk_texture *t)
@@ -290,7 +331,11 @@ static dp_status vk_create(void *user, dp_type_id type, const void *asset, void 
     VkCommandBuffer cmd = VK_NULL_HANDLE;
     st = texture_make(vk, &src, t, &bytes);
     if (st == DP_OK)
-        st = dp__vk_stage(vk, src.data, src.bytes, &staging, &cmd);
+        st = dp__vk_stage(vk,
+                          &(dp__vk_parts){.data = src.level, .offset = src.offset,
+                                          .size = src.size, .n = src.levels,
+                                          .bytes = src.bytes},
+                          &staging, &cmd);
     if (st != DP_OK) {
         texture_free(vk, t);
         return st;

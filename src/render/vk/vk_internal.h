@@ -53,7 +53,7 @@ struct dp_vk {
     dp_allocator alloc;
     dp_vk_host host;
     size_t staging_limit;
-    dp_type_id image_type, page_type;
+    dp_type_id image_type, page_type, mips_type;
     VkPhysicalDeviceMemoryProperties mem;
     uint32_t max_dim;
     VkFormat checked_format; /* format_usable's last question and answer */
@@ -78,10 +78,18 @@ struct dp_vk {
 uint32_t dp__vk_memory_type(const dp_vk *vk, uint32_t bits, VkMemoryPropertyFlags want,
                             VkMemoryPropertyFlags fallback);
 
-/* Makes a host-visible, coherent staging buffer holding `bytes` copied from `src`, and
- * adds it to the open batch (beginning one if needed); *cmd is the batch's command buffer.
- * DP_OK, DP_ERR_TIMEOUT (staging limit), DP_ERR_NOMEM, DP_ERR_NOT_FOUND (no memory type). */
-dp_status dp__vk_stage(dp_vk *vk, const void *src, size_t bytes, VkBuffer *buffer,
+/* What goes into one staging buffer: `n` parts, part i (`size[i]` bytes from `data[i]`) at
+ * byte `offset[i]`; `bytes` in all. */
+typedef struct dp__vk_parts {
+    const unsigned char *const *data;
+    const size_t *offset, *size;
+    size_t n, bytes;
+} dp__vk_parts;
+
+/* Makes a host-visible, coherent staging buffer holding the parts, and adds it to the open
+ * batch (beginning one if needed); *cmd is the batch's command buffer.
+ * DP_OK, DP_ERR_NOMEM, DP_ERR_NOT_FOUND (no memory type). */
+dp_status dp__vk_stage(dp_vk *vk, const dp__vk_parts *parts, VkBuffer *buffer,
                        VkCommandBuffer *cmd);
 
 /* Frees every batch, staging buffer and fence (the queue is idle). */

@@ -181,9 +181,10 @@ static dp_status batch_open(dp_vk *vk)
     return DP_OK;
 }
 
-/* A host-visible, coherent buffer of `bytes` holding a copy of src. */
-static dp_status staging_make(dp_vk *vk, const void *src, size_t bytes, dp__vk_staging *s)
+/* A host-visible, coherent buffer holding a copy of the parts. */
+static dp_status staging_make(dp_vk *vk, const dp__vk_parts *parts, dp__vk_staging *s)
 {
+    size_t bytes = parts->bytes;
     VkDevice dev = vk->host.device;
     const VkBufferCreateInfo bci = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
                                     .size = bytes,
@@ -215,13 +216,14 @@ static dp_status staging_make(dp_vk *vk, const void *src, size_t bytes, dp__vk_s
         vkFreeMemory(dev, s->memory, NULL);
         return mt == UINT32_MAX ? DP_ERR_NOT_FOUND : dp__vk_status(r);
     }
-    memcpy(map, src, bytes);
+    for (size_t i = 0; i < parts->n; i++)
+        memcpy((unsigned char *)map + parts->offset[i], parts->data[i], parts->size[i]);
     vkUnmapMemory(dev, s->memory);
     s->bytes = bytes;
     return DP_OK;
 }
 
-dp_status dp__vk_stage(dp_vk *vk, const void *src, size_t bytes, VkBuffer *buffer,
+dp_status dp__vk_stage(dp_vk *vk, const dp__vk_parts *parts, VkBuffer *buffer,
                        VkCommandBuffer *cmd)
 {
     dp_status st = batch_open(vk);
@@ -232,11 +234,11 @@ dp_status dp__vk_stage(dp_vk *vk, const void *src, size_t bytes, VkBuffer *buffe
                   sizeof *b->staging);
     dp__vk_staging s = {0};
     if (st == DP_OK)
-        st = staging_make(vk, src, bytes, &s);
+        st = staging_make(vk, parts, &s);
     if (st != DP_OK)
         return st;
     b->staging[b->nstaging++] = s;
-    vk->staging_bytes += bytes;
+    vk->staging_bytes += parts->bytes;
     *buffer = s.buffer;
     *cmd = b->cmd;
     return DP_OK;
