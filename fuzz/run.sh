@@ -17,7 +17,9 @@ limit=""
 [ "$max_seconds" -gt 0 ] && limit="-max_total_time=$max_seconds"
 status=0
 # The pack target is built only with libzstd and libxxhash (like the pack reader itself).
-for target in registry pack; do
+# A pack or KTX2 input runs in microseconds: five times the runs (about 10 s) go deeper;
+# ktx2's inputs are whole files, so they may be longer.
+for target in registry pack ktx2; do
     bin="$build/fuzz/fuzz_$target"
     if [ ! -x "$bin" ] && [ "$target" = pack ]; then
         echo "fuzz: $bin not built (no libzstd/libxxhash): skipped"
@@ -29,7 +31,9 @@ for target in registry pack; do
     fi
     # A pack input runs in microseconds: five times the runs (about 10 s) go deeper.
     n="$runs"
+    maxlen=512
     [ "$target" = pack ] && n=$((runs * 5))
+    [ "$target" = ktx2 ] && n=$((runs * 5)) && maxlen=2048
     work="$(mktemp -d "${TMPDIR:-/tmp}/depot-fuzz-$target.XXXXXX")"
     trap 'rm -rf "$work"' EXIT
     mkdir -p "$work/corpus" "$work/artifacts"
@@ -38,7 +42,7 @@ for target in registry pack; do
          "${limit:+(at most $max_seconds s)}"
     if ! ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}" \
          UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}" \
-         "$bin" -runs="$n" $limit -max_len=512 -timeout=10 \
+         "$bin" -runs="$n" $limit -max_len="$maxlen" -timeout=10 \
                 -artifact_prefix="$work/artifacts/" "$work/corpus" 2>"$work/log"; then
         tail -n 60 "$work/log" >&2
         for a in "$work/artifacts/"*; do

@@ -11,7 +11,7 @@ packages=(
     libpng-dev libcjson-dev libcurl4-openssl-dev
     libturbojpeg0-dev libwebp-dev     # JPEG and WebP in the image type
     libsndfile1-dev                   # the sound type (WAV, FLAC, Ogg Vorbis)
-    libzstd-dev libxxhash-dev         # pack files (zstd entries, xxHash index and checksums)
+    libzstd-dev libxxhash-dev         # pack files (zstd entries, xxHash index and checksums), zstd KTX2 textures
     libegl-dev libgl-dev libegl-mesa0 libgl1-mesa-dri   # headless OpenGL (render tests)
     libvulkan-dev mesa-vulkan-drivers  # Vulkan backend; lavapipe runs its tests headless
     vulkan-validationlayers glslang-tools   # the Vulkan tests' validation layer and shaders

@@ -3,7 +3,7 @@
 #  1. ASan+UBSan build: every test; any sanitizer report fails the test.
 #  2. TSan build: the threaded tests (label "threads").
 #  3. clang libFuzzer build: the registry fuzz target for 200,000 runs (about 20 s) and the
-#     pack reader target for 1,000,000 (about 10 s).
+#     pack reader target and the KTX2 container parser for 1,000,000 each (about 10 s each).
 #  4. Plain -Werror build: every test, plus the install/consumer test and the SPIN model;
 #     its ctest summary is the last thing printed.
 set -euo pipefail

@@ -31,7 +31,8 @@ extern "C" {
     X(DP_ERR_UNDERFLOW, -10, "release without a matching acquire") \
     X(DP_ERR_OVERFLOW, -11, "a count or the index space is exhausted") \
     X(DP_ERR_WRONG_THREAD, -12, "an owner-thread-only call from another thread") \
-    X(DP_ERR_EXISTS, -13, "the key is already live (dp_add hands that asset back)")
+    X(DP_ERR_EXISTS, -13, "the key is already live (dp_add hands that asset back)") \
+    X(DP_ERR_UNSUPPORTED, -14, "valid input of a kind this build cannot handle (Basis Universal, an unknown texture format)")
 #define DP__STATUS_ENUM(name, value, meaning) name = value,
 
 /** @brief Result of every depot function that can fail. 0 is success, errors are negative.

@@ -337,6 +337,41 @@ typedef struct dp_sound {
     int16_t *samples;     /**< frames * channels samples */
 } dp_sound;
 
+/** @brief The most mip levels a texture can have (16384 texels a side gives 15). */
+#define DP_TEXTURE_MAX_LEVELS 15
+
+/** @brief One mip level of a dp_texture. */
+typedef struct dp_texture_level {
+    uint32_t width, height, depth; /**< in texels: max(1, base >> level) */
+    size_t bytes;                  /**< the whole level: layers * faces * image_bytes */
+    size_t image_bytes;            /**< one image: one layer, one face, every z slice */
+    /** Images layer by layer, faces within a layer (+X, -X, +Y, -Y, +Z, -Z for cube maps):
+     * image (layer l, face f) starts at data + (l * faces + f) * image_bytes; each image is
+     * z slices of rows of blocks, as the GPU APIs take them. */
+    const unsigned char *data;
+} dp_texture_level;
+
+/** @brief "texture": a KTX 2.0 file (extension ktx2), parsed by depot: 1D/2D/3D, arrays,
+ * cube maps (and cube map arrays), every mip level it stores. Uncompressed formats and
+ * block-compressed ones (BC1-BC7, ETC2/EAC, ASTC LDR) are passed through as stored (blocks
+ * for compressed formats); zstd-supercompressed levels are inflated (libzstd). Basis
+ * Universal payloads (BasisLZ/ETC1S, UASTC), zlib supercompression and vkFormats depot does
+ * not know fail with DP_ERR_UNSUPPORTED. Every offset and size in the file is checked
+ * against the file length; inconsistent, truncated or oversized (over 16384 texels a side,
+ * 2048 layers or depth, 1 GiB of level data; refused before allocation) files fail with
+ * DP_ERR_FORMAT. */
+typedef struct dp_texture {
+    uint32_t vk_format;            /**< the VkFormat value from the file */
+    uint32_t width, height, depth; /**< level 0 in texels; height and depth are 1 when unused */
+    uint32_t layers;               /**< array elements; 1 when not an array */
+    uint32_t faces;                /**< 6 for a cube map, else 1 */
+    uint32_t levels;               /**< stored mip levels, level 0 the largest */
+    uint32_t block_width, block_height, block_bytes; /**< 1, 1, bytes per texel if uncompressed */
+    bool compressed;               /**< block-compressed format */
+    bool array;                    /**< the file declared an array texture (layerCount > 0) */
+    dp_texture_level level[DP_TEXTURE_MAX_LEVELS];
+} dp_texture;
+
 /** @brief "sprite": a rectangle of an image (extension sprite; JSON
  * `{"image": "key.png", "rect": [x, y, w, h]}`); depends on its image. */
 typedef struct dp_sprite {
@@ -357,6 +392,7 @@ typedef struct dp_builtin_types {
     dp_type_id blob, image, sprite, bundle; /**< 0 when not built (no image codec / cJSON) */
     dp_type_id image_mips; /**< "image" with its mip chain; 0 when image is 0 */
     dp_type_id sound;      /**< 0 when not built (no libsndfile) */
+    dp_type_id texture;    /**< KTX 2.0; always built (zstd levels need libzstd) */
 } dp_builtin_types;
 
 /** @brief The built-in type ids of this depot (starting the load layer if needed). Any

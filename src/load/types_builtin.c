@@ -1,5 +1,5 @@
 /* types_builtin.c — the "blob" type, and registration of every built-in type the build has
- * (image needs libpng, libturbojpeg or libwebp; sound needs libsndfile; sprite and bundle need cJSON). */
+ * (image needs libpng, libturbojpeg or libwebp; sound needs libsndfile; texture (KTX2) is always built; sprite and bundle need cJSON). */
 #include <string.h>
 
 #include "depot/config.h"
@@ -40,6 +40,9 @@ dp_status dp__builtin_types_register(dp__loader *L)
     if (st != DP_OK && st != DP_ERR_EXISTS)
         return st;
 #endif
+    st = dp__texture_type_register(L, &L->builtins.texture);
+    if (st != DP_OK && st != DP_ERR_EXISTS)
+        return st;
 #if DP_HAVE_SNDFILE
     st = dp__sound_type_register(L, &L->builtins.sound);
     if (st != DP_OK && st != DP_ERR_EXISTS)
