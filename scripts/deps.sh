@@ -18,6 +18,7 @@ packages=(
     spin                              # model check of the pool's free list
     graphviz                          # dependency graphs in reports
     chromium                          # headless browser test of the HTML report
+    nginx-light                       # the http disk cache tests run against a real nginx
 )
 
 missing=()
