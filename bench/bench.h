@@ -13,10 +13,31 @@ static inline uint64_t dp_bench_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Prints one result line: "BENCH <name> <value> <unit>". */
+/* The 1-minute load average read at the start of the run (main.c), -1 if unknown. A ratio
+ * taken on a loaded machine says so on its own line. */
+extern double dp_bench_loadavg;
+
+/* Reads the 1-minute load average from /proc/loadavg; -1 if unknown. */
+static inline double dp_bench_read_loadavg(void)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    double l = -1;
+    if (!f)
+        return -1;
+    if (fscanf(f, "%lf", &l) != 1)
+        l = -1;
+    fclose(f);
+    return l;
+}
+
+/* Prints one result line: "BENCH <name> <value> <unit>"; a ratio (unit "x") gets the load
+ * average of the run's start as a fourth field, "load=<loadavg>". */
 static inline void dp_bench_report(const char *name, double value, const char *unit)
 {
-    printf("BENCH %s %.2f %s\n", name, value, unit);
+    if (unit[0] == 'x' && unit[1] == '\0')
+        printf("BENCH %s %.2f %s load=%.2f\n", name, value, unit, dp_bench_loadavg);
+    else
+        printf("BENCH %s %.2f %s\n", name, value, unit);
     fflush(stdout);
 }
 

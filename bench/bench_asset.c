@@ -471,15 +471,84 @@ static double run_collect(uint32_t n, dp_handle *hs)
     return ns_per(t0, t1, n);
 }
 
+/* ---- memory per live asset ------------------------------------------------------------------ */
+
+/* A counting allocator: a 16-byte header before each block holds its size, so the live byte
+ * count is exact (what depot asked for, without malloc's own overhead). */
+static _Atomic size_t counted_bytes;
+
+static void *count_alloc(size_t size, void *user)
+{
+    (void)user;
+    size_t *p = malloc(size + 16);
+    if (!p)
+        return NULL;
+    *p = size;
+    atomic_fetch_add_explicit(&counted_bytes, size, memory_order_relaxed);
+    return (char *)p + 16;
+}
+
+static void count_free(void *ptr, void *user)
+{
+    (void)user;
+    size_t *p = (size_t *)(void *)((char *)ptr - 16);
+    atomic_fetch_sub_explicit(&counted_bytes, *p, memory_order_relaxed);
+    free(p);
+}
+
+/* The full cost of a live keyed asset with one edge: BYTES_N keyed assets in a chain (each
+ * depends on the one before; the first on one keyless leaf), settled by an update; the
+ * growth of the allocator's live byte count from just before the first add, divided by
+ * BYTES_N. That is slot word + record + key-table entry + key bytes + edge storage, with
+ * each table's spare capacity at that size. Keys are 30 characters + NUL (the _key_part
+ * line). _keyless and _bare (no key, no edge) show where the bytes go. */
+#define BYTES_N 100000u
+
+/* Bytes per asset for BYTES_N assets, keyed or not, chained by edges or not. */
+static double bytes_per(bool keyed, bool edged)
+{
+    static const dp_allocator counting = {count_alloc, count_free, NULL};
+    dp_desc d = {.allocator = &counting};
+    dp_depot *dp;
+    dp_type_id type;
+    dp_type t = {.name = "bench", .destroy = nop_destroy};
+    if (dp_create(&d, &dp) != DP_OK || dp_register_type(dp, &t, &type) != DP_OK)
+        fail("dp_create (counting)");
+    dp_update(dp);
+    size_t before = atomic_load(&counted_bytes);
+    dp_handle *hs = malloc((BYTES_N + 1) * sizeof *hs);
+    if (!hs || dp_add(dp, type, &dummy_data, 1, NULL, &hs[0]) != DP_OK)
+        fail("dp_add (leaf)");
+    char key[64];
+    for (uint32_t i = 1; i <= BYTES_N; i++) {
+        snprintf(key, sizeof key, "textures/tiles/tile_%06u.png", i);
+        if (dp_add(dp, type, &dummy_data, 1, keyed ? key : NULL, &hs[i]) != DP_OK ||
+            (edged && dp_depend(dp, hs[i], hs[i - 1]) != DP_OK))
+            fail("dp_add (chain)");
+    }
+    dp_update(dp);
+    size_t grown = atomic_load(&counted_bytes) - before;
+    for (uint32_t i = 0; i <= BYTES_N; i++)
+        dp_release(dp, hs[i]);
+    dp_update(dp);
+    end_depot(dp);
+    free(hs);
+    return (double)grown / BYTES_N;
+}
+
+static void bench_bytes(void)
+{
+    dp_bench_report("asset.bytes_per_asset", bytes_per(true, true), "bytes");
+    dp_bench_report("asset.bytes_per_asset_key_part", 31, "bytes");
+    dp_bench_report("asset.bytes_per_asset_keyless", bytes_per(false, true), "bytes");
+    dp_bench_report("asset.bytes_per_asset_bare", bytes_per(false, false), "bytes");
+}
+
 /* ---- main ------------------------------------------------------------------------------------ */
 
 int dp_bench_asset(void)
 {
-    /* Record size: the pool payload (dp__asset) plus the 8-byte slot word (generation and
-     * count), without the key pointer and the edge fields (kids pointer and nkids), which
-     * the issue counts separately. Padding inside dp__asset is included. */
-    size_t rec = dp__record_bytes();
-    dp_bench_report("asset.bytes_per_asset", (double)rec, "bytes");
+    bench_bytes();
 
     /* retain + release: one asset, 1 thread; the baseline and the floor interleaved. */
     dp_type_id type;

@@ -6,6 +6,8 @@
 
 #include "bench.h"
 
+double dp_bench_loadavg = -1;
+
 static const struct {
     const char *name;
     int (*run)(void);
@@ -27,6 +29,8 @@ int main(int argc, char **argv)
                "Prints one 'BENCH <name> <value> <unit>' line per measurement.\n");
         return 0;
     }
+    dp_bench_loadavg = dp_bench_read_loadavg();
+    dp_bench_report("machine.loadavg_1m", dp_bench_loadavg, "load");
     int found = 0, rc = 0;
     for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++) {
         if (!strcmp(which, "all") || !strcmp(which, benches[i].name)) {

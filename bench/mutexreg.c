@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
+
 struct mr_node {
     void *data;
     char *key;         /* owned, NULL if keyless */
@@ -27,19 +29,6 @@ struct mr_reg {
     mr_node **stack;   /* free cascade work list */
     size_t nstack, capstack;
 };
-
-static uint64_t mr_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a, as the real registry */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    h ^= h >> 31;
-    h *= 0x7fb5d329728ea185ull;
-    h ^= h >> 27;
-    return h;
-}
 
 mr_reg *mr_create(void (*destroy)(void *data))
 {
@@ -126,7 +115,7 @@ mr_node *mr_add(mr_reg *r, void *data, const char *key)
             free(n);
             return NULL;
         }
-        n->hash = mr_hash(key);
+        n->hash = dp__hash(key);
     }
     pthread_mutex_lock(&r->mu);
     if (key) {
@@ -150,7 +139,7 @@ mr_node *mr_add(mr_reg *r, void *data, const char *key)
 
 mr_node *mr_find(mr_reg *r, const char *key)
 {
-    uint64_t hash = mr_hash(key);
+    uint64_t hash = dp__hash(key);
     pthread_mutex_lock(&r->mu);
     mr_node *n = lookup(r, key, hash);
     if (n)

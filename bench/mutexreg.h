@@ -1,6 +1,7 @@
 /* mutexreg.h — the "simple way" asset registry, the baseline of the asset benchmark:
  * one global pthread mutex around everything, a malloc'd node per asset, a chained hash
- * map for keys, counts as plain ints, edges as malloc'd arrays, an iterative free cascade.
+ * map for keys hashed with depot's own dp__hash (so a ratio measures locking and layout,
+ * not the hash), counts as plain ints, edges as malloc'd arrays, an iterative free cascade.
  * A handle is the node pointer (no generations: the baseline does not detect stale use). */
 #ifndef DP_BENCH_MUTEXREG_H
 #define DP_BENCH_MUTEXREG_H

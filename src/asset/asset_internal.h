@@ -19,6 +19,7 @@
 #include "asset/registry.h"
 #include "common/alloc.h"
 #include "common/assert.h"
+#include "common/hash.h"
 #include "depot/asset.h"
 #include "depot/diag.h"
 #include "os/thread.h"
@@ -231,7 +232,6 @@ void dp__attend(dp_depot *dp, uint32_t index, uint8_t reasons);
 /* dp__create and dp__find: see registry.h. */
 /* Removes `key` from the table if it maps to h. Owner thread. */
 void dp__key_remove(dp_depot *dp, const char *key, dp_handle h);
-uint64_t dp__hash(const char *s);
 void dp__keys_free(dp_depot *dp);
 
 /* ---- state changes: the setters the loader uses are in registry.h ------------------------ */

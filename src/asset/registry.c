@@ -176,9 +176,3 @@ void dp__counters(const dp_depot *dp, dp_stats *out)
     out->cycles_collected = atomic_load_explicit(&dp->st_cycles, memory_order_relaxed);
     out->results_discarded = atomic_load_explicit(&dp->st_discarded, memory_order_relaxed);
 }
-
-size_t dp__record_bytes(void)
-{
-    return sizeof(dp__asset) + sizeof(uint64_t) - sizeof(((dp__asset *)0)->key) -
-           sizeof(((dp__asset *)0)->kids) - sizeof(((dp__asset *)0)->nkids);
-}

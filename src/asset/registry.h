@@ -190,8 +190,5 @@ void dp__count_discarded(dp_depot *dp);
 /* Fills the counter fields of *out (everything but the per-asset scan: live, unused and
  * by-state counts, held bytes). Any thread. */
 void dp__counters(const dp_depot *dp, dp_stats *out);
-/* Bytes one asset costs in the registry: its record and slot word, without the key pointer
- * and the edge fields (counted separately). For the benchmark report. */
-size_t dp__record_bytes(void);
 
 #endif

@@ -1,0 +1,26 @@
+/* hash.c — the string hash of the key table (see hash.h). */
+#include "common/hash.h"
+
+#include <string.h>
+
+uint64_t dp__hash(const char *s)
+{
+    /* Eight bytes per step (multiply and shift mix), then a final mix so that the low bits
+     * used for probing are spread. Only ever compared within this process. */
+    size_t n = strlen(s);
+    uint64_t h = 1469598103934665603ull ^ n;
+    for (; n >= 8; s += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+    }
+    uint64_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+    h ^= h >> 31;
+    h *= 0x7fb5d329728ea185ull;
+    h ^= h >> 27;
+    return h | 1u; /* never 0: 0 marks an empty entry */
+}
