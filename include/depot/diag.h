@@ -56,8 +56,10 @@ dp_status dp_write_dot(const dp_depot *dp, FILE *out);
  * recorded holders and compares with the stored counts, and checks internal invariants
  * (key table, unused cache, states). Owner thread, with no other thread acquiring or
  * releasing at the time. @return DP_OK, or DP_ERR_OVERFLOW / DP_ERR_UNDERFLOW for a count
- * that is higher / lower than its holders explain, DP_ERR_INVALID for a broken invariant;
- * DP_ERR_WRONG_THREAD. */
+ * that is higher / lower than its holders explain, DP_ERR_INVALID for a broken invariant
+ * (among them: an asset's key does not lead back to it, an edge appears twice);
+ * DP_ERR_WRONG_THREAD; DP_ERR_NOMEM for its scratch arrays. Time and scratch memory are
+ * linear in slots + edges + key-table size. */
 dp_status dp_check(const dp_depot *dp);
 
 /** @brief One recorded holder of an asset. */

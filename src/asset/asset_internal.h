@@ -232,6 +232,9 @@ void dp__attend(dp_depot *dp, uint32_t index, uint8_t reasons);
 /* dp__create and dp__find: see registry.h. */
 /* Removes `key` from the table if it maps to h. Owner thread. */
 void dp__key_remove(dp_depot *dp, const char *key, dp_handle h);
+/* True if looking `key` up in the table (as dp_find probes) leads to h. Takes the key lock;
+ * dp_check's per-asset test, O(1) expected. */
+bool dp__key_maps(const dp_depot *dp, const char *key, dp_handle h);
 void dp__keys_free(dp_depot *dp);
 
 /* ---- state changes: the setters the loader uses are in registry.h ------------------------ */

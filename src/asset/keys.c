@@ -79,6 +79,16 @@ void dp__key_remove(dp_depot *dp, const char *key, dp_handle h)
     dp__mutex_unlock(&dp->keys_lock);
 }
 
+bool dp__key_maps(const dp_depot *dp, const char *key, dp_handle h)
+{
+    dp_depot *d = (dp_depot *)dp; /* the lock is the only thing written */
+    dp__mutex_lock(&d->keys_lock);
+    dp__kentry *e = d->keys_cap ? slot_for(d, key, dp__hash(key)) : NULL;
+    bool maps = e && e->hash && e->h.bits == h.bits;
+    dp__mutex_unlock(&d->keys_lock);
+    return maps;
+}
+
 void dp__keys_free(dp_depot *dp)
 {
     dp__free(&dp->alloc, dp->keys);

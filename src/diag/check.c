@@ -5,6 +5,24 @@
 #include "asset/asset_internal.h"
 #include "diag/graph.h"
 
+/* True if no edge of r appears twice. seen[c] holds the stamp of the last parent that had
+ * a kid at index c, so a repeat costs one scan of r's earlier kids only when an index
+ * repeats: linear in the edges (was every pair of kids). */
+static bool kids_unique(const dp__asset *r, uint32_t *seen, uint64_t n, uint32_t stamp)
+{
+    for (uint32_t k = 0; k < r->nkids; k++) {
+        uint32_t c = dp_handle_index(r->kids[k]);
+        if (c < n && seen[c] != stamp) {
+            seen[c] = stamp;
+            continue;
+        }
+        for (uint32_t m = 0; m < k; m++)
+            if (r->kids[m].bits == r->kids[k].bits)
+                return false;
+    }
+    return true;
+}
+
 dp_status dp_check(const dp_depot *dp)
 {
     if (!dp)
@@ -15,6 +33,11 @@ dp_status dp_check(const dp_depot *dp)
     dp_status st = dp__graph_build(dp, &g);
     if (st != DP_OK)
         return st;
+    uint32_t *seen = g.n ? dp__calloc(&dp->alloc, (size_t)g.n, sizeof *seen) : NULL;
+    if (g.n && !seen) {
+        dp__graph_free(dp, &g);
+        return DP_ERR_NOMEM;
+    }
     size_t keyed = 0, cached = 0, cached_bytes = 0, edges = 0, kept_bytes = 0;
     dp__view v;
     for (dp__live_iter it = dp__graph_walk(&g); st == DP_OK && dp__live_next(dp, &it, &v);) {
@@ -44,19 +67,11 @@ dp_status dp_check(const dp_depot *dp)
         }
         if (r->key) {
             keyed++;
-            /* The key must lead back to this asset. */
-            dp__mutex_lock((dp__mutex *)&dp->keys_lock);
-            bool found = false;
-            for (size_t k = 0; k < dp->keys_cap && !found; k++)
-                found = dp->keys[k].hash && dp->keys[k].h.bits == h.bits;
-            dp__mutex_unlock((dp__mutex *)&dp->keys_lock);
-            if (!found)
-                st = DP_ERR_INVALID;
+            if (!dp__key_maps(dp, r->key, h))
+                st = DP_ERR_INVALID; /* the key must lead back to this asset */
         }
-        for (uint32_t k = 0; k < r->nkids; k++)
-            for (uint32_t m = k + 1; m < r->nkids; m++)
-                if (r->kids[k].bits == r->kids[m].bits)
-                    st = DP_ERR_INVALID; /* edges are unique */
+        if (!kids_unique(r, seen, g.n, (uint32_t)i + 1))
+            st = DP_ERR_INVALID; /* edges are unique */
     }
     /* The unused cache: a proper list of cached, unused assets whose bytes add up. */
     size_t walked = 0, walked_bytes = 0;
@@ -79,6 +94,7 @@ dp_status dp_check(const dp_depot *dp)
         st = DP_ERR_INVALID; /* what the cache keeps beyond its own assets adds up */
     if (st == DP_OK && keyed != dp->keys_n)
         st = DP_ERR_INVALID; /* every entry of the key table names a live keyed asset */
+    dp__free(&dp->alloc, seen);
     dp__graph_free(dp, &g);
     return st;
 }

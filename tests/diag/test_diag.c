@@ -1,5 +1,6 @@
 /* test_diag.c — diagnostics: the dot graph parses and names every key and edge, dp_check
- * catches a count that nothing explains, and dp_get_stats counts what is there. */
+ * catches a count that nothing explains, a key that leads to another asset and a repeated
+ * edge, and dp_get_stats counts what is there. */
 #include "asset/asset_internal.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,49 @@ static void test_check_catches_a_broken_key_table(void **state)
     dp_release(f->dp, h);
 }
 
+static void test_check_catches_a_key_that_leads_to_another_asset(void **state)
+{
+    fixture *f = *state;
+    dp_handle a = add(f, "a"), b = add(f, "b");
+    dp__asset *ra = dp__rec_at(f->dp, dp_handle_index(a));
+    dp__asset *rb = dp__rec_at(f->dp, dp_handle_index(b));
+    char *ka = ra->key;
+    ra->key = rb->key; /* every handle is still in the table, but "b" does not lead to a */
+    rb->key = ka;
+    assert_int_equal(dp_check(f->dp), DP_ERR_INVALID);
+    rb->key = ra->key;
+    ra->key = ka;
+    assert_int_equal(dp_check(f->dp), DP_OK);
+    dp_release(f->dp, a);
+    dp_release(f->dp, b);
+}
+
+/* 3,000 keyed children of one keyed parent: the check holds at that scale, and a repeat of
+ * the first edge in the last place is caught. */
+static void test_check_catches_a_repeated_edge_among_thousands(void **state)
+{
+    enum { N = 3000 };
+    fixture *f = *state;
+    dp_handle p = add(f, "parent"), kids[N];
+    char key[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof key, "kid/%d", i);
+        kids[i] = add(f, key);
+        assert_int_equal(dp_depend(f->dp, p, kids[i]), DP_OK);
+    }
+    assert_int_equal(dp_check(f->dp), DP_OK);
+    dp__asset *r = dp__rec_at(f->dp, dp_handle_index(p));
+    assert_int_equal(r->nkids, N);
+    dp_handle last = r->kids[N - 1];
+    r->kids[N - 1] = r->kids[0];
+    assert_int_equal(dp_check(f->dp), DP_ERR_INVALID);
+    r->kids[N - 1] = last;
+    assert_int_equal(dp_check(f->dp), DP_OK);
+    dp_release(f->dp, p);
+    for (int i = 0; i < N; i++)
+        dp_release(f->dp, kids[i]);
+}
+
 static void test_stats_count_states_bytes_edges_groups_and_frees(void **state)
 {
     fixture *f = *state;
@@ -139,6 +183,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dot_output_parses_and_names_every_key_and_edge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_catches_a_count_nothing_explains, setup_holders, teardown),
         cmocka_unit_test_setup_teardown(test_check_catches_a_broken_key_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_catches_a_key_that_leads_to_another_asset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_catches_a_repeated_edge_among_thousands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats_count_states_bytes_edges_groups_and_frees, setup_holders, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
