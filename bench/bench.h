@@ -76,6 +76,8 @@ int dp_bench_render(void);
 int dp_bench_vk(void);
 /* Pack files: index lookups, PNGs from a pack vs loose (bench_pack.c). */
 int dp_bench_pack(void);
+/* Per-asset cost as the live set grows 10^3 .. 10^6 (bench_scale.c). */
+int dp_bench_scale(void);
 /* The atlas page allocator (bench_atlas.c), run by dp_bench_render. */
 int dp_bench_atlas_alloc(void);
 

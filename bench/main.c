@@ -1,5 +1,5 @@
 /* depot-bench — runs the benchmark of one layer or all of them.
- * Usage: depot-bench [pool|asset|load|render|formats|vk|all]
+ * Usage: depot-bench [pool|asset|load|render|formats|vk|scale|all]
  * Output: one "BENCH <name> <value> <unit>" line per measurement, baselines included. */
 #include <stdio.h>
 #include <string.h>
@@ -19,13 +19,14 @@ static const struct {
     {"pack", dp_bench_pack},
     {"formats", dp_bench_formats},
     {"vk", dp_bench_vk},
+    {"scale", dp_bench_scale},
 };
 
 int main(int argc, char **argv)
 {
     const char *which = argc > 1 ? argv[1] : "all";
     if (!strcmp(which, "-h") || !strcmp(which, "--help")) {
-        printf("usage: depot-bench [pool|asset|load|render|formats|vk|all]\n"
+        printf("usage: depot-bench [pool|asset|load|render|formats|vk|scale|all]\n"
                "Prints one 'BENCH <name> <value> <unit>' line per measurement.\n");
         return 0;
     }
@@ -40,7 +41,7 @@ int main(int argc, char **argv)
         }
     }
     if (!found) {
-        fprintf(stderr, "depot-bench: unknown benchmark '%s' (pool, asset, load, render, formats, vk, all)\n", which);
+        fprintf(stderr, "depot-bench: unknown benchmark '%s' (pool, asset, load, render, formats, vk, scale, all)\n", which);
         return 2;
     }
     return rc;
