@@ -39,6 +39,11 @@ void dp__watch_sweep(dp__watch *w, size_t budget,
 /* Number of watched files. */
 size_t dp__watch_count(const dp__watch *w);
 
+/* Table entries looked at so far by lookups (add, remove, an event) and by polls: expected
+ * O(1) per add, remove and event, and per poll O(files changed since), whatever the number
+ * of files watched. Lets a test assert the cost without timing it. */
+uint64_t dp__watch_work(const dp__watch *w);
+
 /* Never blocks: reads pending notifications and calls `changed` once for each watched
  * path whose debounce period has passed. */
 void dp__watch_poll(dp__watch *w, void (*changed)(void *ctx, const char *rel), void *ctx);

@@ -326,6 +326,45 @@ static void test_sweep_stops_watching_what_keep_refuses(void **state)
     assert_string_equal(r.last, "a.txt");
 }
 
+/* 3,000 files in 30 folders: adding them looks at a few table entries each (was every
+ * file watched so far), an idle poll looks at nothing (was every file), and one change
+ * costs a few entries however many files are watched. */
+static void test_cost_per_file_does_not_grow_with_the_files_watched(void **state)
+{
+    enum { N = 3000 };
+    fixture *f = *state;
+    char rel[64];
+    for (int i = 0; i < N; i++) {
+        snprintf(rel, sizeof rel, "d%02d/f%04d.txt", i / 100, i);
+        write_rel(f, rel, "x");
+    }
+    uint64_t w0 = dp__watch_work(f->w);
+    for (int i = 0; i < N; i++) {
+        snprintf(rel, sizeof rel, "d%02d/f%04d.txt", i / 100, i);
+        assert_int_equal(dp__watch_add(f->w, rel), DP_OK);
+    }
+    uint64_t w1 = dp__watch_work(f->w);
+    assert_true(w1 - w0 < 4 * N);
+    reports r = {0};
+    dp__watch_poll(f->w, on_changed, &r);
+    assert_int_equal(dp__watch_work(f->w), w1); /* nothing changed: nothing looked at */
+    write_rel(f, "d17/f1742.txt", "changed");
+    poll_settle(f, &r);
+    assert_int_equal(r.count, 1);
+    assert_string_equal(r.last, "d17/f1742.txt");
+    assert_true(dp__watch_work(f->w) - w1 < N / 10); /* one entry per poll while it settles */
+    for (int i = 0; i < N; i += 2) { /* removing half keeps the others found */
+        snprintf(rel, sizeof rel, "d%02d/f%04d.txt", i / 100, i);
+        dp__watch_remove(f->w, rel);
+    }
+    assert_int_equal(dp__watch_count(f->w), N / 2);
+    write_rel(f, "d29/f2999.txt", "changed");
+    memset(&r, 0, sizeof r);
+    poll_settle(f, &r);
+    assert_int_equal(r.count, 1);
+    assert_string_equal(r.last, "d29/f2999.txt");
+}
+
 static void test_poll_never_blocks(void **state)
 {
     fixture *f = *state;
@@ -464,6 +503,7 @@ int main(void)
         T(test_a_file_in_a_folder_made_later_is_reported),
         T(test_a_folder_deleted_and_made_again_is_watched_again),
         T(test_sweep_stops_watching_what_keep_refuses),
+        T(test_cost_per_file_does_not_grow_with_the_files_watched),
         T(test_poll_never_blocks),
         T(test_callback_may_remove_paths),
         T(test_destroy_frees_everything),
