@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "depot/asset.h"
+
 static inline uint64_t dp_bench_now_ns(void)
 {
     struct timespec ts;
@@ -76,6 +78,11 @@ int dp_bench_render(void);
 int dp_bench_vk(void);
 /* Pack files: index lookups, PNGs from a pack vs loose (bench_pack.c). */
 int dp_bench_pack(void);
+/* The zero-cost type of the load benchmarks (bench_load.c): every asset is one static int,
+ * 1 byte; destroy does nothing. */
+dp_status dp_bench_zc_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
+                           size_t *asset_bytes);
+void dp_bench_zc_destroy(void *asset, void *user);
 /* Per-asset cost as the live set grows 10^3 .. 10^6 (bench_scale.c). */
 int dp_bench_scale(void);
 /* The atlas page allocator (bench_atlas.c), run by dp_bench_render. */

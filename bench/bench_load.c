@@ -382,8 +382,8 @@ static uint64_t cpu_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static dp_status zc_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
-                         size_t *asset_bytes)
+dp_status dp_bench_zc_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
+                           size_t *asset_bytes)
 {
     (void)ctx;
     (void)bytes;
@@ -393,7 +393,7 @@ static dp_status zc_load(dp_load_ctx *ctx, const void *bytes, size_t len, void *
     return DP_OK;
 }
 
-static void zc_destroy(void *asset, void *user)
+void dp_bench_zc_destroy(void *asset, void *user)
 {
     (void)asset;
     (void)user;
@@ -409,7 +409,7 @@ static double run_zc(const char *root, char **keys, size_t nkeys, bool mem, doub
     if (dp_create(&desc, &dp) != DP_OK)
         return 0;
     static const char *const ext[] = {"zc", NULL};
-    dp_type t = {.name = "zc", .extensions = ext, .load = zc_load, .destroy = zc_destroy};
+    dp_type t = {.name = "zc", .extensions = ext, .load = dp_bench_zc_load, .destroy = dp_bench_zc_destroy};
     dp_type_id id;
     dp_handle *h = calloc(ZC_BATCH, sizeof *h);
     double ns = 0;

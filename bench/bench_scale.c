@@ -26,7 +26,7 @@
 #define WATCH_MAX 40000u
 #define WAIT_NS 600000000000ull /* a run that never settles fails the bench, not the machine */
 
-static int zc_static;
+static int zc_static; /* the data of the assets added directly */
 
 static void die(const char *what)
 {
@@ -34,29 +34,12 @@ static void die(const char *what)
     abort();
 }
 
-static dp_status zc_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
-                         size_t *asset_bytes)
-{
-    (void)ctx;
-    (void)bytes;
-    (void)len;
-    *asset = &zc_static;
-    *asset_bytes = 1;
-    return DP_OK;
-}
-
-static void nop_destroy(void *asset, void *user)
-{
-    (void)asset;
-    (void)user;
-}
-
 static dp_depot *make(const char *root, bool watch, dp_type_id *type)
 {
     dp_desc d = {.root = root, .workers = 2, .watch = watch};
     dp_depot *dp;
     static const char *const ext[] = {"zc", NULL};
-    dp_type t = {.name = "zc", .extensions = ext, .load = zc_load, .destroy = nop_destroy};
+    dp_type t = {.name = "zc", .extensions = ext, .load = dp_bench_zc_load, .destroy = dp_bench_zc_destroy};
     if (dp_create(&d, &dp) != DP_OK || dp_register_type(dp, &t, type) != DP_OK)
         die("dp_create");
     return dp;
