@@ -1,5 +1,5 @@
 /* depot-bench — runs the benchmark of one layer or all of them.
- * Usage: depot-bench [pool|asset|load|render|formats|vk|scale|all]
+ * Usage: depot-bench [pool|asset|load|render|formats|vk|pack|scale|all]
  * Output: one "BENCH <name> <value> <unit>" line per measurement, baselines included. */
 #include <stdio.h>
 #include <string.h>
@@ -26,7 +26,7 @@ int main(int argc, char **argv)
 {
     const char *which = argc > 1 ? argv[1] : "all";
     if (!strcmp(which, "-h") || !strcmp(which, "--help")) {
-        printf("usage: depot-bench [pool|asset|load|render|formats|vk|scale|all]\n"
+        printf("usage: depot-bench [pool|asset|load|render|formats|vk|pack|scale|all]\n"
                "Prints one 'BENCH <name> <value> <unit>' line per measurement.\n");
         return 0;
     }
@@ -41,7 +41,7 @@ int main(int argc, char **argv)
         }
     }
     if (!found) {
-        fprintf(stderr, "depot-bench: unknown benchmark '%s' (pool, asset, load, render, formats, vk, scale, all)\n", which);
+        fprintf(stderr, "depot-bench: unknown benchmark '%s' (pool, asset, load, render, formats, vk, pack, scale, all)\n", which);
         return 2;
     }
     return rc;
