@@ -70,12 +70,16 @@ done:
 
 void dp__key_remove(dp_depot *dp, const char *key, dp_handle h)
 {
-    if (!key || !dp->keys_cap)
+    if (!key)
         return;
+    /* keys_cap is read under the lock: a dp_load on another thread may be growing the table
+     * (TSan caught the unlocked read racing reserve_key's write in test_load_threads_mt). */
     dp__mutex_lock(&dp->keys_lock);
-    dp__kentry *e = slot_for(dp, key, dp__hash(key));
-    if (e->hash && e->h.bits == h.bits)
-        erase_entry(dp, e);
+    if (dp->keys_cap) {
+        dp__kentry *e = slot_for(dp, key, dp__hash(key));
+        if (e->hash && e->h.bits == h.bits)
+            erase_entry(dp, e);
+    }
     dp__mutex_unlock(&dp->keys_lock);
 }
 
