@@ -52,6 +52,7 @@ static dp_status add_node(tool_graph *g, const dp_depot *dp, dp_handle h, size_t
     }
     n->bytes = dp_bytes_of(dp, h);
     n->state = dp_state_of(dp, h);
+    n->count = dp_count(dp, h);
     n->failure = n->state == DP_STATE_FAILED ? dp_failure_of(dp, h) : DP_OK;
     if (tool_hmap_put(&g->index, h, g->n) < 0) {
         free(n->key);

@@ -1,7 +1,8 @@
 /* inspect.c — `depot inspect PATH...`: loads keys or bundle manifests and everything they
  * depend on, waits, and reports the dependency graph: per root the assets it pulls in and
  * their bytes, the assets shared between roots, missing or failed dependencies, cycles.
- * Text on stdout; --json, --dot and --html write files. */
+ * Text on stdout; --json, --dot and --html write files (explore.c writes the JSON and the
+ * page). */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -10,12 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "depot/config.h"
 #include "tool.h"
-
-#if DP_HAVE_CJSON
-#include <cjson/cJSON.h>
-#endif
 
 static void usage(FILE *f)
 {
@@ -32,9 +28,11 @@ static void usage(FILE *f)
           "  --root DIR     folder keys are relative to (default: the first PATH if it is a\n"
           "                 folder, else its folder); dependencies such as \"img/a.png\"\n"
           "                 resolve against it\n"
-          "  --json FILE    machine-readable report\n"
+          "  --json FILE    the report's data as JSON (format in docs/diagnostics.md)\n"
           "  --dot FILE     the graph in Graphviz dot (dp_write_dot)\n"
-          "  --html FILE    the HTML report: graph, biggest assets per root, findings\n"
+          "  --html FILE    the HTML report: summary, size map, asset table, each root's\n"
+          "                 closure and sharing, duplicates by content, the selected\n"
+          "                 asset's neighbourhood (one file, no network)\n"
           "  --timeout MS   how long to wait, per root (default 30000)\n"
           "\n"
           "Exit codes: 0 everything loaded, 1 a missing or failed asset was found,\n"
@@ -236,117 +234,20 @@ static void print_text(const tool_graph *g, const char *root_dir)
     }
 }
 
-#if DP_HAVE_CJSON
-static bool write_json(const tool_graph *g, const char *root_dir, const char *path, char *err,
-                       size_t errcap)
-{
-    cJSON *doc = cJSON_CreateObject();
-    cJSON *roots = cJSON_AddArrayToObject(doc, "roots");
-    cJSON *assets = cJSON_AddArrayToObject(doc, "assets");
-    cJSON *cycles = cJSON_AddArrayToObject(doc, "cycles");
-    bool ok = doc && roots && assets && cycles && cJSON_AddStringToObject(doc, "root", root_dir);
-    for (size_t r = 0; ok && r < g->nroots; r++) {
-        size_t uniq, count;
-        size_t bytes = tg_root_bytes(g, r, &uniq, &count);
-        cJSON *o = cJSON_CreateObject();
-        ok = o && cJSON_AddItemToArray(roots, o) &&
-             cJSON_AddStringToObject(o, "key", g->nodes[g->roots[r]].key) &&
-             cJSON_AddNumberToObject(o, "assets", (double)count) &&
-             cJSON_AddNumberToObject(o, "bytes", (double)bytes) &&
-             cJSON_AddNumberToObject(o, "unique_bytes", (double)uniq);
-        if (!ok && o && !cJSON_GetArrayItem(roots, (int)r))
-            cJSON_Delete(o);
-    }
-    static const char *states[] = {"invalid", "pending", "loading", "loaded", "failed"};
-    for (size_t i = 0; ok && i < g->n; i++) {
-        const tg_node *n = &g->nodes[i];
-        cJSON *o = cJSON_CreateObject();
-        if (!o || !cJSON_AddItemToArray(assets, o)) {
-            cJSON_Delete(o);
-            ok = false;
-            break;
-        }
-        cJSON *deps = cJSON_AddArrayToObject(o, "depends_on");
-        cJSON *by = cJSON_AddArrayToObject(o, "roots");
-        ok = deps && by && cJSON_AddStringToObject(o, "key", n->key) &&
-             cJSON_AddStringToObject(o, "type", n->type) &&
-             cJSON_AddNumberToObject(o, "bytes", (double)n->bytes) &&
-             cJSON_AddStringToObject(o, "state", states[n->state]) &&
-             cJSON_AddBoolToObject(o, "shared", n->nreach > 1);
-        if (ok && n->state == DP_STATE_FAILED)
-            ok = cJSON_AddStringToObject(o, "status", dp_status_str(n->failure)) != NULL;
-        for (size_t k = 0; ok && k < n->nkids; k++)
-            ok = cJSON_AddItemToArray(deps, cJSON_CreateString(g->nodes[n->kids[k]].key));
-        for (size_t r = 0; ok && r < g->nroots; r++)
-            if (tg_reaches(g, r, i))
-                ok = cJSON_AddItemToArray(by, cJSON_CreateString(g->nodes[g->roots[r]].key));
-    }
-    for (size_t c = 0; ok && c < g->ncycles; c++) {
-        cJSON *a = cJSON_CreateArray();
-        if (!a || !cJSON_AddItemToArray(cycles, a)) {
-            cJSON_Delete(a);
-            ok = false;
-            break;
-        }
-        for (size_t i = 0; ok && i < g->n; i++)
-            if (g->nodes[i].scc == (int)c)
-                ok = cJSON_AddItemToArray(a, cJSON_CreateString(g->nodes[i].key));
-    }
-    char *text = ok ? cJSON_Print(doc) : NULL;
-    cJSON_Delete(doc);
-    if (!text) {
-        snprintf(err, errcap, "%s: out of memory building the JSON", path);
-        return false;
-    }
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        snprintf(err, errcap, "%s: %s", path, strerror(errno));
-        free(text);
-        return false;
-    }
-    fputs(text, f);
-    fputc('\n', f);
-    free(text);
-    if (fclose(f) != 0) {
-        snprintf(err, errcap, "%s: %s", path, strerror(errno));
-        return false;
-    }
-    return true;
-}
-#endif
-
-static bool write_html(const tool_graph *g, const char *dot_text, const char *root_dir,
-                       const char *path, char *err, size_t errcap)
+/* Writes the --json data or the --html page to path. */
+static bool write_out(const char *path, bool html, const tool_graph *g, const char *root_dir,
+                      const char *root_real, char *err, size_t errcap)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
         snprintf(err, errcap, "%s: %s", path, strerror(errno));
         return false;
     }
-    char sub[PATH_MAX + 64], b[32];
-    size_t total = 0, shared = 0, failed = 0;
-    for (size_t i = 0; i < g->n; i++) {
-        total += g->nodes[i].bytes;
-        shared += g->nodes[i].nreach > 1;
-        failed += g->nodes[i].state == DP_STATE_FAILED;
-    }
-    snprintf(sub, sizeof sub, "depot inspect of %s", root_dir);
-    report_begin(f, "depot inspect", sub);
-    fprintf(f, "<section id=\"summary\"><h2>Summary</h2><div class=\"stats\">"
-               "<div class=\"stat\"><b>%zu</b><span>roots</span></div>"
-               "<div class=\"stat\"><b>%zu</b><span>assets</span></div>"
-               "<div class=\"stat\"><b>%s</b><span>bytes in all</span></div>"
-               "<div class=\"stat\"><b>%zu</b><span>shared by several roots</span></div>"
-               "<div class=\"stat %s\"><b>%zu</b><span>missing or failed</span></div>"
-               "<div class=\"stat %s\"><b>%zu</b><span>cycles</span></div></div></section>\n",
-            g->nroots, g->n, tool_bytes(total, b), shared, failed ? "bad" : "good", failed,
-            g->ncycles ? "bad" : "good", g->ncycles);
-    report_graph(f, dot_text, g, NULL, 0);
-    report_biggest(f, g, g->nroots, 10);
-    report_findings(f, g);
-    report_end(f);
-    if (ferror(f)) {
-        snprintf(err, errcap, "%s: write error", path);
+    explore_summary s;
+    bool ok = html ? explore_write_page(f, g, root_dir, root_real)
+                   : (explore_write_data(f, g, root_dir, root_real, &s), !ferror(f));
+    if (!ok || ferror(f)) {
+        snprintf(err, errcap, "%s: write error or out of memory", path);
         fclose(f);
         return false;
     }
@@ -397,13 +298,6 @@ int tool_inspect(int argc, char **argv)
         fprintf(stderr, "depot inspect: no PATH given\n");
         goto usage_error;
     }
-#if !DP_HAVE_CJSON
-    if (json) {
-        fprintf(stderr, "depot inspect: --json needs cJSON, and this build has none\n");
-        free(paths);
-        return TOOL_EXIT_USAGE;
-    }
-#endif
 
     /* The root: --root, else the first PATH that is a folder, else the folder of the first
      * file PATH, else the current one. */
@@ -528,7 +422,7 @@ int tool_inspect(int argc, char **argv)
     if (nroots)
         print_text(&g, root_buf);
 
-    if (dot || html) {
+    if (dot) {
         FILE *mem = open_memstream(&dot_text, &dot_len);
         if (!mem || dp_write_dot(dp, mem) != DP_OK) {
             fprintf(stderr, "depot inspect: writing the dot graph failed\n");
@@ -548,13 +442,11 @@ int tool_inspect(int argc, char **argv)
             rc = TOOL_EXIT_IO;
         }
     }
-#if DP_HAVE_CJSON
-    if (json && !write_json(&g, root_buf, json, err, sizeof err)) {
+    if (json && !write_out(json, false, &g, root_buf, root_real, err, sizeof err)) {
         fprintf(stderr, "depot inspect: %s\n", err);
         rc = TOOL_EXIT_IO;
     }
-#endif
-    if (html && !write_html(&g, dot_text, root_buf, html, err, sizeof err)) {
+    if (html && !write_out(html, true, &g, root_buf, root_real, err, sizeof err)) {
         fprintf(stderr, "depot inspect: %s\n", err);
         rc = TOOL_EXIT_IO;
     }

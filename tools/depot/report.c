@@ -1,12 +1,12 @@
 /* report.c — the HTML report of `depot demo` and `depot inspect`: one self-contained file
- * (inline CSS and SVG, no scripts, no network). The dependency graph is laid out by
+ * (inline CSS and SVG, no network). The dependency graph is laid out by
  * Graphviz (`dot -Tsvg`, run as a subprocess on the output of dp_write_dot) when it is
  * installed, else shown as a nested list; the chart is an SVG drawn here.
  *
  * Stable ids and classes for tests and styling: <svg id="graph"> whose <g class="node ...">
  * carry t-<type>, shared, root, failed and cycle; <ul id="graph-list"> (no Graphviz);
- * <svg id="chart"> with <polyline class="series ...">; <table id="biggest">, <table
- * id="shared">, <table id="failed">, <ul id="cycles">. */
+ * <svg id="chart"> with <polyline class="series ...">; <table id="biggest">. The inspect
+ * page is explore.c's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -132,8 +132,8 @@ void report_begin(FILE *f, const char *title, const char *subtitle)
 
 void report_end(FILE *f)
 {
-    fputs("</main>\n<footer>Written by the depot tool. One self-contained file: no scripts, "
-          "no network.</footer>\n</body>\n</html>\n",
+    fputs("</main>\n<footer>Written by the depot tool. One self-contained file: no network."
+          "</footer>\n</body>\n</html>\n",
           f);
 }
 
@@ -467,87 +467,4 @@ void report_biggest(FILE *f, const tool_graph *g, size_t nroots, size_t top)
     }
     fputs("</table></section>\n", f);
     free(idx);
-}
-
-void report_findings(FILE *f, const tool_graph *g)
-{
-    char b[32];
-    size_t shared = 0, failed = 0;
-    for (size_t i = 0; i < g->n; i++) {
-        shared += g->nodes[i].nreach > 1;
-        failed += g->nodes[i].state == DP_STATE_FAILED;
-    }
-    fprintf(f, "<section id=\"shared-section\"><h2>Shared between roots (%zu)</h2>\n", shared);
-    if (shared) {
-        fputs("<table id=\"shared\"><thead><tr><th>asset</th><th>type</th><th class=\"num\">"
-              "bytes</th><th>roots</th></tr></thead><tbody>\n", f);
-        for (size_t i = 0; i < g->n; i++) {
-            const tg_node *n = &g->nodes[i];
-            if (n->nreach < 2)
-                continue;
-            fputs("<tr><td><code>", f);
-            report_escape(f, n->key);
-            fprintf(f, "</code></td><td>%s</td><td class=\"num\">%s</td><td>", n->type,
-                    tool_bytes(n->bytes, b));
-            for (size_t r = 0, k = 0; r < g->nroots; r++) {
-                if (!tg_reaches(g, r, i))
-                    continue;
-                fputs(k++ ? ", <code>" : "<code>", f);
-                report_escape(f, g->nodes[g->roots[r]].key);
-                fputs("</code>", f);
-            }
-            fputs("</td></tr>\n", f);
-        }
-        fputs("</tbody></table>\n", f);
-    } else {
-        fputs("<p>No asset is pulled in by more than one root.</p>\n", f);
-    }
-    fprintf(f, "</section>\n<section id=\"failed-section\"><h2>Missing or failed (%zu)</h2>\n",
-            failed);
-    if (failed) {
-        fputs("<table id=\"failed\"><thead><tr><th>asset</th><th>type</th><th>status</th>"
-              "<th>needed by</th></tr></thead><tbody>\n", f);
-        for (size_t i = 0; i < g->n; i++) {
-            const tg_node *n = &g->nodes[i];
-            if (n->state != DP_STATE_FAILED)
-                continue;
-            fputs("<tr><td><code>", f);
-            report_escape(f, n->key);
-            fprintf(f, "</code></td><td>%s</td><td class=\"bad\">%s</td><td>", n->type,
-                    dp_status_str(n->failure));
-            size_t k = 0;
-            for (size_t p = 0; p < g->n; p++)
-                for (size_t c = 0; c < g->nodes[p].nkids; c++)
-                    if (g->nodes[p].kids[c] == i) {
-                        fputs(k++ ? ", <code>" : "<code>", f);
-                        report_escape(f, g->nodes[p].key);
-                        fputs("</code>", f);
-                    }
-            fputs(k ? "</td></tr>\n" : "(a root)</td></tr>\n", f);
-        }
-        fputs("</tbody></table>\n", f);
-    } else {
-        fputs("<p class=\"ok\">Every asset loaded.</p>\n", f);
-    }
-    fprintf(f, "</section>\n<section id=\"cycles-section\"><h2>Cycles (%zu)</h2>\n", g->ncycles);
-    if (g->ncycles) {
-        fputs("<ul id=\"cycles\">\n", f);
-        for (size_t c = 0; c < g->ncycles; c++) {
-            fputs("<li>", f);
-            size_t k = 0;
-            for (size_t i = 0; i < g->n; i++) {
-                if (g->nodes[i].scc != (int)c)
-                    continue;
-                fputs(k++ ? " &harr; <code>" : "<code>", f);
-                report_escape(f, g->nodes[i].key);
-                fputs("</code>", f);
-            }
-            fputs("</li>\n", f);
-        }
-        fputs("</ul><p>Cycles are legal (the depot collects cyclic garbage), but a bundle "
-              "cycle is usually a mistake.</p>\n", f);
-    } else {
-        fputs("<p class=\"ok\">No dependency cycles.</p>\n", f);
-    }
-    fputs("</section>\n", f);
 }

@@ -98,6 +98,7 @@ typedef struct tg_node {
     size_t bytes;
     dp_state state;
     dp_status failure;    /* why it failed (DP_OK unless FAILED) */
+    uint32_t count;       /* its reference count (dp_count) when the graph was walked */
     size_t *kids;         /* indices into nodes */
     size_t nkids;
     size_t parents;       /* edges into it from nodes of this graph */
@@ -160,9 +161,28 @@ void report_chart(FILE *f, const report_sample *s, size_t n, const report_mark *
 /* The biggest assets of the first `nroots` roots: <table id="biggest">, at most `top` rows
  * per root. */
 void report_biggest(FILE *f, const tool_graph *g, size_t nroots, size_t top);
-/* Assets shared by several roots, failed ones and cycles: the tables of `inspect`. */
-void report_findings(FILE *f, const tool_graph *g);
 /* Runs `dot -Tsvg` on dot_text; the SVG text (caller frees) or NULL with why filled. */
 char *report_run_dot(const char *dot_text, char *why, size_t why_cap);
+
+/* ---- explore.c ---------------------------------------------------------------------------- */
+
+/* The totals of the summary. */
+typedef struct explore_summary {
+    size_t bytes, shared, failed;
+    size_t waste; /* bytes of all but one copy of each content found under several keys */
+} explore_summary;
+
+/* Fills the totals of g (waste stays 0: only explore_write_data hashes files). */
+void explore_totals(const tool_graph *g, explore_summary *s);
+/* The data of `depot inspect` as one JSON document (format "depot-inspect 2", described in
+ * docs/diagnostics.md): roots, duplicates by content (files of the keys under root_real),
+ * cycles, summary, assets. Fills s. Write errors show in ferror(f). */
+void explore_write_data(FILE *f, const tool_graph *g, const char *root_dir,
+                        const char *root_real, explore_summary *s);
+/* The whole HTML page of `depot inspect --html`: summary, navigation, the data embedded once
+ * and the script that draws the size map, table and neighbourhood. False on a write error
+ * or out of memory. */
+bool explore_write_page(FILE *f, const tool_graph *g, const char *root_dir,
+                        const char *root_real);
 
 #endif
