@@ -5,9 +5,14 @@
 
 uint64_t dp__hash(const char *s)
 {
+    return dp__hash_bytes(s, strlen(s));
+}
+
+uint64_t dp__hash_bytes(const void *p, size_t n)
+{
     /* Eight bytes per step (multiply and shift mix), then a final mix so that the low bits
      * used for probing are spread. Only ever compared within this process. */
-    size_t n = strlen(s);
+    const unsigned char *s = p;
     uint64_t h = 1469598103934665603ull ^ n;
     for (; n >= 8; s += 8, n -= 8) {
         uint64_t w;
@@ -17,7 +22,7 @@ uint64_t dp__hash(const char *s)
     }
     uint64_t w = 0;
     for (size_t i = 0; i < n; i++)
-        w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+        w |= (uint64_t)s[i] << (8 * i);
     h = (h ^ w) * 0x9e3779b97f4a7c15ull;
     h ^= h >> 31;
     h *= 0x7fb5d329728ea185ull;

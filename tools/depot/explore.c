@@ -3,13 +3,14 @@
  * explore.js fills from the data (size map, asset table, neighbourhood, roots, duplicates,
  * findings). The page stays linear in the number of assets: no server-side graph layout.
  *
- * Duplicates are found by content: the file of each key under the root is hashed (64-bit,
- * with the multiply-and-shift mix of the key table's hash); equal hash and equal file size
+ * Duplicates are found by content: the file of each key under the root is hashed with the
+ * project's hash (common/hash.h, the key table's); equal hash and equal file size
  * make a group, and the group wastes the bytes of every copy but one. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "tool.h"
 
 extern const char tool_explore_js[];
@@ -38,21 +39,6 @@ static void put_json_str(FILE *f, const char *s)
             fputc(c, f);
     }
     fputc('"', f);
-}
-
-static uint64_t content_hash(const unsigned char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ull ^ n;
-    for (; n >= 8; p += 8, n -= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
-        h ^= h >> 29;
-    }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
-    h = (h ^ w) * 0x9e3779b97f4a7c15ull;
-    return h ^ (h >> 32);
 }
 
 typedef struct content {
@@ -88,7 +74,7 @@ static content *hash_files(const tool_graph *g, const char *root_real, size_t *n
         char *bytes = tool_is_file(path) ? tool_read_file(path, &len) : NULL;
         if (!bytes)
             continue;
-        c[(*n)++] = (content){content_hash((const unsigned char *)bytes, len), len, i};
+        c[(*n)++] = (content){dp__hash_bytes(bytes, len), len, i};
         free(bytes);
     }
     qsort(c, *n, sizeof *c, by_content);

@@ -161,7 +161,9 @@
     });
   }
   $('assets').querySelector('thead').addEventListener('click', function (e) {
-    var c = e.target.closest('th').getAttribute('data-col');
+    var th = e.target.closest('th');
+    if (!th) return;
+    var c = th.getAttribute('data-col');
     tb.dir = tb.sort === c ? -tb.dir : (c === 'key' || c === 'type' || c === 'state' ? 1 : -1);
     tb.sort = c;
     drawTable();
