@@ -65,6 +65,9 @@ check_inspect() { # check_inspect HTML NAME TOP_FOLDERS
     check "^folders_expected=$folders\$" "the page counts other top folders than $folders"
     check "^folders_drawn=$folders\$" "the treemap does not draw one rectangle per folder"
     check "^drilled_into=[^ ]+ rects=[1-9]" "a click on a folder did not drill down"
+    check "^types_drawn=$(sed -n 's/^types_expected=//p' "$tmp/$name.check")\$" \
+        "the treemap by type does not draw one rectangle per type"
+    check "^drilled_type=[^ ]+ rects=[1-9]" "a click on a type did not drill down"
     check "^filter_rows=1 key=" "filtering the table to one key does not leave one row"
     check "^selected=[^ ]+ nb_nodes=[2-9]" "selecting an asset drew no neighbourhood"
     check "^selected=[^ ]+ nb_nodes=[0-9]+ nb_edges=[1-9]" "the busiest asset's neighbourhood has no edges"
@@ -86,6 +89,8 @@ grep -q '"assets":5000,' "$tmp/tree.json" || fail "tree: the JSON does not count
 grep -q 'missing.png.*"failure":"' "$tmp/tree.json" || fail "tree: no failure for missing.png"
 grep -q '"duplicates":\[{"waste":' "$tmp/tree.json" || fail "tree: no duplicates found"
 check_inspect "$tmp/tree.html" tree 5
+grep -q '^sorted_first=common/c0000.png$' "$tmp/tree.check" ||
+    fail "tree: sorting the table by key does not put common/c0000.png first"
 
 rc=0 # 1: a missing file, a corrupt PNG and a cycle
 "$depot" inspect examples/assets/broken/level.bundle --root examples/assets \

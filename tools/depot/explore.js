@@ -274,6 +274,19 @@
       r.push('drilled_into=' + tm.path + ' rects=' + document.querySelectorAll('#treemap rect').length);
       click($('tm-by-folder'));
     }
+    var types = {};
+    A.forEach(function (a) { types[a.type] = 1; });
+    click($('tm-by-type'));
+    r.push('types_expected=' + Object.keys(types).length);
+    r.push('types_drawn=' + document.querySelectorAll('#treemap rect.type').length);
+    var t = document.querySelector('#treemap rect.type');
+    if (t) {
+      click(t);
+      r.push('drilled_type=' + tm.type + ' rects=' + document.querySelectorAll('#treemap rect').length);
+    }
+    click($('tm-by-folder'));
+    click(document.querySelector('#assets th[data-col="key"]'));
+    r.push('sorted_first=' + A[+$('asset-rows').firstChild.getAttribute('data-a')].key);
     var key = A[N - 1].key, box = $('filter');
     box.value = key;
     box.dispatchEvent(new Event('input'));
