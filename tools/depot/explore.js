@@ -265,25 +265,21 @@
     var r = [], top = {}, click = function (el) { el.dispatchEvent(new MouseEvent('click', { bubbles: true })); };
     selfChecking = true;
     r.push('render_ms=' + document.body.getAttribute('data-render-ms'));
-    A.forEach(function (a) { var s = a.key.indexOf('/'); if (s > 0) top[a.key.slice(0, s)] = 1; });
-    r.push('folders_expected=' + Object.keys(top).length);
-    r.push('folders_drawn=' + document.querySelectorAll('#treemap rect.folder').length);
-    var f = document.querySelector('#treemap rect.folder');
-    if (f) {
-      click(f);
-      r.push('drilled_into=' + tm.path + ' rects=' + document.querySelectorAll('#treemap rect').length);
-      click($('tm-by-folder'));
-    }
+    /* One rectangle per group of the top level, and a click on one drills into it. */
+    var mapCheck = function (kind, groups, drilled, now) {
+      r.push(kind + 's_expected=' + Object.keys(groups).length);
+      r.push(kind + 's_drawn=' + document.querySelectorAll('#treemap rect.' + kind).length);
+      var el = document.querySelector('#treemap rect.' + kind);
+      if (el) {
+        click(el);
+        r.push(drilled + '=' + now() + ' rects=' + document.querySelectorAll('#treemap rect').length);
+      }
+    };
     var types = {};
-    A.forEach(function (a) { types[a.type] = 1; });
+    A.forEach(function (a) { var s = a.key.indexOf('/'); if (s > 0) top[a.key.slice(0, s)] = 1; types[a.type] = 1; });
+    mapCheck('folder', top, 'drilled_into', function () { return tm.path; });
     click($('tm-by-type'));
-    r.push('types_expected=' + Object.keys(types).length);
-    r.push('types_drawn=' + document.querySelectorAll('#treemap rect.type').length);
-    var t = document.querySelector('#treemap rect.type');
-    if (t) {
-      click(t);
-      r.push('drilled_type=' + tm.type + ' rects=' + document.querySelectorAll('#treemap rect').length);
-    }
+    mapCheck('type', types, 'drilled_type', function () { return tm.type; });
     click($('tm-by-folder'));
     click(document.querySelector('#assets th[data-col="key"]'));
     r.push('sorted_first=' + A[+$('asset-rows').firstChild.getAttribute('data-a')].key);
