@@ -139,6 +139,10 @@ static void put_assets(FILE *f, const tool_graph *g)
             fputs(",\"failure\":", f);
             put_json_str(f, dp_status_str(n->failure));
         }
+        if (n->message) {
+            fputs(",\"message\":", f);
+            put_json_str(f, n->message);
+        }
         fputs(",\"kids\":[", f);
         for (size_t k = 0; k < n->nkids; k++)
             fprintf(f, "%s%zu", k ? "," : "", n->kids[k]);

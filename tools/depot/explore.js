@@ -136,12 +136,13 @@
   /* ---- the asset table: sort by a column, filter by text ---- */
   var COLS = ['key', 'type', 'bytes', 'count', 'parents', 'roots', 'state', 'failure'];
   var tb = { sort: 'bytes', dir: -1, q: '' };
-  function cell(a, c) { return c === 'roots' ? a.roots.length : c === 'failure' ? (a.failure || '') : a[c]; }
+  function why(a) { return (a.failure || '') + (a.message ? ': ' + a.message : ''); }
+  function cell(a, c) { return c === 'roots' ? a.roots.length : c === 'failure' ? why(a) : a[c]; }
   function drawTable() {
     var q = tb.q.toLowerCase(), idx = [];
     for (var i = 0; i < N; i++) {
       var a = A[i];
-      if (!q || (a.key + ' ' + a.type + ' ' + a.state + ' ' + (a.failure || '')).toLowerCase().indexOf(q) >= 0) idx.push(i);
+      if (!q || (a.key + ' ' + a.type + ' ' + a.state + ' ' + why(a)).toLowerCase().indexOf(q) >= 0) idx.push(i);
     }
     idx.sort(function (x, y) {
       var u = cell(A[x], tb.sort), v = cell(A[y], tb.sort);
@@ -151,7 +152,7 @@
       var a = A[i];
       return '<tr data-a="' + i + '" class="' + cls(a) + '"><td><code>' + esc(a.key) + '</code></td><td>' + esc(a.type) +
         '</td><td class="num">' + fmt(a.bytes) + '</td><td class="num">' + a.count + '</td><td class="num">' + a.parents +
-        '</td><td class="num">' + a.roots.length + '</td><td>' + a.state + '</td><td class="bad">' + esc(a.failure || '') + '</td></tr>';
+        '</td><td class="num">' + a.roots.length + '</td><td>' + a.state + '</td><td class="bad">' + esc(why(a)) + '</td></tr>';
     });
     $('asset-rows').innerHTML = rows.join('');
     $('asset-count').textContent = idx.length + ' of ' + N + ' assets' + (idx.length > MAX_ROWS ? ' (first ' + MAX_ROWS + ' shown; filter to narrow)' : '');
@@ -224,7 +225,7 @@
     $('nb-box').innerHTML = '<svg id="neighbourhood" viewBox="0 0 ' + ((2 * d + 1) * CW) + ' ' + (rows * RH + 50) + '" width="' +
       ((2 * d + 1) * CW) + '">' + out.join('') + '</svg>';
     $('nb-title').innerHTML = '<code>' + esc(A[c].key) + '</code>: ' + esc(A[c].type) + ', ' + fmt(A[c].bytes) + ', ' + A[c].state +
-      (A[c].failure ? ' (<span class="bad">' + esc(A[c].failure) + '</span>)' : '') + ', ' + parents[c].length + ' parents, ' + A[c].kids.length + ' children';
+      (A[c].failure ? ' (<span class="bad">' + esc(why(A[c])) + '</span>)' : '') + ', ' + parents[c].length + ' parents, ' + A[c].kids.length + ' children';
   }
   $('nb-box').addEventListener('click', function (e) {
     var g = e.target.closest('[data-a]');
@@ -247,7 +248,7 @@
   var failed = [];
   A.forEach(function (a, i) { if (a.state === 'failed') failed.push(i); });
   $('failed-rows').innerHTML = failed.map(function (i) {
-    return '<tr><td><code>' + esc(A[i].key) + '</code></td><td class="bad">' + esc(A[i].failure || '') + '</td><td>' +
+    return '<tr><td><code>' + esc(A[i].key) + '</code></td><td class="bad">' + esc(why(A[i])) + '</td><td>' +
       (parents[i].length ? keyList(parents[i]) : '(a root)') + '</td></tr>';
   }).join('') || '<tr><td colspan="3" class="ok">Every asset loaded.</td></tr>';
   $('cycle-list').innerHTML = D.cycles.map(function (c) {

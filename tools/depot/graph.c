@@ -54,9 +54,13 @@ static dp_status add_node(tool_graph *g, const dp_depot *dp, dp_handle h, size_t
     n->state = dp_state_of(dp, h);
     n->count = dp_count(dp, h);
     n->failure = n->state == DP_STATE_FAILED ? dp_failure_of(dp, h) : DP_OK;
+    dp_failure_info info;
+    if (n->failure != DP_OK && dp_failure(dp, h, &info) == DP_OK && info.message)
+        n->message = tool_strdup(info.message); /* best effort: NULL leaves it out */
     if (tool_hmap_put(&g->index, h, g->n) < 0) {
         free(n->key);
         free(n->type);
+        free(n->message);
         return DP_ERR_NOMEM;
     }
     *idx = g->n++;
@@ -220,6 +224,7 @@ void tg_free(tool_graph *g)
     for (size_t i = 0; i < g->n; i++) {
         free(g->nodes[i].key);
         free(g->nodes[i].type);
+        free(g->nodes[i].message);
         free(g->nodes[i].kids);
     }
     free(g->nodes);

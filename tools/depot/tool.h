@@ -98,6 +98,7 @@ typedef struct tg_node {
     size_t bytes;
     dp_state state;
     dp_status failure;    /* why it failed (DP_OK unless FAILED) */
+    char *message;        /* owned copy of dp_failure's message when FAILED, or NULL */
     uint32_t count;       /* its reference count (dp_count) when the graph was walked */
     size_t *kids;         /* indices into nodes */
     size_t nkids;
