@@ -34,16 +34,20 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Pumps updates until `h` is deep-settled, counting events of `kind` for it. */
+/* Pumps updates counting events of `kind` for `h`: at least `updates` of them, on (up to about
+ * ten seconds) until one was seen, and then `updates` more, so that a second one would be
+ * counted too. A fixed number of updates failed on a loaded machine whose worker had not run
+ * yet (the count came back 0). */
 static int pump_count(fx *f, dp_handle h, dp_event_kind kind, int updates)
 {
-    int seen = 0;
-    for (int i = 0; i < updates; i++) {
+    int seen = 0, after = 0;
+    for (int i = 0; i < 10000 && (i < updates || !seen || after < updates); i++) {
         dp_update(f->dp);
         const dp_event *ev;
         size_t n = dp_events(f->dp, &ev);
         for (size_t k = 0; k < n; k++)
             seen += ev[k].kind == kind && dp_handle_eq(ev[k].handle, h);
+        after += seen > 0;
         usleep(1000);
     }
     return seen;
