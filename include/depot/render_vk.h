@@ -76,6 +76,16 @@ void dp_vk_set_types(dp_vk *vk, dp_type_id image_type, dp_type_id page_type);
  * (NULL is ignored). */
 void dp_vk_set_mips_type(dp_vk *vk, dp_type_id image_mips_type);
 
+/** @brief Which asset type holds GPU-ready textures (dp_texture, the built-in "texture" that
+ * KTX 2.0 files load as): its 2D textures (one layer, one face, depth 1) become images of the
+ * file's VkFormat with every stored level, block-compressed formats (BC1-BC7, ETC2, ASTC)
+ * uploaded as their blocks. A format the device cannot sample (format features of optimal
+ * tiling), an array, cube map or 3D texture, a texel size that does not divide 16 bytes, or
+ * levels whose byte sizes disagree with their block counts get no resource (create answers
+ * DP_ERR_INVALID, the asset's render state is FAILED). 0 is ignored. Owner thread; cannot
+ * fail (NULL is ignored). */
+void dp_vk_set_texture_type(dp_vk *vk, dp_type_id texture_type);
+
 /** @brief The backend vtable for dp_render_desc. `create` makes an image, its memory and a
  * view, fills a staging buffer and records the copy (with its layout transitions) into
  * depot's open upload batch; it answers DP_ERR_TIMEOUT when the staging limit is reached,

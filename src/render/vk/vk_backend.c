@@ -142,15 +142,53 @@ void dp_vk_get_stats(const dp_vk *vk, dp_vk_stats *out)
     out->uploads_submitted = vk->uploads_submitted;
 }
 
+void dp_vk_set_texture_type(dp_vk *vk, dp_type_id texture_type)
+{
+    if (vk && texture_type)
+        vk->texture_type = texture_type;
+}
+
 /* ---- formats ------------------------------------------------------------------------------ */
+
+/* A dp_texture (KTX 2.0) as it is stored: the file's VkFormat, every level's blocks. Only
+ * plain 2D textures; the staging offsets (16-byte aligned) must be a multiple of the texel
+ * block size, and each level must hold exactly its blocks, so the copy never reads past the
+ * level (a hand-made dp_texture is checked like a parsed one). */
+static dp_status texture_source(const dp_texture *tx, source *out)
+{
+    if (!tx || tx->vk_format == 0 || tx->width == 0 || tx->height == 0 || tx->depth > 1 ||
+        tx->layers > 1 || tx->faces != 1 || tx->array || tx->levels < 1 ||
+        tx->levels > MAX_LEVELS || tx->levels > DP_TEXTURE_MAX_LEVELS || !tx->block_width ||
+        !tx->block_height || !tx->block_bytes || 16u % tx->block_bytes != 0)
+        return DP_ERR_INVALID;
+    out->format = (VkFormat)tx->vk_format;
+    out->width = tx->width;
+    out->height = tx->height;
+    out->levels = tx->levels;
+    for (uint32_t l = 0; l < tx->levels; l++) {
+        uint32_t w = tx->width >> l, h = tx->height >> l;
+        w = w ? w : 1;
+        h = h ? h : 1;
+        size_t blocks = (size_t)((w + tx->block_width - 1) / tx->block_width) *
+                        ((h + tx->block_height - 1) / tx->block_height);
+        if (!tx->level[l].data || tx->level[l].bytes != blocks * tx->block_bytes)
+            return DP_ERR_INVALID;
+        out->level[l] = tx->level[l].data;
+        out->size[l] = tx->level[l].bytes;
+    }
+    source_layout(out);
+    return DP_OK;
+}
 
 /* The format mapping: what `asset` of `type` becomes. RGBA8 images and atlas pages (dp_image,
  * rows top to bottom, one level); RGBA8 images with their mip chain (dp_image_mips, every
- * level). DP_ERR_INVALID for anything else, an empty image or a missing level. A
- * block-compressed texture type adds its case here (format, block-sized levels). */
+ * level); textures (dp_texture, see texture_source). DP_ERR_INVALID for anything else, an
+ * empty image or a missing level. */
 static dp_status source_of(const dp_vk *vk, dp_type_id type, const void *asset, source *out)
 {
     memset(out, 0, sizeof *out);
+    if (type == vk->texture_type)
+        return texture_source(asset, out);
     bool mips = type == vk->mips_type;
     if (type != vk->image_type && type != vk->page_type && !mips)
         return DP_ERR_INVALID;
@@ -204,7 +242,8 @@ static bool vk_handles(void *user, dp_type_id type)
 {
     const dp_vk *vk = user;
     return type != 0 &&
-           (type == vk->image_type || type == vk->page_type || type == vk->mips_type);
+           (type == vk->image_type || type == vk->page_type || type == vk->mips_type ||
+            type == vk->texture_type);
 }
 
 static void texture_free(dp_vk *vk, dp__vk_texture *t)

@@ -53,7 +53,7 @@ struct dp_vk {
     dp_allocator alloc;
     dp_vk_host host;
     size_t staging_limit;
-    dp_type_id image_type, page_type, mips_type;
+    dp_type_id image_type, page_type, mips_type, texture_type;
     VkPhysicalDeviceMemoryProperties mem;
     uint32_t max_dim;
     VkFormat checked_format; /* format_usable's last question and answer */
