@@ -7,20 +7,6 @@
 #include "depot/depot.h"
 #include "testutil.h"
 
-typedef struct logbook {
-    int n;
-    dp_log_level level;
-    char last[512];
-} logbook;
-
-static void record(void *user, dp_log_level level, const char *message)
-{
-    logbook *b = user;
-    b->n++;
-    b->level = level;
-    snprintf(b->last, sizeof b->last, "%s", message);
-}
-
 static void noop_destroy(void *asset, void *user)
 {
     (void)asset;
@@ -30,9 +16,9 @@ static void noop_destroy(void *asset, void *user)
 static void test_missing_root_is_logged_with_its_path(void **state)
 {
     (void)state;
-    logbook b = {0};
+    dp_test_logbook b = {0};
     dp_depot *dp = NULL;
-    dp_desc d = {.root = "/no-such-depot-root/assets", .log = {record, &b}};
+    dp_desc d = {.root = "/no-such-depot-root/assets", .log = {dp_test_log_record, &b}};
     assert_int_equal(dp_create(&d, &dp), DP_ERR_NOT_FOUND);
     assert_int_equal(b.n, 1);
     assert_int_equal(b.level, DP_LOG_ERROR);
@@ -65,9 +51,10 @@ static void test_no_hook_means_nothing_is_written_anywhere(void **state)
 static void test_extension_claimed_twice_is_logged_naming_both_types(void **state)
 {
     (void)state;
-    logbook b = {0};
+    dp_test_logbook b = {0};
     dp_depot *dp = NULL;
-    assert_int_equal(dp_create(&(dp_desc){.workers = 1, .log = {record, &b}}, &dp), DP_OK);
+    dp_desc d = {.workers = 1, .log = {dp_test_log_record, &b}};
+    assert_int_equal(dp_create(&d, &dp), DP_OK);
     static const char *const first_exts[] = {"tex", NULL};
     static const char *const second_exts[] = {"mesh", "tex", NULL};
     dp_type first = {.name = "texture", .extensions = first_exts, .destroy = noop_destroy};

@@ -92,3 +92,11 @@ uint64_t dp_test_now_ns(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+void dp_test_log_record(void *user, dp_log_level level, const char *message)
+{
+    dp_test_logbook *b = user;
+    b->n++;
+    b->level = level;
+    snprintf(b->last, sizeof b->last, "%s", message);
+}

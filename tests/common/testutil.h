@@ -10,7 +10,7 @@
 #include <stdatomic.h>
 #include <cmocka.h>
 
-#include "depot/common.h"
+#include "depot/asset.h"
 
 /* Counts live allocations and bytes; fails allocation number `fail_at` (1-based, 0 = never)
  * and, if `fail_all_after`, every later one too. Thread-safe. */
@@ -38,5 +38,14 @@ int dp_test_write_file(const char *path, const void *bytes, size_t len);
 
 /* Monotonic nanoseconds. */
 uint64_t dp_test_now_ns(void);
+
+/* A log hook target (dp_desc.log = {dp_test_log_record, &book}): counts messages and keeps
+ * the level and text of the last one. Not thread-safe (the tests log from the owner). */
+typedef struct dp_test_logbook {
+    int n;
+    dp_log_level level;
+    char last[512];
+} dp_test_logbook;
+void dp_test_log_record(void *user, dp_log_level level, const char *message);
 
 #endif

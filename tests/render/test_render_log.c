@@ -7,20 +7,6 @@
 #include "depot/depot.h"
 #include "testutil.h"
 
-typedef struct logbook {
-    int n;
-    dp_log_level level;
-    char last[512];
-} logbook;
-
-static void record(void *user, dp_log_level level, const char *message)
-{
-    logbook *b = user;
-    b->n++;
-    b->level = level;
-    snprintf(b->last, sizeof b->last, "%s", message);
-}
-
 static void free_asset(void *asset, void *user)
 {
     (void)user;
@@ -59,10 +45,11 @@ static void destroy_gpu(void *user, dp_type_id type, void *gpu)
     (void)gpu;
 }
 
-static dp_depot *depot_with_type(logbook *b, dp_type_id *type)
+static dp_depot *depot_with_type(dp_test_logbook *b, dp_type_id *type)
 {
     dp_depot *dp = NULL;
-    assert_int_equal(dp_create(&(dp_desc){.workers = 1, .log = {record, b}}, &dp), DP_OK);
+    dp_desc d = {.workers = 1, .log = {dp_test_log_record, b}};
+    assert_int_equal(dp_create(&d, &dp), DP_OK);
     dp_type t = {.name = "texture", .destroy = free_asset};
     assert_int_equal(dp_register_type(dp, &t, type), DP_OK);
     return dp;
@@ -71,7 +58,7 @@ static dp_depot *depot_with_type(logbook *b, dp_type_id *type)
 static void test_backend_handling_no_registered_type_is_logged(void **state)
 {
     (void)state;
-    logbook b = {0};
+    dp_test_logbook b = {0};
     dp_type_id type;
     dp_depot *dp = depot_with_type(&b, &type);
     dp_render *r = NULL;
@@ -87,7 +74,7 @@ static void test_backend_handling_no_registered_type_is_logged(void **state)
 static void test_resource_that_never_gets_made_is_logged_once_with_its_key(void **state)
 {
     (void)state;
-    logbook b = {0};
+    dp_test_logbook b = {0};
     dp_type_id type;
     dp_depot *dp = depot_with_type(&b, &type);
     dp_render *r = NULL;
