@@ -122,28 +122,31 @@ dp_status dp__acquire(dp_depot *dp, dp_handle h, const char *file, int line)
     return DP_OK;
 }
 
-dp_status dp__release(dp_depot *dp, dp_handle h)
+/* -1 with attention; the holder record dropped is the caller's (site NULL) or one recorded
+ * at an internal site, which goes before the count so no record outlives its count. */
+static dp_status release_from(dp_depot *dp, dp_handle h, const char *site)
 {
+    if (site && dp->desc.track_holders)
+        dp__holder_remove_site(dp, h, site);
     uint32_t old;
     dp__asset *r;
     dp_status st = move_count(dp, h, 0, &old, &r);
     if (st != DP_OK)
         return st;
-    if (dp->desc.track_holders)
+    if (!site && dp->desc.track_holders)
         dp__holder_remove(dp, h);
     attend_rec(dp, r, dp_handle_index(h), old == 1 ? DP__AF_ZERO : DP__AF_CAND);
     return DP_OK;
 }
 
+dp_status dp__release(dp_depot *dp, dp_handle h)
+{
+    return release_from(dp, h, NULL);
+}
+
 dp_status dp__release_site(dp_depot *dp, dp_handle h, const char *site)
 {
-    if (dp->desc.track_holders)
-        dp__holder_remove_site(dp, h, site);
-    uint32_t old;
-    dp_status st = dp__release_raw(dp, h, &old);
-    if (st == DP_OK)
-        dp__attend(dp, dp_handle_index(h), old == 1 ? DP__AF_ZERO : DP__AF_CAND);
-    return st;
+    return release_from(dp, h, site);
 }
 
 dp_status dp_retain_at(dp_depot *dp, dp_handle h, const char *file, int line)
