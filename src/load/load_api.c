@@ -49,6 +49,18 @@ dp_status dp__key_parse(dp__loader *L, const char *key, int *source, size_t *pat
     return DP_OK;
 }
 
+char *dp__key_join(const dp_allocator *a, const char *scheme, const char *path)
+{
+    size_t sl = strlen(scheme), pl = strlen(path);
+    char *key = dp__alloc(a, sl + 3 + pl + 1);
+    if (!key)
+        return NULL;
+    memcpy(key, scheme, sl);
+    memcpy(key + sl, "://", 3);
+    memcpy(key + sl + 3, path, pl + 1);
+    return key;
+}
+
 /* The canonical key: "file://x" and "x" are the same asset, so the scheme of the file source
  * is dropped. Returns a pointer into key. */
 static const char *canonical(const char *key, int source, size_t path_off)

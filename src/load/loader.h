@@ -146,11 +146,16 @@ typedef struct dp__loader {
     dp__mutex label_lock;
 } dp__loader;
 
+/* ---- lifecycle (loader.c) ---- */
+
 /* The depot's loader, attached (and started) on first call. NULL on NOMEM. Any thread. */
 dp__loader *dp__loader_get(dp_depot *dp);
 /* For an owner-only function: the loader in *out. DP_OK; DP_ERR_WRONG_THREAD;
  * DP_ERR_NOMEM. */
 dp_status dp__loader_owner(dp_depot *dp, dp__loader **out);
+
+/* ---- worker side (worker.c): jobs, the queue, the worker threads; under L->lock, any
+ * thread unless marked; nothing here touches the graph ---- */
 
 /* Queues a job (takes ownership). Any thread. */
 void dp__loader_enqueue(dp__loader *L, dp__job *job);
@@ -158,6 +163,48 @@ void dp__loader_enqueue(dp__loader *L, dp__job *job);
 dp__job *dp__job_new(dp__loader *L, dp_handle h, dp_type_id type, const char *key, int source);
 /* Frees a job whose result was applied or discarded (deps and labels already handled). */
 void dp__job_free(dp__loader *L, dp__job *job);
+/* Gives back a count the library took for a job or a link (holder site dp__site_load).
+ * Any thread. */
+void dp__give_back(dp_depot *dp, dp_handle h);
+
+/* Queues the link label -> parent (parent counted, the count moves to the queue). Any
+ * thread. DP_OK or DP_ERR_NOMEM (then the parent's count is released). */
+dp_status dp__loader_link(dp__loader *L, dp_handle label, dp_handle parent, dp_type_id forced);
+
+/* Asks the owner to load the FAILED asset h again at the next dp_update (h weak). Any
+ * thread; on NOMEM nothing happens. */
+void dp__loader_retry(dp__loader *L, dp_handle h);
+/* True while a load, reload or retry of h is queued, running or waiting to be applied.
+ * Owner. */
+bool dp__loader_busy(dp__loader *L, dp_handle h);
+
+/* Owner, before enqueueing a reload of h: marks every earlier job of h superseded. */
+void dp__loader_supersede(dp__loader *L, dp_handle h);
+
+/* Starts n workers (L->threads and L->running hold n). DP_OK when at least one runs;
+ * DP_ERR_NOMEM. From loader_new. */
+dp_status dp__workers_start(dp__loader *L, int n);
+/* Stops the workers: cancels queued and running jobs, wakes and joins every worker; a job
+ * queued from then on is finished at once as cancelled. Owner, at dp_destroy. */
+void dp__workers_stop(dp__loader *L);
+
+/* Runs a job's read and load on the calling (worker) thread, filling its result (job.c). */
+void dp__job_run(dp__loader *L, dp__job *job);
+
+/* ---- owner side (apply.c, hot_reload.c): inside dp_update, owner thread only ---- */
+
+/* Applies finished jobs, links and retries, marks started jobs LOADING, then polls for
+ * changed files (dp__loader_poll_changes). */
+void dp__loader_apply(dp__loader *L);
+/* Gives back everything a job acquired or produced, for a result that is not applied. */
+void dp__job_discard(dp__loader *L, dp__job *job);
+/* Hot reload: reloads what the file watcher, mounted folders and custom sources report
+ * changed since the last call. */
+void dp__loader_poll_changes(dp__loader *L);
+/* Hot reload: start watching a file-source asset's path (owner). */
+void dp__loader_watch(dp__loader *L, const dp__job *job);
+
+/* ---- entry points and keys (load_api.c) ---- */
 
 /* Splits a key: *source gets the source index (file when no scheme), *path_off the offset
  * of the path, *label_off the offset of the label after '#', or 0. DP_OK, DP_ERR_INVALID
@@ -169,21 +216,19 @@ dp_status dp__key_parse(dp__loader *L, const char *key, int *source, size_t *pat
  * is recorded with the holder site `file`. Any thread. Errors as dp_load. */
 dp_status dp__load_counted(dp_depot *dp, const char *key, dp_type_id type, dp_handle *out,
                            const char *file, int line);
+/* Queues a new load of h's key (a reload keeps the data until the result is applied).
+ * Owner. DP_OK; DP_ERR_INVALID (no key, no loader, a label); DP_ERR_NOMEM. */
+dp_status dp__loader_restart(dp__loader *L, dp_handle h, bool reload);
+/* "scheme://path", allocated with `a`; NULL on NOMEM. */
+char *dp__key_join(const dp_allocator *a, const char *scheme, const char *path);
+
+/* ---- sources, types, failure details ---- */
 
 /* Failure details (failure_detail.c): the job and loader behind a load context (job.c);
  * on the owner thread, hands a failed job's source, path and message to dp_failure. */
 dp__job *dp__ctx_job(dp_load_ctx *ctx);
 dp__loader *dp__ctx_loader(dp_load_ctx *ctx);
 void dp__loader_record_failure(dp__loader *L, const dp__job *job);
-
-/* "scheme://path", allocated with `a`; NULL on NOMEM. */
-char *dp__key_join(const dp_allocator *a, const char *scheme, const char *path);
-
-/* Runs a job's read and load on the calling (worker) thread, filling its result. */
-void dp__job_run(dp__loader *L, dp__job *job);
-
-/* Owner: applies finished jobs, marks started ones LOADING, polls the file watcher. */
-void dp__loader_apply(dp__loader *L);
 
 /* Built-in sources and types (sources.c, types_builtin.c and the optional folders). */
 dp_status dp__sources_init(dp__loader *L);
@@ -197,29 +242,5 @@ dp_status dp__sound_type_register(dp__loader *L, dp_type_id *out);   /* sound/ *
 dp_status dp__texture_type_register(dp__loader *L, dp_type_id *out); /* ktx2/ */
 dp_status dp__json_types_register(dp__loader *L, dp_type_id *sprite, dp_type_id *bundle);
 dp_status dp__http_sources_register(dp__loader *L);
-
-/* Gives back a count the library took for a job or a link (holder site dp__site_load).
- * Any thread. */
-void dp__give_back(dp_depot *dp, dp_handle h);
-
-/* Queues the link label -> parent (parent counted, the count moves to the queue). Any
- * thread. DP_OK or DP_ERR_NOMEM (then the parent's count is released). */
-dp_status dp__loader_link(dp__loader *L, dp_handle label, dp_handle parent, dp_type_id forced);
-
-/* Asks the owner to load the FAILED asset h again at the next dp_update (h weak). Any
- * thread; on NOMEM nothing happens. */
-void dp__loader_retry(dp__loader *L, dp_handle h);
-/* Queues a new load of h's key (a reload keeps the data until the result is applied).
- * Owner. DP_OK; DP_ERR_INVALID (no key, no loader, a label); DP_ERR_NOMEM. */
-dp_status dp__loader_restart(dp__loader *L, dp_handle h, bool reload);
-/* True while a load, reload or retry of h is queued, running or waiting to be applied.
- * Owner. */
-bool dp__loader_busy(dp__loader *L, dp_handle h);
-
-/* Owner, before enqueueing a reload of h: marks every earlier job of h superseded. */
-void dp__loader_supersede(dp__loader *L, dp_handle h);
-
-/* Hot reload: start watching a file-source asset's path (owner). */
-void dp__loader_watch(dp__loader *L, const dp__job *job);
 
 #endif

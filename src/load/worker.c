@@ -1,0 +1,235 @@
+/* worker.c — the worker side of the loader: jobs, the queue workers take them from, the
+ * lists other threads fill for the owner (links, retries), superseding an older load, and the
+ * worker threads themselves. Any thread, under L->lock; nothing here touches the graph. */
+#include <string.h>
+
+#include "load/loader.h"
+
+/* ---- jobs ------------------------------------------------------------------------------------ */
+
+/* Cancelled when the job's asset is gone or being freed. Worker threads. */
+static bool job_asset_dead(const struct dp_cancel *c)
+{
+    return !dp__alive(c->ctx, (dp_handle){c->arg});
+}
+
+dp__job *dp__job_new(dp__loader *L, dp_handle h, dp_type_id type, const char *key, int source)
+{
+    dp__job *j = dp__calloc(L->alloc, 1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->key = dp__strdup(L->alloc, key);
+    if (!j->key) {
+        dp__free(L->alloc, j);
+        return NULL;
+    }
+    const char *sep = strstr(j->key, "://");
+    j->path = sep ? sep + 3 : j->key;
+    j->h = h;
+    j->type = type;
+    j->source = source;
+    atomic_init(&j->started, false);
+    dp__cancel_init(&j->cancel);
+    j->cancel.check = job_asset_dead;
+    j->cancel.ctx = L->dp; /* cancel.arg is set to the handle by dp__loader_enqueue */
+    return j;
+}
+
+void dp__job_free(dp__loader *L, dp__job *job)
+{
+    for (size_t i = 0; i < job->nnames; i++)
+        dp__free(L->alloc, job->names[i]);
+    dp__free(L->alloc, job->names);
+    dp__free(L->alloc, job->deps);
+    dp__free(L->alloc, job->labels);
+    dp__free(L->alloc, job->key);
+    dp__free(L->alloc, job->why);
+    dp__free(L->alloc, job);
+}
+
+void dp__loader_enqueue(dp__loader *L, dp__job *job)
+{
+    job->cancel.arg = job->h.bits;
+    atomic_fetch_add_explicit(&L->pending, 1, memory_order_relaxed);
+    bool wake = false;
+    dp__mutex_lock(&L->lock);
+    job->next = NULL;
+    if (L->stop) {
+        /* Shutting down: the job is finished at once, as cancelled. */
+        dp__cancel_set(&job->cancel);
+        job->status = DP_ERR_CANCELLED;
+        if (L->done_tail)
+            L->done_tail->next = job;
+        else
+            L->done = job;
+        L->done_tail = job;
+    } else {
+        /* One wake-up when the queue turns non-empty with a worker idle; the worker that
+         * takes a job wakes the next idle one if jobs remain (see worker_main). So a burst
+         * of cheap loads costs a wake-up or two, not one a load, and long jobs still run
+         * on every worker. */
+        wake = !L->queue && L->nidle > 0;
+        if (L->queue_tail)
+            L->queue_tail->next = job;
+        else
+            L->queue = job;
+        L->queue_tail = job;
+    }
+    dp__mutex_unlock(&L->lock);
+    /* Signalled after unlocking, so the woken worker does not block at once on the lock we
+     * still hold (a worker re-checks the queue under the lock before it waits: no lost
+     * wake-up). The loader outlives every enqueue: dp_destroy joins the workers first. */
+    if (wake)
+        dp__cond_signal(&L->wake);
+}
+
+/* A count the library took for a job or a link, given back from any thread. */
+void dp__give_back(dp_depot *dp, dp_handle h)
+{
+    dp__release_site(dp, h, dp__site_load);
+}
+
+dp_status dp__loader_link(dp__loader *L, dp_handle label, dp_handle parent, dp_type_id forced)
+{
+    dp__mutex_lock(&L->lock);
+    dp_status st = dp__grow(L->alloc, (void **)&L->links, &L->caplinks, L->nlinks + 1,
+                            sizeof *L->links);
+    if (st == DP_OK) {
+        L->links[L->nlinks++] = (dp__link){.label = label, .parent = parent, .forced = forced};
+        atomic_fetch_add_explicit(&L->pending, 1, memory_order_relaxed);
+    }
+    dp__mutex_unlock(&L->lock);
+    if (st != DP_OK)
+        dp__give_back(L->dp, parent);
+    return st;
+}
+
+void dp__loader_retry(dp__loader *L, dp_handle h)
+{
+    dp__mutex_lock(&L->lock);
+    if (dp__grow(L->alloc, (void **)&L->retries, &L->capretries, L->nretries + 1,
+                 sizeof *L->retries) == DP_OK) {
+        L->retries[L->nretries++] = h;
+        atomic_fetch_add_explicit(&L->pending, 1, memory_order_relaxed);
+    }
+    dp__mutex_unlock(&L->lock);
+}
+
+static bool list_has(const dp__job *j, dp_handle h)
+{
+    for (; j; j = j->next)
+        if (j->h.bits == h.bits)
+            return true;
+    return false;
+}
+
+bool dp__loader_busy(dp__loader *L, dp_handle h)
+{
+    dp__mutex_lock(&L->lock);
+    bool busy = list_has(L->queue, h) || list_has(L->done, h);
+    for (int i = 0; i < L->nthreads && !busy; i++)
+        busy = L->running[i] && L->running[i]->h.bits == h.bits;
+    for (size_t i = 0; i < L->nretries && !busy; i++)
+        busy = L->retries[i].bits == h.bits;
+    dp__mutex_unlock(&L->lock);
+    return busy;
+}
+
+static void supersede_list(dp__job *j, dp_handle h)
+{
+    for (; j; j = j->next)
+        if (j->h.bits == h.bits)
+            j->superseded = true;
+}
+
+void dp__loader_supersede(dp__loader *L, dp_handle h)
+{
+    /* Only the owner reads or writes `superseded`, and only the owner frees jobs; the lock
+     * keeps the lists still while we walk them. */
+    dp__mutex_lock(&L->lock);
+    supersede_list(L->queue, h);
+    supersede_list(L->done, h);
+    for (int i = 0; i < L->nthreads; i++)
+        if (L->running[i] && L->running[i]->h.bits == h.bits)
+            L->running[i]->superseded = true;
+    dp__mutex_unlock(&L->lock);
+}
+
+/* ---- workers --------------------------------------------------------------------------------- */
+
+typedef struct worker_arg {
+    dp__loader *L;
+    int index;
+} worker_arg;
+
+static void *worker_main(void *arg)
+{
+    worker_arg *wa = arg;
+    dp__loader *L = wa->L;
+    int me = wa->index;
+    dp__mutex_lock(&L->lock);
+    for (;;) {
+        while (!L->queue && !L->stop) {
+            L->nidle++;
+            dp__cond_wait(&L->wake, &L->lock);
+            L->nidle--;
+        }
+        if (L->stop)
+            break;
+        dp__job *job = L->queue;
+        L->queue = job->next;
+        if (!L->queue)
+            L->queue_tail = NULL;
+        L->running[me] = job;
+        bool chain = L->queue && L->nidle > 0; /* more work and a sleeping worker for it */
+        dp__mutex_unlock(&L->lock);
+        if (chain)
+            dp__cond_signal(&L->wake);
+
+        atomic_store_explicit(&job->started, true, memory_order_relaxed);
+        dp__job_run(L, job);
+
+        dp__mutex_lock(&L->lock);
+        L->running[me] = NULL;
+        job->next = NULL;
+        if (L->done_tail)
+            L->done_tail->next = job;
+        else
+            L->done = job;
+        L->done_tail = job;
+    }
+    dp__mutex_unlock(&L->lock);
+    return NULL;
+}
+
+dp_status dp__workers_start(dp__loader *L, int n)
+{
+    /* The arguments live in the loader: one per worker. */
+    worker_arg *args = dp__calloc(L->alloc, (size_t)n, sizeof *args);
+    if (!args)
+        return DP_ERR_NOMEM;
+    for (int i = 0; i < n; i++) {
+        args[i] = (worker_arg){.L = L, .index = i};
+        if (dp__thread_start(&L->threads[i], worker_main, &args[i]) != 0)
+            break;
+        L->nthreads++;
+    }
+    L->args = args; /* read by the workers for as long as they run */
+    return L->nthreads > 0 ? DP_OK : DP_ERR_NOMEM;
+}
+
+void dp__workers_stop(dp__loader *L)
+{
+    dp__mutex_lock(&L->lock);
+    L->stop = true;
+    for (dp__job *j = L->queue; j; j = j->next)
+        dp__cancel_set(&j->cancel);
+    for (int i = 0; i < L->nthreads; i++)
+        if (L->running[i])
+            dp__cancel_set(&L->running[i]->cancel);
+    dp__cond_broadcast(&L->wake);
+    dp__mutex_unlock(&L->lock);
+    for (int i = 0; i < L->nthreads; i++)
+        dp__thread_join(L->threads[i]);
+    L->nthreads = 0;
+}
