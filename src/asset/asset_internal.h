@@ -211,7 +211,10 @@ static inline uint32_t dp__kids_cap(uint32_t n)
     return c;
 }
 
+/* ---- the type registry (types.c) ---------------------------------------------------------- */
 const dp__type *dp__type_get(const dp_depot *dp, dp_type_id id);
+/* dp_destroy: frees every registered type's name and extensions. */
+void dp__types_free(dp_depot *dp);
 
 /* ---- counts (count.c) --------------------------------------------------------------------- */
 
@@ -258,7 +261,7 @@ void dp__emit(dp_depot *dp, dp_event_kind kind, dp_handle h, dp_type_id type, dp
 void dp__events_publish(dp_depot *dp);
 void dp__events_free(dp_depot *dp);
 
-/* ---- owner-side lists ---------------------------------------------------------------------- */
+/* ---- owner-side handle lists (hvec.c) ----------------------------------------------------- */
 dp_status dp__hvec_push(dp_depot *dp, dp__hvec *v, dp_handle h);
 void dp__hvec_free(dp_depot *dp, dp__hvec *v);
 

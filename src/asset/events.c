@@ -1,26 +1,7 @@
-/* events.c — the per-update event batch, its readers and its listeners; and the small
- * owner-side handle vectors. */
+/* events.c — the per-update event batch, its readers and its listeners. */
 #include <string.h>
 
 #include "asset/asset_internal.h"
-
-dp_status dp__hvec_push(dp_depot *dp, dp__hvec *v, dp_handle h)
-{
-    if (v->n == v->cap) {
-        dp_status st = dp__grow(&dp->alloc, (void **)&v->v, &v->cap, v->n + 1, sizeof *v->v);
-        if (st != DP_OK)
-            return st;
-    }
-    v->v[v->n++] = h;
-    return DP_OK;
-}
-
-void dp__hvec_free(dp_depot *dp, dp__hvec *v)
-{
-    dp__free(&dp->alloc, v->v);
-    v->v = NULL;
-    v->n = v->cap = 0;
-}
 
 void dp__emit(dp_depot *dp, dp_event_kind kind, dp_handle h, dp_type_id type, dp_status st)
 {
