@@ -147,6 +147,40 @@ typedef enum dp_render_state {
  * FAILED asset (DP_ERR_INVALID for a NULL resource), DP_OK otherwise. Owner thread. */
 dp_render_state dp_render_state_of(const dp_render *r, dp_handle h, dp_status *why);
 
+/** @brief Why dp_render_get_why returned what it did: what a renderer draws instead. */
+typedef enum dp_render_reason {
+    DP_RENDER_REASON_READY,       /**< the resource was made from the asset's newest data */
+    DP_RENDER_REASON_LOADING,     /**< the asset is pending or loading in the depot: no data
+                                       yet (draw a placeholder) */
+    DP_RENDER_REASON_PENDING,     /**< loaded; its upload is due (a sync not yet run, the
+                                       frame's budget spent); a modified asset's previous
+                                       resource is still returned meanwhile */
+    DP_RENDER_REASON_RETRYING,    /**< the backend answered DP_ERR_TIMEOUT or DP_ERR_NOMEM
+                                       (`status`) and is asked again next frame; the previous
+                                       resource, if any, is still returned */
+    DP_RENDER_REASON_FAILED,      /**< the backend refused the newest data for good
+                                       (`status`): no resource until the asset is modified */
+    DP_RENDER_REASON_LOAD_FAILED, /**< the asset failed to load (`status`: dp_failure_of;
+                                       dp_failure says more): draw an error texture */
+    DP_RENDER_REASON_RETIRED,     /**< a null or stale handle, or one whose FREED was
+                                       announced: the asset is gone, its resource retired */
+    DP_RENDER_REASON_UNHANDLED    /**< the backend does not handle the asset's type; also a
+                                       NULL or orphaned r and a wrong thread */
+} dp_render_reason;
+
+/** @brief The reason and, where it has one, the status behind it. */
+typedef struct dp_render_why {
+    dp_render_reason reason;
+    dp_status status; /**< DP_OK unless the reason is RETRYING, FAILED or LOAD_FAILED */
+} dp_render_why;
+
+/** @brief dp_render_get that also says why: returns what dp_render_get returns (and marks
+ * it used by the current frame the same way) and, when `why` is not NULL, fills it in, so
+ * a renderer can draw a placeholder while the asset is LOADING or PENDING and an error
+ * texture when it FAILED or LOAD_FAILED. Owner thread (another thread gets NULL and
+ * UNHANDLED). Cannot fail otherwise. */
+void *dp_render_get_why(dp_render *r, dp_handle h, dp_render_why *why);
+
 typedef struct dp_render_stats {
     size_t live;            /**< resources created and not retired */
     size_t live_bytes;

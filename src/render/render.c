@@ -57,6 +57,7 @@ enum {
     F_WAITING = 2,  /* on the waiting list */
     F_FAILED = 4,   /* the backend refused the newest data for good; `why` says how */
     F_DROPPING = 8, /* drop_cpu is running for it: its MODIFIED is the stub swap */
+    F_RETRYING = 16, /* the backend's last answer was transient; `why` says which */
 };
 
 typedef struct entry {
@@ -66,7 +67,7 @@ typedef struct entry {
     size_t gpu_bytes;
     const void *stub;   /* data swapped in by drop_cpu, or NULL */
     uint64_t retry_at;  /* the backend asked to be asked again at this frame */
-    dp_status why;      /* with F_FAILED: the backend's status */
+    dp_status why;      /* with F_FAILED or F_RETRYING: the backend's status */
     uint32_t next_dirty; /* dirty list link; free list link when free */
     uint32_t wprev, wnext; /* waiting list links */
     uint8_t pend;
@@ -616,7 +617,7 @@ dp_status dp_render_sync(dp_render *r, uint64_t frame)
             drop_entry(r, e);
         } else if ((pend & PEND_MOD) || ((pend & PEND_LOAD) && !e->gpu)) {
             e->retry_at = 0;
-            e->flags &= (uint8_t)~F_FAILED;
+            e->flags &= (uint8_t)~(F_FAILED | F_RETRYING);
             wait_push(r, e);
         }
     }
@@ -670,6 +671,8 @@ static size_t create_one(dp_render *r, uint32_t idx, const void *data, size_t by
     }
     if (st == DP_ERR_TIMEOUT || st == DP_ERR_NOMEM) {
         e->retry_at = r->current + 1;
+        e->flags |= F_RETRYING;
+        e->why = st;
         if (++e->retries == RETRY_WARN)
             dp__log(r->dp, DP_LOG_WARN, "render: asset \"%s\" (type %s) still has no GPU "
                     "resource after %d tries: the backend keeps answering %s",
@@ -678,6 +681,7 @@ static size_t create_one(dp_render *r, uint32_t idx, const void *data, size_t by
         return 0;
     }
     e->retries = 0;
+    e->flags &= (uint8_t)~F_RETRYING;
     wait_unlink(r, e);
     if (e->gpu) /* the old resource no longer matches the data */
         retire(r, e);
@@ -732,10 +736,65 @@ dp_status dp_render_prepare(dp_render *r)
 
 void *dp_render_get(dp_render *r, dp_handle h)
 {
-    if (!r || !on_owner(r) || !r->dp)
-        return NULL;
-    const entry *e = find(r, h);
-    return e && !(e->pend & PEND_FREE) ? e->gpu : NULL; /* freed: retired at the next sync */
+    return dp_render_get_why(r, h, NULL);
+}
+
+/* The reason for an asset the layer has no entry for: the depot's state says it. */
+static dp_render_why why_without_entry(const dp_render *r, dp_handle h)
+{
+    switch (dp_state_of(r->dp, h)) {
+    case DP_STATE_PENDING:
+    case DP_STATE_LOADING:
+        return (dp_render_why){DP_RENDER_REASON_LOADING, DP_OK};
+    case DP_STATE_FAILED:
+        return (dp_render_why){DP_RENDER_REASON_LOAD_FAILED, dp_failure_of(r->dp, h)};
+    case DP_STATE_LOADED: {
+        dp_type_id type = dp_type_of(r->dp, h);
+        if (type == r->link_type || !r->desc.backend.handles(r->desc.backend.user, type))
+            return (dp_render_why){DP_RENDER_REASON_UNHANDLED, DP_OK};
+        /* Its LOADED reaches the layer at the next sync (or a rescan finds it). */
+        return (dp_render_why){DP_RENDER_REASON_PENDING, DP_OK};
+    }
+    default:
+        return (dp_render_why){DP_RENDER_REASON_RETIRED, DP_OK};
+    }
+}
+
+/* The reason for an entry that is not freed: a failure or a retry wins over waiting (the
+ * newest data was tried), waiting over a resource (the resource is older than the data). */
+static dp_render_why why_of_entry(const dp_render *r, const entry *e)
+{
+    if (e->flags & F_FAILED)
+        return (dp_render_why){DP_RENDER_REASON_FAILED, e->why};
+    bool due = (e->flags & F_WAITING) || (e->pend & PEND_MOD) ||
+               ((e->pend & PEND_LOAD) && !e->gpu);
+    if (due && (e->flags & F_RETRYING))
+        return (dp_render_why){DP_RENDER_REASON_RETRYING, e->why};
+    if (due && dp_state_of(r->dp, e->h) == DP_STATE_LOADED)
+        return (dp_render_why){DP_RENDER_REASON_PENDING, DP_OK};
+    if (e->gpu)
+        return (dp_render_why){DP_RENDER_REASON_READY, DP_OK};
+    return why_without_entry(r, e->h);
+}
+
+void *dp_render_get_why(dp_render *r, dp_handle h, dp_render_why *why)
+{
+    dp_render_why w = {DP_RENDER_REASON_UNHANDLED, DP_OK};
+    void *gpu = NULL;
+    if (r && on_owner(r) && r->dp) {
+        const entry *e = find(r, h);
+        if (e && (e->pend & PEND_FREE)) {
+            w.reason = DP_RENDER_REASON_RETIRED; /* retired at the next sync */
+        } else if (e) {
+            w = why_of_entry(r, e);
+            gpu = e->gpu;
+        } else {
+            w = why_without_entry(r, h);
+        }
+    }
+    if (why)
+        *why = w;
+    return gpu;
 }
 
 dp_status dp_render_frame_done(dp_render *r, uint64_t frame)
