@@ -189,6 +189,12 @@ bool dp_cancelled(const dp_cancel *c);
  * source's error if it cannot), `close` closes it. All run on the worker thread of one
  * load, and several files may be open at once on different workers. A source without them
  * is read whole with `read`, which stays required.
+ * Listing (optional): `list` calls `found` once for each path (from the source's root,
+ * "a/b.png"; valid only during the call) of an asset directly in `folder` ("" = the root,
+ * else a path without a trailing '/'), or with `recursive` anywhere below it, in any order;
+ * it returns DP_OK, DP_ERR_NOT_FOUND (no such folder) or the source's error; `found` must
+ * not call into the depot. Any thread, concurrently with reads. The built-in file and mem sources and mounted packs and
+ * folders list; folder loading uses it (a source without it cannot be listed).
  * The struct grew these fields after `user`; dp_register_source passes the size of the
  * caller's struct, so a program built against the older, shorter struct keeps working. */
 typedef struct dp_source {
@@ -206,6 +212,9 @@ typedef struct dp_source {
     dp_status (*read_at)(void *user, void *file, uint64_t offset, void *buf, size_t len,
                          const dp_cancel *cancel);
     void (*close)(void *user, void *file);
+    /* ---- listing (optional; not in the first two versions of this struct) ---- */
+    dp_status (*list)(void *user, const char *folder, bool recursive,
+                      void (*found)(void *ctx, const char *path), void *ctx);
 } dp_source;
 
 /** @brief Registers a source for its scheme (the vtable is copied; `user` stays the

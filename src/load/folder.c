@@ -2,8 +2,11 @@
  * a real location outside the root refused) before a file is opened. */
 #include "load/folder.h"
 
+#include <string.h>
+
 #include "common/alloc.h"
 #include "load/loader.h"
+#include "os/dirs.h"
 #include "os/file_range.h"
 #include "os/fs.h"
 #include "os/path.h"
@@ -78,7 +81,53 @@ void dp__folder_close(const dp__folder *f, void *file)
     dp__free(f->alloc, file);
 }
 
-/* ---- the root file source's ranged reads (user = the loader) ------------------------------ */
+#define KEY_MAX 4096 /* the longest path a key may have */
+
+/* ---- listing ------------------------------------------------------------------------------ */
+
+typedef struct lister {
+    void (*found)(void *ctx, const char *path);
+    void *ctx;
+    size_t plen;          /* "folder/" at the start of buf, or nothing for the root */
+    char buf[KEY_MAX + 2];
+} lister;
+
+static void on_walk(void *ctx, const char *rel)
+{
+    lister *l = ctx;
+    size_t rl = strlen(rel);
+    if (l->plen + rl >= sizeof l->buf)
+        return;
+    memcpy(l->buf + l->plen, rel, rl + 1);
+    if (dp__path_check(l->buf) == DP_OK) /* a name no key can hold is not an asset */
+        l->found(l->ctx, l->buf);
+}
+
+dp_status dp__folder_list(const dp__folder *f, const char *folder, bool recursive,
+                          void (*found)(void *ctx, const char *path), void *ctx)
+{
+    if (!f->root)
+        return f->missing == DP_OK ? DP_ERR_NOT_FOUND : f->missing;
+    size_t fl = strlen(folder);
+    lister *l = dp__alloc(f->alloc, sizeof *l);
+    if (!l)
+        return DP_ERR_NOMEM;
+    *l = (lister){.found = found, .ctx = ctx, .plen = fl ? fl + 1 : 0};
+    char *abs = NULL;
+    dp_status st = fl >= KEY_MAX ? DP_ERR_INVALID : DP_OK;
+    if (st == DP_OK && fl) {
+        memcpy(l->buf, folder, fl);
+        l->buf[fl] = '/';
+        st = dp__path_resolve(f->alloc, f->root, folder, &abs);
+    }
+    if (st == DP_OK)
+        st = dp__dir_walk(abs ? abs : f->root, recursive, on_walk, l);
+    dp__free(f->alloc, abs);
+    dp__free(f->alloc, l);
+    return st;
+}
+
+/* ---- the root file source's ranged reads and listing (user = the loader) ------------------------------ */
 
 static dp__folder root_folder(void *user)
 {
@@ -115,8 +164,16 @@ static void root_close(void *user, void *file)
     dp__folder_close(&f, file);
 }
 
-void dp__file_source_ranged(dp_source *vt)
+static dp_status root_list(void *user, const char *folder, bool recursive,
+                           void (*found)(void *ctx, const char *path), void *ctx)
 {
+    dp__folder f = root_folder(user);
+    return dp__folder_list(&f, folder, recursive, found, ctx);
+}
+
+void dp__file_source_fill(dp_source *vt)
+{
+    vt->list = root_list;
     vt->open = root_open;
     vt->size = root_size;
     vt->read_at = root_read_at;

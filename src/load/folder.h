@@ -24,7 +24,16 @@ dp_status dp__folder_size(void *file, uint64_t *size);
 dp_status dp__folder_read_at(void *file, uint64_t offset, void *buf, size_t len);
 void dp__folder_close(const dp__folder *f, void *file);
 
-/* Fills the ranged-read fields of the root file source (user = the dp__loader). */
-void dp__file_source_ranged(dp_source *vt);
+/* dp_source.list over the folder: the files directly in `folder` ("" = the root, else a
+ * path already checked lexically, no trailing '/') or (recursive) anywhere below it, as
+ * paths from the root ("a/b.png"); files whose names no key can hold, names starting with
+ * '.' and symbolic links are left out. DP_OK; DP_ERR_NOT_FOUND (no such folder);
+ * DP_ERR_INVALID (its real location is outside the root); DP_ERR_IO; DP_ERR_NOMEM. */
+dp_status dp__folder_list(const dp__folder *f, const char *folder, bool recursive,
+                          void (*found)(void *ctx, const char *path), void *ctx);
+
+/* Fills the ranged-read and listing fields of the root file source (user = the
+ * dp__loader). */
+void dp__file_source_fill(dp_source *vt);
 
 #endif

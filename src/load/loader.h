@@ -224,6 +224,23 @@ char *dp__key_join(const dp_allocator *a, const char *scheme, const char *path);
 
 /* ---- sources, types, failure details ---- */
 
+/* Listing a folder (list.c), for folder loads: the keys of the assets directly in the
+ * folder key `folder` ("" or "dir" or "dir/" for keys without a scheme, "mem://dir",
+ * "file://dir"), or with `recursive` anywhere below it. A key without a scheme lists every
+ * mount and the root folder (dp_desc.root); another scheme its source's dp_source.list.
+ * The keys are as dp_load takes them ("dir/a.png", "mem://dir/a"), sorted by strcmp, each
+ * once. *keys is one block from L->alloc (the n pointers, then the strings they point at):
+ * the caller frees it with dp__free(L->alloc, *keys), also when n is 0; NULL on error.
+ * DP_OK (also for an empty folder); DP_ERR_NOT_FOUND (no source has the folder, unknown
+ * scheme); DP_ERR_INVALID (a malformed folder key, a '#', an escape); DP_ERR_UNSUPPORTED
+ * (the source cannot list: http, a custom source without `list`); DP_ERR_IO; DP_ERR_NOMEM.
+ * Any thread; it reads the file system (not for a hot path). */
+dp_status dp__source_list(dp__loader *L, const char *folder, bool recursive, char ***keys,
+                          size_t *n);
+/* Whether `path` lies in `folder` ("" = the root): directly, or with `recursive` anywhere
+ * below it. */
+bool dp__path_in_folder(const char *path, const char *folder, bool recursive);
+
 /* Failure details (failure_detail.c): the job and loader behind a load context (job.c);
  * on the owner thread, hands a failed job's source, path and message to dp_failure. */
 dp__job *dp__ctx_job(dp_load_ctx *ctx);

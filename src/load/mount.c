@@ -56,6 +56,31 @@ static void pack_source_free(void *user, void *bytes)
     dp_pack_free(m->pack, bytes);
 }
 
+typedef struct pack_lister {
+    const char *folder;
+    bool recursive, seen;
+    void (*found)(void *ctx, const char *path);
+    void *ctx;
+} pack_lister;
+
+static void on_pack_key(void *ctx, const char *key)
+{
+    pack_lister *pl = ctx;
+    pl->seen = true;
+    if (pl->recursive || dp__path_in_folder(key, pl->folder, false))
+        pl->found(pl->ctx, key);
+}
+
+static dp_status pack_source_list(void *user, const char *folder, bool recursive,
+                                  void (*found)(void *ctx, const char *path), void *ctx)
+{
+    dp__mount *m = user;
+    pack_lister pl = {.folder = folder, .recursive = recursive, .seen = !folder[0],
+                      .found = found, .ctx = ctx};
+    dp_status st = dp_pack_list(m->pack, folder, on_pack_key, &pl);
+    return st != DP_OK ? st : pl.seen ? DP_OK : DP_ERR_NOT_FOUND;
+}
+
 static dp_status folder_source_read(void *user, const char *path, const dp_cancel *cancel,
                                     void **bytes, size_t *len)
 {
@@ -99,6 +124,13 @@ static void folder_source_close(void *user, void *file)
     dp__folder_close(&m->folder, file);
 }
 
+static dp_status folder_source_list(void *user, const char *folder, bool recursive,
+                                    void (*found)(void *ctx, const char *path), void *ctx)
+{
+    dp__mount *m = user;
+    return dp__folder_list(&m->folder, folder, recursive, found, ctx);
+}
+
 static bool mount_has(const dp__mount *m, const char *path)
 {
     size_t i;
@@ -127,7 +159,8 @@ static dp_status open_folder(dp__loader *L, dp__mount *m, const char *path)
     m->vt = (dp_source){.scheme = "file", .read = folder_source_read,
                         .free_bytes = folder_source_free, .user = m,
                         .open = folder_source_open, .size = folder_source_size,
-                        .read_at = folder_source_read_at, .close = folder_source_close};
+                        .read_at = folder_source_read_at, .close = folder_source_close,
+                        .list = folder_source_list};
     return DP_OK;
 }
 
@@ -148,7 +181,8 @@ static dp_status mount_new(dp__loader *L, const char *kind, const char *path, in
     if (st == DP_OK && pack) {
         st = dp_pack_open(path, L->alloc, &m->pack);
         m->vt = (dp_source){.scheme = "pack", .read = pack_source_read,
-                            .free_bytes = pack_source_free, .user = m};
+                            .free_bytes = pack_source_free, .user = m,
+                            .list = pack_source_list};
     } else if (st == DP_OK) {
         st = open_folder(L, m, path);
     }
@@ -277,6 +311,21 @@ void dp__mounts_poll(dp__loader *L, void (*changed)(void *ctx, const char *rel),
         if (s->m[i]->watch)
             dp__watch_poll(s->m[i]->watch, changed, ctx);
     dp__mounts_drop(s);
+}
+
+dp_status dp__mounts_list(dp__loader *L, const char *folder, bool recursive,
+                          void (*found)(void *ctx, const char *path), void *ctx)
+{
+    struct dp__mount_set *s = set_take(L);
+    dp_status result = DP_ERR_NOT_FOUND;
+    for (size_t i = 0; s && i < s->n; i++) {
+        const dp_source *vt = &s->m[i]->vt;
+        dp_status st = vt->list(vt->user, folder, recursive, found, ctx);
+        if (st != DP_ERR_NOT_FOUND && (result == DP_OK || result == DP_ERR_NOT_FOUND))
+            result = st; /* the first real error wins over every success */
+    }
+    dp__mounts_drop(s);
+    return result;
 }
 
 void dp__mounts_free(dp__loader *L)

@@ -24,6 +24,11 @@ void dp__mounts_drop(struct dp__mount_set *set);
 bool dp__mounts_watch(dp__loader *L, const char *path);
 /* Reports changed files of watched mounted folders (their keys are the bare paths). */
 void dp__mounts_poll(dp__loader *L, void (*changed)(void *ctx, const char *rel), void *ctx);
+/* Lists `folder` (as dp_source.list) in every mount: `found` may get a path more than once
+ * (from several mounts). DP_OK when some mount has the folder; DP_ERR_NOT_FOUND when none
+ * does (or there are no mounts); else the first mount's error. Any thread. */
+dp_status dp__mounts_list(dp__loader *L, const char *folder, bool recursive,
+                          void (*found)(void *ctx, const char *path), void *ctx);
 /* Frees every mount (after the workers are joined). */
 void dp__mounts_free(dp__loader *L);
 

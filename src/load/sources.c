@@ -93,6 +93,23 @@ static dp_status mem_read(void *user, const char *path, const dp_cancel *cancel,
     return st;
 }
 
+static dp_status mem_list(void *user, const char *folder, bool recursive,
+                         void (*found)(void *ctx, const char *path), void *ctx)
+{
+    dp__loader *L = user;
+    bool seen = !folder[0]; /* the folder exists when some blob is under it */
+    dp__mutex_lock(&L->mem_lock);
+    for (size_t i = 0; i < L->mem_nbuckets; i++)
+        for (const dp__mem_blob *b = L->mem[i]; b; b = b->next)
+            if (dp__path_in_folder(b->path, folder, true)) {
+                seen = true;
+                if (recursive || dp__path_in_folder(b->path, folder, false))
+                    found(ctx, b->path);
+            }
+    dp__mutex_unlock(&L->mem_lock);
+    return seen ? DP_OK : DP_ERR_NOT_FOUND;
+}
+
 dp_status dp_mem_add(dp_depot *dp, const char *path, const void *bytes, size_t len)
 {
     if (!dp || !path || !path[0] || (!bytes && len))
@@ -170,8 +187,9 @@ dp_status dp__source_add(dp__loader *L, const dp_source *src)
 dp_status dp__sources_init(dp__loader *L)
 {
     dp_source file = {.scheme = "file", .read = file_read, .free_bytes = loader_free_bytes, .user = L};
-    dp_source mem = {.scheme = "mem", .read = mem_read, .free_bytes = loader_free_bytes, .user = L};
-    dp__file_source_ranged(&file); /* pread */
+    dp_source mem = {.scheme = "mem", .read = mem_read, .free_bytes = loader_free_bytes, .user = L,
+                     .list = mem_list};
+    dp__file_source_fill(&file); /* pread, listing */
     dp_status st = dp__source_add(L, &file); /* index 0: keys without a scheme */
     if (st == DP_OK)
         st = dp__source_add(L, &mem);
