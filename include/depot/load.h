@@ -8,8 +8,9 @@
  * dp_load resolves a new key's path with realpath: metadata only). A symlink changed to
  * lead out after dp_load makes the asset FAIL with DP_ERR_INVALID.
  *
- * Thread rules: dp_load, dp_load_as, dp_mem_add, dp_builtins and dp_cancelled may be called
- * from any thread, and dp_type_ranged too; dp_wait, dp_reload, dp_load_into,
+ * Thread rules: dp_load, dp_load_as, dp_load_ex (without a group), dp_set_priority,
+ * dp_mem_add, dp_builtins and dp_cancelled may be called from any thread, and
+ * dp_type_ranged too; dp_wait, dp_reload, dp_load_into,
  * dp_register_source, dp_http_configure, dp_http_cache, dp_mount, dp_unmount and
  * dp_catalog_load from the owner thread only; dp_ctx_* only inside a type's load
  * callback, on the worker running it.
@@ -58,6 +59,55 @@ dp_status dp_load(dp_depot *dp, const char *key, dp_handle *out);
 dp_status dp_load_as_at(dp_depot *dp, const char *key, dp_type_id type, dp_handle *out,
                         const char *file, int line);
 dp_status dp_load_as(dp_depot *dp, const char *key, dp_type_id type, dp_handle *out);
+
+/* ---- load options, priorities ------------------------------------------------------------ */
+
+/** @brief How urgent a load is. Workers take queued jobs highest priority first, first in
+ * first out within a priority; a dependency a loader names runs at the highest priority of
+ * the parents that want it. The render layer uploads in the same order, and IMMEDIATE
+ * uploads ignore the per-frame upload budget (see render.h). A running job is never
+ * interrupted: priority decides which queued job a free worker takes next. */
+typedef enum dp_priority {
+    DP_PRIORITY_LOW = -1,      /**< background work: streaming ahead, prefetch */
+    DP_PRIORITY_NORMAL = 0,    /**< the default (a zeroed dp_load_opts), as dp_load */
+    DP_PRIORITY_HIGH = 1,      /**< needed soon: the level the player walks into */
+    DP_PRIORITY_IMMEDIATE = 2  /**< needed now: a loading-screen texture, a video frame */
+} dp_priority;
+
+/** @brief Options of dp_load_ex. A zero-initialised struct (or NULL) loads as dp_load does.
+ * Fields may be appended in later versions; zero stays "as before" for each. */
+typedef struct dp_load_opts {
+    int priority;     /**< a dp_priority; any other value is refused with DP_ERR_INVALID */
+    dp_type_id type;  /**< 0: by the path's extension, as dp_load; else forced, as dp_load_as */
+    dp_group group;   /**< {0}: none; else the group holds the asset, as dp_load_into */
+    uint32_t flags;   /**< DP_LOAD_* bits (none defined yet); unknown bits: DP_ERR_INVALID */
+} dp_load_opts;
+
+/** @brief dp_load with options: a priority, a forced type, a group to join, flags. NULL
+ * opts (or a zeroed struct) is dp_load. With `type`, it is dp_load_as (DP_ERR_EXISTS when
+ * the key is live with another type). With `group`, it is dp_load_into: the group holds
+ * the asset and *out (which may then be NULL) is a weak view; DP_ERR_EXISTS when it is in
+ * the group already (the priority still applies). A key that is live already keeps its
+ * handle; its queued load (and its queued dependencies) is raised to `priority`, never
+ * lowered (dp_set_priority lowers). Any thread; with a group, the owner thread only.
+ * @return DP_OK; DP_ERR_INVALID (bad key, path escapes its root, a priority outside
+ * dp_priority, unknown flags, NULL out without a group); DP_ERR_NOT_FOUND (no source for
+ * the scheme, no type for the extension); DP_ERR_EXISTS; DP_ERR_STALE (dead group);
+ * DP_ERR_WRONG_THREAD (a group off the owner thread); DP_ERR_OVERFLOW; DP_ERR_NOMEM. On
+ * failure *out is null. */
+dp_status dp_load_ex_at(dp_depot *dp, const char *key, const dp_load_opts *opts,
+                        dp_handle *out, const char *file, int line);
+dp_status dp_load_ex(dp_depot *dp, const char *key, const dp_load_opts *opts, dp_handle *out);
+
+/** @brief Changes the priority of h's queued load (a first load, a reload, a retry) to `p`,
+ * raises its running load's priority (the dependencies it names from now on inherit it),
+ * and raises the queued loads of everything h depends on, transitively, to `p` (never
+ * lowers them: another parent may want them sooner). Dependencies that are edges already
+ * are raised at once when called on the owner thread, else at the next dp_update. An asset
+ * with nothing queued is left as it is: DP_OK. Any thread.
+ * @return DP_OK; DP_ERR_INVALID (NULL dp, `p` outside dp_priority); DP_ERR_STALE (h is not
+ * alive); DP_ERR_NOMEM (only the dependencies were not raised). */
+dp_status dp_set_priority(dp_depot *dp, dp_handle h, int p);
 
 /** @brief Pumps dp_update until no load of `h` is in flight (first load, reload, retry) and
  * its deep state is LOADED or FAILED, or until timeout_ms passes (negative = no limit). So
@@ -411,6 +461,7 @@ dp_builtin_types dp_builtins(const dp_depot *dp);
 #ifndef DP_NO_SITE_MACROS
 #define dp_load(dp, key, out) dp_load_at((dp), (key), (out), __FILE__, __LINE__)
 #define dp_load_as(dp, key, type, out) dp_load_as_at((dp), (key), (type), (out), __FILE__, __LINE__)
+#define dp_load_ex(dp, key, opts, out) dp_load_ex_at((dp), (key), (opts), (out), __FILE__, __LINE__)
 #endif
 /* Not a site macro: it passes the size of the caller's struct (see dp_source). */
 #define dp_register_source(dp, src) dp_register_source_sized((dp), (src), sizeof *(src))

@@ -276,8 +276,10 @@ void dp__loader_apply(dp__loader *L)
         dp__job *job = list;
         list = job->next;
         apply_one(L, job);
+        dp__priority_after_apply(L, job);
         dp__job_free(L, job);
         atomic_fetch_sub_explicit(&L->pending, 1, memory_order_relaxed);
     }
+    dp__priority_apply(L); /* after the results: their dependencies are edges by now */
     dp__loader_poll_changes(L);
 }

@@ -151,7 +151,9 @@ dp_status dp_ctx_load_dep_for(dp_load_ctx *ctx, const char *label, const char *k
         return DP_ERR_NOMEM;
     }
     dp_handle h;
-    st = dp__load_counted(L->dp, full, 0, &h, dp__site_load, 0);
+    /* The dependency runs at least as soon as the job that wants it. */
+    int level = atomic_load_explicit(&ctx->job->level, memory_order_relaxed);
+    st = dp__load_leveled(L->dp, full, 0, level, &h, dp__site_load, 0);
     dp__free(L->alloc, full);
     if (st != DP_OK)
         return st;

@@ -69,7 +69,7 @@ static const char *canonical(const char *key, int source, size_t path_off)
 }
 
 static dp_status load_label(dp__loader *L, const char *key, size_t label_off, dp_type_id type,
-                            dp_handle *out, const char *file, int line);
+                            int level, dp_handle *out, const char *file, int line);
 
 /* A new file-source asset: its path must resolve inside the root, symlinks followed (the
  * lexical check in dp__key_parse cannot see a symlink leading out). Only metadata is read:
@@ -92,6 +92,12 @@ static dp_status file_path_inside(const dp__loader *L, const char *path, size_t 
 dp_status dp__load_counted(dp_depot *dp, const char *key, dp_type_id type, dp_handle *out,
                            const char *file, int line)
 {
+    return dp__load_leveled(dp, key, type, DP_PRIORITY_NORMAL - DP_PRIORITY_LOW, out, file, line);
+}
+
+dp_status dp__load_leveled(dp_depot *dp, const char *key, dp_type_id type, int level,
+                           dp_handle *out, const char *file, int line)
+{
     *out = DP_NULL_HANDLE;
     dp__loader *L = dp__loader_get(dp);
     if (!L)
@@ -101,7 +107,7 @@ dp_status dp__load_counted(dp_depot *dp, const char *key, dp_type_id type, dp_ha
     dp_status st = dp__catalog_resolve(L, key, &current);
     if (st != DP_OK || current) {
         if (current)
-            st = dp__load_counted(dp, current, type, out, file, line);
+            st = dp__load_leveled(dp, current, type, level, out, file, line);
         dp__free(L->alloc, current);
         return st;
     }
@@ -112,7 +118,8 @@ dp_status dp__load_counted(dp_depot *dp, const char *key, dp_type_id type, dp_ha
         return st;
     const char *ckey = canonical(key, source, path_off);
     if (label_off)
-        return load_label(L, ckey, label_off - (size_t)(ckey - key), type, out, file, line);
+        return load_label(L, ckey, label_off - (size_t)(ckey - key), type, level, out, file,
+                          line);
     if (type == 0) {
         type = dp__type_for_path(dp, key + path_off);
         if (type == 0)
@@ -134,6 +141,7 @@ again:
     st = dp__create(dp, type, DP_STATE_PENDING, NULL, 0, ckey, &h, file, line);
     if (st == DP_OK) {
         job->h = h;
+        atomic_store_explicit(&job->level, level, memory_order_relaxed); /* not shared yet */
         dp__loader_enqueue(L, job);
         *out = h;
         return DP_OK;
@@ -158,6 +166,7 @@ found:;
      * next dp_update (best effort: on NOMEM it stays FAILED). */
     if (dp_state_of(dp, h) == DP_STATE_FAILED && dp_count(dp, h) == 1)
         dp__loader_retry(L, h);
+    dp__priority_raise(L, h, level); /* a queued load of it runs at least this soon */
     *out = h;
     return DP_OK;
 }
@@ -176,7 +185,7 @@ static dp_status label_found(dp_depot *dp, dp_handle h, dp_type_id type, dp_hand
 /* "file#label": a placeholder asset; the file's loader emits the label into it. No job: the
  * label's edge to its file is a link the owner adds at the next dp_update. */
 static dp_status load_label(dp__loader *L, const char *key, size_t label_off, dp_type_id type,
-                            dp_handle *out, const char *file, int line)
+                            int level, dp_handle *out, const char *file, int line)
 {
     dp_depot *dp = L->dp;
     size_t plen = label_off - 1;
@@ -205,7 +214,7 @@ static dp_status load_label(dp__loader *L, const char *key, size_t label_off, dp
     dp__mutex_lock(&L->label_lock);
     st = dp__create(dp, stand_in, DP_STATE_PENDING, NULL, 0, key, &h, file, line);
     if (st == DP_OK) {
-        st = dp__load_counted(dp, parent_key, 0, &parent, dp__site_load, 0);
+        st = dp__load_leveled(dp, parent_key, 0, level, &parent, dp__site_load, 0);
         if (st == DP_OK)
             st = dp__loader_link(L, h, parent, type);
         if (st != DP_OK)

@@ -65,9 +65,11 @@ static void free_job_list(dp__loader *L, dp__job *list)
 
 static void loader_free(dp__loader *L)
 {
-    free_job_list(L, L->queue);
+    free_job_list(L, dp__queue_drain(&L->queue));
     free_job_list(L, L->done);
-    L->queue = L->done = NULL;
+    L->done = NULL;
+    dp__queue_fini(&L->queue);
+    dp__free(L->alloc, L->boosts);
     dp__sources_free(L);
     dp__mounts_free(L);
     dp__catalog_free(L);
@@ -118,6 +120,8 @@ static dp__loader *loader_new(dp_depot *dp)
     dp__mutex_init(&L->label_lock);
     atomic_init(&L->pending, 0);
     atomic_init(&L->nsources, 0);
+    if (dp__queue_init(&L->queue, a) != DP_OK)
+        goto fail;
     L->root_status = dp__path_root(a, desc->root, &L->root);
     if (L->root_status == DP_ERR_NOMEM)
         goto fail;

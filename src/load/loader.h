@@ -14,6 +14,7 @@
 #include "asset/registry.h"
 #include "depot/load.h"
 #include "load/cancel.h"
+#include "load/queue.h"
 #include "os/thread.h"
 #include "os/watch.h"
 
@@ -40,6 +41,16 @@ typedef struct dp__dep {
 
 typedef struct dp__job {
     struct dp__job *next;
+    struct dp__job *prev;      /* queued: the neighbour toward its FIFO's head */
+    struct dp__job *hnext;     /* queued: the next job in its hash bucket (queue.c) */
+    uint64_t seq;              /* queued: arrival order, FIFO within a priority */
+    atomic_int level;          /* priority + 1 (0..3): written under lock (queue.c,
+                                  priority.c), read by its worker when a dependency
+                                  inherits it; relaxed, it publishes nothing else */
+    int klass;                 /* concurrency class of its source (queue.c) */
+    bool raised;               /* its level rose after it started (set under lock, read
+                                  by the owner at apply): its dependencies are raised then
+                                  too (priority.c) */
     dp_handle h;               /* weak */
     dp_type_id type;
     char *key;                 /* the asset's key (copy) */
@@ -68,6 +79,7 @@ typedef struct dp__job {
 typedef struct dp__source {
     dp_source vt;
     char scheme[16];
+    int klass;          /* its concurrency class (queue.h) */
 } dp__source;
 
 /* A labelled asset requested before its parent emitted it. */
@@ -87,6 +99,12 @@ typedef struct dp__link {
     dp_type_id forced; /* as in dp__wanted */
 } dp__link;
 
+/* A raise the owner spreads over an asset's dependencies at the next dp_update. */
+typedef struct dp__boost {
+    dp_handle h; /* weak */
+    int level;
+} dp__boost;
+
 typedef struct dp__mem_blob {
     struct dp__mem_blob *next;
     uint64_t hash; /* of path */
@@ -100,7 +118,7 @@ typedef struct dp__loader {
     const dp_allocator *alloc;
     dp__mutex lock;
     dp__cond wake;             /* workers wait here for jobs */
-    dp__job *queue, *queue_tail;
+    dp__queue queue;           /* under lock: queued jobs by priority and class */
     dp__job *done, *done_tail;
     dp__job **running;         /* per worker: the job it runs, or NULL */
     dp__thread *threads;
@@ -141,6 +159,8 @@ typedef struct dp__loader {
     size_t nretries, capretries;
     dp__link *links;           /* under lock; counted in `pending` */
     size_t nlinks, caplinks;
+    dp__boost *boosts;         /* under lock: raises for the owner to spread (priority.c) */
+    size_t nboosts, capboosts;
     /* Held while a placeholder "file#label" is made and its link queued, and while a worker
      * emits a label: so a worker that finds a placeholder finds its link queued too. */
     dp__mutex label_lock;
@@ -157,7 +177,7 @@ dp_status dp__loader_owner(dp_depot *dp, dp__loader **out);
 /* ---- worker side (worker.c): jobs, the queue, the worker threads; under L->lock, any
  * thread unless marked; nothing here touches the graph ---- */
 
-/* Queues a job (takes ownership). Any thread. */
+/* Queues a job (takes ownership) at job->level. Any thread. */
 void dp__loader_enqueue(dp__loader *L, dp__job *job);
 /* A new job for an asset (key copied); NULL on NOMEM. */
 dp__job *dp__job_new(dp__loader *L, dp_handle h, dp_type_id type, const char *key, int source);
@@ -191,6 +211,16 @@ void dp__workers_stop(dp__loader *L);
 /* Runs a job's read and load on the calling (worker) thread, filling its result (job.c). */
 void dp__job_run(dp__loader *L, dp__job *job);
 
+/* ---- priorities (priority.c) ---- */
+
+/* Raises the queued jobs of h to `level` now (any thread) and asks the owner to raise its
+ * dependencies' (at once on the owner thread, else at the next dp_update). */
+void dp__priority_raise(dp__loader *L, dp_handle h, int level);
+/* Owner, in dp_update after results are applied: spreads the queued raises. */
+void dp__priority_apply(dp__loader *L);
+/* Owner, when a job is applied: a job raised while it ran raises its dependencies. */
+void dp__priority_after_apply(dp__loader *L, const dp__job *job);
+
 /* ---- owner side (apply.c, hot_reload.c): inside dp_update, owner thread only ---- */
 
 /* Applies finished jobs, links and retries, marks started jobs LOADING, then polls for
@@ -216,6 +246,13 @@ dp_status dp__key_parse(dp__loader *L, const char *key, int *source, size_t *pat
  * is recorded with the holder site `file`. Any thread. Errors as dp_load. */
 dp_status dp__load_counted(dp_depot *dp, const char *key, dp_type_id type, dp_handle *out,
                            const char *file, int line);
+/* As dp__load_counted, at priority level `level` (0..3): a new job is queued there, a
+ * queued one of a live key is raised to it. */
+dp_status dp__load_leveled(dp_depot *dp, const char *key, dp_type_id type, int level,
+                           dp_handle *out, const char *file, int line);
+/* group_load.c: dp_load_into with a forced type (0: by extension) and a level. Owner. */
+dp_status dp__load_into_group(dp_depot *dp, const char *key, dp_type_id type, int level,
+                              dp_group group, dp_handle *out, const char *file, int line);
 /* Queues a new load of h's key (a reload keeps the data until the result is applied).
  * Owner. DP_OK; DP_ERR_INVALID (no key, no loader, a label); DP_ERR_NOMEM. */
 dp_status dp__loader_restart(dp__loader *L, dp_handle h, bool reload);
@@ -251,6 +288,8 @@ void dp__loader_record_failure(dp__loader *L, const dp__job *job);
 dp_status dp__sources_init(dp__loader *L);
 /* Adds a source (copied). DP_OK, DP_ERR_INVALID, DP_ERR_EXISTS, DP_ERR_OVERFLOW. */
 dp_status dp__source_add(dp__loader *L, const dp_source *src);
+/* The concurrency class of source `source`. Any thread. */
+int dp__source_class(const dp__loader *L, int source);
 void dp__sources_free(dp__loader *L);
 dp_status dp__builtin_types_register(dp__loader *L);
 /* image_type.c: "image" and "image_mips", when any image codec is built. */

@@ -264,3 +264,8 @@ dp_status dp_http_cache(dp_depot *dp, const dp_http_cache_desc *desc)
     return DP_ERR_NOT_FOUND;
 }
 #endif
+
+int dp__source_class(const dp__loader *L, int source)
+{
+    return L->sources[source].klass;
+}

@@ -29,6 +29,7 @@ dp__job *dp__job_new(dp__loader *L, dp_handle h, dp_type_id type, const char *ke
     j->type = type;
     j->source = source;
     atomic_init(&j->started, false);
+    atomic_init(&j->level, DP_PRIORITY_NORMAL - DP_PRIORITY_LOW);
     dp__cancel_init(&j->cancel);
     j->cancel.check = job_asset_dead;
     j->cancel.ctx = L->dp; /* cancel.arg is set to the handle by dp__loader_enqueue */
@@ -64,16 +65,13 @@ void dp__loader_enqueue(dp__loader *L, dp__job *job)
             L->done = job;
         L->done_tail = job;
     } else {
-        /* One wake-up when the queue turns non-empty with a worker idle; the worker that
-         * takes a job wakes the next idle one if jobs remain (see worker_main). So a burst
-         * of cheap loads costs a wake-up or two, not one a load, and long jobs still run
-         * on every worker. */
-        wake = !L->queue && L->nidle > 0;
-        if (L->queue_tail)
-            L->queue_tail->next = job;
-        else
-            L->queue = job;
-        L->queue_tail = job;
+        /* One wake-up when the queue turns from nothing to take to something with a worker
+         * idle; the worker that takes a job wakes the next idle one if jobs it may take
+         * remain (see worker_main). So a burst of cheap loads costs a wake-up or two, not
+         * one a load, and long jobs still run on every worker. */
+        wake = !dp__queue_takeable(&L->queue) && L->nidle > 0;
+        job->klass = dp__source_class(L, job->source);
+        dp__queue_push(&L->queue, job);
     }
     dp__mutex_unlock(&L->lock);
     /* Signalled after unlocking, so the woken worker does not block at once on the lock we
@@ -126,7 +124,7 @@ static bool list_has(const dp__job *j, dp_handle h)
 bool dp__loader_busy(dp__loader *L, dp_handle h)
 {
     dp__mutex_lock(&L->lock);
-    bool busy = list_has(L->queue, h) || list_has(L->done, h);
+    bool busy = dp__queue_find(&L->queue, h.bits) || list_has(L->done, h);
     for (int i = 0; i < L->nthreads && !busy; i++)
         busy = L->running[i] && L->running[i]->h.bits == h.bits;
     for (size_t i = 0; i < L->nretries && !busy; i++)
@@ -147,7 +145,9 @@ void dp__loader_supersede(dp__loader *L, dp_handle h)
     /* Only the owner reads or writes `superseded`, and only the owner frees jobs; the lock
      * keeps the lists still while we walk them. */
     dp__mutex_lock(&L->lock);
-    supersede_list(L->queue, h);
+    for (dp__job *j = dp__queue_find(&L->queue, h.bits); j;
+         j = dp__queue_find_next(j->hnext, h.bits))
+        j->superseded = true;
     supersede_list(L->done, h);
     for (int i = 0; i < L->nthreads; i++)
         if (L->running[i] && L->running[i]->h.bits == h.bits)
@@ -169,19 +169,19 @@ static void *worker_main(void *arg)
     int me = wa->index;
     dp__mutex_lock(&L->lock);
     for (;;) {
-        while (!L->queue && !L->stop) {
+        /* Waits while nothing queued may be taken: the queue is empty, or every queued job's
+         * concurrency class is at its cap (a worker finishing one of them takes the next). */
+        while (!dp__queue_takeable(&L->queue) && !L->stop) {
             L->nidle++;
             dp__cond_wait(&L->wake, &L->lock);
             L->nidle--;
         }
         if (L->stop)
             break;
-        dp__job *job = L->queue;
-        L->queue = job->next;
-        if (!L->queue)
-            L->queue_tail = NULL;
+        dp__job *job = dp__queue_take(&L->queue);
         L->running[me] = job;
-        bool chain = L->queue && L->nidle > 0; /* more work and a sleeping worker for it */
+        /* more work this worker's peers may take, and a sleeping one to take it */
+        bool chain = dp__queue_takeable(&L->queue) && L->nidle > 0;
         dp__mutex_unlock(&L->lock);
         if (chain)
             dp__cond_signal(&L->wake);
@@ -191,6 +191,7 @@ static void *worker_main(void *arg)
 
         dp__mutex_lock(&L->lock);
         L->running[me] = NULL;
+        dp__queue_finished(&L->queue, job);
         job->next = NULL;
         if (L->done_tail)
             L->done_tail->next = job;
@@ -218,12 +219,17 @@ dp_status dp__workers_start(dp__loader *L, int n)
     return L->nthreads > 0 ? DP_OK : DP_ERR_NOMEM;
 }
 
+static void cancel_job(dp__job *job, void *arg)
+{
+    (void)arg;
+    dp__cancel_set(&job->cancel);
+}
+
 void dp__workers_stop(dp__loader *L)
 {
     dp__mutex_lock(&L->lock);
     L->stop = true;
-    for (dp__job *j = L->queue; j; j = j->next)
-        dp__cancel_set(&j->cancel);
+    dp__queue_each(&L->queue, cancel_job, NULL);
     for (int i = 0; i < L->nthreads; i++)
         if (L->running[i])
             dp__cancel_set(&L->running[i]->cancel);

@@ -1,0 +1,28 @@
+/* load_ex.c — dp_load_ex: one entry point for a load with options (priority, forced type,
+ * group, flags) that validates them and hands over to the plain load or the group load. */
+#include "load/loader.h"
+
+/* The DP_LOAD_* flags this build knows; any other bit is refused. */
+#define KNOWN_FLAGS 0u
+
+dp_status dp_load_ex_at(dp_depot *dp, const char *key, const dp_load_opts *opts,
+                        dp_handle *out, const char *file, int line)
+{
+    if (out)
+        *out = DP_NULL_HANDLE;
+    static const dp_load_opts defaults = {0};
+    if (!opts)
+        opts = &defaults;
+    int level = dp__priority_level(opts->priority);
+    bool grouped = opts->group.bits != 0;
+    if (!dp || !key || level < 0 || (opts->flags & ~KNOWN_FLAGS) || (!out && !grouped))
+        return DP_ERR_INVALID;
+    if (grouped)
+        return dp__load_into_group(dp, key, opts->type, level, opts->group, out, file, line);
+    return dp__load_leveled(dp, key, opts->type, level, out, file, line);
+}
+
+dp_status (dp_load_ex)(dp_depot *dp, const char *key, const dp_load_opts *opts, dp_handle *out)
+{
+    return dp_load_ex_at(dp, key, opts, out, "(unknown)", 0);
+}
