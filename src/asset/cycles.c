@@ -95,31 +95,36 @@ static dp_status scan_black(dp_depot *dp, dp_handle h, dp__hvec *stack)
     return DP_OK;
 }
 
-/* One batch: roots[0..nroots). Returns the number of nodes visited. */
-static size_t collect_batch(dp_depot *dp, dp_handle *roots, size_t nroots, dp_status *st)
+/* The lists of one batch: every node coloured (seen), the walk's stack, the garbage. */
+typedef struct batch {
+    dp__hvec seen, stack, white;
+} batch;
+
+/* Mark gray: from each root, every visitable node it reaches turns gray, and each edge
+ * inside takes one off its child's trial count. DP_OK or DP_ERR_NOMEM (marking goes on, so
+ * that every gray node is in `seen` for the restore). */
+static dp_status mark_gray(dp_depot *dp, const dp_handle *roots, size_t nroots, batch *b)
 {
-    dp__hvec seen = {0}, stack = {0}, white = {0};
-    *st = DP_OK;
-    /* Mark gray. */
+    dp_status st = DP_OK;
     for (size_t i = 0; i < nroots; i++) {
         dp__asset *r = dp__rec(dp, roots[i]);
         if (!r || r->color != DP__BLACK)
             continue;
-        if (!make_gray(dp, roots[i], &seen, &stack)) {
+        if (!make_gray(dp, roots[i], &b->seen, &b->stack)) {
             if (dp__rec(dp, roots[i]) && visitable(dp, roots[i], &(uint32_t){0}))
-                *st = DP_ERR_NOMEM;
+                st = DP_ERR_NOMEM;
             continue;
         }
-        while (stack.n) {
-            dp__asset *n = dp__rec_at(dp, dp_handle_index(stack.v[--stack.n]));
+        while (b->stack.n) {
+            dp__asset *n = dp__rec_at(dp, dp_handle_index(b->stack.v[--b->stack.n]));
             for (uint32_t e = 0; e < n->nkids; e++) {
                 dp_handle c = n->kids[e];
                 uint32_t cnt;
                 dp__asset *k = visitable(dp, c, &cnt);
                 if (!k)
                     continue;
-                if (k->color != DP__GRAY && !make_gray(dp, c, &seen, &stack)) {
-                    *st = DP_ERR_NOMEM;
+                if (k->color != DP__GRAY && !make_gray(dp, c, &b->seen, &b->stack)) {
+                    st = DP_ERR_NOMEM;
                     continue;
                 }
                 if (TRIAL(k) > 0)
@@ -127,34 +132,40 @@ static size_t collect_batch(dp_depot *dp, dp_handle *roots, size_t nroots, dp_st
             }
         }
     }
-    if (*st != DP_OK)
-        goto restore;
-    /* Scan: gray with trial > 0 is externally held; everything it reaches survives. */
-    for (size_t i = 0; i < seen.n; i++) {
-        dp__asset *r = dp__rec_at(dp, dp_handle_index(seen.v[i]));
-        if (r->color == DP__GRAY && TRIAL(r) > 0 && scan_black(dp, seen.v[i], &stack) != DP_OK) {
-            *st = DP_ERR_NOMEM;
-            goto restore;
-        }
+    return st;
+}
+
+/* Scan: gray with trial > 0 is externally held; everything it reaches survives. What
+ * stays gray turns white and goes on the white list. DP_OK or DP_ERR_NOMEM. */
+static dp_status scan(dp_depot *dp, batch *b)
+{
+    for (size_t i = 0; i < b->seen.n; i++) {
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(b->seen.v[i]));
+        if (r->color == DP__GRAY && TRIAL(r) > 0 &&
+            scan_black(dp, b->seen.v[i], &b->stack) != DP_OK)
+            return DP_ERR_NOMEM;
     }
-    for (size_t i = 0; i < seen.n; i++) {
-        dp__asset *r = dp__rec_at(dp, dp_handle_index(seen.v[i]));
+    for (size_t i = 0; i < b->seen.n; i++) {
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(b->seen.v[i]));
         if (r->color == DP__GRAY) {
             r->color = DP__WHITE;
-            if (dp__hvec_push(dp, &white, seen.v[i]) != DP_OK) {
-                *st = DP_ERR_NOMEM;
-                goto restore;
-            }
+            if (dp__hvec_push(dp, &b->white, b->seen.v[i]) != DP_OK)
+                return DP_ERR_NOMEM;
         }
     }
-    /* Collect: claim every white node with its snapshot, or give up on all of them. The
-     * claims and a rollback happen under keys_lock: a key lookup (dp_find, dp_add, the
-     * loader) takes a DYING asset for dead and lets its key name a new asset, so it must
-     * never see the DYING of a claim that is then rolled back. */
+    return DP_OK;
+}
+
+/* Collect: claims every white node with its snapshot, or gives up on all of them (false).
+ * The claims and a rollback happen under keys_lock: a key lookup (dp_find, dp_add, the
+ * loader) takes a DYING asset for dead and lets its key name a new asset, so it must never
+ * see the DYING of a claim that is then rolled back. */
+static bool claim_white(dp_depot *dp, const batch *b)
+{
     dp__mutex_lock(&dp->keys_lock);
     size_t claimed = 0;
-    for (; claimed < white.n; claimed++) {
-        dp_handle h = white.v[claimed];
+    for (; claimed < b->white.n; claimed++) {
+        dp_handle h = b->white.v[claimed];
         dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
         uint64_t expect = dp__word_make(dp_handle_gen(h), SNAP(r));
         /* Acquire: releases of these counts by other threads happen before the free. */
@@ -163,44 +174,70 @@ static size_t collect_batch(dp_depot *dp, dp_handle *roots, size_t nroots, dp_st
                                                      memory_order_acquire, memory_order_relaxed))
             break;
     }
-    if (claimed < white.n) {
+    if (claimed < b->white.n) {
         /* Someone acquired or released a member while we looked: everything stays. Only
          * the owner can change a DYING word, so restoring cannot race. */
         for (size_t i = 0; i < claimed; i++) {
-            dp_handle h = white.v[i];
+            dp_handle h = b->white.v[i];
             dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
             atomic_store_explicit(dp__word(dp, h), dp__word_make(dp_handle_gen(h), SNAP(r)),
                                   memory_order_release);
         }
         dp__mutex_unlock(&dp->keys_lock);
-        for (size_t i = 0; i < nroots; i++)
-            dp__candidate(dp, roots[i]);
-        goto restore;
+        return false;
     }
     dp__mutex_unlock(&dp->keys_lock);
-    for (size_t i = 0; i < white.n; i++) {
-        dp__rec_at(dp, dp_handle_index(white.v[i]))->color = DP__BLACK;
-        dp__rec_at(dp, dp_handle_index(white.v[i]))->lru_prev = 0;
-        dp__rec_at(dp, dp_handle_index(white.v[i]))->lru_next = 0;
+    return true;
+}
+
+/* Frees the claimed (DYING) white nodes. */
+static void free_white(dp_depot *dp, const batch *b)
+{
+    for (size_t i = 0; i < b->white.n; i++) {
+        dp__rec_at(dp, dp_handle_index(b->white.v[i]))->color = DP__BLACK;
+        dp__rec_at(dp, dp_handle_index(b->white.v[i]))->lru_prev = 0;
+        dp__rec_at(dp, dp_handle_index(b->white.v[i]))->lru_next = 0;
     }
-    for (size_t i = 0; i < white.n; i++) {
-        dp__free_dying(dp, white.v[i]);
+    for (size_t i = 0; i < b->white.n; i++) {
+        dp__free_dying(dp, b->white.v[i]);
         dp__run_frees(dp);
     }
     /* Relaxed: a statistic; nothing is published through it. */
-    atomic_fetch_add_explicit(&dp->st_cycles, white.n, memory_order_relaxed);
-restore:
-    for (size_t i = 0; i < seen.n; i++) {
-        dp__asset *r = dp__rec(dp, seen.v[i]);
+    atomic_fetch_add_explicit(&dp->st_cycles, b->white.n, memory_order_relaxed);
+}
+
+/* Every node still alive that the batch coloured turns black again, its LRU fields zero. */
+static void restore_black(dp_depot *dp, const batch *b)
+{
+    for (size_t i = 0; i < b->seen.n; i++) {
+        dp__asset *r = dp__rec(dp, b->seen.v[i]);
         if (r && !(r->oflags & DP__OF_CACHED)) {
             r->color = DP__BLACK;
             r->lru_prev = r->lru_next = 0;
         }
     }
-    size_t visited = seen.n;
-    dp__hvec_free(dp, &seen);
-    dp__hvec_free(dp, &stack);
-    dp__hvec_free(dp, &white);
+}
+
+/* One batch: roots[0..nroots). Returns the number of nodes visited. */
+static size_t collect_batch(dp_depot *dp, dp_handle *roots, size_t nroots, dp_status *st)
+{
+    batch b = {0};
+    *st = mark_gray(dp, roots, nroots, &b);
+    if (*st == DP_OK)
+        *st = scan(dp, &b);
+    if (*st == DP_OK) {
+        if (claim_white(dp, &b)) {
+            free_white(dp, &b);
+        } else {
+            for (size_t i = 0; i < nroots; i++)
+                dp__candidate(dp, roots[i]);
+        }
+    }
+    restore_black(dp, &b);
+    size_t visited = b.seen.n;
+    dp__hvec_free(dp, &b.seen);
+    dp__hvec_free(dp, &b.stack);
+    dp__hvec_free(dp, &b.white);
     return visited;
 }
 

@@ -80,184 +80,245 @@ static long find_pos(const dp_handle *set, size_t n, uint32_t i)
     return -1;
 }
 
-void dp__deep_update(dp_depot *dp)
-{
-    if (!dp->deep_dirty)
-        return;
-    /* The set: the waiting list, or every live asset on a rebuild. */
-    dp__hvec *set = &dp->work2;
-    set->n = 0;
-    bool all = dp->deep_rebuild_all;
-    if (all) {
-        dp__view v;
-        for (dp__live_iter it = dp__live_begin(dp); dp__live_next(dp, &it, &v);)
-            if (dp__hvec_push(dp, set, v.h) != DP_OK)
-                return; /* try again next update; state stays as it was */
-    } else {
-        for (size_t k = 0; k < dp->waiting.n; k++)
-            if (dp__rec_live(dp, dp->waiting.v[k]) &&
-                dp__hvec_push(dp, set, dp->waiting.v[k]) != DP_OK)
-                return;
-    }
-    size_t n = set->n;
-    if (n > 1) /* qsort(NULL, 0, ...) is undefined: the set may be empty */
-        qsort(set->v, n, sizeof *set->v, cmp_index);
-
-    /* Reverse edges inside the set, as CSR: start[n+1], from[]. And a result byte each. */
-    size_t nedges = 0;
-    for (size_t k = 0; k < n; k++)
-        nedges += dp__rec_at(dp, dp_handle_index(set->v[k]))->nkids;
-    size_t *start = dp__calloc(&dp->alloc, n + 1, sizeof *start);
-    uint32_t *from = nedges ? dp__alloc(&dp->alloc, nedges * sizeof *from) : NULL;
-    uint8_t *res = n ? dp__calloc(&dp->alloc, n, 1) : NULL;
-    int8_t *why = n ? dp__calloc(&dp->alloc, n, 1) : NULL;
-    uint32_t *queue = n ? dp__alloc(&dp->alloc, n * sizeof *queue) : NULL;
-    if (!start || (nedges && !from) || (n && (!res || !why || !queue)))
-        goto out; /* out of memory: try again next update */
-    for (size_t k = 0; k < n; k++) {
-        dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[k]));
-        for (uint32_t e = 0; e < r->nkids; e++) {
-            long p = find_pos(set->v, n, dp_handle_index(r->kids[e]));
-            if (p >= 0 && set->v[p].bits == r->kids[e].bits)
-                start[p + 1]++;
-        }
-    }
-    for (size_t k = 0; k < n; k++)
-        start[k + 1] += start[k];
-    {
-        size_t *fill = dp__alloc(&dp->alloc, (n + 1) * sizeof *fill);
-        if (!fill)
-            goto out;
-        for (size_t k = 0; k <= n; k++)
-            fill[k] = start[k];
-        for (size_t k = 0; k < n; k++) {
-            dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[k]));
-            for (uint32_t e = 0; e < r->nkids; e++) {
-                long p = find_pos(set->v, n, dp_handle_index(r->kids[e]));
-                if (p >= 0 && set->v[p].bits == r->kids[e].bits)
-                    from[fill[p]++] = (uint32_t)k;
-            }
-        }
-        dp__free(&dp->alloc, fill);
-    }
-
-    /* Seeds. res: 0 = loaded so far, FAILED, PENDING. */
-    size_t qn = 0;
-    for (size_t k = 0; k < n; k++) {
-        dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[k]));
-        uint8_t own = atomic_load_explicit(&r->state, memory_order_relaxed);
-        if (own == DP_STATE_FAILED) {
-            res[k] = DP_STATE_FAILED;
-            why[k] = atomic_load_explicit(&r->status, memory_order_relaxed);
-        }
-        for (uint32_t e = 0; e < r->nkids && !res[k]; e++) {
-            dp_handle c = r->kids[e];
-            long p = find_pos(set->v, n, dp_handle_index(c));
-            if (p >= 0 && set->v[p].bits == c.bits)
-                continue; /* inside the set: handled by the spreading below */
-            dp__asset *cr = dp__rec_live(dp, c);
-            if (cr && atomic_load_explicit(&cr->deep, memory_order_relaxed) == DP_STATE_FAILED) {
-                res[k] = DP_STATE_FAILED;
-                int8_t s = atomic_load_explicit(&cr->status, memory_order_relaxed);
-                why[k] = s ? s : atomic_load_explicit(&cr->deep_status, memory_order_relaxed);
-            }
-        }
-        if (res[k] == DP_STATE_FAILED)
-            queue[qn++] = (uint32_t)k;
-    }
-    /* A child outside the set that is not settled (created after the set was taken) keeps
-     * its parents pending. */
-    for (size_t k = 0; k < n; k++) {
-        dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[k]));
-        for (uint32_t e = 0; e < r->nkids && !res[k]; e++) {
-            dp_handle c = r->kids[e];
-            long p = find_pos(set->v, n, dp_handle_index(c));
-            if (p >= 0 && set->v[p].bits == c.bits)
-                continue;
-            dp__asset *cr = dp__rec_live(dp, c);
-            if (cr && atomic_load_explicit(&cr->deep, memory_order_relaxed) == DP_STATE_PENDING)
-                res[k] = PENDING_SEED;
-        }
-    }
-    for (size_t q = 0; q < qn; q++) {
-        uint32_t k = queue[q];
-        for (size_t e = start[k]; e < start[k + 1]; e++) {
-            uint32_t p = from[e];
-            if (!res[p] || res[p] == PENDING_SEED) {
-                res[p] = DP_STATE_FAILED;
-                why[p] = why[k];
-                queue[qn++] = p;
-            }
-        }
-    }
-    qn = 0;
-    for (size_t k = 0; k < n; k++) {
-        dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[k]));
-        uint8_t own = atomic_load_explicit(&r->state, memory_order_relaxed);
-        if ((!res[k] && (own == DP_STATE_PENDING || own == DP_STATE_LOADING)) ||
-            res[k] == PENDING_SEED) {
-            res[k] = DP_STATE_PENDING;
-            queue[qn++] = (uint32_t)k;
-        }
-    }
-    for (size_t q = 0; q < qn; q++) {
-        uint32_t k = queue[q];
-        for (size_t e = start[k]; e < start[k + 1]; e++) {
-            uint32_t p = from[e];
-            if (!res[p]) {
-                res[p] = DP_STATE_PENDING;
-                queue[qn++] = p;
-            }
-        }
-    }
-
-    /* Publish; announce what became deep-LOADED; keep only the unsettled waiting. */
-    size_t na = 0; /* queue[0..na): positions to announce */
-    for (size_t k = 0; k < n; k++) {
-        dp_handle h = set->v[k];
-        dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
-        uint8_t now = res[k] ? res[k] : DP_STATE_LOADED;
-        uint8_t before = atomic_load_explicit(&r->deep, memory_order_relaxed);
-        atomic_store_explicit(&r->deep_status, now == DP_STATE_FAILED ? why[k] : DP_OK,
-                              memory_order_relaxed);
-        atomic_store_explicit(&r->deep, now, memory_order_release);
-        if (now == DP_STATE_LOADED && (before != DP_STATE_LOADED || (r->oflags & DP__OF_WAITING)))
-            queue[na++] = (uint32_t)k;
-        if (now == DP_STATE_PENDING && !(r->oflags & DP__OF_WAITING)) {
-            if (dp__hvec_push(dp, &dp->waiting, h) == DP_OK)
-                r->oflags |= DP__OF_WAITING;
-        }
-    }
-    announce_deep(dp, set, start, from, queue, na);
-    {
-        size_t keep = 0;
-        for (size_t k = 0; k < dp->waiting.n; k++) {
-            dp_handle h = dp->waiting.v[k];
-            dp__asset *r = dp__rec_live(dp, h);
-            if (!r)
-                continue;
-            if (atomic_load_explicit(&r->deep, memory_order_relaxed) == DP_STATE_PENDING)
-                dp->waiting.v[keep++] = h;
-            else
-                r->oflags &= (uint8_t)~DP__OF_WAITING;
-        }
-        dp->waiting.n = keep;
-    }
-    dp->deep_dirty = false;
-    dp->deep_rebuild_all = false;
-out:
-    dp__free(&dp->alloc, start);
-    dp__free(&dp->alloc, from);
-    dp__free(&dp->alloc, res);
-    dp__free(&dp->alloc, why);
-    dp__free(&dp->alloc, queue);
-}
-
 /* Position of handle c in the sorted set, or -1. */
 static long pos_of(const dp__hvec *set, dp_handle c)
 {
     long p = find_pos(set->v, set->n, dp_handle_index(c));
     return p >= 0 && set->v[p].bits == c.bits ? p : -1;
+}
+
+/* The working state of one dp__deep_update over a sorted set of n assets: the reverse
+ * edges inside the set as CSR (the parents of position k are from[start[k] ..
+ * start[k + 1])), a result byte and a failure status per position, and a queue. */
+typedef struct deep_work {
+    dp__hvec *set;
+    size_t n;
+    size_t *start;
+    uint32_t *from;
+    uint8_t *res;   /* 0 = loaded so far, DP_STATE_FAILED, DP_STATE_PENDING, PENDING_SEED */
+    int8_t *why;
+    uint32_t *queue;
+} deep_work;
+
+/* The set: the waiting list, or every live asset on a rebuild; sorted by slot index. False
+ * on NOMEM. */
+static bool gather_set(dp_depot *dp, dp__hvec *set)
+{
+    set->n = 0;
+    if (dp->deep_rebuild_all) {
+        dp__view v;
+        for (dp__live_iter it = dp__live_begin(dp); dp__live_next(dp, &it, &v);)
+            if (dp__hvec_push(dp, set, v.h) != DP_OK)
+                return false;
+    } else {
+        for (size_t k = 0; k < dp->waiting.n; k++)
+            if (dp__rec_live(dp, dp->waiting.v[k]) &&
+                dp__hvec_push(dp, set, dp->waiting.v[k]) != DP_OK)
+                return false;
+    }
+    if (set->n > 1) /* qsort(NULL, 0, ...) is undefined: the set may be empty */
+        qsort(set->v, set->n, sizeof *set->v, cmp_index);
+    return true;
+}
+
+/* Allocates the work arrays and fills the reverse edges. False on NOMEM (what was
+ * allocated is freed by work_free). */
+static bool build_reverse_edges(dp_depot *dp, deep_work *w)
+{
+    size_t n = w->n, nedges = 0;
+    for (size_t k = 0; k < n; k++)
+        nedges += dp__rec_at(dp, dp_handle_index(w->set->v[k]))->nkids;
+    w->start = dp__calloc(&dp->alloc, n + 1, sizeof *w->start);
+    w->from = nedges ? dp__alloc(&dp->alloc, nedges * sizeof *w->from) : NULL;
+    w->res = n ? dp__calloc(&dp->alloc, n, 1) : NULL;
+    w->why = n ? dp__calloc(&dp->alloc, n, 1) : NULL;
+    w->queue = n ? dp__alloc(&dp->alloc, n * sizeof *w->queue) : NULL;
+    if (!w->start || (nedges && !w->from) || (n && (!w->res || !w->why || !w->queue)))
+        return false;
+    for (size_t k = 0; k < n; k++) {
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(w->set->v[k]));
+        for (uint32_t e = 0; e < r->nkids; e++) {
+            long p = pos_of(w->set, r->kids[e]);
+            if (p >= 0)
+                w->start[p + 1]++;
+        }
+    }
+    for (size_t k = 0; k < n; k++)
+        w->start[k + 1] += w->start[k];
+    size_t *fill = dp__alloc(&dp->alloc, (n + 1) * sizeof *fill);
+    if (!fill)
+        return false;
+    for (size_t k = 0; k <= n; k++)
+        fill[k] = w->start[k];
+    for (size_t k = 0; k < n; k++) {
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(w->set->v[k]));
+        for (uint32_t e = 0; e < r->nkids; e++) {
+            long p = pos_of(w->set, r->kids[e]);
+            if (p >= 0)
+                w->from[fill[p]++] = (uint32_t)k;
+        }
+    }
+    dp__free(&dp->alloc, fill);
+    return true;
+}
+
+static void work_free(dp_depot *dp, deep_work *w)
+{
+    dp__free(&dp->alloc, w->start);
+    dp__free(&dp->alloc, w->from);
+    dp__free(&dp->alloc, w->res);
+    dp__free(&dp->alloc, w->why);
+    dp__free(&dp->alloc, w->queue);
+}
+
+/* Seeds the failures: an asset that failed itself, or has a deep-FAILED child outside the
+ * set. Queues them; returns how many. */
+static size_t seed_failed(dp_depot *dp, deep_work *w)
+{
+    size_t qn = 0;
+    for (size_t k = 0; k < w->n; k++) {
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(w->set->v[k]));
+        uint8_t own = atomic_load_explicit(&r->state, memory_order_relaxed);
+        if (own == DP_STATE_FAILED) {
+            w->res[k] = DP_STATE_FAILED;
+            w->why[k] = atomic_load_explicit(&r->status, memory_order_relaxed);
+        }
+        for (uint32_t e = 0; e < r->nkids && !w->res[k]; e++) {
+            dp_handle c = r->kids[e];
+            if (pos_of(w->set, c) >= 0)
+                continue; /* inside the set: handled by the spreading below */
+            dp__asset *cr = dp__rec_live(dp, c);
+            if (cr && atomic_load_explicit(&cr->deep, memory_order_relaxed) == DP_STATE_FAILED) {
+                w->res[k] = DP_STATE_FAILED;
+                int8_t s = atomic_load_explicit(&cr->status, memory_order_relaxed);
+                w->why[k] = s ? s : atomic_load_explicit(&cr->deep_status, memory_order_relaxed);
+            }
+        }
+        if (w->res[k] == DP_STATE_FAILED)
+            w->queue[qn++] = (uint32_t)k;
+    }
+    return qn;
+}
+
+/* A child outside the set that is not settled (created after the set was taken) keeps its
+ * parents pending. */
+static void seed_pending_outside(dp_depot *dp, deep_work *w)
+{
+    for (size_t k = 0; k < w->n; k++) {
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(w->set->v[k]));
+        for (uint32_t e = 0; e < r->nkids && !w->res[k]; e++) {
+            dp_handle c = r->kids[e];
+            if (pos_of(w->set, c) >= 0)
+                continue;
+            dp__asset *cr = dp__rec_live(dp, c);
+            if (cr && atomic_load_explicit(&cr->deep, memory_order_relaxed) == DP_STATE_PENDING)
+                w->res[k] = PENDING_SEED;
+        }
+    }
+}
+
+/* Spreads the queued failures to every parent inside the set (over pending seeds too). */
+static void spread_failed(deep_work *w, size_t qn)
+{
+    for (size_t q = 0; q < qn; q++) {
+        uint32_t k = w->queue[q];
+        for (size_t e = w->start[k]; e < w->start[k + 1]; e++) {
+            uint32_t p = w->from[e];
+            if (!w->res[p] || w->res[p] == PENDING_SEED) {
+                w->res[p] = DP_STATE_FAILED;
+                w->why[p] = w->why[k];
+                w->queue[qn++] = p;
+            }
+        }
+    }
+}
+
+/* Seeds the pending (an asset not loaded yet, or a pending seed that no failure reached)
+ * and spreads them to every parent that is neither failed nor pending yet. */
+static void spread_pending(dp_depot *dp, deep_work *w)
+{
+    size_t qn = 0;
+    for (size_t k = 0; k < w->n; k++) {
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(w->set->v[k]));
+        uint8_t own = atomic_load_explicit(&r->state, memory_order_relaxed);
+        if ((!w->res[k] && (own == DP_STATE_PENDING || own == DP_STATE_LOADING)) ||
+            w->res[k] == PENDING_SEED) {
+            w->res[k] = DP_STATE_PENDING;
+            w->queue[qn++] = (uint32_t)k;
+        }
+    }
+    for (size_t q = 0; q < qn; q++) {
+        uint32_t k = w->queue[q];
+        for (size_t e = w->start[k]; e < w->start[k + 1]; e++) {
+            uint32_t p = w->from[e];
+            if (!w->res[p]) {
+                w->res[p] = DP_STATE_PENDING;
+                w->queue[qn++] = p;
+            }
+        }
+    }
+}
+
+/* Publishes each position's deep state (what neither reached is LOADED), tracks what is
+ * pending, and queues what became deep-LOADED. Returns how many were queued. */
+static size_t publish(dp_depot *dp, deep_work *w)
+{
+    size_t na = 0; /* queue[0..na): positions to announce */
+    for (size_t k = 0; k < w->n; k++) {
+        dp_handle h = w->set->v[k];
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
+        uint8_t now = w->res[k] ? w->res[k] : DP_STATE_LOADED;
+        uint8_t before = atomic_load_explicit(&r->deep, memory_order_relaxed);
+        atomic_store_explicit(&r->deep_status, now == DP_STATE_FAILED ? w->why[k] : DP_OK,
+                              memory_order_relaxed);
+        atomic_store_explicit(&r->deep, now, memory_order_release);
+        if (now == DP_STATE_LOADED && (before != DP_STATE_LOADED || (r->oflags & DP__OF_WAITING)))
+            w->queue[na++] = (uint32_t)k;
+        if (now == DP_STATE_PENDING && !(r->oflags & DP__OF_WAITING)) {
+            if (dp__hvec_push(dp, &dp->waiting, h) == DP_OK)
+                r->oflags |= DP__OF_WAITING;
+        }
+    }
+    return na;
+}
+
+/* Keeps only the assets still deep-PENDING on the waiting list. */
+static void prune_waiting(dp_depot *dp)
+{
+    size_t keep = 0;
+    for (size_t k = 0; k < dp->waiting.n; k++) {
+        dp_handle h = dp->waiting.v[k];
+        dp__asset *r = dp__rec_live(dp, h);
+        if (!r)
+            continue;
+        if (atomic_load_explicit(&r->deep, memory_order_relaxed) == DP_STATE_PENDING)
+            dp->waiting.v[keep++] = h;
+        else
+            r->oflags &= (uint8_t)~DP__OF_WAITING;
+    }
+    dp->waiting.n = keep;
+}
+
+void dp__deep_update(dp_depot *dp)
+{
+    if (!dp->deep_dirty)
+        return;
+    deep_work w = {.set = &dp->work2};
+    if (!gather_set(dp, w.set))
+        return; /* try again next update; state stays as it was */
+    w.n = w.set->n;
+    if (build_reverse_edges(dp, &w)) {
+        size_t nfailed = seed_failed(dp, &w);
+        seed_pending_outside(dp, &w);
+        spread_failed(&w, nfailed);
+        spread_pending(dp, &w);
+        size_t na = publish(dp, &w);
+        announce_deep(dp, w.set, w.start, w.from, w.queue, na);
+        prune_waiting(dp);
+        dp->deep_dirty = false;
+        dp->deep_rebuild_all = false;
+    } /* else out of memory: try again next update */
+    work_free(dp, &w);
 }
 
 /* A member of a cycle among the positions still to announce, found by walking down from

@@ -118,6 +118,62 @@ dp_status dp__find(dp_depot *dp, const char *key, dp_handle *out, const char *fi
     return st;
 }
 
+/* Under keys_lock: where `key` goes in the table. DP_OK with *slot the entry to fill (empty,
+ * or naming an asset being freed, which the new one replaces); DP_ERR_EXISTS with a count
+ * on the live asset of the key in *out; else dp__acquire's or reserve_key's error. */
+static dp_status claim_key(dp_depot *dp, const char *key, uint64_t hash, dp__kentry **slot,
+                           dp_handle *out, const char *file, int line)
+{
+    dp__kentry *e = NULL;
+    if (dp->keys_cap) {
+        e = slot_for(dp, key, hash);
+        if (e->hash) {
+            dp_status st = dp__acquire(dp, e->h, file, line);
+            if (st == DP_OK) {
+                *out = e->h;
+                return DP_ERR_EXISTS;
+            }
+            if (st != DP_ERR_STALE)
+                return st;
+            /* The old asset is being freed: this key now names the new one. */
+        }
+    }
+    if (!e || !e->hash) {
+        dp_status st = reserve_key(dp);
+        if (st != DP_OK)
+            return st;
+        e = slot_for(dp, key, hash);
+    }
+    *slot = e;
+    return DP_OK;
+}
+
+/* Writes a new asset's record (its slot is still DYING, so nothing reads it yet); the
+ * record takes `key` (owned). */
+static void init_record(dp__asset *r, dp_type_id type, void *data, size_t bytes, char *key)
+{
+    /* Relaxed stores to the record: the release stores of the state and the slot word in
+     * dp__create publish them. */
+    atomic_store_explicit(&r->data, data, memory_order_relaxed);
+    atomic_store_explicit(&r->bytes, bytes, memory_order_relaxed);
+    r->key = key;
+    r->kids = NULL;
+    r->nkids = 0;
+    r->nin = 0;
+    r->cheld = 0;
+    atomic_store_explicit(&r->kept, 0, memory_order_relaxed);
+    r->lru_prev = r->lru_next = 0;
+    atomic_store_explicit(&r->type, (uint8_t)type, memory_order_relaxed);
+    atomic_store_explicit(&r->deep, DP_STATE_PENDING, memory_order_relaxed);
+    atomic_store_explicit(&r->status, DP_OK, memory_order_relaxed);
+    atomic_store_explicit(&r->deep_status, DP_OK, memory_order_relaxed);
+    /* qnext and aflags are left alone: a late attention push from a thread that released
+     * the slot's previous asset may have linked the slot on the queue; the drain sorts
+     * stale reasons out (they are re-checked against the count). */
+    r->oflags = 0;
+    r->color = DP__BLACK;
+}
+
 dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, size_t bytes,
                      const char *key, dp_handle *out, const char *file, int line)
 {
@@ -138,27 +194,9 @@ dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, 
     if (key) {
         hash = dp__hash(key);
         dp__mutex_lock(&dp->keys_lock);
-        if (dp->keys_cap) {
-            e = slot_for(dp, key, hash);
-            if (e->hash) {
-                st = dp__acquire(dp, e->h, file, line);
-                if (st == DP_OK) {
-                    *out = e->h;
-                    st = DP_ERR_EXISTS;
-                    goto unlock;
-                }
-                if (st != DP_ERR_STALE)
-                    goto unlock;
-                /* The old asset is being freed: this key now names the new one. */
-                st = DP_OK;
-            }
-        }
-        if (!e || !e->hash) {
-            st = reserve_key(dp);
-            if (st != DP_OK)
-                goto unlock;
-            e = slot_for(dp, key, hash);
-        }
+        st = claim_key(dp, key, hash, &e, out, file, line);
+        if (st != DP_OK)
+            goto unlock;
     }
 
     /* The slot goes live DYING, so that nothing takes it for an asset (the owner's scans
@@ -169,27 +207,8 @@ dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, 
     if (st != DP_OK)
         goto unlock;
     dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
-    /* Relaxed stores to the record: the release stores of the state and the slot word below
-     * publish them. */
-    atomic_store_explicit(&r->data, data, memory_order_relaxed);
-    atomic_store_explicit(&r->bytes, bytes, memory_order_relaxed);
-    r->key = kcopy;
+    init_record(r, type, data, bytes, kcopy);
     kcopy = NULL;
-    r->kids = NULL;
-    r->nkids = 0;
-    r->nin = 0;
-    r->cheld = 0;
-    atomic_store_explicit(&r->kept, 0, memory_order_relaxed);
-    r->lru_prev = r->lru_next = 0;
-    atomic_store_explicit(&r->type, (uint8_t)type, memory_order_relaxed);
-    atomic_store_explicit(&r->deep, DP_STATE_PENDING, memory_order_relaxed);
-    atomic_store_explicit(&r->status, DP_OK, memory_order_relaxed);
-    atomic_store_explicit(&r->deep_status, DP_OK, memory_order_relaxed);
-    /* qnext and aflags are left alone: a late attention push from a thread that released
-     * the slot's previous asset may have linked the slot on the queue; the drain sorts
-     * stale reasons out (they are re-checked against the count). */
-    r->oflags = 0;
-    r->color = DP__BLACK;
     /* Release: the record is complete before anyone who reads the state sees it. */
     atomic_store_explicit(&r->state, (uint8_t)state, memory_order_release);
     /* Release: the record is complete before anyone who sees the slot alive reads it. */

@@ -43,6 +43,42 @@ static dp_status regrow(const dp_allocator *a, unsigned char **buf, size_t *cap,
     return DP_OK;
 }
 
+/* Reads fd to its end into *buf (capacity *cap, *used bytes filled), growing it in chunks
+ * up to max_bytes + 1; the buffer stays the caller's, also on failure. DP_OK,
+ * DP_ERR_CANCELLED (stop said so), DP_ERR_FORMAT (more than max_bytes), DP_ERR_NOMEM,
+ * DP_ERR_IO. */
+static dp_status read_to_end(const dp_allocator *a, int fd, size_t max_bytes, dp__stop_fn stop,
+                             const void *stop_arg, unsigned char **buf, size_t *cap,
+                             size_t *used)
+{
+    for (;;) {
+        if ((stop && stop(stop_arg)))
+            return DP_ERR_CANCELLED;
+        if (*used == *cap) {
+            if (*used > max_bytes)
+                return DP_ERR_FORMAT;
+            size_t ncap = *cap + (*cap < DP_READ_CHUNK ? DP_READ_CHUNK : *cap);
+            if (ncap > max_bytes + 1)
+                ncap = max_bytes + 1;
+            dp_status s = regrow(a, buf, cap, *used, ncap);
+            if (s != DP_OK)
+                return s;
+        }
+        size_t want = *cap - *used;
+        if (want > DP_READ_CHUNK)
+            want = DP_READ_CHUNK;
+        ssize_t got = read(fd, *buf + *used, want);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == ENOMEM ? DP_ERR_NOMEM : DP_ERR_IO;
+        }
+        if (got == 0)
+            return DP_OK;
+        *used += (size_t)got;
+    }
+}
+
 dp_status dp__file_read(const dp_allocator *a, const char *path, size_t max_bytes,
                         dp__stop_fn stop, const void *stop_arg, void **bytes, size_t *len)
 {
@@ -80,37 +116,9 @@ dp_status dp__file_read(const dp_allocator *a, const char *path, size_t max_byte
     if (s != DP_OK)
         goto fail;
 
-    for (;;) {
-        if ((stop && stop(stop_arg))) {
-            s = DP_ERR_CANCELLED;
-            goto fail;
-        }
-        if (used == cap) {
-            if (used > max_bytes) {
-                s = DP_ERR_FORMAT;
-                goto fail;
-            }
-            size_t ncap = cap + (cap < DP_READ_CHUNK ? DP_READ_CHUNK : cap);
-            if (ncap > max_bytes + 1)
-                ncap = max_bytes + 1;
-            s = regrow(a, &buf, &cap, used, ncap);
-            if (s != DP_OK)
-                goto fail;
-        }
-        size_t want = cap - used;
-        if (want > DP_READ_CHUNK)
-            want = DP_READ_CHUNK;
-        ssize_t got = read(fd, buf + used, want);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            s = errno == ENOMEM ? DP_ERR_NOMEM : DP_ERR_IO;
-            goto fail;
-        }
-        if (got == 0)
-            break;
-        used += (size_t)got;
-    }
+    s = read_to_end(a, fd, max_bytes, stop, stop_arg, &buf, &cap, &used);
+    if (s != DP_OK)
+        goto fail;
     if (used > max_bytes) {
         s = DP_ERR_FORMAT; /* it grew past the limit while being read */
         goto fail;

@@ -172,6 +172,83 @@ static bool is_image_type(const dp_depot *dp, dp_type_id type)
     return name && strcmp(name, "image") == 0;
 }
 
+/* Finds a live page with room for w x h, pruning stale pages from the list, and takes a
+ * count on it. DP_OK with *pg NULL when no page has room; DP_ERR_NOMEM. */
+static dp_status find_room(dp_atlas *a, uint32_t w, uint32_t h, dp_handle *ph, page **pg,
+                           dp__rect *rect)
+{
+    dp_depot *dp = a->dp;
+    size_t keep = 0;
+    for (size_t i = 0; i < a->npages; i++) {
+        dp_handle c = a->pages[i];
+        if (dp_state_of(dp, c) == DP_STATE_INVALID)
+            continue; /* stale: pruned */
+        a->pages[keep++] = c;
+        if (*pg || dp_upgrade(dp, c) != DP_OK)
+            continue;
+        page *cand = dp_get(dp, c);
+        dp_status st = cand ? dp__rectpack_alloc(cand->pack, w, h, rect) : DP_ERR_STALE;
+        if (st == DP_OK) {
+            *ph = c;
+            *pg = cand;
+        } else {
+            dp_release(dp, c);
+            if (st == DP_ERR_NOMEM) {
+                for (size_t j = i + 1; j < a->npages; j++)
+                    a->pages[keep++] = a->pages[j];
+                a->npages = keep;
+                return DP_ERR_NOMEM;
+            }
+        }
+    }
+    a->npages = keep;
+    return DP_OK;
+}
+
+/* A page with a w x h rectangle taken, and a count on it: a live one with room, or a new
+ * one (*fresh). */
+static dp_status take_room(dp_atlas *a, uint32_t w, uint32_t h, dp_handle *ph, page **pg,
+                           dp__rect *rect, bool *fresh)
+{
+    *fresh = false;
+    dp_status st = find_room(a, w, h, ph, pg, rect);
+    if (st != DP_OK || *pg)
+        return st;
+    st = new_page(a, ph, pg);
+    if (st != DP_OK)
+        return st;
+    *fresh = true;
+    st = dp__rectpack_alloc((*pg)->pack, w, h, rect);
+    if (st != DP_OK)
+        dp_release(a->dp, *ph); /* the empty page goes at the next update */
+    return st;
+}
+
+/* The region asset of `rect` on page pg (ph), for an image of the given size. DP_OK, or
+ * DP_ERR_NOMEM / dp_add's error with nothing made. */
+static dp_status add_region(dp_atlas *a, dp_handle ph, page *pg, dp__rect rect,
+                            const dp_image *img, dp_handle *rh)
+{
+    region *rg = dp__calloc(&a->alloc, 1, sizeof *rg);
+    if (!rg)
+        return DP_ERR_NOMEM;
+    float ps = (float)a->page_size;
+    rg->pub = (dp_atlas_region){.page = ph, .x = rect.x, .y = rect.y, .w = img->width,
+                                .h = img->height, .u0 = (float)rect.x / ps,
+                                .v0 = (float)rect.y / ps,
+                                .u1 = (float)(rect.x + img->width) / ps,
+                                .v1 = (float)(rect.y + img->height) / ps};
+    rg->pg = pg;
+    rg->rect = rect;
+    pg->users++;
+    dp_status st = dp_add(a->dp, a->region_type, rg, sizeof *rg, NULL, rh);
+    if (st != DP_OK) {
+        pg->users--;
+        dp__free(&a->alloc, rg);
+    }
+    return st;
+}
+
 dp_status dp_atlas_place(dp_atlas *a, dp_handle image, dp_handle *out)
 {
     if (out)
@@ -190,71 +267,22 @@ dp_status dp_atlas_place(dp_atlas *a, dp_handle image, dp_handle *out)
         return DP_ERR_INVALID;
     uint32_t w = img->width + a->padding, h = img->height + a->padding;
 
-    /* Find a live page with room; take a count on it while we work. */
+    /* Find a live page with room (or make one); take a count on it while we work. */
     dp_handle ph = DP_NULL_HANDLE;
     page *pg = NULL;
     dp__rect rect;
-    bool fresh = false;
-    size_t keep = 0;
-    for (size_t i = 0; i < a->npages; i++) {
-        dp_handle c = a->pages[i];
-        if (dp_state_of(dp, c) == DP_STATE_INVALID)
-            continue; /* stale: pruned */
-        a->pages[keep++] = c;
-        if (pg || dp_upgrade(dp, c) != DP_OK)
-            continue;
-        page *cand = dp_get(dp, c);
-        dp_status st = cand ? dp__rectpack_alloc(cand->pack, w, h, &rect) : DP_ERR_STALE;
-        if (st == DP_OK) {
-            ph = c;
-            pg = cand;
-        } else {
-            dp_release(dp, c);
-            if (st == DP_ERR_NOMEM) {
-                for (size_t j = i + 1; j < a->npages; j++)
-                    a->pages[keep++] = a->pages[j];
-                a->npages = keep;
-                return DP_ERR_NOMEM;
-            }
-        }
-    }
-    a->npages = keep;
-    if (!pg) {
-        dp_status st = new_page(a, &ph, &pg);
-        if (st != DP_OK)
-            return st;
-        fresh = true;
-        st = dp__rectpack_alloc(pg->pack, w, h, &rect);
-        if (st != DP_OK) {
-            dp_release(dp, ph); /* the empty page goes at the next update */
-            return st;
-        }
-    }
+    bool fresh;
+    dp_status st = take_room(a, w, h, &ph, &pg, &rect, &fresh);
+    if (st != DP_OK)
+        return st;
 
     /* Copy the pixels, rows top to bottom, at the rectangle's corner. */
     for (uint32_t y = 0; y < img->height; y++)
         memcpy(pg->img.pixels + (((size_t)rect.y + y) * a->page_size + rect.x) * 4,
                img->pixels + (size_t)y * img->width * 4, (size_t)img->width * 4);
 
-    region *rg = dp__calloc(&a->alloc, 1, sizeof *rg);
     dp_handle rh = DP_NULL_HANDLE;
-    dp_status st = rg ? DP_OK : DP_ERR_NOMEM;
-    if (st == DP_OK) {
-        float ps = (float)a->page_size;
-        rg->pub = (dp_atlas_region){.page = ph, .x = rect.x, .y = rect.y, .w = img->width,
-                                    .h = img->height, .u0 = (float)rect.x / ps,
-                                    .v0 = (float)rect.y / ps,
-                                    .u1 = (float)(rect.x + img->width) / ps,
-                                    .v1 = (float)(rect.y + img->height) / ps};
-        rg->pg = pg;
-        rg->rect = rect;
-        pg->users++;
-        st = dp_add(dp, a->region_type, rg, sizeof *rg, NULL, &rh);
-        if (st != DP_OK) {
-            pg->users--;
-            dp__free(&a->alloc, rg);
-        }
-    }
+    st = add_region(a, ph, pg, rect, img, &rh);
     if (st != DP_OK) {
         dp_status freed = dp__rectpack_free(pg->pack, rect);
         DP__ASSERT(freed == DP_OK); /* cannot fail: the rectangle was allocated just above */
