@@ -14,7 +14,8 @@
  *    dp_type_find, dp_get_stats (diag.h).
  *  - Owner thread only (others get DP_ERR_WRONG_THREAD): dp_update, dp_destroy,
  *    dp_depend, dp_undepend, dp_replace, dp_touch, dp_evict, dp_release_unused,
- *    dp_collect_cycles, dp_group_*, dp_events, dp_listen, dp_unlisten.
+ *    dp_collect_cycles, dp_group_*, dp_events, dp_listen, dp_unlisten, and the residency
+ *    calls (dp_retain_soft, dp_release_soft, dp_set_soft_budget, dp_memory_pressure).
  * Data lifetime. A pointer from dp_get stays valid while the caller holds a reference, until
  * the owner's next dp_update: data that leaves its asset (replaced by a reload or
  * dp_replace, or evicted) is retired, never destroyed in the same update. A thread that
@@ -69,6 +70,9 @@ typedef struct dp_desc {
     const dp_allocator *allocator; /**< NULL = malloc/free; copied; must be thread-safe */
     uint32_t collect_budget;       /**< cycle-collector nodes visited per dp_update; 0 = 4096 */
     dp_log log;                    /**< log hook; zero = silent */
+    size_t soft_budget_bytes;      /**< bytes that assets held only by soft references may
+                                        keep, all types together (dp_set_soft_budget);
+                                        0 = no budget */
 } dp_desc;
 
 /** @brief Creates a depot; the calling thread becomes its owner.
@@ -93,7 +97,13 @@ dp_status dp_update(dp_depot *dp);
 /** @brief An asset type. `load` runs on a worker thread (bytes in, asset and its byte size
  * out; DP_OK or an error code); `destroy` runs on the owner thread exactly once per asset
  * that reached the depot. `extensions` (NULL-terminated, without dots, e.g. {"png", NULL})
- * map file names to the type for dp_load. `load` may be NULL for types only ever dp_add'ed. */
+ * map file names to the type for dp_load. `load` may be NULL for types only ever dp_add'ed.
+ * `demote` (optional, see "residency" below) makes a smaller copy of an asset that only
+ * soft references hold (without its CPU-side pixels, without its top mip levels): it
+ * returns DP_OK with a new, independent object in *smaller and its size in *smaller_bytes
+ * (less than the asset's), or an error to let the depot evict the asset instead. The old
+ * object is retired and later goes to `destroy` as usual; so does the smaller one. It runs
+ * on the owner thread inside dp_update or dp_memory_pressure and must not call the depot. */
 typedef struct dp_type {
     const char *name;
     const char *const *extensions;
@@ -101,6 +111,7 @@ typedef struct dp_type {
                       void **asset, size_t *asset_bytes);
     void (*destroy)(void *asset, void *user);
     void *user;
+    dp_status (*demote)(void *asset, void *user, void **smaller, size_t *smaller_bytes);
 } dp_type;
 
 /** @brief Registers a type; the name and extension strings are copied. Any thread (the
@@ -196,14 +207,18 @@ typedef enum dp_state {
     DP_STATE_PENDING,  /**< reserved, queued for loading */
     DP_STATE_LOADING,  /**< a worker is reading or decoding it */
     DP_STATE_LOADED,
-    DP_STATE_FAILED
+    DP_STATE_FAILED,
+    DP_STATE_EVICTED   /**< loaded once, then its data was freed under a residency budget;
+                            the handle stays valid and a dp_get, an acquire or dp_touch
+                            loads it again (see "residency") */
 } dp_state;
 
 /** @brief State of the asset itself. Any thread. */
 dp_state dp_state_of(const dp_depot *dp, dp_handle h);
 
 /** @brief State of the asset and everything it depends on, as of the last dp_update:
- * LOADED only when all are loaded, FAILED if any failed, else PENDING. Any thread. */
+ * LOADED only when all are loaded, FAILED if any failed, else PENDING. An EVICTED asset
+ * counts as loaded here (it was, and comes back on use). Any thread. */
 dp_state dp_state_deep(const dp_depot *dp, dp_handle h);
 
 /** @brief The status a FAILED asset (or, for dp_state_deep, the first failed dependency)
@@ -236,7 +251,9 @@ dp_status dp_failure(const dp_depot *dp, dp_handle h, dp_failure_info *out);
 dp_status dp_replace(dp_depot *dp, dp_handle h, void *asset, size_t bytes);
 
 /** @brief Announces that a live asset's data changed in place (an atlas page got a new
- * rectangle): a MODIFIED event follows at the next update. Owner thread.
+ * rectangle): a MODIFIED event follows at the next update. On an asset a residency budget
+ * demoted or evicted, it starts loading the asset again instead (MODIFIED when it is back).
+ * It counts as a use for the budget's least-recently-used order. Owner thread.
  * @return DP_OK; DP_ERR_STALE; DP_ERR_WRONG_THREAD; DP_ERR_NOMEM. */
 dp_status dp_touch(dp_depot *dp, dp_handle h);
 
@@ -322,7 +339,10 @@ typedef enum dp_event_kind {
     DP_EV_FAILED,      /**< its load failed; status says why */
     DP_EV_MODIFIED,    /**< hot reload swapped new data in */
     DP_EV_UNUSED,      /**< its count reached 0 */
-    DP_EV_FREED        /**< it was freed; the handle is stale from now on */
+    DP_EV_FREED,       /**< it was freed; the handle is stale from now on */
+    DP_EV_DEMOTED      /**< a residency budget shrank it (its type's demote: dp_get gives
+                            the smaller data) or evicted it (DP_STATE_EVICTED, dp_get NULL);
+                            MODIFIED follows when it is loaded again */
 } dp_event_kind;
 
 typedef struct dp_event {
@@ -338,7 +358,8 @@ typedef struct dp_event {
  * LOADED_DEEP bottom-up (an asset's dependencies before it; a cycle's members before what
  * depends on the cycle); then UNUSED and FREED, a release cascade top-down (a parent's FREED
  * before the UNUSED and FREED of the children its free released); then cyclic garbage's
- * FREED. Per asset: LOADED before LOADED_DEEP, UNUSED before FREED, nothing after FREED.
+ * FREED; then DEMOTED, least recently used first (dp_memory_pressure's come first, with
+ * the owner's calls). Per asset: LOADED before LOADED_DEEP, UNUSED before FREED, nothing after FREED.
  * Owner thread.
  * *out stays valid until the next dp_update; any number of readers may look.
  * @return the number of events (0, with *out NULL, on a wrong thread or NULL argument). */
@@ -357,6 +378,72 @@ dp_status dp_listen(dp_depot *dp, dp_listener_fn fn, void *user);
 /** @brief Removes a listener. Owner thread. @return DP_OK; DP_ERR_NOT_FOUND; WRONG_THREAD. */
 dp_status dp_unlisten(dp_depot *dp, dp_listener_fn fn, void *user);
 
+/* ---- residency: soft references under a byte budget ------------------------------------- */
+
+/* A soft reference is a count that says "keep this if you can": it keeps the asset alive
+ * (its handle never goes stale while the count is held) but not necessarily its data. An
+ * asset that only soft references hold (no caller's strong count, no group that holds
+ * strongly, no parent edge) is "soft-only"; soft-only assets count against a byte budget
+ * per type (dp_set_soft_budget) and one for all types (dp_desc.soft_budget_bytes). After
+ * every dp_update the owner demotes soft-only assets, least recently used first, until each
+ * budget holds: through their type's `demote` (a smaller copy) where there is one, then by
+ * evicting them (their data is retired and destroyed like replaced data; the asset becomes
+ * DP_STATE_EVICTED with 0 bytes). Each announces DP_EV_DEMOTED. A dp_get (which then gives
+ * NULL or the smaller data), a strong acquire (dp_retain, dp_upgrade, dp_find, dp_load of
+ * its key, a group, an edge) or dp_touch loads it again through its key, and MODIFIED
+ * announces the data back. Strong references are never demoted; dp_add'ed assets and
+ * labelled sub-assets ("file#label") are never demoted (they cannot be loaded again).
+ * Use, for the least-recently-used order: dp_get, dp_touch and dp_retain_soft.
+ * An acquire on another thread that races with the demotion itself may find the asset
+ * demoted just after it acquired; it has asked for it back, so the data returns at a
+ * following update (MODIFIED) and is not demoted again while the strong count is held. */
+
+/** @brief Adds one soft reference: a count (dp_count includes it) that lets the depot
+ * demote the asset's data while nothing holds it strongly. Owner thread.
+ * @return DP_OK; DP_ERR_INVALID (NULL dp); DP_ERR_STALE; DP_ERR_OVERFLOW; DP_ERR_NOMEM
+ * (nothing changed); DP_ERR_WRONG_THREAD. */
+dp_status dp_retain_soft_at(dp_depot *dp, dp_handle h, const char *file, int line);
+dp_status dp_retain_soft(dp_depot *dp, dp_handle h);
+
+/** @brief Drops one soft reference (as dp_release drops a strong one: at 0 the asset is
+ * UNUSED). Owner thread.
+ * @return DP_OK; DP_ERR_INVALID; DP_ERR_STALE; DP_ERR_UNDERFLOW (no soft reference is held;
+ * nothing changes); DP_ERR_WRONG_THREAD. */
+dp_status dp_release_soft(dp_depot *dp, dp_handle h);
+
+/** @brief How many of the asset's counts are soft references; 0 for a dead handle. Any
+ * thread (a snapshot). */
+uint32_t dp_soft_count(const dp_depot *dp, dp_handle h);
+
+/** @brief Makes a group hold its members softly (true) or strongly (false, the default);
+ * the members' counts change kind at once. Owner thread.
+ * @return DP_OK; DP_ERR_INVALID; DP_ERR_STALE; DP_ERR_NOMEM (nothing changed);
+ * DP_ERR_WRONG_THREAD. */
+dp_status dp_group_set_soft(dp_depot *dp, dp_group g, bool soft);
+
+/** @brief Sets the byte budget of soft-only assets of `type`, or with type 0 of all types
+ * together (replacing dp_desc.soft_budget_bytes). 0 removes the budget. It applies from the
+ * next dp_update (or dp_memory_pressure). Owner thread.
+ * @return DP_OK; DP_ERR_INVALID (NULL dp, unknown type); DP_ERR_NOMEM; DP_ERR_WRONG_THREAD. */
+dp_status dp_set_soft_budget(dp_depot *dp, dp_type_id type, size_t bytes);
+
+/** @brief How hard the program (the OS's low-memory signal) asks the depot to give memory
+ * back, for dp_memory_pressure. */
+typedef enum dp_pressure {
+    DP_PRESSURE_NONE = 0,     /**< nothing to do */
+    DP_PRESSURE_MODERATE = 1, /**< demote soft-only assets to their budgets now, without
+                                   waiting for the next dp_update */
+    DP_PRESSURE_CRITICAL = 2  /**< demote every soft-only asset that can be demoted (evicted:
+                                   0 bytes, budgets ignored) and free every unused asset,
+                                   as dp_release_unused */
+} dp_pressure;
+
+/** @brief Gives memory back now (see dp_pressure). Demoted data is retired: it is destroyed
+ * at the next dp_update but one (never under a dp_get pointer of this frame or an open read
+ * guard). Strongly held assets are never touched. Owner thread.
+ * @return DP_OK; DP_ERR_INVALID (NULL dp, unknown level); DP_ERR_WRONG_THREAD. */
+dp_status dp_memory_pressure(dp_depot *dp, int level);
+
 /* ---- call-site macros ------------------------------------------------------------------- */
 #ifndef DP_NO_SITE_MACROS
 #define dp_add(dp, type, asset, bytes, key, out) \
@@ -364,6 +451,7 @@ dp_status dp_unlisten(dp_depot *dp, dp_listener_fn fn, void *user);
 #define dp_find(dp, key, out) dp_find_at((dp), (key), (out), __FILE__, __LINE__)
 #define dp_retain(dp, h) dp_retain_at((dp), (h), __FILE__, __LINE__)
 #define dp_upgrade(dp, h) dp_upgrade_at((dp), (h), __FILE__, __LINE__)
+#define dp_retain_soft(dp, h) dp_retain_soft_at((dp), (h), __FILE__, __LINE__)
 #endif
 
 #ifdef __cplusplus

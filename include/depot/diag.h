@@ -18,7 +18,7 @@ extern "C" {
 #endif
 
 typedef struct dp_stats {
-    size_t assets_by_state[5];  /**< indexed by dp_state; [DP_STATE_INVALID] is unused */
+    size_t assets_by_state[6];  /**< indexed by dp_state; [DP_STATE_INVALID] is unused */
     size_t live_assets;         /**< alive, whatever their count */
     size_t unused_assets;       /**< count 0, waiting for an update or kept in the cache */
     size_t held_bytes;          /**< bytes of assets with count > 0 */
@@ -32,6 +32,13 @@ typedef struct dp_stats {
     size_t freed_total;         /**< assets freed since creation */
     size_t cycles_collected;    /**< assets freed by the cycle collector */
     size_t results_discarded;   /**< load results that arrived for a dead asset */
+    size_t soft_assets;         /**< held by soft references only (asset.h, residency) */
+    size_t soft_bytes;          /**< their bytes (within held_bytes): what the soft budgets
+                                     bound; held_bytes - soft_bytes is held strongly */
+    size_t soft_refs;           /**< soft references held, over all assets */
+    size_t demoted_total;       /**< demotions through a type's demote callback so far */
+    size_t evicted_total;       /**< evictions under a soft budget or memory pressure so far */
+    size_t restored_total;      /**< demoted or evicted assets asked back (loads started) */
 } dp_stats;
 
 /** @brief Fills *out. Any thread. @return DP_OK; DP_ERR_INVALID. */
@@ -43,7 +50,8 @@ dp_status dp_type_stats(const dp_depot *dp, dp_type_id type, size_t *count, size
 
 /** @brief Writes one paragraph per asset still held by a caller or a group (count above
  * what edges explain) and everything they keep alive: key, type, count, state, bytes, the
- * holders with their call sites (when dp_desc.track_holders is set), and the chain of
+ * holders with their call sites (when dp_desc.track_holders is set; soft references
+ * are marked "softly" and counted apart on the count line), and the chain of
  * edges from a held root. Owner thread. @return the number of held assets listed. */
 size_t dp_report_leaks(const dp_depot *dp, FILE *out);
 
@@ -67,9 +75,11 @@ typedef struct dp_holder {
     const char *file; /**< call site of the acquire; "(edge)" / "(group)" for internal ones */
     int line;
     uint32_t count;   /**< acquires from that site not yet released */
+    bool soft;        /**< soft references (dp_retain_soft) rather than strong ones */
 } dp_holder;
 
-/** @brief Copies up to `cap` holders of `h` into out (call sites merged). Owner thread.
+/** @brief Copies up to `cap` holders of `h` into out (call sites of the same kind, soft or
+ * strong, merged). Owner thread.
  * @return the number of distinct holders (may exceed cap); 0 without track_holders. */
 size_t dp_holders(const dp_depot *dp, dp_handle h, dp_holder *out, size_t cap);
 

@@ -37,6 +37,7 @@
 #define DP__AF_CAND 0x08u      /* count decremented to non-zero: cycle candidate */
 #define DP__AF_REVIVED 0x10u   /* count went 0 -> 1: leave the unused cache */
 #define DP__AF_ADDED 0x20u     /* created LOADED (dp_add): announce LOADED at the drain */
+#define DP__AF_WANT 0x40u      /* used while demoted or evicted: load it again (residency.c) */
 
 /* Owner-only flags (dp__asset.oflags). */
 #define DP__OF_CACHED 0x01u    /* in the unused cache (LRU) */
@@ -72,6 +73,9 @@ typedef struct dp__asset {
     _Atomic uint8_t aflags;      /* DP__AF_* */
     uint8_t oflags;              /* DP__OF_* (owner only) */
     uint8_t color;               /* collector colour (owner only) */
+    _Atomic uint8_t resid;       /* DP__RS_* (residency.h) */
+    _Atomic uint32_t soft;       /* soft references among the count (owner writes) */
+    _Atomic uint32_t used;       /* residency clock (epoch) of the last use */
 } dp__asset;
 
 /* A registered type. */
@@ -167,6 +171,9 @@ struct dp_depot {
     _Atomic(void *) loader;
     dp__subsystem loader_vt;
     dp__mutex attach_lock;
+
+    /* soft references and budgets (residency.c); made on first use, published once */
+    _Atomic(struct dp__resid *) resid;
 
     /* counters (any thread) */
     _Atomic size_t st_events_dropped, st_freed, st_cycles, st_discarded, st_edges;
@@ -306,7 +313,10 @@ typedef struct dp__group {
     char *name;
     dp_handle *members;
     size_t n, cap;
+    bool soft; /* members are held by soft counts (dp_group_set_soft) */
 } dp__group;
+/* True if g is a live group that holds its members softly. Owner thread. */
+bool dp__group_soft(const dp_depot *dp, dp_group g);
 void dp__groups_free(dp_depot *dp);
 /* dp__groups_each, dp__group_alive and the graph walk (graph.c): see registry.h. */
 
@@ -314,8 +324,16 @@ void dp__groups_free(dp_depot *dp);
 void dp__holder_add(dp_depot *dp, dp_handle h, const char *file, int line);
 void dp__holder_remove(dp_depot *dp, dp_handle h);
 void dp__holder_drop_all(dp_depot *dp, dp_handle h);
+/* A soft reference's record (dp_retain_soft), and the removal of one; a strong release
+ * (dp__holder_remove) never takes a soft record and the other way round. */
+void dp__holder_add_soft(dp_depot *dp, dp_handle h, const char *file, int line);
+void dp__holder_remove_soft(dp_depot *dp, dp_handle h);
+/* Recorded soft references of h. */
+uint32_t dp__holders_soft(const dp_depot *dp, dp_handle h);
 /* Total recorded holder count of h. */
 uint32_t dp__holders_total(const dp_depot *dp, dp_handle h);
 void dp__holders_free(dp_depot *dp);
+
+#include "asset/residency.h" /* soft references and budgets: needs dp__asset */
 
 #endif

@@ -113,10 +113,16 @@ dp_status dp__acquire(dp_depot *dp, dp_handle h, const char *file, int line)
     dp_status st = move_count(dp, h, 1, &old, &r);
     if (st != DP_OK)
         return st;
-    /* seq_cst flag load after the seq_cst count CAS: against the owner's store of the flag
-     * and re-read of the count in kept.c, one side always sees the other. */
+    /* seq_cst flag loads after the seq_cst count CAS: against the owner's store of the flag
+     * and re-read of the count in kept.c (and residency.c's DEMOTING), one side always sees
+     * the other. */
+    uint8_t why = 0;
     if (old == 0 || atomic_load_explicit(&r->kept, memory_order_seq_cst))
-        attend_rec(dp, r, dp_handle_index(h), DP__AF_REVIVED);
+        why |= DP__AF_REVIVED;
+    if (atomic_load_explicit(&r->resid, memory_order_seq_cst) & DP__RS_LOST)
+        why |= DP__AF_WANT; /* demoted or evicted: a strong holder wants the data back */
+    if (why)
+        attend_rec(dp, r, dp_handle_index(h), why);
     if (dp->desc.track_holders)
         dp__holder_add(dp, h, file, line);
     return DP_OK;
@@ -212,8 +218,15 @@ dp__asset *dp__rec_live(const dp_depot *dp, dp_handle h)
 void *dp_get(const dp_depot *dp, dp_handle h)
 {
     dp__asset *r = dp__rec_live(dp, h);
+    if (!r)
+        return NULL;
+    /* Relaxed: a hint for residency (a use of a soft-held asset, or a demoted one wanted
+     * back); the data itself is published by the state below. The depot's atomics are the
+     * only thing written. */
+    if (atomic_load_explicit(&r->resid, memory_order_relaxed) & (DP__RS_LISTED | DP__RS_LOST))
+        dp__resid_used((dp_depot *)dp, h, r);
     /* Acquire: pairs with the owner's release store of the state; the data is complete. */
-    if (!r || atomic_load_explicit(&r->state, memory_order_acquire) != DP_STATE_LOADED)
+    if (atomic_load_explicit(&r->state, memory_order_acquire) != DP_STATE_LOADED)
         return NULL;
     return atomic_load_explicit(&r->data, memory_order_acquire);
 }

@@ -110,6 +110,7 @@ size_t dp_destroy(dp_depot *dp)
         dp->loader_vt.destroy(loader, dp);
 
     dp__groups_free(dp);
+    dp__resid_free(dp);
     dp__keys_free(dp);
     dp__events_free(dp);
     dp__holders_free(dp);
@@ -154,6 +155,7 @@ dp_status dp_update(dp_depot *dp)
     dp__process_unused(dp);
     dp__trim_cache(dp, dp->desc.keep_unused_bytes);
     dp__collect(dp, dp->desc.collect_budget);
+    dp__resid_update(dp); /* soft-only assets down to their budgets */
     dp->cascade_now = false;
     dp_pool_flush(dp->pool);
     dp__events_publish(dp);

@@ -79,6 +79,8 @@ dp_status dp__acquire_owned(dp_depot *dp, dp_handle h, uint32_t *old)
         dp__lru_unlink(dp, dp_handle_index(h));
     else if (st == DP_OK)
         dp__kept_check(dp, h);
+    if (st == DP_OK)
+        dp__resid_acquired(dp, h); /* a strong holder of demoted data wants it back */
     if (old)
         *old = st == DP_OK ? before : 0;
     return st;
@@ -296,6 +298,8 @@ void dp__drain_attention(dp_depot *dp)
             dp__lru_unlink(dp, i);
             lru_push_tail(dp, i);
         }
+        if (why & DP__AF_WANT)
+            dp__resid_want(dp, h);
         if ((why & DP__AF_CAND) && user > 0) {
             dp__candidate(dp, h);
             dp__kept_check(dp, h); /* released to what keeping parents explain? */

@@ -68,6 +68,26 @@ bool dp__group_alive(const dp_depot *dp, dp_group g)
     return group_of(dp, g) != NULL;
 }
 
+bool dp__group_soft(const dp_depot *dp, dp_group g)
+{
+    const dp__group *gr = group_of(dp, g);
+    return gr && gr->soft;
+}
+
+/* A member's count, taken or dropped in the group's kind (soft or strong). */
+static dp_status hold(dp_depot *dp, const dp__group *g, dp_handle h)
+{
+    return g->soft ? dp__soft_acquire(dp, h) : dp__acquire_owned(dp, h, NULL);
+}
+
+static void unhold(dp_depot *dp, const dp__group *g, dp_handle h)
+{
+    if (g->soft)
+        dp__soft_release(dp, h);
+    else
+        dp__release_owned(dp, h);
+}
+
 dp_status dp_group_create(dp_depot *dp, const char *name, dp_group *out)
 {
     if (out)
@@ -107,7 +127,7 @@ dp_status dp_group_add(dp_depot *dp, dp_group gh, dp_handle h)
         if (st != DP_OK)
             return st;
     }
-    st = dp__acquire_owned(dp, h, NULL);
+    st = hold(dp, g, h);
     if (st != DP_OK)
         return st;
     g->members[g->n++] = h;
@@ -123,7 +143,7 @@ dp_status dp_group_remove(dp_depot *dp, dp_group gh, dp_handle h)
     for (size_t i = 0; i < g->n; i++) {
         if (g->members[i].bits == h.bits) {
             g->members[i] = g->members[--g->n];
-            dp__release_owned(dp, h);
+            unhold(dp, g, h);
             dp__run_frees(dp);
             return DP_OK;
         }
@@ -140,8 +160,30 @@ dp_status dp_group_release(dp_depot *dp, dp_group gh)
     /* Members reaching 0 become UNUSED and are freed (or cached) at the next update, like a
      * caller's release: a scene switch that re-acquires shared assets in between keeps them. */
     for (size_t i = 0; i < g->n; i++)
-        dp__release_owned(dp, g->members[i]);
+        unhold(dp, g, g->members[i]);
     g->n = 0;
+    return DP_OK;
+}
+
+dp_status dp_group_set_soft(dp_depot *dp, dp_group gh, bool soft)
+{
+    dp__group *g;
+    dp_status st = owned_group(dp, gh, &g);
+    if (st != DP_OK || g->soft == soft)
+        return st;
+    /* Every live member's count changes kind; a failure (NOMEM) turns back those done. */
+    size_t done = 0;
+    for (; done < g->n; done++) {
+        st = dp__soft_convert(dp, g->members[done], soft ? 1 : -1);
+        if (st != DP_OK && st != DP_ERR_STALE)
+            break;
+    }
+    if (done < g->n) {
+        while (done-- > 0)
+            dp__soft_convert(dp, g->members[done], soft ? -1 : 1);
+        return st;
+    }
+    g->soft = soft;
     return DP_OK;
 }
 

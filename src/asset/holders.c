@@ -13,6 +13,7 @@ typedef struct rec {
     const char *file; /* static string from __FILE__ */
     int line;
     uint64_t thread;
+    bool soft;        /* a soft reference's record (dp_retain_soft) */
 } rec;
 
 typedef struct entry {
@@ -86,7 +87,7 @@ static dp_status grow_table(dp_depot *dp)
     return DP_OK;
 }
 
-void dp__holder_add(dp_depot *dp, dp_handle h, const char *file, int line)
+static void add_kind(dp_depot *dp, dp_handle h, const char *file, int line, bool soft)
 {
     dp__mutex_lock(&dp->holders_lock);
     if (grow_table(dp) != DP_OK)
@@ -106,7 +107,7 @@ void dp__holder_add(dp_depot *dp, dp_handle h, const char *file, int line)
         e->cap = (uint32_t)cap;
     }
     e->v[e->n++] = (rec){.file = file ? file : "(unknown)", .line = line,
-                         .thread = dp__thread_tag()};
+                         .thread = dp__thread_tag(), .soft = soft};
     goto out;
 lost:
     dp->holders_lost = true;
@@ -114,23 +115,61 @@ out:
     dp__mutex_unlock(&dp->holders_lock);
 }
 
-void dp__holder_remove(dp_depot *dp, dp_handle h)
+void dp__holder_add(dp_depot *dp, dp_handle h, const char *file, int line)
+{
+    add_kind(dp, h, file, line, false);
+}
+
+void dp__holder_add_soft(dp_depot *dp, dp_handle h, const char *file, int line)
+{
+    add_kind(dp, h, file, line, true);
+}
+
+/* Removes one record of the kind: the releasing thread's most recent, else the most
+ * recent of any thread. */
+static void remove_kind(dp_depot *dp, dp_handle h, bool soft)
 {
     dp__mutex_lock(&dp->holders_lock);
     entry *e = lookup(dp->holders, h, false);
-    if (e && e->n) {
-        uint64_t me = dp__thread_tag();
-        uint32_t pick = e->n - 1;
-        for (uint32_t i = e->n; i-- > 0;) {
-            if (e->v[i].thread == me) {
-                pick = i;
-                break;
-            }
+    uint64_t me = dp__thread_tag();
+    uint32_t pick = UINT32_MAX;
+    for (uint32_t i = e ? e->n : 0; i-- > 0;) {
+        if (e->v[i].soft != soft)
+            continue;
+        if (pick == UINT32_MAX)
+            pick = i;
+        if (e->v[i].thread == me) {
+            pick = i;
+            break;
         }
+    }
+    if (pick != UINT32_MAX) {
         memmove(&e->v[pick], &e->v[pick + 1], (e->n - pick - 1) * sizeof *e->v);
         e->n--;
     }
     dp__mutex_unlock(&dp->holders_lock);
+}
+
+void dp__holder_remove(dp_depot *dp, dp_handle h)
+{
+    remove_kind(dp, h, false);
+}
+
+void dp__holder_remove_soft(dp_depot *dp, dp_handle h)
+{
+    remove_kind(dp, h, true);
+}
+
+uint32_t dp__holders_soft(const dp_depot *dp, dp_handle h)
+{
+    dp_depot *m = (dp_depot *)dp;
+    dp__mutex_lock(&m->holders_lock);
+    entry *e = lookup(m->holders, h, false);
+    uint32_t n = 0;
+    for (uint32_t i = 0; e && i < e->n; i++)
+        n += e->v[i].soft;
+    dp__mutex_unlock(&m->holders_lock);
+    return n;
 }
 
 void dp__holder_remove_site(dp_depot *dp, dp_handle h, const char *file)
@@ -180,7 +219,8 @@ size_t dp__holders_copy(const dp_depot *dp, dp_handle h, dp_holder *out, size_t 
         /* Merge records of the same call site. */
         bool merged = false;
         for (size_t j = 0; j < distinct && j < cap; j++) {
-            if (out[j].line == e->v[i].line && !strcmp(out[j].file, e->v[i].file)) {
+            if (out[j].line == e->v[i].line && out[j].soft == e->v[i].soft &&
+                !strcmp(out[j].file, e->v[i].file)) {
                 out[j].count++;
                 merged = true;
                 break;
@@ -192,7 +232,8 @@ size_t dp__holders_copy(const dp_depot *dp, dp_handle h, dp_holder *out, size_t 
         if (distinct >= cap) {
             /* Count distinct sites beyond cap without storing them. */
             for (uint32_t k = 0; k < i; k++)
-                if (e->v[k].line == e->v[i].line && !strcmp(e->v[k].file, e->v[i].file)) {
+                if (e->v[k].line == e->v[i].line && e->v[k].soft == e->v[i].soft &&
+                    !strcmp(e->v[k].file, e->v[i].file)) {
                     seen_beyond_cap = true;
                     break;
                 }
@@ -200,7 +241,8 @@ size_t dp__holders_copy(const dp_depot *dp, dp_handle h, dp_holder *out, size_t 
         if (seen_beyond_cap)
             continue;
         if (distinct < cap)
-            out[distinct] = (dp_holder){.file = e->v[i].file, .line = e->v[i].line, .count = 1};
+            out[distinct] = (dp_holder){.file = e->v[i].file, .line = e->v[i].line, .count = 1,
+                                        .soft = e->v[i].soft};
         distinct++;
     }
     dp__mutex_unlock(&m->holders_lock);

@@ -209,6 +209,7 @@ dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, 
     dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
     init_record(r, type, data, bytes, kcopy);
     kcopy = NULL;
+    dp__resid_init(r, state == DP_STATE_LOADED);
     /* Release: the record is complete before anyone who reads the state sees it. */
     atomic_store_explicit(&r->state, (uint8_t)state, memory_order_release);
     /* Release: the record is complete before anyone who sees the slot alive reads it. */

@@ -52,6 +52,7 @@ static void fill_view(dp__asset *r, dp_handle h, uint32_t count, dp__view *v)
     v->key = r->key;
     v->kids = r->kids;
     v->nkids = r->nkids;
+    v->soft = atomic_load_explicit(&r->soft, memory_order_relaxed);
     v->rec = r;
 }
 
@@ -164,6 +165,7 @@ void dp__counters(const dp_depot *dp, dp_stats *out)
     out->unused_cached_bytes = atomic_load_explicit(&dp->cached_bytes, memory_order_relaxed) +
                                atomic_load_explicit(&dp->kept_bytes, memory_order_relaxed);
     out->retired_slots = (size_t)ps.retired;
+    dp__resid_counters(dp, out);
     void *loader = dp__attached_loader(dp);
     if (loader && dp->loader_vt.pending)
         out->pending_jobs = dp->loader_vt.pending(loader);

@@ -59,6 +59,7 @@ typedef struct dp__view {
     const char *key;        /* NULL if keyless */
     const dp_handle *kids;  /* dependency edges */
     uint32_t nkids;
+    uint32_t soft;          /* how many of the counts are soft references (a snapshot) */
     struct dp__asset *rec;  /* the record itself: for src/asset only (opaque above it) */
 } dp__view;
 
@@ -171,6 +172,11 @@ typedef struct dp__subsystem {
     void (*shutdown)(void *self, dp_depot *dp); /* start of dp_destroy: cancel and join */
     void (*destroy)(void *self, dp_depot *dp);  /* end of dp_destroy: free the rest */
     size_t (*pending)(void *self);              /* jobs queued or running, any thread */
+    /* Residency (may be NULL: nothing is ever demoted): whether h can be loaded again
+     * through its key, and starting that load, whose result is installed like a reload's
+     * (DP_OK, DP_ERR_INVALID, DP_ERR_NOMEM). Owner thread. */
+    bool (*reloadable)(void *self, dp_depot *dp, dp_handle h);
+    dp_status (*reload)(void *self, dp_depot *dp, dp_handle h);
 } dp__subsystem;
 
 /* The attached loader, or NULL. Any thread. */

@@ -28,7 +28,8 @@ void dp__set_loaded(dp_depot *dp, dp_handle h, void *data, size_t bytes)
     /* Relaxed: type, data and bytes are written by the owner only, and this is the owner. */
     dp_type_id type = atomic_load_explicit(&r->type, memory_order_relaxed);
     void *old = atomic_load_explicit(&r->data, memory_order_relaxed);
-    bool reload = old != NULL;
+    /* Data back after a residency budget demoted or evicted it is a reload too. */
+    bool reload = dp__resid_back(dp, r) || old != NULL;
     if (r->oflags & DP__OF_CACHED) {
         dp->cached_bytes -= atomic_load_explicit(&r->bytes, memory_order_relaxed);
         dp->cached_bytes += bytes;
@@ -40,7 +41,7 @@ void dp__set_loaded(dp_depot *dp, dp_handle h, void *data, size_t bytes)
     atomic_store_explicit(&r->status, DP_OK, memory_order_relaxed);
     atomic_store_explicit(&r->state, DP_STATE_LOADED, memory_order_release);
     if (reload) {
-        dp__retire_data(dp, type, old);
+        dp__retire_data(dp, type, old); /* (nothing for an evicted asset) */
         dp__emit(dp, DP_EV_MODIFIED, h, type, DP_OK);
     } else {
         /* The drain announces LOADED only for assets created loaded (dp_add), so a loaded
@@ -57,6 +58,7 @@ void dp__set_failed(dp_depot *dp, dp_handle h, dp_status why)
         return;
     /* Relaxed: type and data are written by the owner only, and this is the owner. */
     dp_type_id type = atomic_load_explicit(&r->type, memory_order_relaxed);
+    dp__resid_failed(dp, r); /* an evicted asset that failed to come back is FAILED */
     if (!atomic_load_explicit(&r->data, memory_order_relaxed)) {
         /* Relaxed: published by the release store of FAILED just below. */
         atomic_store_explicit(&r->status, (int8_t)why, memory_order_relaxed);
@@ -97,6 +99,8 @@ dp_status dp_touch(dp_depot *dp, dp_handle h)
     dp__asset *r = dp__rec_live(dp, h);
     if (!r)
         return DP_ERR_STALE;
+    if (dp__resid_want(dp, h)) /* (also a use, for the residency budget's LRU order) */
+        return DP_OK; /* demoted or evicted: MODIFIED comes when it is loaded again */
     /* Relaxed: the owner is the only writer of a live asset's type, and this is the owner. */
     dp__emit(dp, DP_EV_MODIFIED, h, atomic_load_explicit(&r->type, memory_order_relaxed), DP_OK);
     return DP_OK;

@@ -57,7 +57,7 @@ dp_status dp_check(const dp_depot *dp)
         /* Relaxed (state, kept, bytes): owner-written fields, read by the owner at a quiet
          * moment. */
         uint8_t s = atomic_load_explicit(&r->state, memory_order_relaxed);
-        if (s == DP_STATE_INVALID || s > DP_STATE_FAILED)
+        if (s == DP_STATE_INVALID || s > DP_STATE_EVICTED)
             st = DP_ERR_INVALID;
         if (atomic_load_explicit(&r->kept, memory_order_relaxed))
             kept_bytes += atomic_load_explicit(&r->bytes, memory_order_relaxed);
@@ -94,6 +94,8 @@ dp_status dp_check(const dp_depot *dp)
         st = DP_ERR_INVALID; /* what the cache keeps beyond its own assets adds up */
     if (st == DP_OK && keyed != dp->keys_n)
         st = DP_ERR_INVALID; /* every entry of the key table names a live keyed asset */
+    if (st == DP_OK)
+        st = dp__resid_check(dp); /* soft counts, demoted and evicted assets */
     dp__free(&dp->alloc, seen);
     dp__graph_free(dp, &g);
     return st;

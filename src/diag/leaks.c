@@ -9,8 +9,9 @@
 
 static const char *state_name(uint8_t s)
 {
-    static const char *names[] = {"INVALID", "PENDING", "LOADING", "LOADED", "FAILED"};
-    return s < 5 ? names[s] : "?";
+    static const char *names[] = {"INVALID", "PENDING", "LOADING", "LOADED", "FAILED",
+                                  "EVICTED"};
+    return s < 6 ? names[s] : "?";
 }
 
 /* References not explained by edges or groups: the callers' own. */
@@ -45,15 +46,19 @@ size_t dp_report_leaks(const dp_depot *dp, FILE *out)
         held++;
         char buf[32];
         const char *tn = dp_type_name(dp, v.type);
-        fprintf(out, "  %s (%s, %s, %zu bytes, count %u: %u by edges, %u by groups, %u by callers)\n",
+        fprintf(out, "  %s (%s, %s, %zu bytes, count %u: %u by edges, %u by groups, %u by callers",
                 dp__graph_name(dp, h, buf, sizeof buf), tn ? tn : "?", state_name(v.state),
                 v.bytes, count, g.incoming[i], g.grouped[i],
                 callers(count, g.incoming[i], g.grouped[i]));
+        if (v.soft) /* soft references are among the groups' and callers' counts */
+            fprintf(out, "; %u of them soft", v.soft);
+        fprintf(out, ")\n");
         if (dp__depot_desc(dp)->track_holders) {
             dp_holder hs[MAX_HOLDERS];
             size_t nh = dp__holders_copy(dp, h, hs, MAX_HOLDERS);
             for (size_t k = 0; k < nh && k < MAX_HOLDERS; k++)
-                fprintf(out, "    held at %s:%d (x%u)\n", hs[k].file, hs[k].line, hs[k].count);
+                fprintf(out, "    held %sat %s:%d (x%u)\n", hs[k].soft ? "softly " : "",
+                        hs[k].file, hs[k].line, hs[k].count);
             if (nh > MAX_HOLDERS)
                 fprintf(out, "    ... and %zu more call sites\n", nh - MAX_HOLDERS);
         } else if (count > g.incoming[i] + g.grouped[i]) {

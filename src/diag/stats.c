@@ -11,13 +11,18 @@ dp_status dp_get_stats(const dp_depot *dp, dp_stats *out)
     memset(out, 0, sizeof *out);
     dp__view v;
     for (dp__live_iter it = dp__live_begin(dp); dp__live_next(dp, &it, &v);) {
-        if ((unsigned)v.state < 5)
+        if ((unsigned)v.state <= DP_STATE_EVICTED)
             out->assets_by_state[v.state]++;
         out->live_assets++;
         if (v.count == 0) {
             out->unused_assets++;
         } else {
             out->held_bytes += v.bytes;
+        }
+        out->soft_refs += v.soft;
+        if (v.soft && v.soft >= v.count) { /* held by soft references only */
+            out->soft_assets++;
+            out->soft_bytes += v.bytes;
         }
     }
     dp__counters(dp, out);

@@ -276,8 +276,13 @@ dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms)
         if (s == DP_STATE_INVALID)
             return DP_ERR_STALE;
         /* A load of h still in flight (a reload, a retry) decides the answer: the state
-         * seen now is the one before it. */
+         * seen now is the one before it. An asset a residency budget evicted is asked back
+         * (dp_touch) and waited for. */
         bool busy = L && dp__loader_busy(L, h);
+        if (s == DP_STATE_LOADED && !busy && dp_state_of(dp, h) == DP_STATE_EVICTED) {
+            dp_touch(dp, h);
+            busy = true;
+        }
         if (s == DP_STATE_LOADED && !busy)
             return DP_OK;
         if (s == DP_STATE_FAILED && !busy) {
@@ -290,18 +295,39 @@ dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms)
     }
 }
 
-dp_status dp__loader_restart(dp__loader *L, dp_handle h, bool reload)
+/* Whether h can be loaded again through its key: keyed, unlabelled, of a type that loads,
+ * with a source; *source gets the source's index. */
+static bool restartable(dp__loader *L, dp_handle h, int *source)
 {
     dp_depot *dp = L->dp;
     const char *key = dp_key_of(dp, h);
-    dp_type_id type = dp_type_of(dp, h);
-    const dp_type *t = dp__type_info(dp, type);
-    if (!key || !t || !t->load || strchr(key, '#'))
-        return DP_ERR_INVALID;
-    int source;
+    const dp_type *t = dp__type_info(dp, dp_type_of(dp, h));
     size_t path_off, label_off;
-    if (dp__key_parse(L, key, &source, &path_off, &label_off) != DP_OK)
+    return key && t && t->load && !strchr(key, '#') &&
+           dp__key_parse(L, key, source, &path_off, &label_off) == DP_OK;
+}
+
+bool dp__loader_reloadable(void *self, dp_depot *dp, dp_handle h)
+{
+    (void)dp;
+    int source;
+    return restartable(self, h, &source);
+}
+
+dp_status dp__loader_reload_lost(void *self, dp_depot *dp, dp_handle h)
+{
+    (void)dp;
+    return dp__loader_restart(self, h, true);
+}
+
+dp_status dp__loader_restart(dp__loader *L, dp_handle h, bool reload)
+{
+    dp_depot *dp = L->dp;
+    int source;
+    if (!restartable(L, h, &source))
         return DP_ERR_INVALID;
+    const char *key = dp_key_of(dp, h);
+    dp_type_id type = dp_type_of(dp, h);
     dp__job *job = dp__job_new(L, h, type, key, source);
     if (!job)
         return DP_ERR_NOMEM;

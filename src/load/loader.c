@@ -100,6 +100,8 @@ static const dp__subsystem loader_vt = {
     .shutdown = hook_shutdown,
     .destroy = hook_destroy,
     .pending = hook_pending,
+    .reloadable = dp__loader_reloadable,
+    .reload = dp__loader_reload_lost,
 };
 
 /* ---- creation ------------------------------------------------------------------------------------ */

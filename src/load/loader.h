@@ -256,6 +256,11 @@ dp_status dp__load_into_group(dp_depot *dp, const char *key, dp_type_id type, in
 /* Queues a new load of h's key (a reload keeps the data until the result is applied).
  * Owner. DP_OK; DP_ERR_INVALID (no key, no loader, a label); DP_ERR_NOMEM. */
 dp_status dp__loader_restart(dp__loader *L, dp_handle h, bool reload);
+/* The registry's residency hooks (dp__subsystem): whether h can be loaded again through its
+ * key (a keyed, unlabelled asset of a type that loads), and that load, installed like a
+ * reload's. Owner. */
+bool dp__loader_reloadable(void *self, dp_depot *dp, dp_handle h);
+dp_status dp__loader_reload_lost(void *self, dp_depot *dp, dp_handle h);
 /* "scheme://path", allocated with `a`; NULL on NOMEM. */
 char *dp__key_join(const dp_allocator *a, const char *scheme, const char *path);
 
