@@ -61,9 +61,9 @@ static uint8_t rs_of(const dp__asset *r)
 
 static void rs_set(dp__asset *r, uint8_t v)
 {
-    /* seq_cst: DEMOTING must be visible before the owner re-reads the count (residency.h);
-     * the other stores do not need it but cost nothing extra to keep uniform. */
-    atomic_store_explicit(&r->resid, v, memory_order_seq_cst);
+    /* Relaxed: dp_get on other threads reads resid as a hint only (the data it may return
+     * is published by the state's release store). */
+    atomic_store_explicit(&r->resid, v, memory_order_relaxed);
 }
 
 static uint32_t soft_of(const dp__asset *r)
@@ -74,7 +74,7 @@ static uint32_t soft_of(const dp__asset *r)
 
 static uint32_t count_of(const dp_depot *dp, dp_handle h)
 {
-    /* seq_cst: the re-read after DEMOTING (residency.h); elsewhere a snapshot. */
+    /* seq_cst: the last read before data goes (residency.h); elsewhere a snapshot. */
     return dp__word_user(atomic_load_explicit(dp__word(dp, h), memory_order_seq_cst)) &
            DP__COUNT_MAX;
 }
@@ -105,8 +105,7 @@ static dp_status list_add(dp_depot *dp, struct dp__resid *R, dp_handle h, dp__as
 
 /* ---- soft counts ------------------------------------------------------------------------- */
 
-/* +1 count, +1 soft. The soft count goes up first, so that the acquire does not read as a
- * strong one that wants demoted data back (dp__resid_acquired). */
+/* +1 count, +1 soft; the holder record (dp_retain_soft) is marked soft. */
 static dp_status soft_take(dp_depot *dp, dp_handle h, const char *file, int line, bool record)
 {
     struct dp__resid *R;
@@ -117,14 +116,11 @@ static dp_status soft_take(dp_depot *dp, dp_handle h, const char *file, int line
     if (!r)
         return DP_ERR_STALE;
     st = list_add(dp, R, h, r);
+    if (st == DP_OK)
+        st = dp__acquire_owned(dp, h, NULL);
     if (st != DP_OK)
         return st;
     atomic_fetch_add_explicit(&r->soft, 1, memory_order_relaxed);
-    st = dp__acquire_owned(dp, h, NULL);
-    if (st != DP_OK) {
-        atomic_fetch_sub_explicit(&r->soft, 1, memory_order_relaxed);
-        return st;
-    }
     atomic_store_explicit(&r->used, clock_now(dp), memory_order_relaxed);
     if (record && dp->desc.track_holders)
         dp__holder_add_soft(dp, h, file, line);
@@ -174,8 +170,7 @@ dp_status dp__soft_convert(dp_depot *dp, dp_handle h, int dir)
     if (soft_of(r) == 0)
         return DP_ERR_UNDERFLOW;
     atomic_fetch_sub_explicit(&r->soft, 1, memory_order_relaxed);
-    dp__resid_acquired(dp, h); /* now held strongly: demoted data comes back */
-    return DP_OK;
+    return DP_OK; /* now held strongly: the next pass brings demoted data back */
 }
 
 /* ---- bringing data back -------------------------------------------------------------------- */
@@ -215,13 +210,6 @@ bool dp__resid_want(dp_depot *dp, dp_handle h)
     return true;
 }
 
-void dp__resid_acquired(dp_depot *dp, dp_handle h)
-{
-    dp__asset *r = dp__rec_live(dp, h);
-    if (r && (rs_of(r) & DP__RS_LOST) && count_of(dp, h) > soft_of(r))
-        dp__resid_want(dp, h);
-}
-
 bool dp__resid_back(dp_depot *dp, dp__asset *r)
 {
     uint8_t rs = rs_of(r);
@@ -242,15 +230,11 @@ void dp__resid_failed(dp_depot *dp, dp__asset *r)
 
 /* ---- demotion ------------------------------------------------------------------------------ */
 
-/* Claims r for demotion: true if, with DEMOTING set, it is still held only softly. */
+/* True if r is still held only softly, read just before its data goes (see residency.h
+ * for an acquire that lands after this read). */
 static bool claim(dp_depot *dp, dp_handle h, dp__asset *r)
 {
-    uint8_t rs = rs_of(r);
-    rs_set(r, rs | DP__RS_DEMOTING);
-    if (count_of(dp, h) == soft_of(r))
-        return true;
-    rs_set(r, rs); /* a strong acquire came first: it keeps the data */
-    return false;
+    return count_of(dp, h) == soft_of(r);
 }
 
 /* Swaps r's data for `data` of `bytes` (NULL: evicted), retiring the old data, and announces
@@ -267,7 +251,7 @@ static size_t swap_out(dp_depot *dp, dp_handle h, dp__asset *r, void *data, size
     void *old = atomic_exchange_explicit(&r->data, data, memory_order_acq_rel);
     atomic_store_explicit(&r->bytes, bytes, memory_order_relaxed);
     dp__retire_data(dp, type, old);
-    rs_set(r, (uint8_t)((rs_of(r) & ~(DP__RS_DEMOTING | DP__RS_DEMOTED)) | flag));
+    rs_set(r, (uint8_t)((rs_of(r) & ~DP__RS_DEMOTED) | flag));
     struct dp__resid *R = resid_of(dp);
     atomic_fetch_add_explicit(flag == DP__RS_EVICTED ? &R->evicted : &R->demoted, 1,
                               memory_order_relaxed);
@@ -292,7 +276,6 @@ static size_t shrink_one(dp_depot *dp, dp_handle h, dp__asset *r)
         sb >= bytes) {
         if (small && small != old)
             t->t.destroy(small, t->t.user);
-        rs_set(r, (uint8_t)(rs_of(r) & ~DP__RS_DEMOTING));
         return 0;
     }
     return swap_out(dp, h, r, small, sb, DP__RS_DEMOTED);
@@ -504,8 +487,6 @@ static bool soft_fits(const dp_depot *dp, const dp__view *v, uint32_t groups)
     if (dp->desc.track_holders && !dp->holders_lost &&
         soft != groups + dp__holders_soft(dp, v->h))
         return false;
-    if (rs & DP__RS_DEMOTING)
-        return false; /* only ever set inside one owner call */
     bool evicted = v->state == DP_STATE_EVICTED;
     if (evicted != ((rs & DP__RS_EVICTED) != 0))
         return false;
