@@ -113,7 +113,8 @@ dp_status dp_set_priority(dp_depot *dp, dp_handle h, int p);
  * its deep state is LOADED or FAILED, or until timeout_ms passes (negative = no limit). So
  * after dp_reload it returns once the reload is applied: DP_OK with the new data, or, when
  * the reload failed, DP_OK with the old data (the asset stays LOADED; the failure is the
- * FAILED event and its status). Owner thread.
+ * FAILED event and its status). An asset a residency budget evicted is asked back (as
+ * dp_touch does) and waited for. Owner thread.
  * @return DP_OK when deep-loaded; the failure status when it failed; DP_ERR_TIMEOUT;
  * DP_ERR_STALE; DP_ERR_WRONG_THREAD. */
 dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms);
