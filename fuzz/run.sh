@@ -18,11 +18,15 @@ limit=""
 status=0
 # The pack target is built only with libzstd and libxxhash (like the pack reader itself).
 # A pack or KTX2 input runs in microseconds: five times the runs (about 10 s) go deeper;
-# ktx2's inputs are whole files, so they may be longer.
-for target in registry pack ktx2; do
+# ktx2's inputs are whole files, so they may be longer; so are gltf's (JSON scenes).
+for target in registry pack ktx2 gltf; do
     bin="$build/fuzz/fuzz_$target"
     if [ ! -x "$bin" ] && [ "$target" = pack ]; then
         echo "fuzz: $bin not built (no libzstd/libxxhash): skipped"
+        continue
+    fi
+    if [ ! -x "$bin" ] && [ "$target" = gltf ]; then
+        echo "fuzz: $bin not built (no cJSON): skipped"
         continue
     fi
     if [ ! -x "$bin" ]; then
@@ -34,6 +38,9 @@ for target in registry pack ktx2; do
     maxlen=512
     [ "$target" = pack ] && n=$((runs * 5))
     [ "$target" = ktx2 ] && n=$((runs * 5)) && maxlen=2048
+    # A glTF input is a JSON document: cJSON's parse costs more per run, and the seeds
+    # (whole scenes) are up to 2 KiB.
+    [ "$target" = gltf ] && n=$((runs * 2)) && maxlen=4096
     work="$(mktemp -d "${TMPDIR:-/tmp}/depot-fuzz-$target.XXXXXX")"
     trap 'rm -rf "$work"' EXIT
     mkdir -p "$work/corpus" "$work/artifacts"

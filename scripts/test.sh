@@ -2,8 +2,9 @@
 # The whole test suite, as `make test` and CI run it. Stops at the first failing stage.
 #  1. ASan+UBSan build: every test; any sanitizer report fails the test.
 #  2. TSan build: the threaded tests (label "threads").
-#  3. clang libFuzzer build: the registry fuzz target for 200,000 runs (about 20 s) and the
-#     pack reader target and the KTX2 container parser for 1,000,000 each (about 10 s each).
+#  3. clang libFuzzer build: the registry fuzz target for 200,000 runs (about 20 s), the
+#     pack reader target and the KTX2 container parser for 1,000,000 each (about 10 s each)
+#     and the glTF reader for 400,000.
 #  4. Plain -Werror build: every test, plus the install/consumer test and the SPIN model;
 #     its ctest summary is the last thing printed.
 set -euo pipefail

@@ -8,6 +8,7 @@
 #include "depot/pool.h"
 #include "depot/asset.h"
 #include "depot/load.h"
+#include "depot/gltf.h"
 #include "depot/render.h"
 #include "depot/diag.h"
 #include "depot/pack.h"

@@ -453,6 +453,8 @@ typedef struct dp_builtin_types {
     dp_type_id image_mips; /**< "image" with its mip chain; 0 when image is 0 */
     dp_type_id sound;      /**< 0 when not built (no libsndfile) */
     dp_type_id texture;    /**< KTX 2.0; always built (zstd levels need libzstd) */
+    /** glTF 2.0 scenes and their labels (depot/gltf.h); 0 when not built (no cJSON) */
+    dp_type_id gltf, gltf_mesh, gltf_material, gltf_texture;
 } dp_builtin_types;
 
 /** @brief The built-in type ids of this depot (starting the load layer if needed). Any

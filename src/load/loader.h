@@ -302,6 +302,7 @@ dp_status dp__image_type_register(dp__loader *L, dp_type_id *image, dp_type_id *
 dp_status dp__sound_type_register(dp__loader *L, dp_type_id *out);   /* sound/ */
 dp_status dp__texture_type_register(dp__loader *L, dp_type_id *out); /* ktx2/ */
 dp_status dp__json_types_register(dp__loader *L, dp_type_id *sprite, dp_type_id *bundle);
+dp_status dp__gltf_types_register(dp__loader *L, dp_builtin_types *b); /* gltf/ */
 dp_status dp__http_sources_register(dp__loader *L);
 
 #endif

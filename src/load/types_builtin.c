@@ -1,5 +1,5 @@
 /* types_builtin.c — the "blob" type, and registration of every built-in type the build has
- * (image needs libpng, libturbojpeg or libwebp; sound needs libsndfile; texture (KTX2) is always built; sprite and bundle need cJSON). */
+ * (image needs libpng, libturbojpeg or libwebp; sound needs libsndfile; texture (KTX2) is always built; sprite, bundle and gltf need cJSON). */
 #include <string.h>
 
 #include "depot/config.h"
@@ -50,6 +50,9 @@ dp_status dp__builtin_types_register(dp__loader *L)
 #endif
 #if DP_HAVE_CJSON
     st = dp__json_types_register(L, &L->builtins.sprite, &L->builtins.bundle);
+    if (st != DP_OK && st != DP_ERR_EXISTS)
+        return st;
+    st = dp__gltf_types_register(L, &L->builtins);
     if (st != DP_OK && st != DP_ERR_EXISTS)
         return st;
 #endif

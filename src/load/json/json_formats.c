@@ -12,10 +12,7 @@
 
 #include "common/alloc.h"
 
-/* Parses `len` bytes (not necessarily NUL-terminated) as one JSON value followed by
- * nothing but whitespace. NULL when the bytes are not JSON. cJSON's own allocation
- * failures also come back as NULL, and are reported as DP_ERR_FORMAT like any bad input. */
-static cJSON *parse(const void *bytes, size_t len)
+cJSON *dp__json_parse(const void *bytes, size_t len)
 {
     if (!bytes || len == 0)
         return NULL;
@@ -36,8 +33,7 @@ trailing:
     return NULL;
 }
 
-/* Reads a JSON number that must be an integer in [0, UINT32_MAX]. */
-static bool get_u32(const cJSON *item, uint32_t *out)
+bool dp__json_u32(const cJSON *item, uint32_t *out)
 {
     if (!cJSON_IsNumber(item))
         return false;
@@ -55,7 +51,7 @@ dp_status dp__sprite_parse(const dp_allocator *a, const void *bytes, size_t len,
         memset(out, 0, sizeof *out);
     if (!a || !out)
         return DP_ERR_INVALID;
-    cJSON *root = parse(bytes, len);
+    cJSON *root = dp__json_parse(bytes, len);
     if (!root)
         return DP_ERR_FORMAT;
 
@@ -66,10 +62,10 @@ dp_status dp__sprite_parse(const dp_allocator *a, const void *bytes, size_t len,
     if (!cJSON_IsObject(root) || !cJSON_IsString(image) || !image->valuestring ||
         !image->valuestring[0] || !cJSON_IsArray(rect) || cJSON_GetArraySize(rect) != 4)
         goto done;
-    if (!get_u32(cJSON_GetArrayItem(rect, 0), &d.x) ||
-        !get_u32(cJSON_GetArrayItem(rect, 1), &d.y) ||
-        !get_u32(cJSON_GetArrayItem(rect, 2), &d.w) ||
-        !get_u32(cJSON_GetArrayItem(rect, 3), &d.h) || d.w == 0 || d.h == 0)
+    if (!dp__json_u32(cJSON_GetArrayItem(rect, 0), &d.x) ||
+        !dp__json_u32(cJSON_GetArrayItem(rect, 1), &d.y) ||
+        !dp__json_u32(cJSON_GetArrayItem(rect, 2), &d.w) ||
+        !dp__json_u32(cJSON_GetArrayItem(rect, 3), &d.h) || d.w == 0 || d.h == 0)
         goto done;
     d.image_key = dp__strdup(a, image->valuestring);
     if (!d.image_key) {
@@ -110,7 +106,7 @@ dp_status dp__bundle_parse(const dp_allocator *a, const void *bytes, size_t len,
         memset(out, 0, sizeof *out);
     if (!a || !out)
         return DP_ERR_INVALID;
-    cJSON *root = parse(bytes, len);
+    cJSON *root = dp__json_parse(bytes, len);
     if (!root)
         return DP_ERR_FORMAT;
 

@@ -8,6 +8,17 @@
 
 #include "depot/common.h"
 
+struct cJSON;
+
+/* Parses `len` bytes (not necessarily NUL-terminated) as one JSON value followed by
+ * nothing but whitespace (free it with cJSON_Delete). NULL when the bytes are not JSON.
+ * cJSON's own allocation failures also come back as NULL, and are reported as
+ * DP_ERR_FORMAT like any bad input. Shared with the glTF type (src/load/gltf/). */
+struct cJSON *dp__json_parse(const void *bytes, size_t len);
+
+/* Reads a JSON number that must be an integer in [0, UINT32_MAX]. */
+bool dp__json_u32(const struct cJSON *item, uint32_t *out);
+
 /* A sprite file: {"image": "key", "rect": [x, y, w, h]} (w, h > 0; all integers >= 0 that
  * fit in 32 bits). */
 typedef struct dp__sprite_desc {
