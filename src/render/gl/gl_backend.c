@@ -14,49 +14,13 @@
  * dp_gl_frames_completed retires signalled fences oldest first and returns the newest
  * frame known to be finished.
  */
-#define GL_GLEXT_PROTOTYPES 1
-#include <EGL/egl.h>
-#include <EGL/eglext.h>
-#include <GL/gl.h>
-#include <GL/glext.h>
-
 #include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
 #include "common/why.h"
 #include "depot/load.h"
-#include "depot/render_gl.h"
-
-/* Frames in flight are at most 16 (dp_render_desc), so 32 pending fences is plenty; a
- * submit into a full ring waits for the oldest. */
-#define FENCE_RING 32
-
-typedef struct fence {
-    uint64_t frame;
-    GLsync sync;
-} fence;
-
-struct dp_gl {
-    dp_allocator alloc;
-    EGLDisplay dpy;
-    EGLContext ctx;
-    bool tracked; /* the display counts references (EGL_KHR_display_reference) */
-    dp_type_id image_type, page_type;
-    GLint max_texture_size;
-    fence ring[FENCE_RING]; /* pending fences, oldest at ring[head] */
-    size_t head, pending;
-    uint64_t last_submitted, completed;
-    size_t live_textures; /* made by create, not yet destroyed */
-    bool zombie;          /* dp_gl_destroy ran with textures live: freed with the last one */
-    char renderer[160];
-};
-
-/* The GPU resource of one texture. */
-typedef struct gl_texture {
-    GLuint name;
-    uint32_t width, height;
-} gl_texture;
+#include "render/gl/gl_internal.h"
 
 /* ---- context ------------------------------------------------------------------------------ */
 
@@ -64,6 +28,14 @@ typedef struct gl_texture {
  * over. False when it cannot be: the context is lost (a driver reset, or destroyed). */
 static bool make_current(const dp_gl *gl)
 {
+    if (gl->adopted) {
+        /* The host's context is never made current by depot: it must be current. With an
+         * EGL host that is its very context; any other host (GLX under SDL2 or GLFW) is
+         * trusted to have its context current when glGetString answers at all. */
+        if (gl->host_ctx != EGL_NO_CONTEXT)
+            return eglGetCurrentContext() == gl->host_ctx;
+        return glGetString(GL_VERSION) != NULL;
+    }
     if (eglGetCurrentContext() == gl->ctx && gl->ctx != EGL_NO_CONTEXT)
         return true;
     return gl->ctx != EGL_NO_CONTEXT &&
@@ -136,6 +108,24 @@ static bool choose_config(EGLDisplay dpy, EGLConfig *cfg)
     return eglChooseConfig(dpy, any_surface, cfg, 1, &n) && n > 0;
 }
 
+/* What every context needs once current: GL 3.3, the renderer's name, the largest texture
+ * and the compressed formats it takes. False (with the reason) below 3.3. */
+static bool context_ready(dp_gl *gl, char *why, size_t why_cap)
+{
+    GLint gl_major = 0, gl_minor = 0;
+    glGetIntegerv(GL_MAJOR_VERSION, &gl_major);
+    glGetIntegerv(GL_MINOR_VERSION, &gl_minor);
+    if (gl_major * 10 + gl_minor < 33) {
+        dp__why(why, why_cap, "GL: context is %d.%d, 3.3 needed", gl_major, gl_minor);
+        return false;
+    }
+    const GLubyte *name = glGetString(GL_RENDERER);
+    snprintf(gl->renderer, sizeof gl->renderer, "%s", name ? (const char *)name : "unknown");
+    glGetIntegerv(GL_MAX_TEXTURE_SIZE, &gl->max_texture_size);
+    dp__gl_probe_formats(gl, gl_major * 10 + gl_minor);
+    return true;
+}
+
 dp_status dp_gl_create_ex(const dp_allocator *allocator, dp_gl **out, char *why,
                           size_t why_cap)
 {
@@ -196,17 +186,8 @@ dp_status dp_gl_create_ex(const dp_allocator *allocator, dp_gl **out, char *why,
                 (unsigned)eglGetError());
         goto fail;
     }
-    GLint gl_major = 0, gl_minor = 0;
-    glGetIntegerv(GL_MAJOR_VERSION, &gl_major);
-    glGetIntegerv(GL_MINOR_VERSION, &gl_minor);
-    if (gl_major * 10 + gl_minor < 33) {
-        dp__why(why, why_cap, "GL: context is %d.%d, 3.3 needed", gl_major, gl_minor);
+    if (!context_ready(gl, why, why_cap))
         goto fail;
-    }
-    const GLubyte *name = glGetString(GL_RENDERER);
-    snprintf(gl->renderer, sizeof gl->renderer, "%s", name ? (const char *)name : "unknown");
-    glGetIntegerv(GL_MAX_TEXTURE_SIZE, &gl->max_texture_size);
-    glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
     *out = gl;
     return DP_OK;
 
@@ -226,10 +207,61 @@ dp_status dp_gl_create(const dp_allocator *allocator, dp_gl **out)
     return dp_gl_create_ex(allocator, out, NULL, 0);
 }
 
+dp_status dp_gl_create_from_current(const dp_allocator *allocator, dp_gl **out, char *why,
+                                    size_t why_cap)
+{
+    dp__why(why, why_cap, "no error");
+    if (!out) {
+        dp__why(why, why_cap, "out is NULL");
+        return DP_ERR_INVALID;
+    }
+    *out = NULL;
+    if (!glGetString(GL_VERSION)) {
+        dp__why(why, why_cap, "GL: no context is current on this thread");
+        return DP_ERR_NOT_FOUND;
+    }
+    dp_allocator al;
+    dp__alloc_init(&al, allocator);
+    dp_gl *gl = dp__calloc(&al, 1, sizeof *gl);
+    if (!gl) {
+        dp__why(why, why_cap, "out of memory");
+        return DP_ERR_NOMEM;
+    }
+    gl->alloc = al;
+    gl->adopted = true;
+    gl->dpy = EGL_NO_DISPLAY;
+    gl->ctx = EGL_NO_CONTEXT;
+    gl->host_ctx = eglGetCurrentContext(); /* EGL_NO_CONTEXT under a GLX host */
+    if (!context_ready(gl, why, why_cap)) {
+        dp__free(&gl->alloc, gl);
+        return DP_ERR_NOT_FOUND;
+    }
+    *out = gl;
+    return DP_OK;
+}
+
+/* Frees what depot made in a host's context (its fences) and nothing of the host's; the
+ * textures are the render layer's to destroy, so with some live gl stays until the last. */
+static size_t destroy_adopted(dp_gl *gl)
+{
+    if (make_current(gl))
+        for (size_t i = 0; i < gl->pending; i++)
+            glDeleteSync(gl->ring[(gl->head + i) % FENCE_RING].sync);
+    gl->pending = 0;
+    size_t live = gl->live_textures;
+    if (live == 0)
+        dp__free(&gl->alloc, gl);
+    else
+        gl->zombie = true;
+    return live;
+}
+
 size_t dp_gl_destroy(dp_gl *gl)
 {
     if (!gl || gl->zombie)
         return 0;
+    if (gl->adopted)
+        return destroy_adopted(gl);
     /* Another context current on this thread (another dp_gl's, or the caller's) is made
      * current again afterwards. */
     EGLDisplay prev_dpy = eglGetCurrentDisplay();
@@ -273,6 +305,17 @@ void dp_gl_set_types(dp_gl *gl, dp_type_id image_type, dp_type_id page_type)
     gl->page_type = page_type;
 }
 
+void dp_gl_set_texture_type(dp_gl *gl, dp_type_id texture_type)
+{
+    if (gl && texture_type)
+        gl->texture_type = texture_type;
+}
+
+bool dp_gl_format_supported(const dp_gl *gl, uint32_t vk_format)
+{
+    return gl && dp__gl_format_supported(gl, vk_format);
+}
+
 const char *dp_gl_renderer(const dp_gl *gl)
 {
     return gl ? gl->renderer : "";
@@ -283,7 +326,8 @@ const char *dp_gl_renderer(const dp_gl *gl)
 static bool gl_handles(void *user, dp_type_id type)
 {
     const dp_gl *gl = user;
-    return type != 0 && (type == gl->image_type || type == gl->page_type);
+    return type != 0 &&
+           (type == gl->image_type || type == gl->page_type || type == gl->texture_type);
 }
 
 /* The pixel-unpack state an upload relies on, and its value during our uploads: tightly
@@ -295,14 +339,9 @@ static const GLenum unpack_names[] = {
     GL_UNPACK_IMAGE_HEIGHT, GL_UNPACK_SKIP_IMAGES, GL_UNPACK_SWAP_BYTES, GL_UNPACK_LSB_FIRST};
 static const GLint unpack_ours[] = {1, 0, 0, 0, 0, 0, GL_FALSE, GL_FALSE};
 #define NUNPACK (sizeof unpack_names / sizeof unpack_names[0])
+_Static_assert(NUNPACK == DP__GL_NUNPACK, "dp__gl_host_state holds every unpack parameter");
 
-typedef struct host_state {
-    GLint unpack[NUNPACK];
-    GLint unpack_buffer; /* a bound GL_PIXEL_UNPACK_BUFFER turns our pointer into an offset */
-    GLint texture;
-} host_state;
-
-static void upload_begin(host_state *hs)
+static void upload_begin(dp__gl_host_state *hs)
 {
     for (size_t i = 0; i < NUNPACK; i++) {
         glGetIntegerv(unpack_names[i], &hs->unpack[i]);
@@ -313,7 +352,7 @@ static void upload_begin(host_state *hs)
     glGetIntegerv(GL_TEXTURE_BINDING_2D, &hs->texture);
 }
 
-static void upload_end(const host_state *hs)
+static void upload_end(const dp__gl_host_state *hs)
 {
     glBindTexture(GL_TEXTURE_2D, (GLuint)hs->texture);
     glBindBuffer(GL_PIXEL_UNPACK_BUFFER, (GLuint)hs->unpack_buffer);
@@ -321,28 +360,18 @@ static void upload_end(const host_state *hs)
         glPixelStorei(unpack_names[i], hs->unpack[i]);
 }
 
-static dp_status gl_create(void *user, dp_type_id type, const void *asset, void **gpu,
-                           size_t *gpu_bytes)
+dp_status dp__gl_texture_begin(dp_gl *gl, dp__gl_texture **out)
 {
-    (void)type;
-    dp_gl *gl = user;
-    const dp_image *img = asset;
-    *gpu = NULL;
-    *gpu_bytes = 0;
-    if (!img || !img->pixels || img->width == 0 || img->height == 0 ||
-        img->width > (uint32_t)gl->max_texture_size ||
-        img->height > (uint32_t)gl->max_texture_size)
-        return DP_ERR_INVALID;
+    *out = NULL;
     if (!make_current(gl))
         return DP_ERR_NOT_FOUND; /* the context is lost: no name can be made */
-    gl_texture *t = dp__calloc(&gl->alloc, 1, sizeof *t);
+    dp__gl_texture *t = dp__calloc(&gl->alloc, 1, sizeof *t);
     if (!t)
         return DP_ERR_NOMEM;
-    /* Clear stale errors, so the upload's own error is the one read below. */
+    /* Clear stale errors, so the upload's own error is the one read at the end. */
     while (glGetError() != GL_NO_ERROR) {
     }
-    host_state hs;
-    upload_begin(&hs);
+    upload_begin(&gl->host);
     glGenTextures(1, &t->name);
     glBindTexture(GL_TEXTURE_2D, t->name);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
@@ -350,28 +379,57 @@ static dp_status gl_create(void *user, dp_type_id type, const void *asset, void 
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAX_LEVEL, 0);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, (GLsizei)img->width, (GLsizei)img->height, 0,
-                 GL_RGBA, GL_UNSIGNED_BYTE, img->pixels);
-    GLenum err = glGetError();
-    upload_end(&hs);
+    *out = t;
+    return DP_OK;
+}
+
+dp_status dp__gl_texture_end(dp_gl *gl, dp__gl_texture *t, GLenum err, size_t bytes,
+                             void **gpu, size_t *gpu_bytes)
+{
+    upload_end(&gl->host);
     if (err != GL_NO_ERROR || t->name == 0) {
         if (t->name)
             glDeleteTextures(1, &t->name);
         dp__free(&gl->alloc, t);
         return err == GL_OUT_OF_MEMORY ? DP_ERR_NOMEM : DP_ERR_INVALID;
     }
-    t->width = img->width;
-    t->height = img->height;
     gl->live_textures++;
     *gpu = t;
-    *gpu_bytes = (size_t)img->width * img->height * 4u;
+    *gpu_bytes = bytes;
     return DP_OK;
+}
+
+static dp_status gl_create(void *user, dp_type_id type, const void *asset, void **gpu,
+                           size_t *gpu_bytes)
+{
+    dp_gl *gl = user;
+    *gpu = NULL;
+    *gpu_bytes = 0;
+    if (type == gl->texture_type)
+        return dp__gl_create_texture(gl, asset, gpu, gpu_bytes);
+    const dp_image *img = asset;
+    if (!img || !img->pixels || img->width == 0 || img->height == 0 ||
+        img->width > (uint32_t)gl->max_texture_size ||
+        img->height > (uint32_t)gl->max_texture_size)
+        return DP_ERR_INVALID;
+    dp__gl_texture *t;
+    dp_status st = dp__gl_texture_begin(gl, &t);
+    if (st != DP_OK)
+        return st;
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, (GLsizei)img->width, (GLsizei)img->height, 0,
+                 GL_RGBA, GL_UNSIGNED_BYTE, img->pixels);
+    t->width = img->width;
+    t->height = img->height;
+    t->levels = 1;
+    t->internal_format = GL_RGBA8;
+    return dp__gl_texture_end(gl, t, glGetError(), (size_t)img->width * img->height * 4u, gpu,
+                              gpu_bytes);
 }
 
 static void gl_destroy(void *user, dp_type_id type, void *gpu)
 {
     dp_gl *gl = user;
-    gl_texture *t = gpu;
+    dp__gl_texture *t = gpu;
     if (!t)
         return;
     if (make_current(gl)) /* a lost or destroyed context took its names with it */
@@ -390,8 +448,17 @@ dp_render_backend dp_gl_backend(dp_gl *gl)
 
 unsigned dp_gl_texture(const void *gpu)
 {
-    const gl_texture *t = gpu;
+    const dp__gl_texture *t = gpu;
     return t ? t->name : 0;
+}
+
+dp_gl_texture_desc dp_gl_describe(const void *gpu)
+{
+    const dp__gl_texture *t = gpu;
+    if (!t)
+        return (dp_gl_texture_desc){0};
+    return (dp_gl_texture_desc){.name = t->name, .width = t->width, .height = t->height,
+                                .levels = t->levels, .internal_format = t->internal_format};
 }
 
 /* ---- frames ------------------------------------------------------------------------------------ */
