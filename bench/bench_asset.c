@@ -92,6 +92,9 @@ static double run_floor(void)
     uint64_t acc = 0;
     uint64_t t0 = dp_bench_now_ns();
     for (uint32_t i = 0; i < PAIRS; i++) {
+        /* acq_rel: the floor measures the bare RMW a count change costs, with the ordering a
+         * release/acquire count would need (depot's own CAS is seq_cst; on x86 both are one
+         * locked instruction). */
         acc += atomic_fetch_add_explicit(&word, 1, memory_order_acq_rel);
         acc += atomic_fetch_sub_explicit(&word, 1, memory_order_acq_rel);
     }
@@ -145,7 +148,9 @@ static void *rr2_main(void *arg)
 {
     rr2_worker *w = arg;
     rr2 *c = w->c;
+    /* Relaxed: the start line publishes nothing; the go flag below is the release/acquire pair. */
     atomic_fetch_add_explicit(&c->ready, 1, memory_order_relaxed);
+    /* Acquire: pairs with the main thread's release store of go; the setup is visible. */
     while (!atomic_load_explicit(&c->go, memory_order_acquire))
         ;
     uint64_t bad = 0;
@@ -171,8 +176,10 @@ static double run_retain_release_2t(dp_depot *dp, dp_handle h)
         if (pthread_create(&w[i].t, NULL, rr2_main, &w[i]) != 0)
             fail("pthread_create");
     }
+    /* Relaxed: only counts the workers in; nothing is read through it. */
     while (atomic_load_explicit(&c.ready, memory_order_relaxed) < 2)
         ;
+    /* Release: pairs with the workers' acquire load of go. */
     atomic_store_explicit(&c.go, 1, memory_order_release);
     for (int i = 0; i < 2; i++)
         pthread_join(w[i].t, NULL);
@@ -484,6 +491,8 @@ static void *count_alloc(size_t size, void *user)
     if (!p)
         return NULL;
     *p = size;
+    /* Relaxed: a byte counter; nothing is published through it, and here the only thread
+     * that allocates is the one that reads it. */
     atomic_fetch_add_explicit(&counted_bytes, size, memory_order_relaxed);
     return (char *)p + 16;
 }
@@ -492,6 +501,8 @@ static void count_free(void *ptr, void *user)
 {
     (void)user;
     size_t *p = (size_t *)(void *)((char *)ptr - 16);
+    /* Relaxed: a byte counter; nothing is published through it, and here the only thread
+     * that allocates is the one that reads it. */
     atomic_fetch_sub_explicit(&counted_bytes, *p, memory_order_relaxed);
     free(p);
 }

@@ -317,7 +317,9 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     contend *c = w->c;
+    /* Relaxed: the start line publishes nothing; the go flag below is the release/acquire pair. */
     atomic_fetch_add_explicit(&c->ready, 1, memory_order_relaxed);
+    /* Acquire: pairs with the main thread's release store of go; the setup is visible. */
     while (!atomic_load_explicit(&c->go, memory_order_acquire))
         ;
     uint64_t check = 0;
@@ -329,6 +331,7 @@ static void *worker_main(void *arg)
         } else if (w->kind == 1) {
             check += mutex_alloc(c->pl) != 0;
         } else {
+            /* Relaxed: the bare contended RMW is what this row measures. */
             check += atomic_fetch_add_explicit(c->word, 1, memory_order_relaxed) & 1;
         }
     }
@@ -367,8 +370,10 @@ static double run_contended(int kind)
         w[i] = (worker){.c = &c, .kind = kind};
         pthread_create(&w[i].t, NULL, worker_main, &w[i]);
     }
+    /* Relaxed: only counts the workers in; nothing is read through it. */
     while (atomic_load_explicit(&c.ready, memory_order_relaxed) < 2)
         ;
+    /* Release: pairs with the workers' acquire load of go. */
     atomic_store_explicit(&c.go, 1, memory_order_release);
     uint64_t bad = 0;
     if (kind == 0) {

@@ -51,6 +51,8 @@ static void attend_rec(dp_depot *dp, dp__asset *r, uint32_t index, uint8_t reaso
      * owner that takes the stack with its acquire exchange. */
     uint32_t head = atomic_load_explicit(&dp->attn_head, memory_order_relaxed);
     do {
+        /* Relaxed: the release CAS just below publishes the link; a failed CAS (relaxed) only
+         * reloads head for the next try. */
         atomic_store_explicit(&r->qnext, head, memory_order_relaxed);
     } while (!atomic_compare_exchange_weak_explicit(&dp->attn_head, &head, index + 1,
                                                     memory_order_release, memory_order_relaxed));
@@ -86,6 +88,7 @@ static dp_status move_count(dp_depot *dp, dp_handle h, int up, uint32_t *old, dp
         if (!up && user == 0)
             return DP_ERR_UNDERFLOW;
         uint32_t next = up ? user + 1 : user - 1;
+        /* Relaxed on failure: a failed CAS only refreshes w for the next try. */
         if (atomic_compare_exchange_weak_explicit(wp, &w, dp__word_make(gen, next),
                                                   memory_order_seq_cst, memory_order_relaxed)) {
             *old = user;

@@ -180,6 +180,8 @@ static bool claim_white(dp_depot *dp, const batch *b)
         for (size_t i = 0; i < claimed; i++) {
             dp_handle h = b->white.v[i];
             dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
+            /* Release, like every owner store of a slot word: an acquirer whose CAS reads
+             * the restored count sees the record as the owner left it. */
             atomic_store_explicit(dp__word(dp, h), dp__word_make(dp_handle_gen(h), SNAP(r)),
                                   memory_order_release);
         }

@@ -32,6 +32,8 @@ void dp__deep_note_change(dp_depot *dp, dp_handle parent, dp_handle child)
     dp->deep_dirty = true;
     if (p->oflags & DP__OF_WAITING)
         return;
+    /* Relaxed: only the owner writes deep and state (a creator's stores were published by the
+     * slot word, which dp__rec loads with acquire), and this is the owner. */
     uint8_t pd = atomic_load_explicit(&p->deep, memory_order_relaxed);
     if (pd == DP_STATE_PENDING) {
         /* Not settled yet (a new asset whose creation the owner has not seen): nothing that
@@ -39,9 +41,11 @@ void dp__deep_note_change(dp_depot *dp, dp_handle parent, dp_handle child)
         dp__deep_track(dp, parent);
         return;
     }
+    /* Relaxed: the owner reads what only it writes. */
     uint8_t own = atomic_load_explicit(&p->state, memory_order_relaxed);
     if (child.bits) {
         dp__asset *c = dp__rec(dp, child);
+        /* Relaxed: the owner reads what only it writes. */
         uint8_t cd = c ? atomic_load_explicit(&c->deep, memory_order_relaxed) : DP_STATE_LOADED;
         if (pd == DP_STATE_LOADED && cd == DP_STATE_LOADED)
             return; /* an edge between two settled, loaded assets changes nothing */
@@ -178,9 +182,12 @@ static size_t seed_failed(dp_depot *dp, deep_work *w)
     size_t qn = 0;
     for (size_t k = 0; k < w->n; k++) {
         dp__asset *r = dp__rec_at(dp, dp_handle_index(w->set->v[k]));
+        /* Relaxed: this pass runs on the owner, the only writer of state, status, deep and
+         * deep_status. */
         uint8_t own = atomic_load_explicit(&r->state, memory_order_relaxed);
         if (own == DP_STATE_FAILED) {
             w->res[k] = DP_STATE_FAILED;
+            /* Relaxed: owner-written, read by the owner. */
             w->why[k] = atomic_load_explicit(&r->status, memory_order_relaxed);
         }
         for (uint32_t e = 0; e < r->nkids && !w->res[k]; e++) {
@@ -188,8 +195,10 @@ static size_t seed_failed(dp_depot *dp, deep_work *w)
             if (pos_of(w->set, c) >= 0)
                 continue; /* inside the set: handled by the spreading below */
             dp__asset *cr = dp__rec_live(dp, c);
+            /* Relaxed: owner-written, read by the owner. */
             if (cr && atomic_load_explicit(&cr->deep, memory_order_relaxed) == DP_STATE_FAILED) {
                 w->res[k] = DP_STATE_FAILED;
+                /* Relaxed: owner-written, read by the owner. */
                 int8_t s = atomic_load_explicit(&cr->status, memory_order_relaxed);
                 w->why[k] = s ? s : atomic_load_explicit(&cr->deep_status, memory_order_relaxed);
             }
@@ -211,6 +220,7 @@ static void seed_pending_outside(dp_depot *dp, deep_work *w)
             if (pos_of(w->set, c) >= 0)
                 continue;
             dp__asset *cr = dp__rec_live(dp, c);
+            /* Relaxed: owner-written, read by the owner. */
             if (cr && atomic_load_explicit(&cr->deep, memory_order_relaxed) == DP_STATE_PENDING)
                 w->res[k] = PENDING_SEED;
         }
@@ -240,6 +250,7 @@ static void spread_pending(dp_depot *dp, deep_work *w)
     size_t qn = 0;
     for (size_t k = 0; k < w->n; k++) {
         dp__asset *r = dp__rec_at(dp, dp_handle_index(w->set->v[k]));
+        /* Relaxed: owner-written, read by the owner. */
         uint8_t own = atomic_load_explicit(&r->state, memory_order_relaxed);
         if ((!w->res[k] && (own == DP_STATE_PENDING || own == DP_STATE_LOADING)) ||
             w->res[k] == PENDING_SEED) {
@@ -268,9 +279,13 @@ static size_t publish(dp_depot *dp, deep_work *w)
         dp_handle h = w->set->v[k];
         dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
         uint8_t now = w->res[k] ? w->res[k] : DP_STATE_LOADED;
+        /* Relaxed: the owner reads its own last store; deep_status needs no order of its own,
+         * the release store of deep just below publishes it. */
         uint8_t before = atomic_load_explicit(&r->deep, memory_order_relaxed);
         atomic_store_explicit(&r->deep_status, now == DP_STATE_FAILED ? w->why[k] : DP_OK,
                               memory_order_relaxed);
+        /* Release: pairs with dp_state_deep's acquire load; a thread that sees the new deep
+         * state also sees its deep_status. */
         atomic_store_explicit(&r->deep, now, memory_order_release);
         if (now == DP_STATE_LOADED && (before != DP_STATE_LOADED || (r->oflags & DP__OF_WAITING)))
             w->queue[na++] = (uint32_t)k;
@@ -291,6 +306,7 @@ static void prune_waiting(dp_depot *dp)
         dp__asset *r = dp__rec_live(dp, h);
         if (!r)
             continue;
+        /* Relaxed: the owner reads its own store from publish. */
         if (atomic_load_explicit(&r->deep, memory_order_relaxed) == DP_STATE_PENDING)
             dp->waiting.v[keep++] = h;
         else
@@ -386,6 +402,8 @@ static void announce_deep(dp_depot *dp, const dp__hvec *set, const size_t *start
         todo[k] = 0;
         done++;
         dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[k]));
+        /* Relaxed: the type is written by the owner (or by the creator before the slot word's
+         * release), read here by the owner. */
         dp__emit(dp, DP_EV_LOADED_DEEP, set->v[k],
                  atomic_load_explicit(&r->type, memory_order_relaxed), DP_OK);
         for (size_t e = start[k]; e < start[k + 1]; e++) {
@@ -396,6 +414,7 @@ static void announce_deep(dp_depot *dp, const dp__hvec *set, const size_t *start
     }
     for (size_t i = 0; !ok && i < na; i++) {
         dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[ann[i]]));
+        /* Relaxed: as above, the owner reads the type only it changes. */
         dp__emit(dp, DP_EV_LOADED_DEEP, set->v[ann[i]],
                  atomic_load_explicit(&r->type, memory_order_relaxed), DP_OK);
     }

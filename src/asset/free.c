@@ -110,6 +110,8 @@ dp_status dp__release_owned(dp_depot *dp, dp_handle h)
 bool dp__not_freed(const dp_depot *dp, dp_handle h)
 {
     _Atomic uint64_t *wp = dp__word(dp, h);
+    /* Relaxed: only the generation is compared. If it moved from h's, the owner (this thread)
+     * freed the slot, and a reuse by another thread only moves it further. */
     if (!wp || dp__word_gen(atomic_load_explicit(wp, memory_order_relaxed)) != dp_handle_gen(h))
         return false;
     return !(dp__rec_at(dp, dp_handle_index(h))->oflags & DP__OF_ZOMBIE);
@@ -131,6 +133,7 @@ static void forget_edges(dp_depot *dp, dp__asset *r)
             gone++;
         } /* a self-edge is one of r's own nin */
     }
+    /* Relaxed: a statistic; nothing is published through it. */
     atomic_fetch_sub_explicit(&dp->st_edges, gone, memory_order_relaxed);
 }
 
@@ -203,6 +206,8 @@ static void bury_zombies(dp_depot *dp)
     for (size_t k = 0; k < dp->zombies.n; k++) {
         dp_handle h = dp->zombies.v[k];
         dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
+        /* Acquire, as in free_dying_as: no push reaches a dying asset, so QUEUED is cleared only
+         * by the owner's own drain; the load pairs with a late pusher's fetch_or all the same. */
         if (atomic_load_explicit(&r->aflags, memory_order_acquire) & DP__AF_QUEUED) {
             dp->zombies.v[keep++] = h;
             continue;

@@ -20,6 +20,7 @@
 
 static bool keeps(const dp__asset *r)
 {
+    /* Relaxed: only the owner writes kept, and this is the owner. */
     return (r->oflags & DP__OF_CACHED) ||
            atomic_load_explicit(&r->kept, memory_order_relaxed);
 }
@@ -38,12 +39,15 @@ static bool try_keep(dp_depot *dp, dp_handle h, dp__asset *r)
         atomic_store_explicit(&r->kept, 0, memory_order_seq_cst);
         return false;
     }
+    /* Relaxed: only the owner writes bytes, and this is the owner. */
     dp->kept_bytes += atomic_load_explicit(&r->bytes, memory_order_relaxed);
     return true;
 }
 
 static void unkeep(dp_depot *dp, dp__asset *r)
 {
+    /* Relaxed: an acquirer that still sees the old 1 only queues a REVIVED the owner re-checks
+     * against the count; the owner reads its own writes (bytes too). */
     atomic_store_explicit(&r->kept, 0, memory_order_relaxed);
     dp->kept_bytes -= atomic_load_explicit(&r->bytes, memory_order_relaxed);
 }
@@ -60,6 +64,7 @@ static bool edge_step(dp_depot *dp, dp_handle c, int dir)
         return try_keep(dp, c, cr);
     }
     cr->cheld--;
+    /* Relaxed: the owner reads what only it writes. */
     if (!atomic_load_explicit(&cr->kept, memory_order_relaxed))
         return false;
     unkeep(dp, cr);
@@ -104,6 +109,7 @@ void dp__kept_check(dp_depot *dp, dp_handle h)
     dp__asset *r = dp__rec_live(dp, h);
     if (!r || dp->destroying || (r->oflags & DP__OF_CACHED) || r->cheld == 0)
         return;
+    /* Relaxed: the owner reads what only it writes. */
     if (atomic_load_explicit(&r->kept, memory_order_relaxed)) {
         if (dp_count(dp, h) != r->cheld) {
             unkeep(dp, r); /* someone else holds it now */
@@ -126,6 +132,7 @@ void dp__kept_edge(dp_depot *dp, dp_handle parent, dp_handle child, int dir)
 void dp__kept_forget(dp_depot *dp, dp_handle h)
 {
     dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
+    /* Relaxed: the owner reads what only it writes. */
     if (!atomic_load_explicit(&r->kept, memory_order_relaxed))
         return;
     unkeep(dp, r);
@@ -135,6 +142,7 @@ void dp__kept_forget(dp_depot *dp, dp_handle h)
 
 void dp__kept_resized(dp_depot *dp, dp__asset *r, size_t before, size_t after)
 {
+    /* Relaxed: the owner reads what only it writes. */
     if (atomic_load_explicit(&r->kept, memory_order_relaxed))
         dp->kept_bytes = dp->kept_bytes - before + after;
 }

@@ -170,10 +170,12 @@ void dp__counters(const dp_depot *dp, dp_stats *out)
     if (loader && dp->loader_vt.pending)
         out->pending_jobs = dp->loader_vt.pending(loader);
     out->events_dropped = dp__events_dropped(dp);
+    /* Relaxed: a statistic, as said above. */
     out->edges = atomic_load_explicit(&dp->st_edges, memory_order_relaxed);
     dp_pool_stats gs;
     dp_pool_get_stats(dp->groups, &gs);
     out->groups = (size_t)gs.live;
+    /* Relaxed, here and below: statistics, as said above. */
     out->freed_total = atomic_load_explicit(&dp->st_freed, memory_order_relaxed);
     out->cycles_collected = atomic_load_explicit(&dp->st_cycles, memory_order_relaxed);
     out->results_discarded = atomic_load_explicit(&dp->st_discarded, memory_order_relaxed);

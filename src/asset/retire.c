@@ -54,6 +54,7 @@ void dp__retire_at(dp_depot *dp, dp_type_id type, void *data, uint64_t delay)
         destroy_one(dp, &(dp__retired){.type = type, .data = data});
         return; /* no room to defer: the old rule of "now" (only under NOMEM) */
     }
+    /* Relaxed: only the owner advances the epoch, and this is the owner. */
     uint64_t e = atomic_load_explicit(&dp->epoch, memory_order_relaxed);
     /* The queue stays sorted by both tags: retirements come in epoch order, and within one
      * epoch those made inside the update (delay 1) come before those made after it. */
@@ -110,13 +111,14 @@ void dp__retire_free(dp_depot *dp)
     dp__free(&dp->alloc, dp->retired);
     dp->retired = NULL;
     dp->capretired = 0;
+    /* Relaxed: dp_destroy, when no other thread uses the depot. */
     struct dp__rchunk *c = atomic_load_explicit(&dp->readers, memory_order_relaxed);
     while (c) {
         struct dp__rchunk *next = c->next;
         dp__free(&dp->alloc, c);
         c = next;
     }
-    atomic_store_explicit(&dp->readers, NULL, memory_order_relaxed);
+    atomic_store_explicit(&dp->readers, NULL, memory_order_relaxed); /* relaxed: as above */
 }
 
 /* ---- read guards (any thread) -------------------------------------------------------------- */
@@ -125,10 +127,14 @@ void dp__retire_free(dp_depot *dp)
 static _Atomic uint64_t *claim_slot(dp_depot *dp, uint64_t e)
 {
     uint64_t mine = (e << 1) | 1u;
+    /* Acquire: pairs with the CAS that published a chunk (seq_cst, so a release): its link and
+     * first slot are visible. */
     struct dp__rchunk *head = atomic_load_explicit(&dp->readers, memory_order_acquire);
     for (struct dp__rchunk *c = head; c; c = c->next) {
         for (int i = 0; i < SLOTS_PER_CHUNK; i++) {
             uint64_t zero = 0;
+            /* Relaxed: only a cheap look before the CAS, which checks again (seq_cst); a failed
+             * CAS orders nothing, so its failure order is relaxed. */
             if (atomic_load_explicit(&c->slot[i].v, memory_order_relaxed) == 0 &&
                 atomic_compare_exchange_strong_explicit(&c->slot[i].v, &zero, mine,
                                                         memory_order_seq_cst,
@@ -139,6 +145,7 @@ static _Atomic uint64_t *claim_slot(dp_depot *dp, uint64_t e)
     struct dp__rchunk *n = dp__calloc(&dp->alloc, 1, sizeof *n);
     if (!n)
         return NULL;
+    /* Relaxed: the chunk is not published yet; the CAS that publishes it orders this store. */
     atomic_store_explicit(&n->slot[0].v, mine, memory_order_relaxed);
     n->next = head;
     /* Release: the chunk's link and its first slot are visible with its pointer. */

@@ -31,9 +31,12 @@ void dp__set_loaded(dp_depot *dp, dp_handle h, void *data, size_t bytes)
     /* Data back after a residency budget demoted or evicted it is a reload too. */
     bool reload = dp__resid_back(dp, r) || old != NULL;
     if (r->oflags & DP__OF_CACHED) {
+        /* Relaxed: the owner reads what only it writes. */
         dp->cached_bytes -= atomic_load_explicit(&r->bytes, memory_order_relaxed);
         dp->cached_bytes += bytes;
     }
+    /* Relaxed: owner-written and read by the owner; readers on other threads (dp_bytes_of) only
+     * want a number, and LOADED's release below orders the new size before the state. */
     dp__kept_resized(dp, r, atomic_load_explicit(&r->bytes, memory_order_relaxed), bytes);
     atomic_store_explicit(&r->bytes, bytes, memory_order_relaxed);
     /* Release: the data is complete before a reader that sees LOADED loads the pointer. */

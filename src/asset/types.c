@@ -16,6 +16,8 @@ const dp__type *dp__type_get(const dp_depot *dp, dp_type_id id)
 
 static dp_type_id find_type_locked(const dp_depot *dp, const char *name)
 {
+    /* Acquire: pairs with the release in dp_register_type; entries 1..n are complete
+     * (dp_type_find calls this without the lock). */
     uint32_t n = atomic_load_explicit(&((dp_depot *)dp)->ntypes, memory_order_acquire);
     for (uint32_t i = 1; i <= n; i++)
         if (!strcmp(dp->types[i].name, name))
@@ -50,6 +52,7 @@ dp_status dp_register_type(dp_depot *dp, const dp_type *type, dp_type_id *out)
     dp_status st = DP_OK;
     dp__mutex_lock(&dp->types_lock);
     dp_type_id existing = find_type_locked(dp, type->name);
+    /* Relaxed: under types_lock, which every writer of ntypes holds. */
     uint32_t n = atomic_load_explicit(&dp->ntypes, memory_order_relaxed);
     if (existing) {
         *out = existing;
@@ -122,6 +125,7 @@ dp_type_id dp__type_for_path(const dp_depot *dp, const char *path)
         plen = (size_t)(hash - path);
     dp_type_id best = 0;
     size_t best_len = 0;
+    /* Acquire: pairs with the release in dp_register_type; entries 1..n are complete. */
     uint32_t n = atomic_load_explicit(&((dp_depot *)dp)->ntypes, memory_order_acquire);
     for (uint32_t i = 1; i <= n; i++) {
         for (char **e = dp->types[i].exts; e && *e; e++) {

@@ -124,8 +124,8 @@ static void *chunk_get_or_make(dp_pool *pool, uint32_t k)
     /* release: publishes the zeroed chunk; acquire on failure: the winner's chunk. */
     if (atomic_compare_exchange_strong_explicit(&pool->chunks[k], &expected, fresh,
                                                 memory_order_acq_rel, memory_order_acquire)) {
-        atomic_fetch_add_explicit(&pool->n_chunks, 1, memory_order_relaxed);
         /* Relaxed: statistics; the chunk itself is published by the CAS above. */
+        atomic_fetch_add_explicit(&pool->n_chunks, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&pool->capacity, n, memory_order_relaxed);
         atomic_fetch_add_explicit(&pool->bytes, n * per, memory_order_relaxed);
         return fresh;
@@ -215,6 +215,7 @@ void dp_pool_destroy(dp_pool *pool)
 {
     if (!pool)
         return;
+    /* Relaxed: destroy runs when no other thread uses the pool any more. */
     for (uint32_t k = 0; k < DP__POOL_MAX_CHUNKS; k++)
         dp__free(&pool->alloc, atomic_load_explicit(&pool->chunks[k], memory_order_relaxed));
     dp_allocator a = pool->alloc;
@@ -226,6 +227,7 @@ void dp_pool_destroy(dp_pool *pool)
 /* Owner-only counters: one writer, so a relaxed load + store is enough (no RMW). */
 static inline void owner_add(_Atomic uint64_t *c, uint64_t v)
 {
+    /* Relaxed: the owner is the only writer, and readers (dp_pool_get_stats) only want a number. */
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
                           memory_order_relaxed);
 }
@@ -265,6 +267,7 @@ static dp_status pop_shared(dp_pool *pool, uint32_t *index, uint32_t *even_gen)
          * with acquire for the same reason as the first load. */
         if (atomic_compare_exchange_weak_explicit(&pool->head, &h, nh, memory_order_acq_rel,
                                                   memory_order_acquire)) {
+            /* Relaxed: a statistic; the CAS above did the publishing. */
             atomic_fetch_add_explicit(&pool->pops, 1, memory_order_relaxed);
             *index = top;
             *even_gen = dp__word_gen(wv);
@@ -287,12 +290,15 @@ static dp_status take_fresh(dp_pool *pool, uint32_t *index, uint32_t *even_gen)
         /* Give the index back if nobody took a later one; otherwise it is orphaned (never
          * handed out, counted as retired) unless the chunk appeared meanwhile. */
         uint64_t expect = i + 1;
+        /* Relaxed: the counter only hands out unique indices (as in the fetch_add above);
+         * nothing is published through it. */
         if (atomic_compare_exchange_strong_explicit(&pool->next_index, &expect, i,
                                                     memory_order_relaxed,
                                                     memory_order_relaxed))
             return DP_ERR_NOMEM;
         /* acquire: pairs with the installing CAS (zeroed words). */
         if (!atomic_load_explicit(&pool->chunks[k], memory_order_acquire)) {
+            /* Relaxed: a statistic. */
             atomic_fetch_add_explicit(&pool->orphaned, 1, memory_order_relaxed);
             return DP_ERR_NOMEM;
         }
@@ -343,6 +349,7 @@ dp_status dp__pool_alloc_with(dp_pool *pool, uint32_t user, dp_handle *out)
         return DP_ERR_INVALID;
     if (pool->nlocal > 0) {
         uint32_t index = pool->local[--pool->nlocal];
+        /* Relaxed: a statistic mirror of the owner's count, read by dp_pool_get_stats. */
         atomic_store_explicit(&pool->o_nlocal, pool->nlocal, memory_order_relaxed);
         owner_add(&pool->o_local_pops, 1);
         /* relaxed: the slot is in the owner's batch, nobody else writes its word. */
@@ -429,6 +436,7 @@ dp_status dp__pool_free_expect(dp_pool *pool, dp_handle h, uint32_t expect_user)
     if (pool->nlocal == LOCAL_CAP)
         publish(pool, LOCAL_CAP / 2);
     pool->local[pool->nlocal++] = index;
+    /* Relaxed: a statistic mirror of the owner's count, read by dp_pool_get_stats. */
     atomic_store_explicit(&pool->o_nlocal, pool->nlocal, memory_order_relaxed);
     return DP_OK;
 }
@@ -471,6 +479,7 @@ void *dp_pool_payload(const dp_pool *pool, dp_handle h)
 
 static inline uint64_t rd(const _Atomic uint64_t *c)
 {
+    /* Relaxed: statistics; dp_pool_stats promises no snapshot consistent across fields. */
     return atomic_load_explicit((_Atomic uint64_t *)c, memory_order_relaxed);
 }
 
@@ -494,6 +503,7 @@ void dp_pool_get_stats(const dp_pool *pool, dp_pool_stats *out)
     out->capacity = rd(&pool->capacity);
     out->high_water = fresh;
     out->free_shared = pushed > pops ? pushed - pops : 0;
+    /* Relaxed: a statistic, as rd(). */
     out->free_local = atomic_load_explicit(&((dp_pool *)pool)->o_nlocal, memory_order_relaxed);
     out->retired = rd(&pool->o_retired) + orphaned;
     out->chunks = rd(&pool->n_chunks);
@@ -514,6 +524,8 @@ void dp__pool_test_set_next_index(dp_pool *pool, uint64_t index)
         return;
     if (index > DP__POOL_MAX_SLOTS)
         index = DP__POOL_MAX_SLOTS;
+    /* Relaxed, here and in the store below: a test hook, called while no other thread takes
+     * slots. */
     uint64_t cur = atomic_load_explicit(&pool->next_index, memory_order_relaxed);
     if (index > cur)
         owner_add(&pool->skipped, index - cur);
@@ -529,6 +541,7 @@ void dp__pool_test_set_fresh_gen(dp_pool *pool, uint32_t even_gen)
     if (!pool)
         return;
     pool->hook_gen = even_gen & ~1u;
+    /* Relaxed: a test hook, called while no other thread takes slots. */
     pool->hook_index = atomic_load_explicit(&pool->next_index, memory_order_relaxed);
     pool->hook_armed = true;
 }
