@@ -150,7 +150,8 @@ dp_status dp_retain(dp_depot *dp, dp_handle h);
 
 /** @brief Drops one strong reference. At 0 the asset becomes UNUSED and is freed (or
  * cached) at the next dp_update unless acquired again first. Any thread.
- * @return DP_OK; DP_ERR_STALE; DP_ERR_UNDERFLOW if the count is already 0 (nothing changes). */
+ * @return DP_OK; DP_ERR_STALE; DP_ERR_UNDERFLOW if the count is already 0, or all that is
+ * left are soft references (dp_release_soft drops those); nothing changes then. */
 dp_status dp_release(dp_depot *dp, dp_handle h);
 
 /** @brief Turns a weak handle (any copy of a handle, held without a count) into a strong

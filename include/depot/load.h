@@ -80,8 +80,15 @@ typedef struct dp_load_opts {
     int priority;     /**< a dp_priority; any other value is refused with DP_ERR_INVALID */
     dp_type_id type;  /**< 0: by the path's extension, as dp_load; else forced, as dp_load_as */
     dp_group group;   /**< {0}: none; else the group holds the asset, as dp_load_into */
-    uint32_t flags;   /**< DP_LOAD_* bits (none defined yet); unknown bits: DP_ERR_INVALID */
+    uint32_t flags;   /**< DP_LOAD_* bits; unknown bits: DP_ERR_INVALID */
 } dp_load_opts;
+
+/** @brief dp_load_opts.flags: the handle returned holds a soft reference (as dp_retain_soft
+ * takes; release it with dp_release_soft) instead of a strong count, so a residency budget
+ * may demote the asset once it is loaded (asset.h, docs/memory.md). Owner thread only
+ * (DP_ERR_WRONG_THREAD elsewhere); not with a group (DP_ERR_INVALID: make the group soft
+ * with dp_group_set_soft). */
+#define DP_LOAD_SOFT 0x1u
 
 /** @brief dp_load with options: a priority, a forced type, a group to join, flags. NULL
  * opts (or a zeroed struct) is dp_load. With `type`, it is dp_load_as (DP_ERR_EXISTS when
@@ -91,10 +98,10 @@ typedef struct dp_load_opts {
  * handle; its queued load (and its queued dependencies) is raised to `priority`, never
  * lowered (dp_set_priority lowers). Any thread; with a group, the owner thread only.
  * @return DP_OK; DP_ERR_INVALID (bad key, path escapes its root, a priority outside
- * dp_priority, unknown flags, NULL out without a group); DP_ERR_NOT_FOUND (no source for
- * the scheme, no type for the extension); DP_ERR_EXISTS; DP_ERR_STALE (dead group);
- * DP_ERR_WRONG_THREAD (a group off the owner thread); DP_ERR_OVERFLOW; DP_ERR_NOMEM. On
- * failure *out is null. */
+ * dp_priority, unknown flags, DP_LOAD_SOFT with a group, NULL out without a group);
+ * DP_ERR_NOT_FOUND (no source for the scheme, no type for the extension); DP_ERR_EXISTS;
+ * DP_ERR_STALE (dead group); DP_ERR_WRONG_THREAD (a group or DP_LOAD_SOFT off the owner
+ * thread); DP_ERR_OVERFLOW; DP_ERR_NOMEM. On failure *out is null. */
 dp_status dp_load_ex_at(dp_depot *dp, const char *key, const dp_load_opts *opts,
                         dp_handle *out, const char *file, int line);
 dp_status dp_load_ex(dp_depot *dp, const char *key, const dp_load_opts *opts, dp_handle *out);

@@ -66,7 +66,7 @@ void dp__attend(dp_depot *dp, uint32_t index, uint8_t reasons)
 /* Moves the count of a live, non-dying asset by +1 or -1 with one CAS on its slot word;
  * *old gets the count before, *rec (may be NULL) the record, found with the same chunk
  * lookup as the word. DP_ERR_STALE, DP_ERR_OVERFLOW (+1 at the maximum), DP_ERR_UNDERFLOW
- * (-1 at 0). seq_cst: see attend_rec for why the count CAS must be. It publishes the asset's
+ * (-1 at 0, or at what soft references hold: those go through dp_release_soft). seq_cst: see attend_rec for why the count CAS must be. It publishes the asset's
  * data to an acquirer and orders a releaser's use of it before the owner's free. */
 static dp_status move_count(dp_depot *dp, dp_handle h, int up, uint32_t *old, dp__asset **rec)
 {
@@ -79,13 +79,18 @@ static dp_status move_count(dp_depot *dp, dp_handle h, int up, uint32_t *old, dp
         return DP_ERR_STALE;
     /* Relaxed: only the first guess of the CAS below, which compares it again (seq_cst). */
     uint64_t w = atomic_load_explicit(wp, memory_order_relaxed);
+    /* Relaxed: the owner writes the soft count; a release racing a soft retain on the owner
+     * may see it one low, which only lets a release without a matching acquire through, as
+     * before soft references existed. (A record of a stale slot is caught by the word.) */
+    uint32_t floor = up ? 0 : atomic_load_explicit(&((dp__asset *)payload)->soft,
+                                                   memory_order_relaxed);
     for (;;) {
         uint32_t user = dp__word_user(w);
         if (dp__word_gen(w) != gen || (user & DP__DYING))
             return DP_ERR_STALE;
         if (up && user >= DP__COUNT_MAX)
             return DP_ERR_OVERFLOW;
-        if (!up && user == 0)
+        if (!up && user <= floor)
             return DP_ERR_UNDERFLOW;
         uint32_t next = up ? user + 1 : user - 1;
         /* Relaxed on failure: a failed CAS only refreshes w for the next try. */

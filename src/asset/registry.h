@@ -114,6 +114,10 @@ dp_status dp__release_site(dp_depot *dp, dp_handle h, const char *site);
  * at 0 the asset is handled at once (call dp__run_frees after), else it becomes a cycle
  * candidate. DP_OK, or DP_ERR_STALE for an asset evicted meanwhile. */
 dp_status dp__release_owned(dp_depot *dp, dp_handle h);
+/* Owner: turns the strong count the caller has just taken on h (its holder record made at
+ * file:line by this thread) into a soft reference, as if dp_retain_soft had taken it
+ * (DP_LOAD_SOFT). DP_OK; DP_ERR_STALE; DP_ERR_NOMEM (the count stays strong). */
+dp_status dp__soft_adopt(dp_depot *dp, dp_handle h, const char *file, int line);
 /* Owner: frees what dp__release_owned queued. */
 void dp__run_frees(dp_depot *dp);
 /* Owner: adds an edge parent -> child whose count the caller already holds (it moves to

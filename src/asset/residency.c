@@ -173,6 +173,16 @@ dp_status dp__soft_convert(dp_depot *dp, dp_handle h, int dir)
     return DP_OK; /* now held strongly: the next pass brings demoted data back */
 }
 
+dp_status dp__soft_adopt(dp_depot *dp, dp_handle h, const char *file, int line)
+{
+    dp_status st = dp__soft_convert(dp, h, 1);
+    if (st == DP_OK && dp->desc.track_holders) {
+        dp__holder_remove(dp, h); /* this thread's latest strong record: the load's own */
+        dp__holder_add_soft(dp, h, file, line);
+    }
+    return st;
+}
+
 /* ---- bringing data back -------------------------------------------------------------------- */
 
 void dp__resid_used(dp_depot *dp, dp_handle h, dp__asset *r)

@@ -3,7 +3,25 @@
 #include "load/loader.h"
 
 /* The DP_LOAD_* flags this build knows; any other bit is refused. */
-#define KNOWN_FLAGS 0u
+#define KNOWN_FLAGS DP_LOAD_SOFT
+
+/* DP_LOAD_SOFT: the caller's count becomes a soft reference (owner thread; not with a
+ * group, whose own kind decides: dp_group_set_soft). */
+static dp_status load_soft(dp_depot *dp, const char *key, dp_type_id type, int level,
+                           dp_handle *out, const char *file, int line)
+{
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    dp_status st = dp__load_leveled(dp, key, type, level, out, file, line);
+    if (st != DP_OK)
+        return st;
+    st = dp__soft_adopt(dp, *out, file, line);
+    if (st != DP_OK) {
+        dp_release(dp, *out);
+        *out = DP_NULL_HANDLE;
+    }
+    return st;
+}
 
 dp_status dp_load_ex_at(dp_depot *dp, const char *key, const dp_load_opts *opts,
                         dp_handle *out, const char *file, int line)
@@ -15,8 +33,12 @@ dp_status dp_load_ex_at(dp_depot *dp, const char *key, const dp_load_opts *opts,
         opts = &defaults;
     int level = dp__priority_level(opts->priority);
     bool grouped = opts->group.bits != 0;
-    if (!dp || !key || level < 0 || (opts->flags & ~KNOWN_FLAGS) || (!out && !grouped))
+    bool soft = opts->flags & DP_LOAD_SOFT;
+    if (!dp || !key || level < 0 || (opts->flags & ~KNOWN_FLAGS) || (!out && !grouped) ||
+        (soft && grouped))
         return DP_ERR_INVALID;
+    if (soft)
+        return load_soft(dp, key, opts->type, level, out, file, line);
     if (grouped)
         return dp__load_into_group(dp, key, opts->type, level, opts->group, out, file, line);
     return dp__load_leveled(dp, key, opts->type, level, out, file, line);

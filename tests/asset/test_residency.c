@@ -326,6 +326,21 @@ static void *soft_from_other_thread(void *arg)
     return st;
 }
 
+static void test_a_strong_release_of_a_soft_reference_underflows(void **state)
+{
+    fx *f = *state;
+    dp_handle h = load_soft(f, 2, "bin");
+    /* Before: the count went to 0 under the soft reference, and the asset was freed at the
+     * next update while its soft holder still counted on it. */
+    assert_int_equal(dp_release(f->dp, h), DP_ERR_UNDERFLOW);
+    assert_int_equal(dp_count(f->dp, h), 1);
+    dp_update(f->dp);
+    assert_int_equal(dp_state_of(f->dp, h), DP_STATE_LOADED);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+    assert_int_equal(dp_release_soft(f->dp, h), DP_OK);
+    dp_update(f->dp);
+}
+
 static void test_soft_references_are_owner_thread_only(void **state)
 {
     fx *f = *state;
@@ -395,6 +410,53 @@ static void test_stats_and_the_leak_report_tell_soft_from_strong_holders(void **
     dp_update(f->dp);
 }
 
+static void test_dp_load_soft_hands_back_a_soft_reference(void **state)
+{
+    fx *f = *state;
+    dp_destroy(f->dp);
+    open_depot(f, (dp_desc){.track_holders = true});
+    dp_handle h;
+    assert_int_equal(dp_load_ex(f->dp, "6.bin", &(dp_load_opts){.flags = DP_LOAD_SOFT}, &h), DP_OK);
+    assert_int_equal(dp_count(f->dp, h), 1);
+    assert_int_equal(dp_soft_count(f->dp, h), 1);
+    dp_holder hs[2];
+    assert_int_equal(dp_holders(f->dp, h, hs, 2), 1);
+    assert_true(hs[0].soft);
+    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_memory_pressure(f->dp, DP_PRESSURE_CRITICAL), DP_OK);
+    assert_int_equal(dp_state_of(f->dp, h), DP_STATE_EVICTED);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+    assert_int_equal(dp_release_soft(f->dp, h), DP_OK);
+    dp_update(f->dp);
+    assert_int_equal(dp_state_of(f->dp, h), DP_STATE_INVALID);
+}
+
+static void *load_soft_off_owner(void *arg)
+{
+    fx *f = arg;
+    static dp_status st;
+    dp_handle h;
+    st = dp_load_ex(f->dp, "1.bin", &(dp_load_opts){.flags = DP_LOAD_SOFT}, &h);
+    return &st;
+}
+
+static void test_dp_load_soft_is_refused_with_a_group_or_off_the_owner_thread(void **state)
+{
+    fx *f = *state;
+    dp_group g;
+    assert_int_equal(dp_group_create(f->dp, "g", &g), DP_OK);
+    dp_handle h = {1};
+    dp_load_opts both = {.flags = DP_LOAD_SOFT, .group = g};
+    assert_int_equal(dp_load_ex(f->dp, "1.bin", &both, &h), DP_ERR_INVALID);
+    assert_int_equal(h.bits, 0);
+    pthread_t t;
+    void *res;
+    assert_int_equal(pthread_create(&t, NULL, load_soft_off_owner, f), 0);
+    assert_int_equal(pthread_join(t, &res), 0);
+    assert_int_equal(*(dp_status *)res, DP_ERR_WRONG_THREAD);
+    assert_int_equal(dp_group_destroy(f->dp, g), DP_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,9 +471,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_critical_pressure_also_frees_the_unused_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_levels_and_budgets_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_releasing_a_soft_reference_that_is_not_held_underflows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_strong_release_of_a_soft_reference_underflows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_soft_references_are_owner_thread_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_soft_group_holds_its_members_softly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats_and_the_leak_report_tell_soft_from_strong_holders, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dp_load_soft_hands_back_a_soft_reference, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dp_load_soft_is_refused_with_a_group_or_off_the_owner_thread, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
