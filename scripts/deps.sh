@@ -19,6 +19,7 @@ packages=(
     graphviz                          # dependency graphs in reports
     chromium                          # headless browser test of the HTML report
     nginx-light                       # the http disk cache tests run against a real nginx
+    libsdl2-dev xvfb xauth            # examples/sdl_viewer.c, run under Xvfb by its test
 )
 
 missing=()
