@@ -73,6 +73,11 @@ typedef struct dp_desc {
     size_t soft_budget_bytes;      /**< bytes that assets held only by soft references may
                                         keep, all types together (dp_set_soft_budget);
                                         0 = no budget */
+    uint32_t debug_lifetimes;      /**< lifetime sanitizer: data that leaves an asset (freed,
+                                        evicted, reload-replaced) is kept unreadable for this
+                                        many updates before its type's destroy runs, and a
+                                        stale dp_get pointer's use is reported with the
+                                        asset's key (docs/diagnostics.md); 0 = off */
 } dp_desc;
 
 /** @brief Creates a depot; the calling thread becomes its owner.

@@ -47,6 +47,7 @@
 #define DP__OF_MODIFIED 0x10u  /* a MODIFIED event is due at the next update */
 #define DP__OF_ZOMBIE 0x20u    /* freed, but its slot waits until it leaves the attention
                                   queue (a slot must not be reused while linked there) */
+#define DP__OF_CASCADE 0x40u   /* queued to free because a freed parent's edge let it go */
 
 /* Collector colours (dp__asset.color). */
 enum { DP__BLACK = 0, DP__GRAY = 1, DP__WHITE = 2 };
@@ -106,6 +107,7 @@ typedef struct dp__retired {
     void *data;
     uint64_t epoch; /* dp->epoch when it was retired */
     uint64_t due;   /* the first epoch at which the frame rule lets it go */
+    struct dp__qlabel *label; /* debug_lifetimes: what the quarantine reports (quarantine.h) */
 } dp__retired;
 struct dp__rchunk; /* a chunk of read-guard slots (retire.c) */
 
@@ -179,6 +181,11 @@ struct dp_depot {
     _Atomic size_t st_events_dropped, st_freed, st_cycles, st_discarded, st_edges;
     bool destroying;
     bool cascade_now; /* inside dp_update / dp_release_unused: zeros are freed at once */
+
+    /* the lifetime sanitizer (debug_lifetimes, quarantine.c) */
+    struct dp__quarantine *quarantine; /* made on first use */
+    uint8_t free_why;                  /* enum dp__why of the frees running now */
+    bool in_cascade;                   /* releasing a freed asset's edges (free.c) */
 };
 
 /* ---- records ------------------------------------------------------------------------------ */
@@ -252,10 +259,11 @@ void dp__keys_free(dp_depot *dp);
 /* ---- retired data and read guards (retire.c) ---------------------------------------------- */
 /* Queues data to destroy at the next update if retired inside dp_update, else at the one
  * after (owner). On NOMEM destroys it now. */
-void dp__retire_data(dp_depot *dp, dp_type_id type, void *data);
+void dp__retire_data(dp_depot *dp, dp_handle h, dp_type_id type, void *data, uint8_t why);
 /* Queues data to destroy `delay` updates from now at the earliest, and not while a read
  * guard that may have seen it is open (owner). On NOMEM destroys it now. */
-void dp__retire_at(dp_depot *dp, dp_type_id type, void *data, uint64_t delay);
+void dp__retire_at(dp_depot *dp, dp_type_id type, void *data, uint64_t delay,
+                   struct dp__qlabel *label);
 /* Makes room for one more retired datum. DP_OK or DP_ERR_NOMEM. */
 dp_status dp__retire_reserve(dp_depot *dp);
 /* Start of dp_update: advances the epoch and destroys what is due and unguarded. */
@@ -332,6 +340,8 @@ void dp__holder_remove_soft(dp_depot *dp, dp_handle h);
 uint32_t dp__holders_soft(const dp_depot *dp, dp_handle h);
 /* Total recorded holder count of h. */
 uint32_t dp__holders_total(const dp_depot *dp, dp_handle h);
+/* The call site of h's most recent acquire (released or not); false if none is recorded. */
+bool dp__holder_last(dp_depot *dp, dp_handle h, const char **file, int *line);
 void dp__holders_free(dp_depot *dp);
 
 #include "asset/residency.h" /* soft references and budgets: needs dp__asset */

@@ -17,6 +17,7 @@
  * The trial count and the snapshot live in the record's LRU fields, which are free while an
  * asset is held (count > 0); assets in the unused cache are skipped. */
 #include "asset/asset_internal.h"
+#include "asset/quarantine.h"
 
 #define TRIAL(r) ((r)->lru_prev)
 #define SNAP(r) ((r)->lru_next)
@@ -200,10 +201,12 @@ static void free_white(dp_depot *dp, const batch *b)
         dp__rec_at(dp, dp_handle_index(b->white.v[i]))->lru_prev = 0;
         dp__rec_at(dp, dp_handle_index(b->white.v[i]))->lru_next = 0;
     }
+    dp->free_why = DP__WHY_CYCLE;
     for (size_t i = 0; i < b->white.n; i++) {
         dp__free_dying(dp, b->white.v[i]);
         dp__run_frees(dp);
     }
+    dp->free_why = DP__WHY_RELEASED;
     /* Relaxed: a statistic; nothing is published through it. */
     atomic_fetch_add_explicit(&dp->st_cycles, b->white.n, memory_order_relaxed);
 }

@@ -2,6 +2,7 @@
 #include "asset/asset_internal.h"
 #include "asset/failure.h"
 #include "asset/log.h"
+#include "asset/quarantine.h"
 #include "os/path.h"
 
 bool dp__is_owner(const dp_depot *dp)
@@ -105,6 +106,7 @@ size_t dp_destroy(dp_depot *dp)
             dp__free_dying(dp, v.h);
     }
     dp__retire_free(dp);
+    dp__quarantine_free(dp);
 
     if (loader && dp->loader_vt.destroy)
         dp->loader_vt.destroy(loader, dp);
@@ -144,6 +146,7 @@ dp_status dp_update(dp_depot *dp)
 
     /* A new epoch: retired data whose frame is over and that no read guard may see dies. */
     dp__retire_advance(dp);
+    dp__quarantine_advance(dp);
 
     dp->cascade_now = true;
     void *loader = dp__attached_loader(dp);

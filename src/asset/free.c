@@ -2,6 +2,7 @@
  * revived), UNUSED handling, the unused cache (LRU under a byte budget), freeing with
  * iterative cascades, dp_evict and dp_release_unused. Owner thread throughout. */
 #include "asset/asset_internal.h"
+#include "asset/quarantine.h"
 #include "common/assert.h"
 
 /* ---- unused cache ------------------------------------------------------------------------- */
@@ -57,6 +58,8 @@ void dp__trim_cache(dp_depot *dp, size_t budget)
 {
     /* A budget of 0 empties the cache, zero-byte assets included. The budget covers the
      * cached assets and the dependencies only they keep alive. */
+    uint8_t why = dp->free_why;
+    dp->free_why = DP__WHY_CACHE;
     while (dp->lru_head && (dp->cached_bytes + dp->kept_bytes > budget || budget == 0)) {
         uint32_t i = dp->lru_head - 1;
         dp_handle h = dp__handle_at(dp, i);
@@ -67,6 +70,7 @@ void dp__trim_cache(dp_depot *dp, size_t budget)
         }
         /* else it was revived: it simply left the cache */
     }
+    dp->free_why = why;
 }
 
 /* ---- freeing ------------------------------------------------------------------------------ */
@@ -147,17 +151,17 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
     dp__kept_forget(dp, h);
     if (r->key)
         dp__key_remove(dp, r->key, h);
+    uint8_t why = retire ? DP__WHY_EVICTED
+                         : (r->oflags & DP__OF_CASCADE) ? DP__WHY_CASCADE : dp->free_why;
+    struct dp__qlabel *label = dp__quarantine_label(dp, h, r->key, why);
     if (dp->desc.track_holders)
         dp__holder_drop_all(dp, h);
     void *data = atomic_exchange_explicit(&r->data, NULL, memory_order_acq_rel);
     atomic_store_explicit(&r->state, DP_STATE_INVALID, memory_order_release);
-    if (retire) {
-        dp__retire_at(dp, type, data, 1);
-    } else {
-        const dp__type *t = dp__type_get(dp, type);
-        if (data && t)
-            t->t.destroy(data, t->t.user);
-    }
+    if (retire)
+        dp__retire_at(dp, type, data, 1, label);
+    else
+        dp__data_dispose(dp, type, data, label); /* destroyed, or quarantined */
     forget_edges(dp, r);
     /* Children: release each edge's count (iteratively: zeros go to dp->work). */
     dp_handle *kids = r->kids;
@@ -168,8 +172,10 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
      * freed because of this free says UNUSED and FREED after this FREED. */
     dp__emit(dp, DP_EV_FREED, h, type, DP_OK);
     if (!dp->destroying) {
+        dp->in_cascade = true; /* children that reach 0 now are freed as a cascade */
         for (uint32_t k = 0; k < n; k++)
             dp__release_owned(dp, kids[k]);
+        dp->in_cascade = false;
     }
     dp__free(&dp->alloc, kids);
     dp__free(&dp->alloc, r->key);
@@ -246,6 +252,8 @@ void dp__on_zero(dp_depot *dp, dp_handle h)
     }
     if (!claim_zero(dp, h))
         return; /* revived meanwhile */
+    if (dp->in_cascade)
+        r->oflags |= DP__OF_CASCADE;
     if (dp__hvec_push(dp, &dp->work, h) != DP_OK) {
         dp__free_dying(dp, h); /* no room to defer: free now (recursion depth 1 per level) */
         return;

@@ -20,6 +20,7 @@ typedef struct entry {
     dp_handle h; /* bits 0 = empty, 1 = deleted */
     rec *v;
     uint32_t n, cap;
+    rec last;    /* the most recent acquire, kept after its release (quarantine reports) */
 } entry;
 
 struct dp__holders {
@@ -108,6 +109,7 @@ static void add_kind(dp_depot *dp, dp_handle h, const char *file, int line, bool
     }
     e->v[e->n++] = (rec){.file = file ? file : "(unknown)", .line = line,
                          .thread = dp__thread_tag(), .soft = soft};
+    e->last = e->v[e->n - 1];
     goto out;
 lost:
     dp->holders_lost = true;
@@ -197,6 +199,19 @@ void dp__holder_drop_all(dp_depot *dp, dp_handle h)
         e->h.bits = 1;
     }
     dp__mutex_unlock(&dp->holders_lock);
+}
+
+bool dp__holder_last(dp_depot *dp, dp_handle h, const char **file, int *line)
+{
+    dp__mutex_lock(&dp->holders_lock);
+    entry *e = lookup(dp->holders, h, false);
+    bool found = e && e->last.file;
+    if (found) {
+        *file = e->last.file;
+        *line = e->last.line;
+    }
+    dp__mutex_unlock(&dp->holders_lock);
+    return found;
 }
 
 uint32_t dp__holders_total(const dp_depot *dp, dp_handle h)

@@ -15,6 +15,12 @@ bool dp__depot_destroying(const dp_depot *dp)
     return dp->destroying;
 }
 
+uint64_t dp__update_number(const dp_depot *dp)
+{
+    /* Relaxed: a label for reports; the epoch starts at 1 and dp_update adds 1 first. */
+    return atomic_load_explicit(&((dp_depot *)dp)->epoch, memory_order_relaxed) - 1;
+}
+
 const dp_allocator *dp__depot_alloc(const dp_depot *dp)
 {
     return &dp->alloc;

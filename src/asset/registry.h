@@ -34,6 +34,10 @@ const dp_allocator *dp__depot_alloc(const dp_depot *dp);
 /* The descriptor the depot was created with (root copied). Any thread; never changes. */
 const dp_desc *dp__depot_desc(const dp_depot *dp);
 
+/* The number of dp_update calls begun so far (0 before the first): what diagnostics call
+ * "update N". Any thread (a relaxed read). */
+uint64_t dp__update_number(const dp_depot *dp);
+
 /* ---- types -------------------------------------------------------------------------------- */
 
 /* The registered type `id` (its name and extensions point into the depot's copies), or NULL

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "asset/asset_internal.h"
+#include "asset/quarantine.h"
 
 /* A soft-only asset the pass may demote. */
 typedef struct cand {
@@ -260,7 +261,7 @@ static size_t swap_out(dp_depot *dp, dp_handle h, dp__asset *r, void *data, size
     /* Release: the smaller data is complete before a reader loads the pointer. */
     void *old = atomic_exchange_explicit(&r->data, data, memory_order_acq_rel);
     atomic_store_explicit(&r->bytes, bytes, memory_order_relaxed);
-    dp__retire_data(dp, type, old);
+    dp__retire_data(dp, h, type, old, DP__WHY_RESIDENCY);
     rs_set(r, (uint8_t)((rs_of(r) & ~DP__RS_DEMOTED) | flag));
     struct dp__resid *R = resid_of(dp);
     atomic_fetch_add_explicit(flag == DP__RS_EVICTED ? &R->evicted : &R->demoted, 1,

@@ -16,6 +16,7 @@
  * reads from it, and so sees everything the owner did before it (the swap or the evict).
  * Slots live in chunks that are never freed before dp_destroy, so any thread may scan them. */
 #include "asset/asset_internal.h"
+#include "asset/quarantine.h"
 
 #define SLOTS_PER_CHUNK 64
 
@@ -33,9 +34,7 @@ struct dp__rchunk {
 
 static void destroy_one(dp_depot *dp, const dp__retired *it)
 {
-    const dp__type *t = dp__type_get(dp, it->type);
-    if (t && it->data)
-        t->t.destroy(it->data, t->t.user);
+    dp__data_dispose(dp, it->type, it->data, it->label); /* the quarantine may take it */
 }
 
 dp_status dp__retire_reserve(dp_depot *dp)
@@ -46,12 +45,15 @@ dp_status dp__retire_reserve(dp_depot *dp)
                     sizeof *dp->retired);
 }
 
-void dp__retire_at(dp_depot *dp, dp_type_id type, void *data, uint64_t delay)
+void dp__retire_at(dp_depot *dp, dp_type_id type, void *data, uint64_t delay,
+                   struct dp__qlabel *label)
 {
-    if (!data)
+    if (!data) {
+        dp__quarantine_unlabel(dp, label);
         return;
+    }
     if (dp__retire_reserve(dp) != DP_OK) {
-        destroy_one(dp, &(dp__retired){.type = type, .data = data});
+        destroy_one(dp, &(dp__retired){.type = type, .data = data, .label = label});
         return; /* no room to defer: the old rule of "now" (only under NOMEM) */
     }
     /* Relaxed: only the owner advances the epoch, and this is the owner. */
@@ -59,15 +61,17 @@ void dp__retire_at(dp_depot *dp, dp_type_id type, void *data, uint64_t delay)
     /* The queue stays sorted by both tags: retirements come in epoch order, and within one
      * epoch those made inside the update (delay 1) come before those made after it. */
     dp->retired[dp->nretired++] = (dp__retired){.type = type, .data = data, .epoch = e,
-                                                .due = e + delay};
+                                                .due = e + delay, .label = label};
 }
 
-void dp__retire_data(dp_depot *dp, dp_type_id type, void *data)
+void dp__retire_data(dp_depot *dp, dp_handle h, dp_type_id type, void *data, uint8_t why)
 {
+    const dp__asset *r = dp__rec(dp, h);
+    struct dp__qlabel *label = dp__quarantine_label(dp, h, r ? r->key : NULL, why);
     /* Data swapped inside dp_update (a reload applied) dies at the following update; data
      * swapped between updates (dp_replace) is still this frame's, and dies one update after
      * the next. */
-    dp__retire_at(dp, type, data, dp->cascade_now ? 1 : 2);
+    dp__retire_at(dp, type, data, dp->cascade_now ? 1 : 2, label);
 }
 
 /* The oldest epoch an open guard started in; UINT64_MAX when none is open. */

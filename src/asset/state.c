@@ -1,6 +1,7 @@
 /* state.c — changes of an asset's own state and data: from the loader (loaded, failed,
  * reloaded) and from the program (dp_replace, dp_touch). Owner thread unless noted. */
 #include "asset/asset_internal.h"
+#include "asset/quarantine.h"
 
 void dp__set_state(dp_depot *dp, dp_handle h, dp_state s)
 {
@@ -44,7 +45,9 @@ void dp__set_loaded(dp_depot *dp, dp_handle h, void *data, size_t bytes)
     atomic_store_explicit(&r->status, DP_OK, memory_order_relaxed);
     atomic_store_explicit(&r->state, DP_STATE_LOADED, memory_order_release);
     if (reload) {
-        dp__retire_data(dp, type, old); /* (nothing for an evicted asset) */
+        /* (nothing for an evicted asset) */
+        dp__retire_data(dp, h, type, old,
+                        dp->cascade_now ? DP__WHY_RELOADED : DP__WHY_REPLACED);
         dp__emit(dp, DP_EV_MODIFIED, h, type, DP_OK);
     } else {
         /* The drain announces LOADED only for assets created loaded (dp_add), so a loaded
