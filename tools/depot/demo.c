@@ -268,6 +268,28 @@ static void progress(demo *d, const scene *s, dp_handle bundle, const char *phas
     fflush(stdout);
 }
 
+/* The scene's icons go to the dynamic atlas: one texture for all of them. An exit code. */
+static int place_icons(demo *d, scene *s)
+{
+    for (size_t i = 0; i < s->graph.n; i++) {
+        const tg_node *n = &s->graph.nodes[i];
+        if (strncmp(n->key, "img/icons/", 10) != 0 || dp_type_of(d->dp, n->h) != d->bt.image)
+            continue;
+        dp_handle region;
+        dp_status st = dp_atlas_place(d->atlas, n->h, &region);
+        if (st != DP_OK) {
+            fprintf(stderr, "depot demo: atlas: %s: %s\n", n->key, dp_status_str(st));
+            return TOOL_EXIT_FOUND;
+        }
+        if (!tool_hvec_push(&s->regions, region)) {
+            dp_release(d->dp, region);
+            fprintf(stderr, "depot demo: out of memory\n");
+            return TOOL_EXIT_FOUND;
+        }
+    }
+    return TOOL_EXIT_OK;
+}
+
 /* Loads a scene in the background while frames go on; returns when its GPU resources are
  * made (or on failure / timeout). */
 static int load_scene(demo *d, scene *s, scene *prev)
@@ -333,24 +355,7 @@ static int load_scene(demo *d, scene *s, scene *prev)
         else
             s->loaded_new++;
     }
-    /* The icons go to the dynamic atlas: one texture for all of them. */
-    for (size_t i = 0; i < s->graph.n; i++) {
-        const tg_node *n = &s->graph.nodes[i];
-        if (strncmp(n->key, "img/icons/", 10) != 0 || dp_type_of(d->dp, n->h) != d->bt.image)
-            continue;
-        dp_handle region;
-        st = dp_atlas_place(d->atlas, n->h, &region);
-        if (st != DP_OK) {
-            fprintf(stderr, "depot demo: atlas: %s: %s\n", n->key, dp_status_str(st));
-            return TOOL_EXIT_FOUND;
-        }
-        if (!tool_hvec_push(&s->regions, region)) {
-            dp_release(d->dp, region);
-            fprintf(stderr, "depot demo: out of memory\n");
-            return TOOL_EXIT_FOUND;
-        }
-    }
-    return TOOL_EXIT_OK;
+    return place_icons(d, s);
 }
 
 static void unload_scene(demo *d, scene *s)
@@ -583,12 +588,25 @@ static bool pack_setup(const char *tmp, char *pack, size_t cap, char *err, size_
     return true;
 }
 
-int tool_demo(int argc, char **argv)
+/* The command line. */
+typedef struct demo_opts {
+    unsigned long frames;
+    const char *scenes, *report, *backend;
+    bool use_pack;
+} demo_opts;
+
+/* What the end of a run found, for the last lines and the report. */
+typedef struct demo_end {
+    size_t leaks, leaked, end_freed;
+    dp_status check;
+} demo_end;
+
+#define DEMO_GO (-1) /* parse_args: run the demo */
+
+/* Reads the options into *o. DEMO_GO, or the exit code (--help, a usage error). */
+static int parse_args(int argc, char **argv, demo_opts *o)
 {
-    unsigned long frames = 60;
-    const char *scenes_arg = NULL, *report = "depot-report.html", *backend = "gl";
-    bool use_pack = false;
-    char pack[PATH_MAX + 8] = "";
+    *o = (demo_opts){.frames = 60, .report = "depot-report.html", .backend = "gl"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (tool_is_help(a)) {
@@ -596,11 +614,11 @@ int tool_demo(int argc, char **argv)
             return TOOL_EXIT_OK;
         }
         if (!strcmp(a, "--vulkan")) {
-            backend = "vk";
+            o->backend = "vk";
             continue;
         }
         if (!strcmp(a, "--pack")) {
-            use_pack = true;
+            o->use_pack = true;
             continue;
         }
         bool takes = !strcmp(a, "--frames") || !strcmp(a, "--scenes") || !strcmp(a, "--report") ||
@@ -615,46 +633,33 @@ int tool_demo(int argc, char **argv)
         }
         const char *v = argv[++i];
         if (!strcmp(a, "--frames")) {
-            if (!tool_parse_count(v, &frames) || frames < 1 || frames > 100000) {
+            if (!tool_parse_count(v, &o->frames) || o->frames < 1 || o->frames > 100000) {
                 fprintf(stderr, "depot demo: --frames wants a count from 1 to 100000, not '%s'\n", v);
                 return TOOL_EXIT_USAGE;
             }
         } else if (!strcmp(a, "--scenes")) {
-            scenes_arg = v;
+            o->scenes = v;
         } else if (!strcmp(a, "--report")) {
-            report = v;
+            o->report = v;
         } else if (strcmp(v, "gl") && strcmp(v, "vk") && strcmp(v, "null")) {
             fprintf(stderr, "depot demo: --backend is gl, vk or null, not '%s'\n", v);
             return TOOL_EXIT_USAGE;
         } else {
-            backend = v;
+            o->backend = v;
         }
     }
+    return DEMO_GO;
+}
 
-    char src[PATH_MAX], tried[3 * PATH_MAX + 64];
-    if (!find_scenes(scenes_arg, src, sizeof src, tried, sizeof tried)) {
-        fprintf(stderr, "depot demo: no scene1.bundle found; looked in: %s (pass --scenes DIR)\n",
-                tried);
-        return TOOL_EXIT_IO;
-    }
-
-    int rc = TOOL_EXIT_OK;
-    demo d = {.tty = isatty(STDOUT_FILENO) != 0};
-    scene sc[MAX_SCENES];
-    memset(sc, 0, sizeof sc);
-    size_t nscenes = 0, leaks = 0, leaked = 0, end_freed = 0;
-    dp_status check = DP_OK;
-    char err[2 * PATH_MAX], tmp[PATH_MAX];
-    const char *tmpdir = getenv("TMPDIR");
-    snprintf(tmp, sizeof tmp, "%s/depot-demo-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    if (!mkdtemp(tmp)) {
-        fprintf(stderr, "depot demo: %s: %s\n", tmp, strerror(errno));
-        return TOOL_EXIT_IO;
-    }
+/* Copies the assets from src into the working folder tmp, names the scenes found there and,
+ * with --pack, packs the copy (pack gets the pack's path). An exit code. */
+static int working_copy(const char *src, const char *tmp, scene *sc, size_t *nscenes,
+                        bool use_pack, char *pack, size_t packcap)
+{
+    char err[2 * PATH_MAX];
     if (!tool_copy_tree(src, tmp, err, sizeof err)) {
         fprintf(stderr, "depot demo: copying the assets: %s\n", err);
-        rc = TOOL_EXIT_IO;
-        goto done;
+        return TOOL_EXIT_IO;
     }
     for (size_t i = 0; i < MAX_SCENES; i++) {
         char probe[PATH_MAX + 32];
@@ -662,155 +667,175 @@ int tool_demo(int argc, char **argv)
         if (!tool_is_file(probe))
             break;
         snprintf(sc[i].key, sizeof sc[i].key, "scene%zu.bundle", i + 1);
-        nscenes++;
+        (*nscenes)++;
     }
-    printf("depot demo: %zu scenes from %s (working copy %s)\n", nscenes, src, tmp);
-    if (use_pack && !pack_setup(tmp, pack, sizeof pack, err, sizeof err)) {
+    printf("depot demo: %zu scenes from %s (working copy %s)\n", *nscenes, src, tmp);
+    if (use_pack && !pack_setup(tmp, pack, packcap, err, sizeof err)) {
         fprintf(stderr, "depot demo: --pack: %s\n", err);
-        rc = TOOL_EXIT_IO;
-        goto done;
+        return TOOL_EXIT_IO;
     }
+    return TOOL_EXIT_OK;
+}
 
-    dp_status st = dp_create(&(dp_desc){.root = tmp, .track_holders = true, .watch = true}, &d.dp);
+/* The depot over the working folder (the pack and the folder mounted with --pack), its
+ * listener and the atlas. An exit code. */
+static int open_depot(demo *d, const char *tmp, bool use_pack, const char *pack)
+{
+    dp_status st = dp_create(&(dp_desc){.root = tmp, .track_holders = true, .watch = true}, &d->dp);
     if (st != DP_OK) {
         fprintf(stderr, "depot demo: dp_create: %s\n", dp_status_str(st));
-        rc = TOOL_EXIT_FOUND;
-        goto done;
+        return TOOL_EXIT_FOUND;
     }
-    if (use_pack && ((st = dp_mount(d.dp, "pack", pack, 0)) != DP_OK ||
-                     (st = dp_mount(d.dp, "file", tmp, 10)) != DP_OK)) {
+    if (use_pack && ((st = dp_mount(d->dp, "pack", pack, 0)) != DP_OK ||
+                     (st = dp_mount(d->dp, "file", tmp, 10)) != DP_OK)) {
         fprintf(stderr, "depot demo: dp_mount: %s\n", dp_status_str(st));
-        rc = TOOL_EXIT_FOUND;
-        goto done;
+        return TOOL_EXIT_FOUND;
     }
-    d.bt = dp_builtins(d.dp);
-    if (!d.bt.image || !d.bt.bundle || !d.bt.sprite) {
+    d->bt = dp_builtins(d->dp);
+    if (!d->bt.image || !d->bt.bundle || !d->bt.sprite) {
         fprintf(stderr, "depot demo: this build has no image or bundle type (libpng and cJSON "
                         "are needed)\n");
-        rc = TOOL_EXIT_FOUND;
-        goto done;
+        return TOOL_EXIT_FOUND;
     }
-    dp_listen(d.dp, on_events, &d);
-    st = dp_atlas_create(d.dp, &(dp_atlas_desc){.page_size = 128}, &d.atlas);
+    dp_listen(d->dp, on_events, d);
+    st = dp_atlas_create(d->dp, &(dp_atlas_desc){.page_size = 128}, &d->atlas);
     if (st != DP_OK) {
         fprintf(stderr, "depot demo: dp_atlas_create: %s\n", dp_status_str(st));
-        rc = TOOL_EXIT_FOUND;
-        goto done;
+        return TOOL_EXIT_FOUND;
     }
+    return TOOL_EXIT_OK;
+}
 
+/* The render layer over the backend asked for: OpenGL (falling back to the null backend
+ * when there is none), Vulkan (no fallback), or null. An exit code. */
+static int start_render(demo *d, const char *backend)
+{
     dp_render_desc rd = {.frames_in_flight = 2, .upload_bytes_per_frame = 16 * 1024};
     char why[256] = "built without EGL/OpenGL";
+    dp_status st;
 #if DP_HAVE_GLRENDER
     if (!strcmp(backend, "gl")) {
-        st = dp_gl_create_ex(NULL, &d.gl, why, sizeof why);
+        st = dp_gl_create_ex(NULL, &d->gl, why, sizeof why);
         if (st == DP_OK) {
-            d.use_gl = true;
-            dp_gl_set_types(d.gl, d.bt.image, dp_atlas_page_type(d.atlas));
-            rd.backend = dp_gl_backend(d.gl);
-            snprintf(d.backend_name, sizeof d.backend_name, "OpenGL 3.3 via headless EGL (%.100s)",
-                     dp_gl_renderer(d.gl));
+            d->use_gl = true;
+            dp_gl_set_types(d->gl, d->bt.image, dp_atlas_page_type(d->atlas));
+            rd.backend = dp_gl_backend(d->gl);
+            snprintf(d->backend_name, sizeof d->backend_name,
+                     "OpenGL 3.3 via headless EGL (%.100s)", dp_gl_renderer(d->gl));
         }
     }
 #endif
     if (!strcmp(backend, "vk")) {
 #if DP_HAVE_VULKAN
-        d.vk = demo_vk_start(d.bt.image, dp_atlas_page_type(d.atlas), &rd.backend,
-                             d.backend_name, sizeof d.backend_name, why, sizeof why);
+        d->vk = demo_vk_start(d->bt.image, dp_atlas_page_type(d->atlas), &rd.backend,
+                              d->backend_name, sizeof d->backend_name, why, sizeof why);
 #else
         snprintf(why, sizeof why, "built without Vulkan (libvulkan-dev)");
 #endif
-        if (!d.vk) {
+        if (!d->vk) {
             fprintf(stderr, "depot demo: --vulkan: %s\n", why);
-            rc = TOOL_EXIT_FOUND;
-            goto done;
+            return TOOL_EXIT_FOUND;
         }
     }
     if (!strcmp(backend, "null"))
         snprintf(why, sizeof why, "--backend null");
-    if (!d.use_gl && !d.vk) {
-        d.nb = (null_backend){.image = d.bt.image, .page = dp_atlas_page_type(d.atlas)};
+    if (!d->use_gl && !d->vk) {
+        d->nb = (null_backend){.image = d->bt.image, .page = dp_atlas_page_type(d->atlas)};
         rd.backend = (dp_render_backend){.handles = null_handles, .create = null_create,
-                                         .destroy = null_destroy, .user = &d.nb};
-        snprintf(d.backend_name, sizeof d.backend_name, "null backend (no GPU: %.120s)", why);
+                                         .destroy = null_destroy, .user = &d->nb};
+        snprintf(d->backend_name, sizeof d->backend_name, "null backend (no GPU: %.120s)", why);
     }
-    printf("render: %s\n", d.backend_name);
-    st = dp_render_create(d.dp, &rd, &d.render);
+    printf("render: %s\n", d->backend_name);
+    st = dp_render_create(d->dp, &rd, &d->render);
     if (st != DP_OK) {
         fprintf(stderr, "depot demo: dp_render_create: %s\n", dp_status_str(st));
-        rc = TOOL_EXIT_FOUND;
-        goto done;
+        return TOOL_EXIT_FOUND;
     }
+    return TOOL_EXIT_OK;
+}
 
-    for (size_t i = 0; i < nscenes && rc == TOOL_EXIT_OK; i++) {
-        scene *prev = i ? &sc[i - 1] : NULL;
-        size_t freed_before = d.freed;
-        printf("%s:\n", sc[i].key);
-        rc = load_scene(&d, &sc[i], prev);
-        if (rc != TOOL_EXIT_OK)
-            break;
-        printf("  %zu assets: %zu loaded, %zu reused from the previous scene; %zu icons in the "
-               "atlas\n", sc[i].graph.n, sc[i].loaded_new, sc[i].reused, sc[i].regions.n);
-        if (i == 1 || nscenes == 1)
-            snapshot(&d, prev ? prev : &sc[i], &sc[i]);
-        if (prev)
-            unload_scene(&d, prev);
-        if (i == 1 || (nscenes == 1))
-            rc = hot_swap(&d, tmp, &sc[i]);
-        for (unsigned long k = 0; k < frames && rc == TOOL_EXIT_OK; k++)
-            if (frame(&d, &sc[i], NULL) != DP_OK)
-                rc = TOOL_EXIT_FOUND;
-        dp_stats ds;
-        dp_render_stats rs;
-        dp_get_stats(d.dp, &ds);
-        dp_render_get_stats(d.render, 0, &rs);
-        sc[i].held_bytes = ds.held_bytes;
-        sc[i].gpu_live = rs.live;
-        sc[i].freed = d.freed - freed_before;
-        sc[i].atlas_regions = sc[i].regions.n;
-        /* Every image of the scene must have its texture by now. */
-        size_t missing = 0;
-        for (size_t k = 0; k < sc[i].graph.n; k++) {
-            const tg_node *n = &sc[i].graph.nodes[k];
-            if (dp_type_of(d.dp, n->h) == d.bt.image && !dp_render_get(d.render, n->h)) {
-                fprintf(stderr, "depot demo: %s: %s has no GPU resource after %lu frames\n",
-                        sc[i].key, n->key, frames);
-                missing++;
-            }
-        }
-        if (missing && rc == TOOL_EXIT_OK)
+/* Scene i of n: loads it, snapshots and hot-swaps in the second one, unloads the previous
+ * one, renders `frames` frames and records its numbers. An exit code. */
+static int run_scene(demo *d, scene *sc, size_t i, size_t nscenes, unsigned long frames,
+                     const char *tmp)
+{
+    scene *prev = i ? &sc[i - 1] : NULL;
+    size_t freed_before = d->freed;
+    printf("%s:\n", sc[i].key);
+    int rc = load_scene(d, &sc[i], prev);
+    if (rc != TOOL_EXIT_OK)
+        return rc;
+    printf("  %zu assets: %zu loaded, %zu reused from the previous scene; %zu icons in the "
+           "atlas\n", sc[i].graph.n, sc[i].loaded_new, sc[i].reused, sc[i].regions.n);
+    if (i == 1 || nscenes == 1)
+        snapshot(d, prev ? prev : &sc[i], &sc[i]);
+    if (prev)
+        unload_scene(d, prev);
+    if (i == 1 || (nscenes == 1))
+        rc = hot_swap(d, tmp, &sc[i]);
+    for (unsigned long k = 0; k < frames && rc == TOOL_EXIT_OK; k++)
+        if (frame(d, &sc[i], NULL) != DP_OK)
             rc = TOOL_EXIT_FOUND;
-        size_t pages = 0;
-        double occ = dp_atlas_occupancy(d.atlas, &pages);
-        printf("  %lu frames rendered; atlas: %zu page(s), %.1f%% used\n", frames, pages, occ);
+    dp_stats ds;
+    dp_render_stats rs;
+    dp_get_stats(d->dp, &ds);
+    dp_render_get_stats(d->render, 0, &rs);
+    sc[i].held_bytes = ds.held_bytes;
+    sc[i].gpu_live = rs.live;
+    sc[i].freed = d->freed - freed_before;
+    sc[i].atlas_regions = sc[i].regions.n;
+    /* Every image of the scene must have its texture by now. */
+    size_t missing = 0;
+    for (size_t k = 0; k < sc[i].graph.n; k++) {
+        const tg_node *n = &sc[i].graph.nodes[k];
+        if (dp_type_of(d->dp, n->h) == d->bt.image && !dp_render_get(d->render, n->h)) {
+            fprintf(stderr, "depot demo: %s: %s has no GPU resource after %lu frames\n",
+                    sc[i].key, n->key, frames);
+            missing++;
+        }
     }
+    if (missing && rc == TOOL_EXIT_OK)
+        rc = TOOL_EXIT_FOUND;
+    size_t pages = 0;
+    double occ = dp_atlas_occupancy(d->atlas, &pages);
+    printf("  %lu frames rendered; atlas: %zu page(s), %.1f%% used\n", frames, pages, occ);
+    return rc;
+}
 
-    /* Unload everything and let the GPU finish. */
-    mark(&d, "unload");
-    size_t freed_before = d.freed;
+/* Unloads everything, lets the GPU finish, checks the counts and prints the table. */
+static void unload_all(demo *d, scene *sc, size_t nscenes, demo_end *end)
+{
+    mark(d, "unload");
+    size_t freed_before = d->freed;
     for (size_t i = 0; i < nscenes; i++)
-        unload_scene(&d, &sc[i]);
+        unload_scene(d, &sc[i]);
     for (int k = 0; k < 8; k++)
-        frame(&d, NULL, NULL);
-    end_freed = d.freed - freed_before;
-    check = dp_check(d.dp);
-    print_table(sc, nscenes, &d, end_freed);
+        frame(d, NULL, NULL);
+    end->end_freed = d->freed - freed_before;
+    end->check = dp_check(d->dp);
+    print_table(sc, nscenes, d, end->end_freed);
+}
 
-done:
-    if (d.atlas)
-        dp_atlas_destroy(d.atlas);
+/* Destroys the atlas, the render layer, the backends and (after the leak report, when the
+ * run went well) the depot. Returns rc, or TOOL_EXIT_FOUND for a leak or validation
+ * message found on the way. */
+static int shut_down(demo *d, scene *sc, int rc, demo_end *end)
+{
+    if (d->atlas)
+        dp_atlas_destroy(d->atlas);
 #if DP_HAVE_GLRENDER
-    if (d.gl && d.render)
-        dp_gl_frames_completed(d.gl, 1000000000ull);
+    if (d->gl && d->render)
+        dp_gl_frames_completed(d->gl, 1000000000ull);
 #endif
-    demo_vk_idle(d.vk);
-    if (d.render)
-        dp_render_destroy(d.render);
+    demo_vk_idle(d->vk);
+    if (d->render)
+        dp_render_destroy(d->render);
 #if DP_HAVE_GLRENDER
-    if (d.gl)
-        dp_gl_destroy(d.gl);
+    if (d->gl)
+        dp_gl_destroy(d->gl);
 #endif
-    if (d.vk) {
-        size_t msgs = demo_vk_finish(d.vk);
+    if (d->vk) {
+        size_t msgs = demo_vk_finish(d->vk);
         printf("vulkan: %zu validation message(s) at device destruction and before\n", msgs);
         if (msgs && rc == TOOL_EXIT_OK)
             rc = TOOL_EXIT_FOUND;
@@ -820,27 +845,67 @@ done:
             tg_free(&sc[i].graph);
         tool_hvec_free(&sc[i].regions);
     }
-    if (d.dp) {
+    if (d->dp) {
         if (rc == TOOL_EXIT_OK) {
             printf("\nleak check:\n");
-            leaks = dp_report_leaks(d.dp, stdout);
+            end->leaks = dp_report_leaks(d->dp, stdout);
         }
-        leaked = dp_destroy(d.dp);
+        end->leaked = dp_destroy(d->dp);
         if (rc == TOOL_EXIT_OK) {
             printf("  dp_check: %s; dp_report_leaks: %zu held; dp_destroy: %zu leaked -> %s\n",
-                   dp_status_str(check), leaks, leaked,
-                   !leaks && !leaked && check == DP_OK ? "clean" : "LEAK");
-            if (leaks || leaked || check != DP_OK)
+                   dp_status_str(end->check), end->leaks, end->leaked,
+                   !end->leaks && !end->leaked && end->check == DP_OK ? "clean" : "LEAK");
+            if (end->leaks || end->leaked || end->check != DP_OK)
                 rc = TOOL_EXIT_FOUND;
         }
     }
+    return rc;
+}
+
+int tool_demo(int argc, char **argv)
+{
+    demo_opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc != DEMO_GO)
+        return rc;
+    char src[PATH_MAX], tried[3 * PATH_MAX + 64];
+    if (!find_scenes(o.scenes, src, sizeof src, tried, sizeof tried)) {
+        fprintf(stderr, "depot demo: no scene1.bundle found; looked in: %s (pass --scenes DIR)\n",
+                tried);
+        return TOOL_EXIT_IO;
+    }
+
+    demo d = {.tty = isatty(STDOUT_FILENO) != 0};
+    scene sc[MAX_SCENES];
+    memset(sc, 0, sizeof sc);
+    size_t nscenes = 0;
+    demo_end end = {.check = DP_OK};
+    char err[2 * PATH_MAX], tmp[PATH_MAX], pack[PATH_MAX + 8] = "";
+    const char *tmpdir = getenv("TMPDIR");
+    snprintf(tmp, sizeof tmp, "%s/depot-demo-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if (!mkdtemp(tmp)) {
+        fprintf(stderr, "depot demo: %s: %s\n", tmp, strerror(errno));
+        return TOOL_EXIT_IO;
+    }
+    rc = working_copy(src, tmp, sc, &nscenes, o.use_pack, pack, sizeof pack);
+    if (rc == TOOL_EXIT_OK)
+        rc = open_depot(&d, tmp, o.use_pack, pack);
+    if (rc == TOOL_EXIT_OK)
+        rc = start_render(&d, o.backend);
+    if (rc == TOOL_EXIT_OK) {
+        for (size_t i = 0; i < nscenes && rc == TOOL_EXIT_OK; i++)
+            rc = run_scene(&d, sc, i, nscenes, o.frames, tmp);
+        unload_all(&d, sc, nscenes, &end);
+    }
+    rc = shut_down(&d, sc, rc, &end);
     if (nscenes && d.nsamples) {
-        if (!write_report(&d, sc, nscenes, report, leaks, leaked, check, end_freed, err, sizeof err)) {
+        if (!write_report(&d, sc, nscenes, o.report, end.leaks, end.leaked, end.check,
+                          end.end_freed, err, sizeof err)) {
             fprintf(stderr, "depot demo: %s\n", err);
             if (rc == TOOL_EXIT_OK)
                 rc = TOOL_EXIT_IO;
         } else {
-            printf("report: %s\n", report);
+            printf("report: %s\n", o.report);
         }
     }
     if (d.have_snap)

@@ -258,129 +258,106 @@ static bool write_out(const char *path, bool html, const tool_graph *g, const ch
     return true;
 }
 
-int tool_inspect(int argc, char **argv)
+/* The command line: options, and the PATHs in order. */
+typedef struct inspect_opts {
+    const char *root, *json, *dot, *html;
+    unsigned long timeout;
+    const char **paths; /* argc + 1 entries, npaths used */
+    size_t npaths;
+} inspect_opts;
+
+#define INSPECT_GO (-1) /* parse_args: run the inspection */
+
+/* Reads the options and paths into *o (o->paths has room for every argument). INSPECT_GO,
+ * or the exit code (--help, a usage error). */
+static int parse_args(int argc, char **argv, inspect_opts *o)
 {
-    const char *root = NULL, *json = NULL, *dot = NULL, *html = NULL;
-    unsigned long timeout = 30000;
-    const char **paths = calloc((size_t)argc + 1, sizeof *paths);
-    size_t npaths = 0;
-    if (!paths) {
-        fprintf(stderr, "depot inspect: out of memory\n");
-        return TOOL_EXIT_FOUND;
-    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        const char **dest = !strcmp(a, "--root") ? &root : !strcmp(a, "--json") ? &json
-                          : !strcmp(a, "--dot") ? &dot : !strcmp(a, "--html") ? &html : NULL;
+        const char **dest = !strcmp(a, "--root") ? &o->root : !strcmp(a, "--json") ? &o->json
+                          : !strcmp(a, "--dot") ? &o->dot : !strcmp(a, "--html") ? &o->html
+                          : NULL;
         if (tool_is_help(a)) {
             usage(stdout);
-            free(paths);
             return TOOL_EXIT_OK;
         } else if (dest || !strcmp(a, "--timeout")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "depot inspect: %s needs a value\n", a);
-                goto usage_error;
+                return TOOL_EXIT_USAGE;
             }
             if (dest) {
                 *dest = argv[++i];
-            } else if (!tool_parse_count(argv[++i], &timeout) || timeout > INT_MAX) {
+            } else if (!tool_parse_count(argv[++i], &o->timeout) || o->timeout > INT_MAX) {
                 fprintf(stderr, "depot inspect: --timeout wants milliseconds, not '%s'\n", argv[i]);
-                goto usage_error;
+                return TOOL_EXIT_USAGE;
             }
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "depot inspect: unknown option '%s'\n", a);
-            goto usage_error;
+            return TOOL_EXIT_USAGE;
         } else {
-            paths[npaths++] = a;
+            o->paths[o->npaths++] = a;
         }
     }
-    if (!npaths) {
+    if (!o->npaths) {
         fprintf(stderr, "depot inspect: no PATH given\n");
-        goto usage_error;
+        return TOOL_EXIT_USAGE;
     }
+    return INSPECT_GO;
+}
 
-    /* The root: --root, else the first PATH that is a folder, else the folder of the first
-     * file PATH, else the current one. */
-    char root_buf[PATH_MAX] = ".";
-    if (root) {
-        snprintf(root_buf, sizeof root_buf, "%s", root);
-    } else {
-        for (size_t i = 0; i < npaths; i++) {
-            if (strstr(paths[i], "://"))
-                continue;
-            if (tool_is_dir(paths[i])) {
-                snprintf(root_buf, sizeof root_buf, "%s", paths[i]);
-                break;
-            }
-            const char *slash = strrchr(paths[i], '/');
-            if (slash && slash > paths[i])
-                snprintf(root_buf, sizeof root_buf, "%.*s", (int)(slash - paths[i]), paths[i]);
-            else if (slash)
-                snprintf(root_buf, sizeof root_buf, "/");
+/* The root: --root, else the first PATH that is a folder, else the folder of the first
+ * file PATH, else the current one. */
+static void choose_root(const inspect_opts *o, char *root_buf, size_t cap)
+{
+    snprintf(root_buf, cap, ".");
+    if (o->root) {
+        snprintf(root_buf, cap, "%s", o->root);
+        return;
+    }
+    for (size_t i = 0; i < o->npaths; i++) {
+        const char *p = o->paths[i];
+        if (strstr(p, "://"))
+            continue;
+        if (tool_is_dir(p)) {
+            snprintf(root_buf, cap, "%s", p);
             break;
         }
+        const char *slash = strrchr(p, '/');
+        if (slash && slash > p)
+            snprintf(root_buf, cap, "%.*s", (int)(slash - p), p);
+        else if (slash)
+            snprintf(root_buf, cap, "/");
+        break;
     }
-    char root_real[PATH_MAX];
-    if (!tool_is_dir(root_buf) || !realpath(root_buf, root_real)) {
-        fprintf(stderr, "depot inspect: root %s: %s\n", root_buf,
-                tool_is_dir(root_buf) ? strerror(errno) : "not a folder");
-        free(paths);
-        return TOOL_EXIT_IO;
-    }
+}
 
-    /* Folders become the files below them. */
-    path_list list = {0};
-    for (size_t i = 0; i < npaths; i++) {
-        bool dir = !strstr(paths[i], "://") && tool_is_dir(paths[i]);
-        if (dir ? !walk(&list, paths[i]) : !list_push(&list, paths[i], false)) {
-            fprintf(stderr, "depot inspect: %s: %s\n", paths[i], strerror(errno));
-            list_free(&list);
-            free(paths);
-            return TOOL_EXIT_IO;
-        }
-    }
-    free(paths);
-    npaths = list.n;
-
+/* Loads every path of the list as a root (a duplicate is dropped, a walked file no type
+ * claims skipped): handles[0..*nroots). Returns the exit code so far; *stop says the run
+ * cannot go on. */
+static int load_roots(dp_depot *dp, const path_list *list, const char *root_buf,
+                      const char *root_real, dp_handle *handles, char **owned, size_t *nroots,
+                      bool *stop)
+{
     int rc = TOOL_EXIT_OK;
     size_t skipped = 0;
-    dp_depot *dp = NULL;
-    dp_handle *handles = calloc(npaths ? npaths : 1, sizeof *handles);
-    char **owned = calloc(npaths ? npaths : 1, sizeof *owned);
-    char *dot_text = NULL;
-    size_t dot_len = 0;
-    tool_graph g = {0};
-    bool have_graph = false;
-    char err[PATH_MAX + 128];
-    if (!handles || !owned) {
-        fprintf(stderr, "depot inspect: out of memory\n");
-        rc = TOOL_EXIT_FOUND;
-        goto done;
-    }
-    dp_status st = dp_create(&(dp_desc){.root = root_real}, &dp);
-    if (st != DP_OK) {
-        fprintf(stderr, "depot inspect: dp_create: %s\n", dp_status_str(st));
-        rc = TOOL_EXIT_FOUND;
-        goto done;
-    }
-    size_t nroots = 0;
-    for (size_t i = 0; i < npaths; i++) {
+    *stop = false;
+    for (size_t i = 0; i < list->n; i++) {
         const char *key;
-        const char *path = list.v[i].path;
+        const char *path = list->v[i].path;
         int k = key_of(path, root_buf, root_real, &key, &owned[i]);
         if (k < 0) {
             fprintf(stderr, "depot inspect: out of memory\n");
-            rc = TOOL_EXIT_FOUND;
-            goto done;
+            *stop = true;
+            return TOOL_EXIT_FOUND;
         }
         if (k > 0) {
             fprintf(stderr, "depot inspect: %s: outside the root %s (pass --root)\n", path,
                     root_buf);
-            rc = TOOL_EXIT_USAGE;
-            goto done;
+            *stop = true;
+            return TOOL_EXIT_USAGE;
         }
-        st = dp_load(dp, key, &handles[nroots]);
-        if (st == DP_ERR_NOT_FOUND && list.v[i].walked) {
+        dp_status st = dp_load(dp, key, &handles[*nroots]);
+        if (st == DP_ERR_NOT_FOUND && list->v[i].walked) {
             skipped++; /* a file in a folder that no type claims */
             continue;
         }
@@ -393,45 +370,33 @@ int tool_inspect(int argc, char **argv)
             continue;
         }
         bool dup = false;
-        for (size_t r = 0; r < nroots; r++)
-            dup |= dp_handle_eq(handles[r], handles[nroots]);
+        for (size_t r = 0; r < *nroots; r++)
+            dup |= dp_handle_eq(handles[r], handles[*nroots]);
         if (dup) {
-            dp_release(dp, handles[nroots]);
-            handles[nroots] = DP_NULL_HANDLE;
+            dp_release(dp, handles[*nroots]);
+            handles[*nroots] = DP_NULL_HANDLE;
         } else
-            nroots++;
+            (*nroots)++;
     }
     if (skipped)
         fprintf(stderr, "depot inspect: skipped %zu files that no type loads\n", skipped);
-    uint64_t wait_ms = (uint64_t)timeout * (nroots ? nroots : 1);
-    if (!settle(dp, wait_ms)) {
-        fprintf(stderr, "depot inspect: loads still running after %llu ms; the report shows "
-                        "them unsettled\n", (unsigned long long)wait_ms);
-        rc = TOOL_EXIT_FOUND;
-    }
-    st = tg_build(&g, dp, handles, nroots);
-    if (st != DP_OK) {
-        fprintf(stderr, "depot inspect: walking the graph: %s\n", dp_status_str(st));
-        rc = TOOL_EXIT_FOUND;
-        goto done;
-    }
-    have_graph = true;
-    for (size_t i = 0; i < g.n; i++)
-        if (g.nodes[i].state == DP_STATE_FAILED)
-            rc = TOOL_EXIT_FOUND;
-    if (nroots)
-        print_text(&g, root_buf);
+    return rc;
+}
 
-    if (dot) {
-        FILE *mem = open_memstream(&dot_text, &dot_len);
-        if (!mem || dp_write_dot(dp, mem) != DP_OK) {
-            fprintf(stderr, "depot inspect: writing the dot graph failed\n");
-            rc = TOOL_EXIT_FOUND;
-        }
-        if (mem)
-            fclose(mem);
+/* Writes the --dot graph (dp_write_dot) to its file. Returns rc, or the exit code of a
+ * failure. */
+static int write_dot(dp_depot *dp, const char *dot, int rc)
+{
+    char *dot_text = NULL;
+    size_t dot_len = 0;
+    FILE *mem = open_memstream(&dot_text, &dot_len);
+    if (!mem || dp_write_dot(dp, mem) != DP_OK) {
+        fprintf(stderr, "depot inspect: writing the dot graph failed\n");
+        rc = TOOL_EXIT_FOUND;
     }
-    if (dot && dot_text) {
+    if (mem)
+        fclose(mem);
+    if (dot_text) {
         FILE *f = fopen(dot, "w");
         if (!f || fputs(dot_text, f) < 0) {
             fprintf(stderr, "depot inspect: %s: %s\n", dot, strerror(errno));
@@ -442,18 +407,106 @@ int tool_inspect(int argc, char **argv)
             rc = TOOL_EXIT_IO;
         }
     }
-    if (json && !write_out(json, false, &g, root_buf, root_real, err, sizeof err)) {
-        fprintf(stderr, "depot inspect: %s\n", err);
-        rc = TOOL_EXIT_IO;
-    }
-    if (html && !write_out(html, true, &g, root_buf, root_real, err, sizeof err)) {
-        fprintf(stderr, "depot inspect: %s\n", err);
-        rc = TOOL_EXIT_IO;
-    }
-done:
-    if (have_graph)
-        tg_free(&g);
     free(dot_text);
+    return rc;
+}
+
+/* Waits for the loads, walks the graph and reports it: text, then the files asked for.
+ * Returns the exit code (rc so far, or worse). */
+static int report(dp_depot *dp, const inspect_opts *o, const dp_handle *handles,
+                  size_t nroots, const char *root_buf, const char *root_real, int rc)
+{
+    uint64_t wait_ms = (uint64_t)o->timeout * (nroots ? nroots : 1);
+    if (!settle(dp, wait_ms)) {
+        fprintf(stderr, "depot inspect: loads still running after %llu ms; the report shows "
+                        "them unsettled\n", (unsigned long long)wait_ms);
+        rc = TOOL_EXIT_FOUND;
+    }
+    tool_graph g = {0};
+    dp_status st = tg_build(&g, dp, handles, nroots);
+    if (st != DP_OK) {
+        fprintf(stderr, "depot inspect: walking the graph: %s\n", dp_status_str(st));
+        return TOOL_EXIT_FOUND;
+    }
+    for (size_t i = 0; i < g.n; i++)
+        if (g.nodes[i].state == DP_STATE_FAILED)
+            rc = TOOL_EXIT_FOUND;
+    if (nroots)
+        print_text(&g, root_buf);
+    if (o->dot)
+        rc = write_dot(dp, o->dot, rc);
+    char err[PATH_MAX + 128];
+    if (o->json && !write_out(o->json, false, &g, root_buf, root_real, err, sizeof err)) {
+        fprintf(stderr, "depot inspect: %s\n", err);
+        rc = TOOL_EXIT_IO;
+    }
+    if (o->html && !write_out(o->html, true, &g, root_buf, root_real, err, sizeof err)) {
+        fprintf(stderr, "depot inspect: %s\n", err);
+        rc = TOOL_EXIT_IO;
+    }
+    tg_free(&g);
+    return rc;
+}
+
+int tool_inspect(int argc, char **argv)
+{
+    inspect_opts o = {.timeout = 30000, .paths = calloc((size_t)argc + 1, sizeof(char *))};
+    if (!o.paths) {
+        fprintf(stderr, "depot inspect: out of memory\n");
+        return TOOL_EXIT_FOUND;
+    }
+    int rc = parse_args(argc, argv, &o);
+    if (rc != INSPECT_GO) {
+        free(o.paths);
+        if (rc == TOOL_EXIT_USAGE)
+            fputs("run 'depot inspect --help' for usage\n", stderr);
+        return rc;
+    }
+    char root_buf[PATH_MAX];
+    choose_root(&o, root_buf, sizeof root_buf);
+    char root_real[PATH_MAX];
+    if (!tool_is_dir(root_buf) || !realpath(root_buf, root_real)) {
+        fprintf(stderr, "depot inspect: root %s: %s\n", root_buf,
+                tool_is_dir(root_buf) ? strerror(errno) : "not a folder");
+        free(o.paths);
+        return TOOL_EXIT_IO;
+    }
+
+    /* Folders become the files below them. */
+    path_list list = {0};
+    for (size_t i = 0; i < o.npaths; i++) {
+        bool dir = !strstr(o.paths[i], "://") && tool_is_dir(o.paths[i]);
+        if (dir ? !walk(&list, o.paths[i]) : !list_push(&list, o.paths[i], false)) {
+            fprintf(stderr, "depot inspect: %s: %s\n", o.paths[i], strerror(errno));
+            list_free(&list);
+            free(o.paths);
+            return TOOL_EXIT_IO;
+        }
+    }
+    free(o.paths);
+    size_t npaths = list.n;
+
+    dp_depot *dp = NULL;
+    dp_handle *handles = calloc(npaths ? npaths : 1, sizeof *handles);
+    char **owned = calloc(npaths ? npaths : 1, sizeof *owned);
+    rc = TOOL_EXIT_OK;
+    if (!handles || !owned) {
+        fprintf(stderr, "depot inspect: out of memory\n");
+        rc = TOOL_EXIT_FOUND;
+        goto done;
+    }
+    dp_status st = dp_create(&(dp_desc){.root = root_real}, &dp);
+    if (st != DP_OK) {
+        fprintf(stderr, "depot inspect: dp_create: %s\n", dp_status_str(st));
+        rc = TOOL_EXIT_FOUND;
+        goto done;
+    }
+    size_t nroots = 0;
+    bool stop;
+    rc = load_roots(dp, &list, root_buf, root_real, handles, owned, &nroots, &stop);
+    if (!stop)
+        rc = report(dp, &o, handles, nroots, root_buf, root_real, rc);
+done:
     if (dp) {
         for (size_t r = 0; handles && r < npaths; r++)
             if (handles[r].bits)
@@ -471,8 +524,4 @@ done:
     free(handles);
     list_free(&list);
     return rc;
-usage_error:
-    free(paths);
-    fputs("run 'depot inspect --help' for usage\n", stderr);
-    return TOOL_EXIT_USAGE;
 }
