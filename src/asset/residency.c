@@ -73,6 +73,20 @@ static uint32_t soft_of(const dp__asset *r)
     return atomic_load_explicit(&((dp__asset *)r)->soft, memory_order_relaxed);
 }
 
+static void soft_add(dp__asset *r, int delta)
+{
+    /* Relaxed: the owner is the only writer; other threads read snapshots (stats, and the
+     * release floor in count.c, whose comment says why a stale one is harmless). */
+    atomic_fetch_add_explicit(&r->soft, (uint32_t)delta, memory_order_relaxed);
+}
+
+/* Marks a use of r now, for the LRU order. */
+static void touch(dp_depot *dp, dp__asset *r)
+{
+    /* Relaxed: the clock orders uses for the LRU only; nothing is published through it. */
+    atomic_store_explicit(&r->used, clock_now(dp), memory_order_relaxed);
+}
+
 static uint32_t count_of(const dp_depot *dp, dp_handle h)
 {
     /* seq_cst: the last read before data goes (residency.h); elsewhere a snapshot. */
@@ -121,8 +135,8 @@ static dp_status soft_take(dp_depot *dp, dp_handle h, const char *file, int line
         st = dp__acquire_owned(dp, h, NULL);
     if (st != DP_OK)
         return st;
-    atomic_fetch_add_explicit(&r->soft, 1, memory_order_relaxed);
-    atomic_store_explicit(&r->used, clock_now(dp), memory_order_relaxed);
+    soft_add(r, 1);
+    touch(dp, r);
     if (record && dp->desc.track_holders)
         dp__holder_add_soft(dp, h, file, line);
     return DP_OK;
@@ -137,7 +151,7 @@ static dp_status soft_drop(dp_depot *dp, dp_handle h, bool record)
         return DP_ERR_UNDERFLOW;
     if (record && dp->desc.track_holders)
         dp__holder_remove_soft(dp, h);
-    atomic_fetch_sub_explicit(&r->soft, 1, memory_order_relaxed);
+    soft_add(r, -1);
     dp_status st = dp__release_owned(dp, h);
     dp__run_frees(dp);
     return st;
@@ -165,12 +179,12 @@ dp_status dp__soft_convert(dp_depot *dp, dp_handle h, int dir)
             st = list_add(dp, R, h, r);
         if (st != DP_OK)
             return st;
-        atomic_fetch_add_explicit(&r->soft, 1, memory_order_relaxed);
+        soft_add(r, 1);
         return DP_OK;
     }
     if (soft_of(r) == 0)
         return DP_ERR_UNDERFLOW;
-    atomic_fetch_sub_explicit(&r->soft, 1, memory_order_relaxed);
+    soft_add(r, -1);
     return DP_OK; /* now held strongly: the next pass brings demoted data back */
 }
 
@@ -204,11 +218,10 @@ bool dp__resid_want(dp_depot *dp, dp_handle h)
     if (!r)
         return false;
     uint8_t rs = rs_of(r);
-    if (rs & DP__RS_LISTED) /* a use, for the LRU order */
-        atomic_store_explicit(&r->used, clock_now(dp), memory_order_relaxed);
+    if (rs & (DP__RS_LISTED | DP__RS_LOST)) /* a use, for the LRU order */
+        touch(dp, r);
     if (!(rs & DP__RS_LOST))
         return false;
-    atomic_store_explicit(&r->used, clock_now(dp), memory_order_relaxed);
     if (rs & DP__RS_RELOADING)
         return true;
     void *loader = dp__attached_loader(dp);
@@ -216,7 +229,7 @@ bool dp__resid_want(dp_depot *dp, dp_handle h)
         return true; /* NOMEM: the pass tries again while a strong holder waits */
     rs_set(r, rs | DP__RS_RELOADING);
     struct dp__resid *R = resid_of(dp);
-    if (R)
+    if (R) /* Relaxed: a statistic. */
         atomic_fetch_add_explicit(&R->restored, 1, memory_order_relaxed);
     return true;
 }
@@ -227,7 +240,7 @@ bool dp__resid_back(dp_depot *dp, dp__asset *r)
     if (!(rs & (DP__RS_LOST | DP__RS_RELOADING)))
         return false;
     rs_set(r, (uint8_t)(rs & ~(DP__RS_LOST | DP__RS_RELOADING)));
-    atomic_store_explicit(&r->used, clock_now(dp), memory_order_relaxed);
+    touch(dp, r);
     return (rs & DP__RS_LOST) != 0;
 }
 
@@ -529,5 +542,6 @@ void dp__resid_free(dp_depot *dp)
     dp__hvec_free(dp, &R->list);
     dp__free(&dp->alloc, R->c);
     dp__free(&dp->alloc, R);
+    /* Relaxed: dp_destroy; no other thread may use the depot any more. */
     atomic_store_explicit(&dp->resid, NULL, memory_order_relaxed);
 }

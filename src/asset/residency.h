@@ -28,6 +28,7 @@
  * is published (its release store publishes these). */
 static inline void dp__resid_init(dp__asset *r, bool added)
 {
+    /* Relaxed: published with the rest of the record by the slot word's release store. */
     atomic_store_explicit(&r->soft, 0, memory_order_relaxed);
     atomic_store_explicit(&r->used, 0, memory_order_relaxed);
     atomic_store_explicit(&r->resid, added ? DP__RS_ADDED : 0, memory_order_relaxed);
