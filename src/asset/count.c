@@ -121,10 +121,16 @@ dp_status dp__acquire(dp_depot *dp, dp_handle h, const char *file, int line)
     dp_status st = move_count(dp, h, 1, &old, &r);
     if (st != DP_OK)
         return st;
-    /* seq_cst flag load after the seq_cst count CAS: against the owner's store of the flag
-     * and re-read of the count in kept.c, one side always sees the other. */
+    /* seq_cst flag loads after the seq_cst count CAS: against the owner's store of the flag
+     * and re-read of the count in kept.c (and residency.c's DEMOTING), one side always sees
+     * the other. */
+    uint8_t why = 0;
     if (old == 0 || atomic_load_explicit(&r->kept, memory_order_seq_cst))
-        attend_rec(dp, r, dp_handle_index(h), DP__AF_REVIVED);
+        why |= DP__AF_REVIVED;
+    if (atomic_load_explicit(&r->resid, memory_order_seq_cst) & DP__RS_LOST)
+        why |= DP__AF_WANT; /* demoted or evicted: a strong holder wants the data back */
+    if (why)
+        attend_rec(dp, r, dp_handle_index(h), why);
     if (dp->desc.track_holders)
         dp__holder_add(dp, h, file, line);
     return DP_OK;

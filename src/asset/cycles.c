@@ -25,6 +25,8 @@
 void dp__candidate(dp_depot *dp, dp_handle h)
 {
     dp__asset *r = dp__rec(dp, h);
+    if (r)
+        dp__resid_note(dp, h); /* a count went down: soft-only now? */
     if (!r || (r->oflags & DP__OF_CANDIDATE))
         return;
     if (dp__hvec_push(dp, &dp->cands, h) != DP_OK) {

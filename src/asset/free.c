@@ -83,6 +83,8 @@ dp_status dp__acquire_owned(dp_depot *dp, dp_handle h, uint32_t *old)
         dp__lru_unlink(dp, dp_handle_index(h));
     else if (st == DP_OK)
         dp__kept_check(dp, h);
+    if (st == DP_OK)
+        dp__resid_acquired(dp, h); /* a strong holder of demoted data wants it back */
     if (old)
         *old = st == DP_OK ? before : 0;
     return st;

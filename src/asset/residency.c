@@ -22,6 +22,8 @@ struct dp__resid {
     size_t budget[DP__MAX_TYPES + 1]; /* [0]: all types together; 0 = no budget */
     size_t sum[DP__MAX_TYPES + 1];    /* soft-only bytes per type (scratch of a pass) */
     size_t total;                     /* soft-only bytes (scratch of a pass) */
+    bool dirty;                       /* soft-only bytes may have grown: walk at the next
+                                         update (residency.h) */
     cand *c;                          /* candidates (scratch of a pass) */
     size_t nc, capc;
     _Atomic size_t demoted, evicted, restored; /* read by dp_get_stats on any thread */
@@ -41,6 +43,7 @@ static dp_status resid_get(dp_depot *dp, struct dp__resid **out)
         if (!R)
             return DP_ERR_NOMEM;
         R->budget[0] = dp->desc.soft_budget_bytes;
+        R->dirty = true;
         /* Release: the struct is complete before dp_get_stats can read its counters. */
         atomic_store_explicit(&dp->resid, R, memory_order_release);
     }
@@ -62,9 +65,18 @@ static uint8_t rs_of(const dp__asset *r)
 
 static void rs_set(dp__asset *r, uint8_t v)
 {
-    /* Relaxed: dp_get on other threads reads resid as a hint only (the data it may return
-     * is published by the state's release store). */
-    atomic_store_explicit(&r->resid, v, memory_order_relaxed);
+    /* seq_cst: DEMOTING must come before the owner's re-read of the count in the single
+     * order (residency.h); the other stores would do with relaxed, being hints to dp_get,
+     * and share the one function. */
+    atomic_store_explicit(&r->resid, v, memory_order_seq_cst);
+}
+
+/* Soft-only bytes may have grown: the next update walks the list. */
+static void mark_dirty(dp_depot *dp)
+{
+    struct dp__resid *R = resid_of(dp);
+    if (R)
+        R->dirty = true;
 }
 
 static uint32_t soft_of(const dp__asset *r)
@@ -137,6 +149,7 @@ static dp_status soft_take(dp_depot *dp, dp_handle h, const char *file, int line
         return st;
     soft_add(r, 1);
     touch(dp, r);
+    R->dirty = true;
     if (record && dp->desc.track_holders)
         dp__holder_add_soft(dp, h, file, line);
     return DP_OK;
@@ -180,12 +193,14 @@ dp_status dp__soft_convert(dp_depot *dp, dp_handle h, int dir)
         if (st != DP_OK)
             return st;
         soft_add(r, 1);
+        R->dirty = true;
         return DP_OK;
     }
     if (soft_of(r) == 0)
         return DP_ERR_UNDERFLOW;
     soft_add(r, -1);
-    return DP_OK; /* now held strongly: the next pass brings demoted data back */
+    dp__resid_acquired(dp, h); /* now held strongly: demoted data comes back */
+    return DP_OK;
 }
 
 dp_status dp__soft_adopt(dp_depot *dp, dp_handle h, const char *file, int line)
@@ -225,8 +240,10 @@ bool dp__resid_want(dp_depot *dp, dp_handle h)
     if (rs & DP__RS_RELOADING)
         return true;
     void *loader = dp__attached_loader(dp);
-    if (!loader || !dp->loader_vt.reload || dp->loader_vt.reload(loader, dp, h) != DP_OK)
-        return true; /* NOMEM: the pass tries again while a strong holder waits */
+    if (!loader || !dp->loader_vt.reload || dp->loader_vt.reload(loader, dp, h) != DP_OK) {
+        mark_dirty(dp); /* NOMEM: the next pass tries again while a strong holder waits */
+        return true;
+    }
     rs_set(r, rs | DP__RS_RELOADING);
     struct dp__resid *R = resid_of(dp);
     if (R) /* Relaxed: a statistic. */
@@ -234,9 +251,25 @@ bool dp__resid_want(dp_depot *dp, dp_handle h)
     return true;
 }
 
+void dp__resid_acquired(dp_depot *dp, dp_handle h)
+{
+    dp__asset *r = dp__rec_live(dp, h);
+    if (r && (rs_of(r) & DP__RS_LOST) && count_of(dp, h) > soft_of(r))
+        dp__resid_want(dp, h);
+}
+
+void dp__resid_note(dp_depot *dp, dp_handle h)
+{
+    dp__asset *r = dp__rec_live(dp, h);
+    if (r && (rs_of(r) & DP__RS_LISTED))
+        mark_dirty(dp);
+}
+
 bool dp__resid_back(dp_depot *dp, dp__asset *r)
 {
     uint8_t rs = rs_of(r);
+    if (rs & DP__RS_LISTED)
+        mark_dirty(dp); /* new data, maybe more bytes */
     if (!(rs & (DP__RS_LOST | DP__RS_RELOADING)))
         return false;
     rs_set(r, (uint8_t)(rs & ~(DP__RS_LOST | DP__RS_RELOADING)));
@@ -254,11 +287,15 @@ void dp__resid_failed(dp_depot *dp, dp__asset *r)
 
 /* ---- demotion ------------------------------------------------------------------------------ */
 
-/* True if r is still held only softly, read just before its data goes (see residency.h
- * for an acquire that lands after this read). */
+/* Claims r for demotion: true if, with DEMOTING set, it is still held only softly. */
 static bool claim(dp_depot *dp, dp_handle h, dp__asset *r)
 {
-    return count_of(dp, h) == soft_of(r);
+    uint8_t rs = rs_of(r);
+    rs_set(r, rs | DP__RS_DEMOTING);
+    if (count_of(dp, h) == soft_of(r))
+        return true;
+    rs_set(r, rs); /* a strong acquire came first: it keeps the data */
+    return false;
 }
 
 /* Swaps r's data for `data` of `bytes` (NULL: evicted), retiring the old data, and announces
@@ -275,7 +312,7 @@ static size_t swap_out(dp_depot *dp, dp_handle h, dp__asset *r, void *data, size
     void *old = atomic_exchange_explicit(&r->data, data, memory_order_acq_rel);
     atomic_store_explicit(&r->bytes, bytes, memory_order_relaxed);
     dp__retire_data(dp, h, type, old, DP__WHY_RESIDENCY);
-    rs_set(r, (uint8_t)((rs_of(r) & ~DP__RS_DEMOTED) | flag));
+    rs_set(r, (uint8_t)((rs_of(r) & ~(DP__RS_DEMOTING | DP__RS_DEMOTED)) | flag));
     struct dp__resid *R = resid_of(dp);
     atomic_fetch_add_explicit(flag == DP__RS_EVICTED ? &R->evicted : &R->demoted, 1,
                               memory_order_relaxed);
@@ -300,6 +337,7 @@ static size_t shrink_one(dp_depot *dp, dp_handle h, dp__asset *r)
         sb >= bytes) {
         if (small && small != old)
             t->t.destroy(small, t->t.user);
+        rs_set(r, (uint8_t)(rs_of(r) & ~DP__RS_DEMOTING));
         return 0;
     }
     return swap_out(dp, h, r, small, sb, DP__RS_DEMOTED);
@@ -313,6 +351,16 @@ static size_t evict_one(dp_depot *dp, dp_handle h, dp__asset *r)
 }
 
 /* ---- the pass ------------------------------------------------------------------------------ */
+
+/* Makes room for one more candidate; without it (NOMEM) the pass demotes what it
+ * collected and the next update walks again. */
+static bool room_for_one(dp_depot *dp, struct dp__resid *R)
+{
+    if (dp__grow(&dp->alloc, (void **)&R->c, &R->capc, R->nc + 1, sizeof *R->c) == DP_OK)
+        return true;
+    R->dirty = true;
+    return false;
+}
 
 /* Keeps the list to what qualifies, asks back lost data a strong holder waits for, sums the
  * soft-only bytes per type and collects the assets that may be demoted. */
@@ -345,8 +393,8 @@ static void gather(dp_depot *dp, struct dp__resid *R)
         R->total += bytes;
         bool loaded = atomic_load_explicit(&r->state, memory_order_relaxed) == DP_STATE_LOADED;
         if (!loaded || (rs & (DP__RS_PINNED | DP__RS_RELOADING)) ||
-            dp__grow(&dp->alloc, (void **)&R->c, &R->capc, R->nc + 1, sizeof *R->c) != DP_OK)
-            continue; /* (without scratch memory this pass demotes what it collected) */
+            !room_for_one(dp, R))
+            continue;
         R->c[R->nc++] = (cand){.h = h, .type = type,
                                .used = atomic_load_explicit(&r->used, memory_order_relaxed)};
     }
@@ -409,8 +457,10 @@ static void shrink(dp_depot *dp, struct dp__resid *R, bool all)
 void dp__resid_update(dp_depot *dp)
 {
     struct dp__resid *R = resid_of(dp);
-    if (R)
-        shrink(dp, R, false);
+    if (!R || !R->dirty)
+        return;
+    R->dirty = false;
+    shrink(dp, R, false);
 }
 
 /* ---- public ---------------------------------------------------------------------------------- */
@@ -454,8 +504,10 @@ dp_status dp_set_soft_budget(dp_depot *dp, dp_type_id type, size_t bytes)
         return DP_ERR_INVALID;
     struct dp__resid *R;
     st = resid_get(dp, &R);
-    if (st == DP_OK)
+    if (st == DP_OK) {
         R->budget[type] = bytes;
+        R->dirty = true;
+    }
     return st;
 }
 
@@ -512,6 +564,8 @@ static bool soft_fits(const dp_depot *dp, const dp__view *v, uint32_t groups)
         soft != groups + dp__holders_soft(dp, v->h))
         return false;
     bool evicted = v->state == DP_STATE_EVICTED;
+    if (rs & DP__RS_DEMOTING)
+        return false; /* only ever set inside one owner call */
     if (evicted != ((rs & DP__RS_EVICTED) != 0))
         return false;
     return !evicted || (!v->data && v->bytes == 0);

@@ -4,25 +4,32 @@
  * A soft reference is part of the strong count in the slot word (so nothing about freeing
  * changes) and is also counted in the record's `soft`, which only the owner writes. An
  * asset is soft-only when its count equals its soft count. The owner keeps a list of the
- * assets that have soft references or lost data (DP__RS_LISTED), and after each update
- * demotes soft-only ones, least recently used first, while a budget is exceeded.
+ * assets that have soft references or lost data (DP__RS_LISTED), and at the end of an
+ * update demotes soft-only ones, least recently used first, while a budget is exceeded.
  *
- * Demotion against a concurrent strong acquire (any thread). The strong acquire paths are
- * left as they were: the owner reads the count again just before it swaps the data out, and
- * an acquire that lands after that read makes the count exceed the soft count, which the
- * next pass sees (count > soft on a listed, demoted asset) and loads the data again. A
- * demoted asset stays listed until its data is back, so none is missed. */
+ * The pass walks the list only when something may have added soft-only bytes since the last
+ * one ("dirty"): a soft count taken, a count of a listed asset going down (every decrement
+ * to a non-zero count reaches dp__candidate, which calls dp__resid_note), data installed on
+ * a listed asset, a budget changed, a restore that could not start. An idle update with
+ * nothing of that costs nothing however many assets are soft-held.
+ *
+ * Demotion against a concurrent strong acquire (any thread). The owner sets DEMOTING and
+ * then reads the count again (both seq_cst); an acquirer moves the count and then reads
+ * `resid` (both seq_cst). One of the two sees the other: either the owner sees the new
+ * count and gives up, or the acquirer sees the flag and asks for the data back (WANT
+ * attention). Internal acquires on the owner call dp__resid_acquired. */
 #ifndef DEPOT_ASSET_RESIDENCY_H
 #define DEPOT_ASSET_RESIDENCY_H
 
 /* dp__asset.resid bits. */
 #define DP__RS_LISTED 0x01u    /* on the residency list (owner) */
 #define DP__RS_ADDED 0x02u     /* made by dp_add: never demoted (cannot be loaded again) */
+#define DP__RS_DEMOTING 0x04u  /* the owner is demoting it right now */
 #define DP__RS_DEMOTED 0x08u   /* its type's demote gave smaller data */
 #define DP__RS_EVICTED 0x10u   /* its data was freed (DP_STATE_EVICTED) */
 #define DP__RS_RELOADING 0x20u /* a load to bring it back is in flight (owner) */
 #define DP__RS_PINNED 0x40u    /* cannot be loaded again (no key, a label, no loader) */
-#define DP__RS_LOST (DP__RS_DEMOTED | DP__RS_EVICTED)
+#define DP__RS_LOST (DP__RS_DEMOTING | DP__RS_DEMOTED | DP__RS_EVICTED)
 
 /* A new record: no soft references, not demoted. `added`: made by dp_add. Before the slot
  * is published (its release store publishes these). */
@@ -36,6 +43,11 @@ static inline void dp__resid_init(dp__asset *r, bool added)
 
 /* dp_get saw r->resid listed or lost: refresh the use clock and, if its data is demoted or
  * gone, ask the owner for it (WANT attention). Any thread. */
+/* Owner: h took a count without WANT attention (an internal acquire): if its data is
+ * demoted or evicted and a strong count now holds it, bring it back. */
+void dp__resid_acquired(dp_depot *dp, dp_handle h);
+/* Owner: a count of h went down (not to 0): it may have become soft-only. */
+void dp__resid_note(dp_depot *dp, dp_handle h);
 void dp__resid_used(dp_depot *dp, dp_handle h, dp__asset *r);
 /* Owner: WANT attention, a strong count found by the pass, or dp_touch of h: a use (LRU order); if its
  * data is demoted or evicted, start loading it again (once). True if it was. */

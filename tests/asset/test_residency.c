@@ -278,6 +278,26 @@ static void test_a_per_type_budget_demotes_only_its_type(void **state)
     release_all_soft(f);
 }
 
+static void test_an_asset_its_parents_free_leaves_soft_only_is_demoted_in_that_update(void **state)
+{
+    fx *f = *state;
+    dp_handle child = load_soft(f, 3, "bin");
+    half *obj = half_new("parent", 6);
+    dp_handle parent;
+    assert_int_equal(dp_add(f->dp, f->half, obj, sizeof *obj + 6, "parent", &parent), DP_OK);
+    assert_int_equal(dp_depend(f->dp, parent, child), DP_OK);
+    assert_int_equal(dp_set_soft_budget(f->dp, 0, 1), DP_OK);
+    dp_update(f->dp);
+    assert_int_equal(dp_state_of(f->dp, child), DP_STATE_LOADED); /* the edge holds it */
+    dp_update(f->dp); /* an idle update: nothing to walk */
+    assert_int_equal(dp_release(f->dp, parent), DP_OK);
+    dp_update(f->dp); /* frees the parent, whose edge was the child's strong count */
+    assert_int_equal(dp_state_of(f->dp, parent), DP_STATE_INVALID);
+    assert_int_equal(dp_state_of(f->dp, child), DP_STATE_EVICTED);
+    assert_int_equal(dp_release_soft(f->dp, child), DP_OK);
+    dp_update(f->dp);
+}
+
 static void test_critical_pressure_also_frees_the_unused_cache(void **state)
 {
     fx *f = *state;
@@ -468,6 +488,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_type_demote_makes_smaller_copies_before_anything_is_evicted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_strong_retain_brings_the_full_data_back_after_a_demote, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_per_type_budget_demotes_only_its_type, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_an_asset_its_parents_free_leaves_soft_only_is_demoted_in_that_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_critical_pressure_also_frees_the_unused_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_levels_and_budgets_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_releasing_a_soft_reference_that_is_not_held_underflows, setup, teardown),
