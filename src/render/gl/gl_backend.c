@@ -126,10 +126,13 @@ static bool context_ready(dp_gl *gl, char *why, size_t why_cap)
     return true;
 }
 
-dp_status dp_gl_create_ex(const dp_allocator *allocator, dp_gl **out, char *why,
-                          size_t why_cap)
+/* The start of both creates: *out cleared and a zeroed record with no display or context
+ * in *gl (the reason in `why` on failure). DP_OK; DP_ERR_INVALID (out NULL); DP_ERR_NOMEM. */
+static dp_status new_record(const dp_allocator *allocator, dp_gl **out, dp_gl **gl, char *why,
+                            size_t why_cap)
 {
     dp__why(why, why_cap, "no error");
+    *gl = NULL;
     if (!out) {
         dp__why(why, why_cap, "out is NULL");
         return DP_ERR_INVALID;
@@ -137,14 +140,24 @@ dp_status dp_gl_create_ex(const dp_allocator *allocator, dp_gl **out, char *why,
     *out = NULL;
     dp_allocator al;
     dp__alloc_init(&al, allocator);
-    dp_gl *gl = dp__calloc(&al, 1, sizeof *gl);
-    if (!gl) {
+    *gl = dp__calloc(&al, 1, sizeof **gl);
+    if (!*gl) {
         dp__why(why, why_cap, "out of memory");
         return DP_ERR_NOMEM;
     }
-    gl->alloc = al;
-    gl->dpy = EGL_NO_DISPLAY;
-    gl->ctx = EGL_NO_CONTEXT;
+    (*gl)->alloc = al;
+    (*gl)->dpy = EGL_NO_DISPLAY;
+    (*gl)->ctx = EGL_NO_CONTEXT;
+    return DP_OK;
+}
+
+dp_status dp_gl_create_ex(const dp_allocator *allocator, dp_gl **out, char *why,
+                          size_t why_cap)
+{
+    dp_gl *gl;
+    dp_status st = new_record(allocator, out, &gl, why, why_cap);
+    if (st != DP_OK)
+        return st;
 
     EGLConfig cfg;
     EGLint major = 0, minor = 0;
@@ -210,28 +223,17 @@ dp_status dp_gl_create(const dp_allocator *allocator, dp_gl **out)
 dp_status dp_gl_create_from_current(const dp_allocator *allocator, dp_gl **out, char *why,
                                     size_t why_cap)
 {
-    dp__why(why, why_cap, "no error");
-    if (!out) {
-        dp__why(why, why_cap, "out is NULL");
-        return DP_ERR_INVALID;
-    }
-    *out = NULL;
+    dp_gl *gl;
+    dp_status st = new_record(allocator, out, &gl, why, why_cap);
+    if (st != DP_OK)
+        return st;
+    gl->adopted = true;
+    gl->host_ctx = eglGetCurrentContext(); /* EGL_NO_CONTEXT under a GLX host */
     if (!glGetString(GL_VERSION)) {
         dp__why(why, why_cap, "GL: no context is current on this thread");
+        dp__free(&gl->alloc, gl);
         return DP_ERR_NOT_FOUND;
     }
-    dp_allocator al;
-    dp__alloc_init(&al, allocator);
-    dp_gl *gl = dp__calloc(&al, 1, sizeof *gl);
-    if (!gl) {
-        dp__why(why, why_cap, "out of memory");
-        return DP_ERR_NOMEM;
-    }
-    gl->alloc = al;
-    gl->adopted = true;
-    gl->dpy = EGL_NO_DISPLAY;
-    gl->ctx = EGL_NO_CONTEXT;
-    gl->host_ctx = eglGetCurrentContext(); /* EGL_NO_CONTEXT under a GLX host */
     if (!context_ready(gl, why, why_cap)) {
         dp__free(&gl->alloc, gl);
         return DP_ERR_NOT_FOUND;
