@@ -31,7 +31,7 @@ static void open_depot(fx *f, dp_desc d)
     d.workers = 1;
     d.allocator = &f->ta.iface;
     assert_int_equal(dp_create(&d, &f->dp), DP_OK);
-    f->half = register_half(f->dp);
+    f->half = register_half(f->dp, &f->ta.iface);
 }
 
 static int setup(void **state)
@@ -282,7 +282,7 @@ static void test_an_asset_its_parents_free_leaves_soft_only_is_demoted_in_that_u
 {
     fx *f = *state;
     dp_handle child = load_soft(f, 3, "bin");
-    half *obj = half_new("parent", 6);
+    half *obj = half_new(&f->ta.iface, "parent", 6);
     dp_handle parent;
     assert_int_equal(dp_add(f->dp, f->half, obj, sizeof *obj + 6, "parent", &parent), DP_OK);
     assert_int_equal(dp_depend(f->dp, parent, child), DP_OK);

@@ -19,9 +19,11 @@ typedef struct half {
     unsigned char bytes[];
 } half;
 
-static inline half *half_new(const void *bytes, size_t len)
+/* Through `a` (the depot's allocator, so that failure injection reaches the type too), or
+ * malloc when a is NULL (the depot's default). */
+static inline half *half_new(const dp_allocator *a, const void *bytes, size_t len)
 {
-    half *h = malloc(sizeof *h + len);
+    half *h = a ? a->alloc(sizeof *h + len, a->user) : malloc(sizeof *h + len);
     if (!h)
         return NULL;
     h->size = len;
@@ -32,8 +34,7 @@ static inline half *half_new(const void *bytes, size_t len)
 static inline dp_status half_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
                            size_t *asset_bytes)
 {
-    (void)ctx;
-    half *h = half_new(bytes, len);
+    half *h = half_new(dp_ctx_allocator(ctx), bytes, len);
     if (!h)
         return DP_ERR_NOMEM;
     *asset = h;
@@ -43,16 +44,18 @@ static inline dp_status half_load(dp_load_ctx *ctx, const void *bytes, size_t le
 
 static inline void half_destroy(void *asset, void *user)
 {
-    (void)user;
-    free(asset);
+    const dp_allocator *a = user;
+    if (a)
+        a->free(asset, a->user);
+    else
+        free(asset);
 }
 
 /* Keeps the first half: the "drop the top mip levels" of this test type. */
 static inline dp_status half_demote(void *asset, void *user, void **smaller, size_t *smaller_bytes)
 {
-    (void)user;
     const half *h = asset;
-    half *s = half_new(h->bytes, h->size / 2);
+    half *s = half_new(user, h->bytes, h->size / 2);
     if (!s)
         return DP_ERR_NOMEM;
     *smaller = s;
@@ -60,11 +63,12 @@ static inline dp_status half_demote(void *asset, void *user, void **smaller, siz
     return DP_OK;
 }
 
-static inline dp_type_id register_half(dp_depot *dp)
+/* `a`: the allocator the depot was created with (NULL: none given). */
+static inline dp_type_id register_half(dp_depot *dp, const dp_allocator *a)
 {
     static const char *const ext[] = {"half", NULL};
     dp_type t = {.name = "half", .extensions = ext, .load = half_load,
-                 .destroy = half_destroy, .demote = half_demote};
+                 .destroy = half_destroy, .demote = half_demote, .user = (void *)a};
     dp_type_id id = 0;
     assert_int_equal(dp_register_type(dp, &t, &id), DP_OK);
     return id;

@@ -95,7 +95,7 @@ static void open_world(world *w, const dp_allocator *a)
 {
     dp_desc d = {.root = dir, .workers = 2, .allocator = a, .soft_budget_bytes = BUDGET};
     assert_int_equal(dp_create(&d, &w->dp), DP_OK);
-    w->half = register_half(w->dp);
+    w->half = register_half(w->dp, a);
     assert_int_equal(dp_set_soft_budget(w->dp, w->half, HALF_BUDGET), DP_OK);
     char key[64];
     for (int i = 0; i < NBIN + NHALF; i++) {
