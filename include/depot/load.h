@@ -347,17 +347,29 @@ typedef struct dp_http_cache_desc {
     int retries;          /**< 0 = 3: a transfer that fails (network, timeout, an HTTP error
                                other than 404/410) is tried again this many times */
     long retry_base_ms;   /**< 0 = 100: the first wait between tries; each next one doubles */
+    /** NULL: none. The URL of a catalog (docs/loading.md, "Stable ids and redirects") whose
+     * keys are paths under the URL's folder: a URL there that the catalog names is
+     * downloaded once, checked against the catalog's content hash (a mismatch fails the
+     * load with DP_ERR_FORMAT and stores nothing), stored under that hash (identical
+     * content once) and then served from disk with no request, also with the server down;
+     * the catalog's ids load those URLs ("id:0x...") and its redirects apply to them. */
+    const char *catalog;
 } dp_http_cache_desc;
 
 /** @brief Gives the http and https sources a disk cache: a response is stored (written
  * under a temporary name, then renamed: a crash never leaves a partial entry that is
  * served), served from disk while fresh, revalidated with its ETag when stale (a 304 keeps
  * it), and served stale when the server cannot be reached after the retries; a 404 drops
- * it. The folder is trimmed to max_bytes after each store. Owner thread, before the first
- * http load; the folder may be shared by later runs (that is its point).
- * @return DP_OK; DP_ERR_INVALID; DP_ERR_EXISTS (a cache is set already); DP_ERR_IO (the
- * folder cannot be made); DP_ERR_NOT_FOUND (built without libcurl); DP_ERR_NOMEM;
- * DP_ERR_WRONG_THREAD. */
+ * it. The folder is trimmed to max_bytes after each store. With `catalog`, the catalog is
+ * fetched first, through the cache (this call blocks for it, retries included; a cached
+ * copy serves when the server cannot be reached). Owner thread, before the first http
+ * load; the folder may be shared by later runs (that is its point).
+ * @return DP_OK; DP_ERR_INVALID (also: a catalog URL that is not http(s) with a folder);
+ * DP_ERR_EXISTS (a cache is set already); DP_ERR_IO (the folder cannot be made);
+ * DP_ERR_NOT_FOUND (built without libcurl; the catalog is not on the server);
+ * DP_ERR_NET, DP_ERR_TIMEOUT (the catalog cannot be fetched and is not cached);
+ * DP_ERR_FORMAT (the catalog is not one); DP_ERR_UNSUPPORTED (a catalog in a build
+ * without libxxhash); DP_ERR_NOMEM; DP_ERR_WRONG_THREAD. On error no cache is set. */
 dp_status dp_http_cache(dp_depot *dp, const dp_http_cache_desc *desc);
 
 /* ---- built-in types ----------------------------------------------------------------------- */

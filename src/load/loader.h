@@ -152,6 +152,8 @@ typedef struct dp__loader {
     /* catalog.c: stable ids and redirects; replaced by the owner (release), read by any
      * thread (acquire); each catalog keeps the one it replaced until dp_destroy. */
     _Atomic(struct dp__catalog *) catalog;
+    /* The same for the http cache's remote catalog (dp_http_cache_desc.catalog). */
+    _Atomic(struct dp__catalog *) remote_catalog;
     /* http/http_cache.c: the http source's disk cache, or NULL; set once by the owner
      * (release), read by workers (acquire), freed with the http source. */
     _Atomic(struct dp__http_cache *) http_cache;

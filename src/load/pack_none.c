@@ -1,7 +1,9 @@
 /* pack_none.c — the pack functions of a build without libzstd or libxxhash: each says
- * DP_ERR_NOT_FOUND (the part is not built), as dp_http_configure does without libcurl. */
+ * DP_ERR_NOT_FOUND (the part is not built), as dp_http_configure does without libcurl; and
+ * no content hash (catalog.h). */
 #include "depot/config.h"
 #include "depot/pack.h"
+#include "load/catalog.h"
 
 #if !DP_HAVE_PACK
 dp_status dp_pack_open(const char *path, const dp_allocator *alloc, dp_pack **out)
@@ -104,5 +106,13 @@ dp_status dp_pack_writer_save(dp_pack_writer *w, const char *path)
 void dp_pack_writer_free(dp_pack_writer *w)
 {
     (void)w;
+}
+
+bool dp__content_hash(const void *bytes, size_t len, uint64_t *out)
+{
+    (void)bytes;
+    (void)len;
+    *out = 0;
+    return false; /* no libxxhash: nothing can be checked against a catalog */
 }
 #endif

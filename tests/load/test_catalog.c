@@ -1,8 +1,9 @@
 /* requires: png json */
 /* test_catalog.c — stable ids and redirects: "id:0x..." loads the asset the catalog names,
  * a renamed file is found under its old key (same handle as the new key), also as the
- * dependency of a sprite that still names the old key; bad ids, unknown ids, redirect loops
- * and malformed catalogs give status codes. */
+ * dependency of a sprite that still names the old key; ids and redirects of keys with a
+ * scheme (mem://) work the same; bad ids, unknown ids, redirect loops and malformed
+ * catalogs give status codes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,25 @@ static void test_unknown_and_malformed_ids_are_status_codes(void **state)
     assert_true(dp_handle_is_null(h));
 }
 
+static void test_ids_and_redirects_name_keys_with_a_scheme(void **state)
+{
+    fx *f = *state;
+    write_catalog(f, "depot-catalog 1\n"
+                     "id\t0x00000000000000c3\t0x0000000000000003\tmem://cfg/new.json\n"
+                     "redirect\tmem://cfg/old.json\tmem://cfg/new.json\n");
+    assert_int_equal(dp_catalog_load(f->dp, f->cat), DP_OK);
+    assert_int_equal(dp_mem_add(f->dp, "cfg/new.json", "{}", 2), DP_OK);
+    dp_handle by_id, by_old;
+    dp_type_id blob = dp_builtins(f->dp).blob;
+    assert_int_equal(dp_load_as(f->dp, "id:0xc3", blob, &by_id), DP_OK);
+    assert_int_equal(dp_wait(f->dp, by_id, 10000), DP_OK);
+    assert_string_equal(dp_key_of(f->dp, by_id), "mem://cfg/new.json");
+    assert_int_equal(dp_load_as(f->dp, "mem://cfg/old.json", blob, &by_old), DP_OK);
+    assert_true(dp_handle_eq(by_id, by_old));
+    dp_release(f->dp, by_id);
+    dp_release(f->dp, by_old);
+}
+
 static void test_redirect_loop_is_invalid(void **state)
 {
     fx *f = *state;
@@ -148,6 +168,11 @@ static void test_malformed_catalogs_are_refused_and_keep_the_old_one(void **stat
         "depot-catalog 1\nid\t0xa1\t0x1\t../escape.png\n",
         "depot-catalog 1\nredirect\ta.png\tb.png\nredirect\ta.png\tc.png\n",
         "depot-catalog 1\nsomething\telse\n",
+        "depot-catalog 1\nid\t0xa1\t0x1\ta.png\nid\t0xa2\t0x1\ta.png\n", /* two ids */
+        "depot-catalog 1\nid\t0xa1\t0x1\t://a.png\n",
+        "depot-catalog 1\nid\t0xa1\t0x1\tmem://\n",
+        "depot-catalog 1\nid\t0xa1\t0x1\tm m://a\n",
+        "depot-catalog 1\nid\t0xa1\t0x1\tmem://a#label\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         write_catalog(f, bad[i]);
@@ -168,6 +193,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_old_key_of_a_renamed_file_gives_the_new_keys_asset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sprite_naming_a_renamed_image_still_loads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_and_malformed_ids_are_status_codes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ids_and_redirects_name_keys_with_a_scheme, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redirect_loop_is_invalid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_catalogs_are_refused_and_keep_the_old_one, setup, teardown),
     };

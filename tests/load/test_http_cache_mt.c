@@ -1,4 +1,4 @@
-/* requires: http */
+/* requires: http pack */
 /* test_http_cache_mt.c — the http source's disk cache against a real web server: nginx
  * (Debian nginx-light) started by the test on a free loopback port with a temporary config.
  * First load downloads, a second (new depot, same cache folder) is served from disk with no
@@ -6,7 +6,11 @@
  * stopped the cached copy still loads; 404 is NOT_FOUND and drops the entry; the byte
  * budget evicts the least recently used entry; a crash's temporary files are removed and a
  * torn entry is never served. Truncated transfers are retried (the loopback test server,
- * which can cut an answer short). Exit 77 when nginx is not installed. */
+ * which can cut an answer short). With a catalog on the server (dp_http_cache_desc.catalog):
+ * an entry is stored under its content hash and then served with nginx stopped, by URL
+ * and by id; identical content is stored once; a changed catalog fetches the new bytes; a
+ * corrupt entry on the server is DP_ERR_FORMAT with a message naming the URL and both
+ * hashes, and nothing is cached. Exit 77 when nginx is not installed. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -16,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "depot/depot.h"
 #include "http_server.h"
@@ -255,6 +260,205 @@ static void test_crash_leftovers_are_removed_and_a_torn_entry_is_never_served(vo
     assert_int_not_equal(system(cmd), 0); /* grep found no temporary file */
 }
 
+/* ---- entries checked against a catalog ------------------------------------------------ */
+
+/* Serves a catalog naming each (key, id, content) of the NULL-terminated list with the
+ * content's hash; `served` (may be NULL) are the bytes nginx gives for each instead. */
+static void serve_catalog(const char *const *kv, const char *const *served)
+{
+    char text[2048] = "depot-catalog 1\n";
+    for (size_t i = 0; kv[3 * i]; i++) {
+        const char *key = kv[3 * i], *id = kv[3 * i + 1], *content = kv[3 * i + 2];
+        size_t n = strlen(text);
+        snprintf(text + n, sizeof text - n, "id\t%s\t0x%016llx\t%s\n", id,
+                 (unsigned long long)XXH3_64bits(content, strlen(content)), key);
+        serve(key, served && served[i] ? served[i] : content);
+    }
+    serve("game.catalog", text);
+}
+
+/* The cache's files whose names start with `prefix` ("c-": entries by content). */
+static int cache_files(const char *prefix)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "ls '%s' | grep -c '^%s' > '%s/count'", F.cache, prefix, F.dir);
+    (void)system(cmd);
+    snprintf(cmd, sizeof cmd, "%s/count", F.dir);
+    FILE *f = fopen(cmd, "r");
+    int n = -1;
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%d", &n), 1);
+    fclose(f);
+    return n;
+}
+
+static dp_http_cache_desc with_catalog(char *url, size_t cap)
+{
+    snprintf(url, cap, "http://127.0.0.1:%d/game.catalog", F.port);
+    return (dp_http_cache_desc){.dir = F.cache, .catalog = url, .retries = 1,
+                                .retry_base_ms = 10};
+}
+
+static void test_catalog_entry_is_cached_by_hash_and_served_with_the_server_stopped(void **state)
+{
+    (void)state;
+    serve_catalog((const char *const[]){"lvl/a.bin", "0xa1", "alpha content", NULL}, NULL);
+    char url[300], text[256], name[64];
+    dp_http_cache_desc d = with_catalog(url, sizeof url);
+    assert_int_equal(load_once(&d, "lvl/a.bin", text, sizeof text), DP_OK);
+    assert_string_equal(text, "alpha content");
+    assert_int_equal(log_count("GET /lvl/a.bin"), 1);
+    snprintf(name, sizeof name, "c-%016llx.dpc",
+             (unsigned long long)XXH3_64bits("alpha content", 13));
+    assert_int_equal(cache_files(name), 1); /* named by its content hash */
+    nginx_stop();
+    text[0] = 0;
+    assert_int_equal(load_once(&d, "lvl/a.bin", text, sizeof text), DP_OK);
+    assert_string_equal(text, "alpha content");
+    /* The catalog's id names the URL, and loads from the cache too. */
+    dp_depot *dp;
+    assert_int_equal(dp_create(&(dp_desc){.workers = 1}, &dp), DP_OK);
+    assert_int_equal(dp_http_cache(dp, &d), DP_OK);
+    dp_handle h;
+    assert_int_equal(dp_load_as(dp, "id:0xa1", dp_builtins(dp).blob, &h), DP_OK);
+    assert_int_equal(dp_wait(dp, h, 30000), DP_OK);
+    snprintf(text, sizeof text, "http://127.0.0.1:%d/lvl/a.bin", F.port);
+    assert_string_equal(dp_key_of(dp, h), text);
+    assert_memory_equal(((const dp_blob *)dp_get(dp, h))->bytes, "alpha content", 13);
+    dp_release(dp, h);
+    assert_int_equal(dp_destroy(dp), 0);
+}
+
+static void test_corrupt_entry_on_the_server_is_a_format_error_and_is_not_cached(void **state)
+{
+    (void)state;
+    /* nginx serves bytes of the right length that are not the catalog's */
+    serve_catalog((const char *const[]){"a.bin", "0xa1", "alpha content", NULL},
+                  (const char *const[]){"alpha c0ntent"});
+    char url[300], key[300];
+    dp_http_cache_desc d = with_catalog(url, sizeof url);
+    dp_depot *dp;
+    assert_int_equal(dp_create(&(dp_desc){.workers = 1}, &dp), DP_OK);
+    assert_int_equal(dp_http_cache(dp, &d), DP_OK);
+    snprintf(key, sizeof key, "http://127.0.0.1:%d/a.bin", F.port);
+    dp_handle h;
+    assert_int_equal(dp_load_as(dp, key, dp_builtins(dp).blob, &h), DP_OK);
+    assert_int_equal(dp_wait(dp, h, 30000), DP_ERR_FORMAT);
+    dp_release(dp, h);
+    assert_int_equal(dp_destroy(dp), 0);
+    assert_int_equal(cache_files("c-"), 0); /* nothing cached by content */
+    assert_int_equal(cache_files(""), 1);   /* only the catalog itself */
+    /* Fixed on the server: the next load gets the right bytes. */
+    serve("a.bin", "alpha content");
+    char text[256];
+    assert_int_equal(load_once(&d, "a.bin", text, sizeof text), DP_OK);
+    assert_string_equal(text, "alpha content");
+    assert_int_equal(cache_files("c-"), 1);
+}
+
+/* A type that reads its content in ranges (dp_ctx_read): NUL-terminated text. */
+static dp_status ranged_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
+                             size_t *asset_bytes)
+{
+    assert_null(bytes); /* the http source reads ranges: nothing was read before */
+    char *text = calloc(1, len + 1);
+    dp_status st = text ? dp_ctx_read(ctx, 0, len, text) : DP_ERR_NOMEM;
+    if (st != DP_OK) {
+        free(text);
+        return st;
+    }
+    *asset = text;
+    *asset_bytes = len;
+    return DP_OK;
+}
+
+static void ranged_destroy(void *asset, void *user)
+{
+    (void)user;
+    free(asset);
+}
+
+static void test_ranged_load_of_a_catalog_entry_is_checked_whole(void **state)
+{
+    (void)state;
+    serve_catalog((const char *const[]){"r.bin", "0xa1", "ranged content", NULL},
+                  (const char *const[]){"ranged c0ntent"});
+    char url[300], key[300];
+    dp_http_cache_desc d = with_catalog(url, sizeof url);
+    snprintf(key, sizeof key, "http://127.0.0.1:%d/r.bin", F.port);
+    for (int round = 0; round < 2; round++) {
+        dp_depot *dp;
+        assert_int_equal(dp_create(&(dp_desc){.workers = 1}, &dp), DP_OK);
+        assert_int_equal(dp_http_cache(dp, &d), DP_OK);
+        dp_type_id t;
+        assert_int_equal(dp_register_type(dp, &(dp_type){.name = "ranged_text",
+                             .load = ranged_load, .destroy = ranged_destroy}, &t), DP_OK);
+        assert_int_equal(dp_type_ranged(dp, t, true), DP_OK);
+        dp_handle h;
+        assert_int_equal(dp_load_as(dp, key, t, &h), DP_OK);
+        if (round == 0) { /* the corrupt bytes: refused, never handed to the type */
+            assert_int_equal(dp_wait(dp, h, 30000), DP_ERR_FORMAT);
+            assert_int_equal(cache_files("c-"), 0);
+            serve("r.bin", "ranged content");
+        } else {
+            assert_int_equal(dp_wait(dp, h, 30000), DP_OK);
+            assert_string_equal(dp_get(dp, h), "ranged content");
+            assert_int_equal(cache_files("c-"), 1);
+        }
+        dp_release(dp, h);
+        assert_int_equal(dp_destroy(dp), 0);
+    }
+}
+
+static void test_identical_content_under_two_urls_is_stored_and_fetched_once(void **state)
+{
+    (void)state;
+    serve_catalog((const char *const[]){"one.bin", "0x1", "same bytes", "two.bin", "0x2",
+                                        "same bytes", NULL}, NULL);
+    char url[300], text[256];
+    dp_http_cache_desc d = with_catalog(url, sizeof url);
+    assert_int_equal(load_once(&d, "one.bin", text, sizeof text), DP_OK);
+    assert_int_equal(load_once(&d, "two.bin", text, sizeof text), DP_OK);
+    assert_string_equal(text, "same bytes");
+    assert_int_equal(log_count("GET /two.bin"), 0); /* its content was cached already */
+    assert_int_equal(cache_files("c-"), 1);
+}
+
+static void test_changed_catalog_never_serves_the_old_bytes(void **state)
+{
+    (void)state;
+    serve_catalog((const char *const[]){"a.bin", "0xa1", "version one", NULL}, NULL);
+    char url[300], text[256];
+    dp_http_cache_desc d = with_catalog(url, sizeof url);
+    d.fresh_ms = 1; /* the catalog revalidates on each run */
+    assert_int_equal(load_once(&d, "a.bin", text, sizeof text), DP_OK);
+    assert_string_equal(text, "version one");
+    sleep(1); /* nginx's ETag has one-second resolution */
+    serve_catalog((const char *const[]){"a.bin", "0xa1", "version two!", NULL}, NULL);
+    assert_int_equal(load_once(&d, "a.bin", text, sizeof text), DP_OK);
+    assert_string_equal(text, "version two!");
+    assert_int_equal(cache_files("c-"), 2);
+}
+
+static void test_catalog_that_cannot_be_had_sets_no_cache(void **state)
+{
+    (void)state;
+    char url[300];
+    dp_http_cache_desc d = with_catalog(url, sizeof url);
+    dp_depot *dp;
+    assert_int_equal(dp_create(&(dp_desc){.workers = 1}, &dp), DP_OK);
+    assert_int_equal(dp_http_cache(dp, &d), DP_ERR_NOT_FOUND); /* not on the server */
+    serve("game.catalog", "not a catalog\n");
+    assert_int_equal(dp_http_cache(dp, &d), DP_ERR_FORMAT);
+    d.catalog = "ftp://127.0.0.1/game.catalog";
+    assert_int_equal(dp_http_cache(dp, &d), DP_ERR_INVALID);
+    d.catalog = "http://127.0.0.1";
+    assert_int_equal(dp_http_cache(dp, &d), DP_ERR_INVALID);
+    d.catalog = NULL;
+    assert_int_equal(dp_http_cache(dp, &d), DP_OK); /* none was set by the failures */
+    assert_int_equal(dp_destroy(dp), 0);
+}
+
 /* ---- retries, against the loopback server ------------------------------------------------- */
 
 static atomic_int trunc_calls;
@@ -310,6 +514,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_budget_evicts_the_least_recently_used_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_leftovers_are_removed_and_a_torn_entry_is_never_served, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_transfer_is_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_entry_is_cached_by_hash_and_served_with_the_server_stopped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_entry_on_the_server_is_a_format_error_and_is_not_cached, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ranged_load_of_a_catalog_entry_is_checked_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_identical_content_under_two_urls_is_stored_and_fetched_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_changed_catalog_never_serves_the_old_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_that_cannot_be_had_sets_no_cache, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

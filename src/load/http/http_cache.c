@@ -1,15 +1,22 @@
 /* http_cache.c — see http_cache.h; dp_http_cache.
  *
- * One file per URL, named by the FNV-1a hash of the URL: "depot-http-cache 1\n", the URL,
- * the ETag and the body length on a line each, then the body. A file is written under a
- * temporary name and renamed into place, and read back only when its URL and length check
- * out, so a crash mid-download never leaves a partial body that is served. Its modification
- * time is when the server last confirmed it (fresh for fresh_ms), its access time when it
- * was last used (the eviction order). */
+ * Two kinds of entry share the folder, its budget and its eviction order:
+ * - A URL the catalog names is kept by content: "c-<16 hex content hash>.dpc" holds the
+ *   body alone. It is stored only when the download's hash is the catalog's, and served
+ *   only when the file's hash still is (a torn or damaged file is fetched again). It never
+ *   goes stale: a changed catalog names a new hash, so a new file.
+ * - Any other URL: "<16 hex FNV-1a of the URL>.dpc": "depot-http-cache 1\n", the URL, the
+ *   ETag and the body length on a line each, then the body, read back only when its URL and
+ *   length check out. Its modification time is when the server last confirmed it (fresh
+ *   for fresh_ms).
+ * A file is written under a temporary name and renamed into place, so a crash mid-download
+ * never leaves a partial body that is served. Its access time is when it was last used
+ * (the eviction order). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "load/catalog.h"
 #include "load/http/http_cache.h"
 #include "load/http/http_read.h"
 #include "os/dirs.h"
@@ -118,6 +125,7 @@ static void evict(const dp__http_cache *c, const dp_allocator *a)
     dp__free(a, sc.v);
 }
 
+/* Stores an entry: with a url, its header first; without, the body alone (by content). */
 static void entry_store(dp__http_cache *c, const dp_allocator *a, const char *path,
                         const char *url, const char *etag, const void *bytes, size_t len)
 {
@@ -125,7 +133,7 @@ static void entry_store(dp__http_cache *c, const dp_allocator *a, const char *pa
     snprintf(tmp, sizeof tmp, "%s.tmp%u", path,
              atomic_fetch_add_explicit(&c->seq, 1, memory_order_relaxed));
     FILE *f = fopen(tmp, "wb");
-    bool ok = f && fprintf(f, "%s%s\n%s\n%zu\n", MAGIC, url, etag, len) > 0 &&
+    bool ok = f && (!url || fprintf(f, "%s%s\n%s\n%zu\n", MAGIC, url, etag, len) > 0) &&
               fwrite(bytes, 1, len, f) == len;
     if (f && fclose(f) != 0)
         ok = false;
@@ -167,10 +175,59 @@ static dp_status fetch_with_retries(const dp__http_cache *c, const dp_http_desc 
     }
 }
 
-dp_status dp__http_cache_read(dp__http_cache *c, const dp_http_desc *cfg, const dp_allocator *a,
-                              const char *url, const dp_cancel *cancel, void **bytes,
-                              size_t *len)
+/* ---- entries by content ------------------------------------------------------------------ */
+
+/* The cached body of content `want`, if its file is there and still hashes to it; a file
+ * that does not is removed (fetched again). */
+static bool content_read(dp__http_cache *c, const dp_allocator *a, const char *path,
+                         uint64_t want, void **bytes, size_t *len)
 {
+    uint64_t got;
+    if (dp__file_read(a, path, 0, NULL, NULL, bytes, len) != DP_OK)
+        return false;
+    if (dp__content_hash(*bytes, *len, &got) && got == want) {
+        dp__file_mark_used(path);
+        return true;
+    }
+    dp__free(a, *bytes);
+    *bytes = NULL;
+    dp__mutex_lock(&c->lock);
+    remove(path);
+    dp__mutex_unlock(&c->lock);
+    return false;
+}
+
+static dp_status content_fetch(dp__http_cache *c, const dp_http_desc *cfg,
+                               const dp_allocator *a, const char *url, uint64_t want,
+                               const dp_cancel *cancel, void **bytes, size_t *len)
+{
+    char path[4200], etag[ETAG_CAP];
+    snprintf(path, sizeof path, "%s/c-%016llx.dpc", c->dir, (unsigned long long)want);
+    if (content_read(c, a, path, want, bytes, len))
+        return DP_OK;
+    bool not_modified = false;
+    dp_status st = fetch_with_retries(c, cfg, a, url, cancel, NULL, etag, &not_modified, bytes,
+                                      len);
+    if (st != DP_OK)
+        return st;
+    uint64_t got = 0;
+    if (!dp__content_hash(*bytes, *len, &got) || got != want) {
+        dp__free(a, *bytes);
+        *bytes = NULL;
+        return DP_ERR_FORMAT; /* never stored, never served */
+    }
+    entry_store(c, a, path, NULL, NULL, *bytes, *len);
+    return DP_OK;
+}
+
+/* ---- entries by URL ------------------------------------------------------------------------ */
+
+dp_status dp__http_cache_read(dp__http_cache *c, const dp_http_desc *cfg, const dp_allocator *a,
+                              const char *url, const uint64_t *want, const dp_cancel *cancel,
+                              void **bytes, size_t *len)
+{
+    if (want)
+        return content_fetch(c, cfg, a, url, *want, cancel, bytes, len);
     char path[4200], old_etag[ETAG_CAP] = "", etag[ETAG_CAP] = "";
     entry_path(c, url, path, sizeof path);
     void *cached = NULL;
@@ -227,10 +284,33 @@ static void on_leftover(void *ctx, const char *name, uint64_t size, uint64_t use
     }
 }
 
+/* Fetches the remote catalog through the cache (by URL: revalidated when stale, the copy
+ * served when the server is down) and publishes it. Owner thread, before any http load. */
+static dp_status fetch_catalog(dp__loader *L, dp__http_cache *c, const char *url)
+{
+    uint64_t probe;
+    if (!dp__content_hash("", 0, &probe))
+        return DP_ERR_UNSUPPORTED; /* no libxxhash: nothing could be checked */
+    dp__mutex_lock(&L->lock);
+    dp_http_desc cfg = L->http;
+    dp__mutex_unlock(&L->lock);
+    void *text;
+    size_t len;
+    dp_status st = dp__http_cache_read(c, &cfg, L->alloc, url, NULL, NULL, &text, &len);
+    return st == DP_OK ? dp__catalog_set_remote(L, url, text, len) : st;
+}
+
+static bool http_url(const char *s)
+{
+    return s && (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8)) &&
+           strchr(strstr(s, "://") + 3, '/') && strlen(s) < 4000;
+}
+
 dp_status dp_http_cache(dp_depot *dp, const dp_http_cache_desc *desc)
 {
     if (!dp || !desc || !desc->dir || !desc->dir[0] || strlen(desc->dir) > 3900 ||
-        desc->retries < 0 || desc->fresh_ms < 0 || desc->retry_base_ms < 0)
+        desc->retries < 0 || desc->fresh_ms < 0 || desc->retry_base_ms < 0 ||
+        (desc->catalog && !http_url(desc->catalog)))
         return DP_ERR_INVALID;
     dp__loader *L;
     dp_status st = dp__loader_owner(dp, &L);
@@ -252,6 +332,11 @@ dp_status dp_http_cache(dp_depot *dp, const dp_http_cache_desc *desc)
     dp__mutex_init(&c->lock);
     atomic_init(&c->seq, 0);
     dp__dir_files(c->dir, on_leftover, c);
+    st = desc->catalog ? fetch_catalog(L, c, desc->catalog) : DP_OK;
+    if (st != DP_OK) {
+        dp__http_cache_free(L->alloc, c);
+        return st;
+    }
     /* Release: the cache is complete before a worker can see it. */
     atomic_store_explicit(&L->http_cache, c, memory_order_release);
     return DP_OK;

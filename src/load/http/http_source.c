@@ -1,6 +1,7 @@
 /* http_source.c — the "http" and "https" sources over dp__http_read (libcurl). */
 #include <string.h>
 
+#include "load/catalog.h"
 #include "load/http/http_cache.h"
 #include "load/http/http_read.h"
 #include "load/loader.h"
@@ -23,7 +24,10 @@ static dp_status http_source_read(void *user, const char *path, const dp_cancel 
     dp__mutex_unlock(&L->lock);
     /* Acquire: pairs with the release in dp_http_cache. */
     dp__http_cache *cache = atomic_load_explicit(&L->http_cache, memory_order_acquire);
-    dp_status st = cache ? dp__http_cache_read(cache, &cfg, L->alloc, url, cancel, bytes, len)
+    uint64_t want; /* the content hash the catalog records for the URL, if it names it */
+    bool known = cache && dp__catalog_content_hash(L, url, &want);
+    dp_status st = cache ? dp__http_cache_read(cache, &cfg, L->alloc, url, known ? &want : NULL,
+                                               cancel, bytes, len)
                          : dp__http_read(&cfg, L->alloc, url, cancel, bytes, len);
     dp__free(L->alloc, url);
     return st;
@@ -31,17 +35,20 @@ static dp_status http_source_read(void *user, const char *path, const dp_cancel 
 
 /* ---- ranged reads: a HEAD for the size, a Range request for each read ------------------- */
 
+/* A URL the cache's catalog names is read whole instead, through the cache, so that it is
+ * checked against its content hash (a range cannot be); the reads copy from it. */
 typedef struct http_file {
     char *url;
     dp_http_desc cfg; /* the settings when the load started */
+    void *whole;      /* the checked content, or NULL: Range requests */
+    size_t whole_len;
 } http_file;
 
 static dp_status http_open(void *user, const char *path, const dp_cancel *cancel, void **file)
 {
-    (void)cancel;
     http_src *s = user;
     dp__loader *L = s->L;
-    http_file *f = dp__alloc(L->alloc, sizeof *f);
+    http_file *f = dp__calloc(L->alloc, 1, sizeof *f);
     char *url = dp__key_join(L->alloc, s->scheme, path);
     if (!f || !url) {
         dp__free(L->alloc, f);
@@ -52,6 +59,17 @@ static dp_status http_open(void *user, const char *path, const dp_cancel *cancel
     dp__mutex_lock(&L->lock);
     f->cfg = L->http;
     dp__mutex_unlock(&L->lock);
+    dp__http_cache *cache = atomic_load_explicit(&L->http_cache, memory_order_acquire);
+    uint64_t want;
+    if (cache && dp__catalog_content_hash(L, url, &want)) {
+        dp_status st = dp__http_cache_read(cache, &f->cfg, L->alloc, url, &want, cancel,
+                                           &f->whole, &f->whole_len);
+        if (st != DP_OK) {
+            dp__free(L->alloc, url);
+            dp__free(L->alloc, f);
+            return st;
+        }
+    }
     *file = f;
     return DP_OK;
 }
@@ -60,6 +78,10 @@ static dp_status http_size(void *user, void *file, uint64_t *size)
 {
     (void)user;
     http_file *f = file;
+    if (f->whole) {
+        *size = f->whole_len;
+        return DP_OK;
+    }
     return dp__http_size(&f->cfg, f->url, NULL, size);
 }
 
@@ -68,6 +90,10 @@ static dp_status http_read_at(void *user, void *file, uint64_t offset, void *buf
 {
     (void)user;
     http_file *f = file;
+    if (f->whole) { /* the reader checked the range against the size */
+        memcpy(buf, (const char *)f->whole + offset, len);
+        return DP_OK;
+    }
     return dp__http_read_range(&f->cfg, f->url, cancel, offset, buf, len);
 }
 
@@ -75,6 +101,7 @@ static void http_close(void *user, void *file)
 {
     http_src *s = user;
     http_file *f = file;
+    dp__free(s->L->alloc, f->whole);
     dp__free(s->L->alloc, f->url);
     dp__free(s->L->alloc, f);
 }
