@@ -2,7 +2,7 @@
  * depot adopts that context (dp_gl_create_from_current) and turns every image of a folder
  * into a texture; the viewer draws them as a grid and hot-reloads a file that changes.
  *
- *   example_sdl_viewer [--frames N] [--check] FOLDER
+ *   example_sdl_viewer [--frames N] [--check [--expect-reload]] FOLDER
  *
  * FOLDER's .png, .jpg, .jpeg and .webp files (at most 64, sorted by name) are loaded with
  * dp_load; until a texture is ready its cell shows grey, and a file that failed shows
@@ -10,7 +10,10 @@
  * N frames. With --check, the last frame is read back before it is shown: two texels of
  * every image (its first and its middle one) must appear in their cells as the decoded
  * image has them, and the program exits 1 otherwise (tests/tools/sdl_viewer.sh runs this
- * under Xvfb). Needs SDL2 (libsdl2-dev) and the GL backend.
+ * under Xvfb). With --expect-reload the check waits for a hot reload instead: the first
+ * frame that shows every image after one of them changed on disk is checked against the
+ * new data (so the old texture would fail it), and N frames without a reload fail.
+ * Needs SDL2 (libsdl2-dev) and the GL backend.
  */
 #define _POSIX_C_SOURCE 200809L /* strdup, opendir */
 #define GL_GLEXT_PROTOTYPES 1
@@ -29,7 +32,7 @@
 
 typedef struct viewer {
     int frames; /* 0: until the window closes */
-    bool check;
+    bool check, expect_reload;
     const char *folder;
     char *names[MAX_FILES];
     int count;
@@ -216,26 +219,73 @@ static bool quit_requested(void)
     return quit;
 }
 
-/* The frame loop; true unless --check found a difference. */
+/* Hot reloads applied to our images by the last dp_update (its MODIFIED events). */
+static int count_reloads(const viewer *v, dp_depot *dp)
+{
+    const dp_event *ev;
+    size_t n = dp_events(dp, &ev);
+    int reloads = 0;
+    for (size_t k = 0; k < n; k++)
+        for (int i = 0; i < v->count; i++)
+            if (ev[k].kind == DP_EV_MODIFIED && ev[k].handle.bits == v->h[i].bits)
+                reloads++;
+    return reloads;
+}
+
+static bool all_ready(const viewer *v, dp_render *r)
+{
+    for (int i = 0; i < v->count; i++) {
+        dp_render_why why;
+        dp_render_get_why(r, v->h[i], &why);
+        if (why.reason != DP_RENDER_REASON_READY)
+            return false;
+    }
+    return true;
+}
+
+/* Starts frame `frame` in the render layer: what the GPU finished is destroyed, the
+ * depot's events applied, waiting textures made. */
+static void begin_frame(dp_gl *gl, dp_render *r, uint64_t frame)
+{
+    dp_render_frame_done(r, dp_gl_frames_completed(gl, 0));
+    if (dp_render_sync(r, frame) == DP_ERR_OVERFLOW) {
+        dp_render_frame_done(r, dp_gl_frames_completed(gl, 1000000000u));
+        dp_render_sync(r, frame);
+    }
+    dp_render_prepare(r);
+}
+
+/* The frame loop; true unless --check found a difference. The last frame is frame N of
+ * --frames N, or with --expect-reload the first one after a reload that shows every image
+ * (then --frames N is the limit, and reaching it without a reload fails the check). */
 static bool run(viewer *v, dp_depot *dp, dp_gl *gl, dp_render *r, SDL_Window *win)
 {
-    bool ok = true;
+    bool ok = true, announced = false;
+    int reloads = 0;
     for (uint64_t frame = 1; !quit_requested(); frame++) {
-        bool last = v->frames > 0 && frame == (uint64_t)v->frames;
-        if (last && v->check) /* the images must be in before the last frame draws */
+        bool limit = v->frames > 0 && frame == (uint64_t)v->frames;
+        if (limit && v->check && !v->expect_reload) /* every image in before the last frame */
             for (int i = 0; i < v->count; i++)
                 dp_wait(dp, v->h[i], 10000);
         dp_update(dp);
-        dp_render_frame_done(r, dp_gl_frames_completed(gl, 0));
-        if (dp_render_sync(r, frame) == DP_ERR_OVERFLOW) {
-            dp_render_frame_done(r, dp_gl_frames_completed(gl, 1000000000u));
-            dp_render_sync(r, frame);
-        }
-        dp_render_prepare(r);
+        reloads += count_reloads(v, dp);
+        begin_frame(gl, r, frame);
         SDL_GL_GetDrawableSize(win, &v->width, &v->height);
         draw(v, r);
-        if (last && v->check)
+        bool ready = all_ready(v, r);
+        if (ready && !announced) { /* tests/tools/sdl_viewer.sh waits for this line */
+            printf("sdl_viewer: all %d images shown at frame %llu\n", v->count,
+                   (unsigned long long)frame);
+            fflush(stdout);
+            announced = true;
+        }
+        bool last = limit || (v->expect_reload && reloads > 0 && ready);
+        if (last && v->check) {
             ok = check_frame(v, dp, r);
+            if (v->expect_reload)
+                printf("check: %d hot reloads applied\n", reloads);
+            ok = ok && (!v->expect_reload || reloads > 0);
+        }
         dp_gl_frame_submitted(gl, frame);
         SDL_GL_SwapWindow(win);
         if (last)
@@ -288,20 +338,23 @@ static bool parse_args(viewer *v, int argc, char **argv)
             v->frames = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--check"))
             v->check = true;
+        else if (!strcmp(argv[i], "--expect-reload"))
+            v->expect_reload = true;
         else if (argv[i][0] != '-' && !v->folder)
             v->folder = argv[i];
         else
             return false;
     }
-    return v->folder && v->frames >= 0 && (!v->check || v->frames > 0);
+    return v->folder && v->frames >= 0 && (!v->check || v->frames > 0) &&
+           (!v->expect_reload || v->check);
 }
 
 int main(int argc, char **argv)
 {
     viewer v = {0};
     if (!parse_args(&v, argc, argv)) {
-        fprintf(stderr, "usage: %s [--frames N] [--check] FOLDER (--check needs --frames)\n",
-                argv[0]);
+        fprintf(stderr, "usage: %s [--frames N] [--check [--expect-reload]] FOLDER "
+                "(--check needs --frames)\n", argv[0]);
         return 2;
     }
     if (!list_folder(&v)) {
