@@ -32,6 +32,9 @@ bench: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DDEPOT_TESTS=OFF >/dev/null
 	cmake --build build-bench -j$(JOBS) --target depot-bench
 	./build-bench/depot-bench all
+	@if [ -d /usr/share/games/pingus ] && [ -d /usr/share/games/frozen-bubble ]; then \
+	  ./build-bench/depot-bench real /usr/share/games/pingus /usr/share/games/frozen-bubble; \
+	else echo "# real: /usr/share/games/{pingus,frozen-bubble} absent (apt-get install pingus-data frozen-bubble-data): skipped"; fi
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz build-bench

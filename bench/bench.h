@@ -85,6 +85,9 @@ dp_status dp_bench_zc_load(dp_load_ctx *ctx, const void *bytes, size_t len, void
 void dp_bench_zc_destroy(void *asset, void *user);
 /* Per-asset cost as the live set grows 10^3 .. 10^6 (bench_scale.c). */
 int dp_bench_scale(void);
+/* Every PNG under the absolute folders dirs[0..ndirs): depot with 2 workers vs 2 plain
+ * threads, owner CPU per file, pixels checked (bench_real.c). */
+int dp_bench_real(int ndirs, char **dirs);
 /* The atlas page allocator (bench_atlas.c), run by dp_bench_render. */
 int dp_bench_atlas_alloc(void);
 

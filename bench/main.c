@@ -1,5 +1,6 @@
 /* depot-bench — runs the benchmark of one layer or all of them.
  * Usage: depot-bench [pool|asset|load|render|formats|vk|pack|scale|all]
+ *        depot-bench real DIR [DIR...]   (every PNG under the folders; not part of "all")
  * Output: one "BENCH <name> <value> <unit>" line per measurement, baselines included. */
 #include <stdio.h>
 #include <string.h>
@@ -27,11 +28,19 @@ int main(int argc, char **argv)
     const char *which = argc > 1 ? argv[1] : "all";
     if (!strcmp(which, "-h") || !strcmp(which, "--help")) {
         printf("usage: depot-bench [pool|asset|load|render|formats|vk|pack|scale|all]\n"
+               "       depot-bench real DIR [DIR...]  (every PNG under the folders)\n"
                "Prints one 'BENCH <name> <value> <unit>' line per measurement.\n");
         return 0;
     }
     dp_bench_loadavg = dp_bench_read_loadavg();
     dp_bench_report("machine.loadavg_1m", dp_bench_loadavg, "load");
+    if (!strcmp(which, "real")) {
+        if (argc < 3) {
+            fprintf(stderr, "depot-bench real: name at least one folder\n");
+            return 2;
+        }
+        return dp_bench_real(argc - 2, argv + 2);
+    }
     int found = 0, rc = 0;
     for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++) {
         if (!strcmp(which, "all") || !strcmp(which, benches[i].name)) {
