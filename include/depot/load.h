@@ -9,7 +9,7 @@
  * lead out after dp_load makes the asset FAIL with DP_ERR_INVALID.
  *
  * Thread rules: dp_load, dp_load_as, dp_load_ex (without a group), dp_set_priority,
- * dp_mem_add, dp_builtins and dp_cancelled may be called from any thread, and
+ * dp_set_class_limit, dp_mem_add, dp_builtins and dp_cancelled may be called from any thread, and
  * dp_type_ranged too; dp_wait, dp_reload, dp_load_into,
  * dp_register_source, dp_http_configure, dp_http_cache, dp_mount, dp_unmount and
  * dp_catalog_load from the owner thread only; dp_ctx_* only inside a type's load
@@ -253,6 +253,9 @@ bool dp_cancelled(const dp_cancel *c);
  * it returns DP_OK, DP_ERR_NOT_FOUND (no such folder) or the source's error; `found` must
  * not call into the depot. Any thread, concurrently with reads. The built-in file and mem sources and mounted packs and
  * folders list; folder loading uses it (a source without it cannot be listed).
+ * Concurrency class (optional): `load_class`, a dp_load_class (0 = DP_CLASS_DEFAULT): the
+ * jobs of sources of one class share that class's cap on jobs in flight
+ * (dp_set_class_limit).
  * The struct grew these fields after `user`; dp_register_source passes the size of the
  * caller's struct, so a program built against the older, shorter struct keeps working. */
 typedef struct dp_source {
@@ -273,7 +276,32 @@ typedef struct dp_source {
     /* ---- listing (optional; not in the first two versions of this struct) ---- */
     dp_status (*list)(void *user, const char *folder, bool recursive,
                       void (*found)(void *ctx, const char *path), void *ctx);
+    /* ---- concurrency class (optional; not in the first three versions) ---- */
+    int load_class;
 } dp_source;
+
+/** @brief Concurrency classes. Every source belongs to one (dp_source.load_class), and each
+ * class has its own cap on jobs in flight, so a slow class cannot occupy every worker: with
+ * the network capped at 4 transfers, disk loads keep flowing on the other workers while
+ * HTTP answers stall. A worker skips the queued jobs of a class at its cap and takes the
+ * most urgent job of a class with room (priority first, then first in first out across the
+ * classes). */
+typedef enum dp_load_class {
+    DP_CLASS_DEFAULT = 0, /**< a source that names no class; no cap unless set */
+    DP_CLASS_DISK = 1,    /**< the file source, mounted packs and folders; no cap unless set */
+    DP_CLASS_NETWORK = 2, /**< http and https; at most half the workers (at least 1) unless set */
+    DP_CLASS_MEMORY = 3,  /**< mem://; no cap unless set */
+    DP_CLASS_USER = 4,    /**< 4 to 7: classes of the program's own sources */
+    DP_CLASS_COUNT = 8
+} dp_load_class;
+
+/** @brief Caps the jobs of class `load_class` in flight at `max_in_flight` (0 = no cap); a
+ * job counts from the moment a worker takes it until its read and decode end. Jobs already
+ * running over a lowered cap finish; no new one starts until the class is under it. Any
+ * thread; applies at once.
+ * @return DP_OK; DP_ERR_INVALID (NULL dp, a class outside 0..DP_CLASS_COUNT-1, a negative
+ * cap); DP_ERR_NOMEM (the load layer could not start). */
+dp_status dp_set_class_limit(dp_depot *dp, int load_class, int max_in_flight);
 
 /** @brief Registers a source for its scheme (the vtable is copied; `user` stays the
  * caller's until `destroy` is called at dp_destroy). Owner thread, before loads from it.

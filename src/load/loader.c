@@ -139,6 +139,7 @@ static dp__loader *loader_new(dp_depot *dp)
     if (desc->watch && L->root &&
         dp__watch_create(a, L->root, 0, &L->watch) == DP_ERR_NOMEM)
         goto fail;
+    dp__classes_init(L, n);
     if (dp__workers_start(L, n) != DP_OK)
         goto fail;
     return L;

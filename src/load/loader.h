@@ -79,7 +79,6 @@ typedef struct dp__job {
 typedef struct dp__source {
     dp_source vt;
     char scheme[16];
-    int klass;          /* its concurrency class (queue.h) */
 } dp__source;
 
 /* A labelled asset requested before its parent emitted it. */
@@ -295,8 +294,10 @@ void dp__loader_record_failure(dp__loader *L, const dp__job *job);
 dp_status dp__sources_init(dp__loader *L);
 /* Adds a source (copied). DP_OK, DP_ERR_INVALID, DP_ERR_EXISTS, DP_ERR_OVERFLOW. */
 dp_status dp__source_add(dp__loader *L, const dp_source *src);
-/* The concurrency class of source `source`. Any thread. */
+/* load_class.c: the concurrency class of source `source` (any thread), and the classes'
+ * default caps for n workers (loader_new, before the workers start). */
 int dp__source_class(const dp__loader *L, int source);
+void dp__classes_init(dp__loader *L, int n);
 void dp__sources_free(dp__loader *L);
 dp_status dp__builtin_types_register(dp__loader *L);
 /* image_type.c: "image" and "image_mips", when any image codec is built. */

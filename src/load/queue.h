@@ -18,7 +18,7 @@
 #include "depot/load.h"
 
 #define DP__LEVELS 4  /* DP_PRIORITY_LOW .. DP_PRIORITY_IMMEDIATE, as level = priority + 1 */
-#define DP__CLASSES 8 /* concurrency classes, dp_load_class */
+#define DP__CLASSES DP_CLASS_COUNT /* concurrency classes, dp_load_class */
 
 struct dp__job;
 

@@ -163,7 +163,8 @@ dp_status dp_mem_add(dp_depot *dp, const char *path, const void *bytes, size_t l
 dp_status dp__source_add(dp__loader *L, const dp_source *src)
 {
     if (!src || !src->scheme || !src->scheme[0] || !src->read ||
-        strlen(src->scheme) >= sizeof L->sources[0].scheme)
+        strlen(src->scheme) >= sizeof L->sources[0].scheme || src->load_class < 0 ||
+        src->load_class >= DP_CLASS_COUNT)
         return DP_ERR_INVALID;
     dp_status st = DP_OK;
     dp__mutex_lock(&L->sources_lock);
@@ -186,8 +187,10 @@ dp_status dp__source_add(dp__loader *L, const dp_source *src)
 
 dp_status dp__sources_init(dp__loader *L)
 {
-    dp_source file = {.scheme = "file", .read = file_read, .free_bytes = loader_free_bytes, .user = L};
+    dp_source file = {.scheme = "file", .read = file_read, .free_bytes = loader_free_bytes, .user = L,
+                      .load_class = DP_CLASS_DISK};
     dp_source mem = {.scheme = "mem", .read = mem_read, .free_bytes = loader_free_bytes, .user = L,
+                     .load_class = DP_CLASS_MEMORY,
                      .list = mem_list};
     dp__file_source_fill(&file); /* pread, listing */
     dp_status st = dp__source_add(L, &file); /* index 0: keys without a scheme */
@@ -264,8 +267,3 @@ dp_status dp_http_cache(dp_depot *dp, const dp_http_cache_desc *desc)
     return DP_ERR_NOT_FOUND;
 }
 #endif
-
-int dp__source_class(const dp__loader *L, int source)
-{
-    return L->sources[source].klass;
-}

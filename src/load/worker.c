@@ -69,9 +69,11 @@ void dp__loader_enqueue(dp__loader *L, dp__job *job)
          * idle; the worker that takes a job wakes the next idle one if jobs it may take
          * remain (see worker_main). So a burst of cheap loads costs a wake-up or two, not
          * one a load, and long jobs still run on every worker. */
-        wake = !dp__queue_takeable(&L->queue) && L->nidle > 0;
+        bool before = dp__queue_takeable(&L->queue);
         job->klass = dp__source_class(L, job->source);
         dp__queue_push(&L->queue, job);
+        /* A job of a class at its cap wakes nobody: no worker could take it. */
+        wake = !before && dp__queue_takeable(&L->queue) && L->nidle > 0;
     }
     dp__mutex_unlock(&L->lock);
     /* Signalled after unlocking, so the woken worker does not block at once on the lock we

@@ -137,7 +137,7 @@ dp_status dp__http_sources_register(dp__loader *L)
         dp_source src = {.scheme = schemes[i], .read = http_source_read,
                          .free_bytes = http_free_bytes, .destroy = http_destroy, .user = s,
                          .open = http_open, .size = http_size, .read_at = http_read_at,
-                         .close = http_close};
+                         .close = http_close, .load_class = DP_CLASS_NETWORK};
         dp_status st = dp__source_add(L, &src);
         if (st != DP_OK) {
             dp__free(L->alloc, s);
