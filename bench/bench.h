@@ -88,6 +88,8 @@ int dp_bench_scale(void);
 /* Every PNG under the absolute folders dirs[0..ndirs): depot with 2 workers vs 2 plain
  * threads, owner CPU per file, pixels checked (bench_real.c). */
 int dp_bench_real(int ndirs, char **dirs);
+/* dp_update with 10^3..10^5 loads pending and 10 settling per frame (bench_deep.c). */
+int dp_bench_deep(void);
 /* The atlas page allocator (bench_atlas.c), run by dp_bench_render. */
 int dp_bench_atlas_alloc(void);
 
