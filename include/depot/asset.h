@@ -248,6 +248,15 @@ typedef struct dp_failure_info {
  * DP_ERR_INVALID (NULL); DP_ERR_WRONG_THREAD. *out is zeroed on every error. */
 dp_status dp_failure(const dp_depot *dp, dp_handle h, dp_failure_info *out);
 
+/** @brief The one-line form of a failure that depot's tools print:
+ * `key: STATUS: message (path)`, and for a failed dependency
+ * `key: STATUS: dependency failed_key: message (path)`; NULL parts are left out
+ * (`key: STATUS (path)`), a keyless asset shows as `(no key)`. Writes at most `cap` bytes,
+ * NUL-terminated when cap > 0 (NULL buf with cap 0 only measures). Any thread: it reads
+ * `info` only (whose strings dp_failure's rule keeps valid).
+ * @return the length of the whole line, as snprintf (>= cap: it was cut); 0 for NULL info. */
+size_t dp_failure_text(const dp_failure_info *info, char *buf, size_t cap);
+
 /** @brief Replaces a live asset's data (a run-time asset that changed): the new data is
  * visible at once, a MODIFIED event follows at the next update, and the old data is
  * destroyed one update later (so dp_get pointers of this frame stay valid). On DP_OK the

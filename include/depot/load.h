@@ -233,6 +233,17 @@ typedef struct dp_cancel dp_cancel;
  * it and return DP_ERR_CANCELLED. Any thread. NULL is never cancelled. */
 bool dp_cancelled(const dp_cancel *c);
 
+/** @brief A source's read (or open, size, read_at) says why it failed: the message (printf
+ * format, cut at 512 bytes) is what dp_failure shows for the asset, as dp_ctx_fail's is for a
+ * type: `return dp_source_fail(cancel, DP_ERR_NET, "HTTP %ld", code);`. On the worker
+ * running the read, with the token it was given; a later message replaces it; dropped when
+ * it cannot be allocated or the token is NULL. @return `status`. */
+dp_status dp_source_fail(const dp_cancel *c, dp_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
 /** @brief A source of bytes: a scheme and a vtable. `read` runs on worker threads, several
  * at once: it returns the whole content in *bytes (freed later with free_bytes) or an error
  * (DP_ERR_NOT_FOUND, DP_ERR_IO, DP_ERR_NET, DP_ERR_TIMEOUT, DP_ERR_CANCELLED, ...).

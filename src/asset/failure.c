@@ -3,6 +3,7 @@
  * is dead. */
 #include "asset/failure.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "asset/asset_internal.h"
@@ -158,4 +159,21 @@ dp_status dp_failure(const dp_depot *dp, dp_handle h, dp_failure_info *out)
         out->message = r->message;
     }
     return DP_OK;
+}
+
+size_t dp_failure_text(const dp_failure_info *info, char *buf, size_t cap)
+{
+    if (!info) {
+        if (buf && cap)
+            buf[0] = 0;
+        return 0;
+    }
+    const char *key = info->key ? info->key : "(no key)";
+    bool dep = info->failed_key && (!info->key || strcmp(info->failed_key, info->key) != 0);
+    int n = snprintf(buf, cap, "%s: %s%s%s%s%s%s%s%s%s", key, dp_status_str(info->status),
+                     dep || info->message ? ": " : "", dep ? "dependency " : "",
+                     dep ? info->failed_key : "", dep && info->message ? ": " : "",
+                     info->message ? info->message : "", info->path ? " (" : "",
+                     info->path ? info->path : "", info->path ? ")" : "");
+    return n < 0 ? 0 : (size_t)n;
 }

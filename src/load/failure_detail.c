@@ -1,6 +1,7 @@
-/* failure_detail.c — what the load layer tells dp_failure: dp_ctx_fail's message (worker
- * thread, kept on the job) and, when the failed result is applied on the owner thread, the
- * source and resolved path or URL beside it (src/asset/failure.c stores them). */
+/* failure_detail.c — what the load layer tells dp_failure: dp_ctx_fail's message, or the
+ * one a source or codec left on the job's token (worker thread, kept on the job), and,
+ * when the failed result is applied on the owner thread, the source and resolved path or
+ * URL beside it (src/asset/failure.c stores them). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,17 +13,10 @@ dp_status dp_ctx_fail(dp_load_ctx *ctx, dp_status status, const char *fmt, ...)
     dp__job *job = ctx ? dp__ctx_job(ctx) : NULL;
     if (!job || !fmt)
         return status;
-    dp__loader *L = dp__ctx_loader(ctx);
-    char line[DP__LOG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    dp__cancel_vwhy(&job->cancel, fmt, ap); /* the job's token keeps it in job->why */
     va_end(ap);
-    char *copy = dp__strdup(L->alloc, line);
-    if (copy) { /* out of memory: the status alone */
-        dp__free(L->alloc, job->why);
-        job->why = copy;
-    }
     return status;
 }
 

@@ -35,7 +35,8 @@ static dp_status decode_any(const dp_allocator *a, const void *bytes, size_t len
         return dp__webp_decode(a, bytes, len, cancel, img);
 #endif
     (void)a;
-    (void)cancel;
+    dp__cancel_why(cancel, "no image codec of this build reads it (it has:%s%s%s)",
+                   DP_HAVE_PNG ? " PNG" : "", DP_HAVE_JPEG ? " JPEG" : "", DP_HAVE_WEBP ? " WebP" : "");
     return DP_ERR_FORMAT;
 }
 
@@ -45,9 +46,8 @@ static dp_status image_load_levels(dp_load_ctx *ctx, const void *bytes, size_t l
 {
     const dp_allocator *a = dp_ctx_allocator(ctx);
     dp_image *img = NULL;
-    /* The codecs poll no token here: the job's cancellation is seen before the bytes
-     * were read and after the decode. */
-    dp_status st = decode_any(a, bytes, len, NULL, &img);
+    /* The job's token: the codecs poll it and leave their error message on it. */
+    dp_status st = decode_any(a, bytes, len, &dp__ctx_job(ctx)->cancel, &img);
     if (st != DP_OK)
         return st;
     size_t size = dp__image_bytes(img);

@@ -49,6 +49,9 @@ static dp_status push_dep(dp__loader *L, dp__job *job, dp_handle h, uint32_t lab
 void dp__job_run(dp__loader *L, dp__job *job)
 {
     dp_depot *dp = L->dp;
+    /* Where the source, the codecs and dp_ctx_fail leave a failure message. */
+    job->cancel.why = &job->why;
+    job->cancel.why_alloc = L->alloc;
     if (dp_cancelled(&job->cancel)) {
         job->status = DP_ERR_CANCELLED;
         return;
@@ -79,6 +82,10 @@ void dp__job_run(dp__loader *L, dp__job *job)
     dp__free(L->alloc, plain);
     if (job->status != DP_OK)
         return;
+    /* A read that succeeded after all (the http cache's copy after a failed revalidation)
+     * leaves no message for the load's own failure. */
+    dp__free(L->alloc, job->why);
+    job->why = NULL;
     if (dp_cancelled(&job->cancel)) {
         job->status = DP_ERR_CANCELLED;
     } else {

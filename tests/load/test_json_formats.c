@@ -34,12 +34,12 @@ static int teardown(void **state)
 
 static dp_status sprite(fixture *f, const char *json, dp__sprite_desc *d)
 {
-    return dp__sprite_parse(&f->ta.iface, json, strlen(json), d);
+    return dp__sprite_parse(&f->ta.iface, json, strlen(json), d, NULL, 0);
 }
 
 static dp_status bundle(fixture *f, const char *json, dp__bundle_desc *d)
 {
-    return dp__bundle_parse(&f->ta.iface, json, strlen(json), d);
+    return dp__bundle_parse(&f->ta.iface, json, strlen(json), d, NULL, 0);
 }
 
 /* Expects `json` to be refused as a sprite, with *out zeroed and nothing allocated. */
@@ -121,7 +121,7 @@ static void test_sprite_refuses_truncated_json(void **state)
     size_t n = strlen(full);
     for (size_t cut = 0; cut < n; cut++) {
         dp__sprite_desc d;
-        assert_int_equal(dp__sprite_parse(&f->ta.iface, full, cut, &d), DP_ERR_FORMAT);
+        assert_int_equal(dp__sprite_parse(&f->ta.iface, full, cut, &d, NULL, 0), DP_ERR_FORMAT);
         assert_null(d.image_key);
     }
     assert_int_equal(atomic_load(&f->ta.live), 0);
@@ -184,12 +184,12 @@ static void test_sprite_reads_input_without_nul_terminator(void **state)
     assert_non_null(copy);
     memcpy(copy, json, n);
     dp__sprite_desc d;
-    assert_int_equal(dp__sprite_parse(&f->ta.iface, copy, n, &d), DP_OK);
+    assert_int_equal(dp__sprite_parse(&f->ta.iface, copy, n, &d, NULL, 0), DP_OK);
     assert_string_equal(d.image_key, "a");
     assert_int_equal(d.h, 4);
     dp__sprite_desc_free(&f->ta.iface, &d);
     /* The same bytes cut before the closing brace are refused, without over-reading. */
-    assert_int_equal(dp__sprite_parse(&f->ta.iface, copy, n - 1, &d), DP_ERR_FORMAT);
+    assert_int_equal(dp__sprite_parse(&f->ta.iface, copy, n - 1, &d, NULL, 0), DP_ERR_FORMAT);
     free(copy);
 }
 
@@ -219,9 +219,9 @@ static void test_sprite_null_args(void **state)
 {
     fixture *f = *state;
     dp__sprite_desc d;
-    assert_int_equal(dp__sprite_parse(NULL, "{}", 2, &d), DP_ERR_INVALID);
-    assert_int_equal(dp__sprite_parse(&f->ta.iface, "{}", 2, NULL), DP_ERR_INVALID);
-    assert_int_equal(dp__sprite_parse(&f->ta.iface, NULL, 5, &d), DP_ERR_FORMAT);
+    assert_int_equal(dp__sprite_parse(NULL, "{}", 2, &d, NULL, 0), DP_ERR_INVALID);
+    assert_int_equal(dp__sprite_parse(&f->ta.iface, "{}", 2, NULL, NULL, 0), DP_ERR_INVALID);
+    assert_int_equal(dp__sprite_parse(&f->ta.iface, NULL, 5, &d, NULL, 0), DP_ERR_FORMAT);
     dp__sprite_desc_free(&f->ta.iface, NULL);
 }
 
@@ -291,7 +291,7 @@ static void test_bundle_dedupes_large_lists(void **state)
         at += (size_t)snprintf(json + at, cap - at, "%s\"k%d\"", i ? "," : "", i % N);
     json[at++] = ']';
     dp__bundle_desc d;
-    assert_int_equal(dp__bundle_parse(&f->ta.iface, json, at, &d), DP_OK);
+    assert_int_equal(dp__bundle_parse(&f->ta.iface, json, at, &d, NULL, 0), DP_OK);
     assert_int_equal(d.count, N);
     assert_string_equal(d.keys[0], "k0");
     assert_string_equal(d.keys[N - 1], "k4999");
@@ -332,7 +332,7 @@ static void test_bundle_refuses_corrupt_and_truncated_json(void **state)
     size_t n = strlen(full);
     for (size_t cut = 0; cut < n; cut++) {
         dp__bundle_desc d;
-        assert_int_equal(dp__bundle_parse(&f->ta.iface, full, cut, &d), DP_ERR_FORMAT);
+        assert_int_equal(dp__bundle_parse(&f->ta.iface, full, cut, &d, NULL, 0), DP_ERR_FORMAT);
         assert_null(d.keys);
     }
     assert_int_equal(atomic_load(&f->ta.live), 0);
@@ -347,11 +347,11 @@ static void test_bundle_reads_input_without_nul_terminator(void **state)
     assert_non_null(copy);
     memcpy(copy, json, n);
     dp__bundle_desc d;
-    assert_int_equal(dp__bundle_parse(&f->ta.iface, copy, n, &d), DP_OK);
+    assert_int_equal(dp__bundle_parse(&f->ta.iface, copy, n, &d, NULL, 0), DP_OK);
     assert_int_equal(d.count, 2);
     assert_string_equal(d.keys[1], "de");
     dp__bundle_desc_free(&f->ta.iface, &d);
-    assert_int_equal(dp__bundle_parse(&f->ta.iface, copy, n - 1, &d), DP_ERR_FORMAT);
+    assert_int_equal(dp__bundle_parse(&f->ta.iface, copy, n - 1, &d, NULL, 0), DP_ERR_FORMAT);
     free(copy);
 }
 
@@ -385,9 +385,9 @@ static void test_bundle_null_args(void **state)
 {
     fixture *f = *state;
     dp__bundle_desc d;
-    assert_int_equal(dp__bundle_parse(NULL, "[]", 2, &d), DP_ERR_INVALID);
-    assert_int_equal(dp__bundle_parse(&f->ta.iface, "[]", 2, NULL), DP_ERR_INVALID);
-    assert_int_equal(dp__bundle_parse(&f->ta.iface, NULL, 2, &d), DP_ERR_FORMAT);
+    assert_int_equal(dp__bundle_parse(NULL, "[]", 2, &d, NULL, 0), DP_ERR_INVALID);
+    assert_int_equal(dp__bundle_parse(&f->ta.iface, "[]", 2, NULL, NULL, 0), DP_ERR_INVALID);
+    assert_int_equal(dp__bundle_parse(&f->ta.iface, NULL, 2, &d, NULL, 0), DP_ERR_FORMAT);
     dp__bundle_desc_free(&f->ta.iface, NULL);
 }
 

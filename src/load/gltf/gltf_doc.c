@@ -206,7 +206,9 @@ dp_status dp__gltf_parse(const dp_allocator *a, const void *bytes, size_t len,
         if (st != DP_OK)
             return st;
     }
-    cJSON *root = dp__json_parse(json, json_len);
+    cJSON *root = dp__json_parse(json, json_len, why, why_cap);
+    if (!root)
+        return DP_ERR_FORMAT; /* `why` says where the JSON stopped */
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return dp__gltf_fail(&p, DP_ERR_FORMAT, "glTF: the JSON is not one object");

@@ -49,6 +49,8 @@ typedef struct body {
     unsigned char *dst;
     uint64_t skip;
     size_t want, got;
+    char err[CURL_ERROR_SIZE]; /* libcurl's words for a failed transfer */
+    long os_errno;             /* the socket's errno behind it (ECONNREFUSED), or 0 */
 } body;
 
 /* A ranged read's data: a 206 answer is the range itself; a 200 answer (a server that
@@ -120,7 +122,8 @@ static dp_status setup(CURL *e, const dp_http_desc *cfg, const char *url, body *
               curl_easy_setopt(e, CURLOPT_FAILONERROR, 0L) == CURLE_OK &&
               curl_easy_setopt(e, CURLOPT_USERAGENT, "depot") == CURLE_OK &&
               curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data) == CURLE_OK &&
-              curl_easy_setopt(e, CURLOPT_WRITEDATA, b) == CURLE_OK;
+              curl_easy_setopt(e, CURLOPT_WRITEDATA, b) == CURLE_OK &&
+              curl_easy_setopt(e, CURLOPT_ERRORBUFFER, b->err) == CURLE_OK;
     if (!ok)
         return DP_ERR_NOMEM;
     /* A Content-Length over the limit fails at once; a body without one is stopped by
@@ -157,6 +160,26 @@ static dp_status map_result(CURLcode rc, const body *b, long code)
     if (code == 404 || code == 410)
         return DP_ERR_NOT_FOUND;
     return DP_ERR_NET;
+}
+
+/* Says on the job's token why a request failed with `s` (dp_failure's message): the HTTP
+ * status, or libcurl's error with the socket's errno ("Connection refused"). */
+static void explain(const struct dp_cancel *cancel, dp_status s, CURLcode rc, const body *b,
+                    long code)
+{
+    if (s == DP_OK || s == DP_ERR_CANCELLED || s == DP_ERR_NOMEM)
+        return;
+    if (b->too_big || rc == CURLE_FILESIZE_EXCEEDED) { /* by the body, or its Content-Length */
+        dp__cancel_why(cancel, "the body is over the %zu-byte limit (dp_http_desc.max_bytes)",
+                       b->max);
+    } else if (rc != CURLE_OK) {
+        char os[96] = "", text[64];
+        if (b->os_errno) /* GNU strerror_r (_GNU_SOURCE): returns the text */
+            snprintf(os, sizeof os, " (%s)", strerror_r((int)b->os_errno, text, sizeof text));
+        dp__cancel_why(cancel, "curl: %s%s", b->err[0] ? b->err : curl_easy_strerror(rc), os);
+    } else if (code) {
+        dp__cancel_why(cancel, "HTTP %ld", code);
+    }
 }
 
 /* Runs the transfer until it ends or `cancel` is set. DP_ERR_CANCELLED, DP_ERR_NOMEM, or
@@ -271,6 +294,7 @@ static dp_status perform(const dp_http_desc *cfg, const char *url, const struct 
     s = run(m, e, cancel, rc);
     curl_multi_remove_handle(m, e);
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, code);
+    curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &b->os_errno);
     if (rq->head && s == DP_OK) {
         curl_off_t n = -1;
         curl_easy_getinfo(e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &n);
@@ -314,8 +338,10 @@ dp_status dp__http_fetch(const dp_http_desc *cfg, const dp_allocator *a, const c
         dp__free(&alloc, b.buf);
         return DP_OK;
     }
-    if (s == DP_OK)
+    if (s == DP_OK) {
         s = map_result(rc, &b, code);
+        explain(cancel, s, rc, &b, code);
+    }
     if (s == DP_OK && !b.buf) {
         /* An empty body still gets its NUL byte. */
         b.buf = dp__alloc(&alloc, 1);
@@ -368,7 +394,9 @@ dp_status dp__http_read_range(const dp_http_desc *cfg, const char *url,
     if (b.got == len && (code == 200 || code == 206))
         return DP_OK; /* the write callback stopped the transfer once the range was in */
     if (code == 416)
-        return DP_ERR_FORMAT; /* the range is past the end */
+        return dp_source_fail(cancel, DP_ERR_FORMAT, "HTTP 416: the range %s is past the end",
+                              range);
     s = map_result(rc, &b, code);
+    explain(cancel, s, rc, &b, code);
     return s == DP_OK ? DP_ERR_FORMAT : s; /* a complete answer, but short */
 }

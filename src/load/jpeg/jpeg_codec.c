@@ -73,15 +73,23 @@ dp_status dp__jpeg_decode(const dp_allocator *a, const void *bytes, size_t len,
     int w = 0, h = 0, subsamp = 0, colorspace = 0;
     dp_status st = DP_ERR_FORMAT;
     /* The header alone: the size is checked before anything that large is allocated. */
-    if (tjDecompressHeader3(tj, bytes, (unsigned long)len, &w, &h, &subsamp, &colorspace) != 0 ||
-        w <= 0 || h <= 0 || dp__image_too_big((uint32_t)w, (uint32_t)h))
+    if (tjDecompressHeader3(tj, bytes, (unsigned long)len, &w, &h, &subsamp, &colorspace) != 0) {
+        dp__cancel_why(cancel, "libjpeg-turbo: %s", tjGetErrorStr2(tj));
         goto done;
+    }
+    if (w <= 0 || h <= 0 || dp__image_too_big((uint32_t)w, (uint32_t)h)) {
+        dp__cancel_why(cancel, "a %dx%d image is over the limits (%u a side, %u pixels)", w, h,
+                       DP__IMAGE_MAX_SIDE, DP__IMAGE_MAX_PIXELS);
+        goto done;
+    }
     if (dp_cancelled(cancel)) {
         st = DP_ERR_CANCELLED;
         goto done;
     }
     dp_image *img = NULL;
     st = decode_pixels(tj, a, bytes, len, w, h, colorspace, &img);
+    if (st == DP_ERR_FORMAT)
+        dp__cancel_why(cancel, "libjpeg-turbo: %s", tjGetErrorStr2(tj));
     if (st == DP_OK && dp_cancelled(cancel)) {
         dp__image_free(a, img);
         st = DP_ERR_CANCELLED;

@@ -11,24 +11,52 @@
 #include <cjson/cJSON.h>
 
 #include "common/alloc.h"
+#include "common/why.h"
 
-cJSON *dp__json_parse(const void *bytes, size_t len)
+/* Says where in the text cJSON stopped: line and column (from 1) and the byte offset. */
+static void where(const char *text, size_t len, const char *at, const char *what, char *why,
+                  size_t cap)
 {
-    if (!bytes || len == 0)
+    size_t off = at && at >= text && at <= text + len ? (size_t)(at - text) : len;
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (text[i] == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+    }
+    dp__why(why, cap, "%s at line %zu, column %zu (byte %zu of %zu)", what, line, col, off, len);
+}
+
+cJSON *dp__json_parse(const void *bytes, size_t len, char *why, size_t cap)
+{
+    if (!bytes || len == 0) {
+        dp__why(why, cap, "empty file (no JSON)");
         return NULL;
+    }
     const char *text = bytes;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!root)
+    if (!root) {
+        /* cJSON points where it gave up: inside a string that never ends, or at the last
+         * byte when the text ran out elsewhere. */
+        where(text, len, end, "JSON syntax error", why, cap);
         return NULL;
+    }
     if (!end || end < text || end > text + len)
         goto trailing;
-    for (const char *p = end; p < text + len; p++)
-        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+    for (const char *p = end; p < text + len; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+            end = p;
             goto trailing;
+        }
+    }
     return root;
 
 trailing:
+    where(text, len, end, "text after the JSON value", why, cap);
     cJSON_Delete(root);
     return NULL;
 }
@@ -45,18 +73,19 @@ bool dp__json_u32(const cJSON *item, uint32_t *out)
 }
 
 dp_status dp__sprite_parse(const dp_allocator *a, const void *bytes, size_t len,
-                           dp__sprite_desc *out)
+                           dp__sprite_desc *out, char *why, size_t why_cap)
 {
     if (out)
         memset(out, 0, sizeof *out);
     if (!a || !out)
         return DP_ERR_INVALID;
-    cJSON *root = dp__json_parse(bytes, len);
+    cJSON *root = dp__json_parse(bytes, len, why, why_cap);
     if (!root)
         return DP_ERR_FORMAT;
 
     dp_status s = DP_ERR_FORMAT;
     dp__sprite_desc d = {0};
+    dp__why(why, why_cap, "a sprite is {\"image\": \"key\", \"rect\": [x, y, w, h]}");
     const cJSON *image = cJSON_GetObjectItemCaseSensitive(root, "image");
     const cJSON *rect = cJSON_GetObjectItemCaseSensitive(root, "rect");
     if (!cJSON_IsObject(root) || !cJSON_IsString(image) || !image->valuestring ||
@@ -100,13 +129,13 @@ static size_t hash_str(const char *s)
 }
 
 dp_status dp__bundle_parse(const dp_allocator *a, const void *bytes, size_t len,
-                           dp__bundle_desc *out)
+                           dp__bundle_desc *out, char *why, size_t why_cap)
 {
     if (out)
         memset(out, 0, sizeof *out);
     if (!a || !out)
         return DP_ERR_INVALID;
-    cJSON *root = dp__json_parse(bytes, len);
+    cJSON *root = dp__json_parse(bytes, len, why, why_cap);
     if (!root)
         return DP_ERR_FORMAT;
 
@@ -117,15 +146,19 @@ dp_status dp__bundle_parse(const dp_allocator *a, const void *bytes, size_t len,
     const cJSON *list = root;
     if (cJSON_IsObject(root))
         list = cJSON_GetObjectItemCaseSensitive(root, "assets");
-    if (!cJSON_IsArray(list))
+    if (!cJSON_IsArray(list)) {
+        dp__why(why, why_cap, "a bundle is {\"assets\": [\"key\", ...]} or [\"key\", ...]");
         goto done;
+    }
 
     /* Check every element before allocating anything. */
     size_t n = 0;
     const cJSON *item;
     cJSON_ArrayForEach(item, list) {
-        if (!cJSON_IsString(item) || !item->valuestring || !item->valuestring[0])
+        if (!cJSON_IsString(item) || !item->valuestring || !item->valuestring[0]) {
+            dp__why(why, why_cap, "asset %zu of the list is not a non-empty string", n);
             goto done;
+        }
         n++;
     }
     if (n == 0) {

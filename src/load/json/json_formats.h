@@ -11,10 +11,11 @@
 struct cJSON;
 
 /* Parses `len` bytes (not necessarily NUL-terminated) as one JSON value followed by
- * nothing but whitespace (free it with cJSON_Delete). NULL when the bytes are not JSON.
- * cJSON's own allocation failures also come back as NULL, and are reported as
+ * nothing but whitespace (free it with cJSON_Delete). NULL when the bytes are not JSON,
+ * with where cJSON stopped (line, column, byte) in `why` (why_cap bytes; NULL or 0 for
+ * none). cJSON's own allocation failures also come back as NULL, and are reported as
  * DP_ERR_FORMAT like any bad input. Shared with the glTF type (src/load/gltf/). */
-struct cJSON *dp__json_parse(const void *bytes, size_t len);
+struct cJSON *dp__json_parse(const void *bytes, size_t len, char *why, size_t why_cap);
 
 /* Reads a JSON number that must be an integer in [0, UINT32_MAX]. */
 bool dp__json_u32(const struct cJSON *item, uint32_t *out);
@@ -27,9 +28,11 @@ typedef struct dp__sprite_desc {
 } dp__sprite_desc;
 
 /* DP_OK; DP_ERR_FORMAT (not JSON, missing or wrong-typed fields); DP_ERR_NOMEM.
- * `bytes` need not be NUL-terminated. On error *out is zeroed and nothing is allocated. */
+ * `bytes` need not be NUL-terminated. On error *out is zeroed and nothing is allocated;
+ * on DP_ERR_FORMAT `why` (why_cap bytes; NULL or 0 for none) says what is wrong: for text
+ * that is not JSON, where cJSON stopped as line, column and byte offset. */
 dp_status dp__sprite_parse(const dp_allocator *a, const void *bytes, size_t len,
-                           dp__sprite_desc *out);
+                           dp__sprite_desc *out, char *why, size_t why_cap);
 void dp__sprite_desc_free(const dp_allocator *a, dp__sprite_desc *d);
 
 /* A bundle manifest: {"assets": ["key", ...]} or a bare array of strings. Duplicate keys
@@ -39,8 +42,9 @@ typedef struct dp__bundle_desc {
     char **keys;
 } dp__bundle_desc;
 
+/* As dp__sprite_parse. */
 dp_status dp__bundle_parse(const dp_allocator *a, const void *bytes, size_t len,
-                           dp__bundle_desc *out);
+                           dp__bundle_desc *out, char *why, size_t why_cap);
 void dp__bundle_desc_free(const dp_allocator *a, dp__bundle_desc *d);
 
 #endif

@@ -8,7 +8,10 @@ static dp_status sprite_load(dp_load_ctx *ctx, const void *bytes, size_t len, vo
 {
     const dp_allocator *a = dp_ctx_allocator(ctx);
     dp__sprite_desc d;
-    dp_status st = dp__sprite_parse(a, bytes, len, &d);
+    char why[DP__LOG_MAX];
+    dp_status st = dp__sprite_parse(a, bytes, len, &d, why, sizeof why);
+    if (st == DP_ERR_FORMAT)
+        return dp_ctx_fail(ctx, st, "%s", why);
     if (st != DP_OK)
         return st;
     dp_sprite *s = dp__calloc(a, 1, sizeof *s);
@@ -17,6 +20,8 @@ static dp_status sprite_load(dp_load_ctx *ctx, const void *bytes, size_t len, vo
         return DP_ERR_NOMEM;
     }
     st = dp_ctx_load_dep(ctx, d.image_key, &s->image);
+    if (st != DP_OK && st != DP_ERR_NOMEM)
+        dp_ctx_fail(ctx, DP_ERR_FORMAT, "image \"%s\": %s", d.image_key, dp_status_str(st));
     s->x = d.x;
     s->y = d.y;
     s->w = d.w;
@@ -36,7 +41,10 @@ static dp_status bundle_load(dp_load_ctx *ctx, const void *bytes, size_t len, vo
 {
     const dp_allocator *a = dp_ctx_allocator(ctx);
     dp__bundle_desc d;
-    dp_status st = dp__bundle_parse(a, bytes, len, &d);
+    char why[DP__LOG_MAX];
+    dp_status st = dp__bundle_parse(a, bytes, len, &d, why, sizeof why);
+    if (st == DP_ERR_FORMAT)
+        return dp_ctx_fail(ctx, st, "%s", why);
     if (st != DP_OK)
         return st;
     dp_bundle *b = dp__calloc(a, 1, sizeof *b + d.count * sizeof(dp_handle));
@@ -49,6 +57,9 @@ static dp_status bundle_load(dp_load_ctx *ctx, const void *bytes, size_t len, vo
         st = dp_ctx_load_dep(ctx, d.keys[i], &b->members[i]);
         if (st == DP_OK)
             b->count++;
+        else if (st != DP_ERR_NOMEM) /* a key dp_load refuses: an escaping path, no type */
+            dp_ctx_fail(ctx, DP_ERR_FORMAT, "member %zu \"%s\": %s", i, d.keys[i],
+                        dp_status_str(st));
     }
     dp__bundle_desc_free(a, &d);
     if (st != DP_OK) {

@@ -45,12 +45,14 @@ typedef struct dp__ktx2_info {
     const dp__ktx2_format *fmt;
     dp__ktx2_level_ref level[DP_TEXTURE_MAX_LEVELS];
     size_t total; /* sum of level sizes */
+    const char *why; /* when the parse failed: what is wrong (static text), else NULL */
 } dp__ktx2_info;
 
 /* True when the bytes start with the KTX 2.0 identifier. */
 bool dp__ktx2_sniff(const void *bytes, size_t len);
 
-/* Reads and checks the header, the index and the level index of a KTX 2.0 file.
+/* Reads and checks the header, the index and the level index of a KTX 2.0 file. On
+ * failure info is zeroed but for `why`, which says what is wrong.
  * DP_OK; DP_ERR_FORMAT (not KTX2, inconsistent or out-of-range fields, a region past the
  * end of the file, over the limits); DP_ERR_UNSUPPORTED (Basis Universal: BasisLZ or a
  * VK_FORMAT_UNDEFINED payload such as UASTC; zlib supercompression; a vkFormat depot does
@@ -60,7 +62,8 @@ dp_status dp__ktx2_parse(const void *bytes, size_t len, dp__ktx2_info *info);
 /* Parses and builds a dp_texture (one block from `a`; free with dp__texture_free).
  * zstd levels are inflated with libzstd when built in (else DP_ERR_UNSUPPORTED); an
  * inflated size that differs from the level's is DP_ERR_FORMAT. `cancel` (may be NULL)
- * is polled between levels. Errors of dp__ktx2_parse; DP_ERR_NOMEM; DP_ERR_CANCELLED;
+ * is polled between levels, and the parse's `why` is left on it (dp__cancel_why). Errors of
+ * dp__ktx2_parse; DP_ERR_NOMEM; DP_ERR_CANCELLED;
  * DP_ERR_INVALID (NULL out). */
 dp_status dp__ktx2_decode(const dp_allocator *a, const void *bytes, size_t len,
                           const struct dp_cancel *cancel, dp_texture **out);

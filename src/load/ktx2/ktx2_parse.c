@@ -66,6 +66,13 @@ static uint32_t max_levels(uint32_t w, uint32_t h, uint32_t d)
     return n;
 }
 
+/* Fails the parse with a reason for dp_failure (static text). */
+static dp_status bad(dp__ktx2_info *in, dp_status st, const char *why)
+{
+    in->why = why;
+    return st;
+}
+
 /* Header fields: shapes the spec allows, within depot's limits. */
 static dp_status read_header(const unsigned char *b, dp__ktx2_info *in)
 {
@@ -82,45 +89,49 @@ static dp_status read_header(const unsigned char *b, dp__ktx2_info *in)
     in->levels = at_least_1(level_count); /* 0: "generate mips at load", one stored */
     in->scheme = rd32(h + 32);
 
-    if (in->width == 0 || in->width > DP__KTX2_MAX_SIDE || in->height > DP__KTX2_MAX_SIDE ||
+    if (in->width == 0)
+        return bad(in, DP_ERR_FORMAT, "pixelWidth is 0");
+    if (in->width > DP__KTX2_MAX_SIDE || in->height > DP__KTX2_MAX_SIDE ||
         in->depth > DP__KTX2_MAX_DEPTH || in->layers > DP__KTX2_MAX_LAYERS)
-        return DP_ERR_FORMAT;
+        return bad(in, DP_ERR_FORMAT, "the size or layer count is over depot's limits");
     if (pixel_depth > 0 && pixel_height == 0)
-        return DP_ERR_FORMAT;
+        return bad(in, DP_ERR_FORMAT, "pixelDepth without pixelHeight");
     if (in->faces != 1 && in->faces != 6)
-        return DP_ERR_FORMAT;
+        return bad(in, DP_ERR_FORMAT, "faceCount is neither 1 nor 6");
     if (in->faces == 6 && (in->width != in->height || pixel_depth != 0))
-        return DP_ERR_FORMAT;
+        return bad(in, DP_ERR_FORMAT, "a cube map that is not square and 2D");
     if (in->levels > DP_TEXTURE_MAX_LEVELS || in->levels > max_levels(in->width, in->height, in->depth))
-        return DP_ERR_FORMAT;
+        return bad(in, DP_ERR_FORMAT, "levelCount is more than the size allows");
     return DP_OK;
 }
 
 /* Which payloads depot refuses as unsupported rather than malformed. */
 static dp_status check_payload(dp__ktx2_info *in)
 {
-    if (in->scheme == DP__KTX2_SC_BASISLZ || in->scheme == DP__KTX2_SC_ZLIB)
-        return DP_ERR_UNSUPPORTED;
+    if (in->scheme == DP__KTX2_SC_BASISLZ)
+        return bad(in, DP_ERR_UNSUPPORTED, "BasisLZ supercompression (not transcoded)");
+    if (in->scheme == DP__KTX2_SC_ZLIB)
+        return bad(in, DP_ERR_UNSUPPORTED, "zlib supercompression");
     if (in->scheme != DP__KTX2_SC_NONE && in->scheme != DP__KTX2_SC_ZSTD)
-        return DP_ERR_FORMAT;
+        return bad(in, DP_ERR_FORMAT, "unknown supercompressionScheme");
     if (in->vk_format == 0) {
         /* VK_FORMAT_UNDEFINED: Basis Universal (UASTC, ETC1S) or another payload only its
          * data format descriptor describes; depot transcodes none of them. */
-        return DP_ERR_UNSUPPORTED;
+        return bad(in, DP_ERR_UNSUPPORTED, "VK_FORMAT_UNDEFINED (Basis Universal, not transcoded)");
     }
     in->fmt = dp__ktx2_format_find(in->vk_format);
     if (!in->fmt)
-        return DP_ERR_UNSUPPORTED;
+        return bad(in, DP_ERR_UNSUPPORTED, "a vkFormat depot does not know");
     return DP_OK;
 }
 
 /* The index: DFD, key/value data and supercompression global data must lie in the file. */
-static dp_status read_index(const unsigned char *b, size_t len)
+static dp_status read_index(const unsigned char *b, size_t len, dp__ktx2_info *in)
 {
     const unsigned char *x = b + HEADER_BYTES;
     if (!inside(rd32(x), rd32(x + 4), len) || !inside(rd32(x + 8), rd32(x + 12), len) ||
         !inside(rd64(x + 16), rd64(x + 24), len))
-        return DP_ERR_FORMAT;
+        return bad(in, DP_ERR_FORMAT, "the index points past the end of the file");
     return DP_OK;
 }
 
@@ -129,18 +140,20 @@ static dp_status read_levels(const unsigned char *b, size_t len, dp__ktx2_info *
 {
     size_t table = HEADER_BYTES + INDEX_BYTES;
     if (!inside(table, (uint64_t)in->levels * LEVEL_ENTRY_BYTES, len))
-        return DP_ERR_FORMAT;
+        return bad(in, DP_ERR_FORMAT, "the level index is cut off (truncated file)");
     in->total = 0;
     for (uint32_t i = 0; i < in->levels; i++) {
         const unsigned char *e = b + table + (size_t)i * LEVEL_ENTRY_BYTES;
         uint64_t off = rd64(e), n = rd64(e + 8), raw = rd64(e + 16);
         uint64_t want = level_size(in, i);
-        if (!inside(off, n, len) || off < table + (uint64_t)in->levels * LEVEL_ENTRY_BYTES)
-            return DP_ERR_FORMAT;
+        if (!inside(off, n, len))
+            return bad(in, DP_ERR_FORMAT, "a level lies past the end of the file (truncated?)");
+        if (off < table + (uint64_t)in->levels * LEVEL_ENTRY_BYTES)
+            return bad(in, DP_ERR_FORMAT, "a level overlaps the level index");
         if (raw != want || n == 0 || (in->scheme == DP__KTX2_SC_NONE && n != want))
-            return DP_ERR_FORMAT;
+            return bad(in, DP_ERR_FORMAT, "a level's byte length is not what its size needs");
         if (want > DP__KTX2_MAX_BYTES - in->total)
-            return DP_ERR_FORMAT;
+            return bad(in, DP_ERR_FORMAT, "the levels together are over depot's limit");
         in->total += (size_t)want;
         in->level[i] = (dp__ktx2_level_ref){(size_t)off, (size_t)n, (size_t)want};
     }
@@ -152,17 +165,22 @@ dp_status dp__ktx2_parse(const void *bytes, size_t len, dp__ktx2_info *info)
     if (!info)
         return DP_ERR_INVALID;
     memset(info, 0, sizeof *info);
-    if (!dp__ktx2_sniff(bytes, len) || len < HEADER_BYTES + INDEX_BYTES)
-        return DP_ERR_FORMAT;
+    if (!dp__ktx2_sniff(bytes, len))
+        return bad(info, DP_ERR_FORMAT, "not a KTX 2.0 file (no KTX 2.0 identifier)");
+    if (len < HEADER_BYTES + INDEX_BYTES)
+        return bad(info, DP_ERR_FORMAT, "the header is cut off (truncated file)");
     const unsigned char *b = bytes;
     dp_status st = read_header(b, info);
     if (st == DP_OK)
-        st = read_index(b, len);
+        st = read_index(b, len, info);
     if (st == DP_OK)
         st = check_payload(info);
     if (st == DP_OK)
         st = read_levels(b, len, info);
-    if (st != DP_OK)
+    if (st != DP_OK) {
+        const char *why = info->why;
         memset(info, 0, sizeof *info);
+        info->why = why;
+    }
     return st;
 }

@@ -93,11 +93,15 @@ dp_status dp__ktx2_decode(const dp_allocator *a, const void *bytes, size_t len,
         return DP_ERR_INVALID;
     dp__ktx2_info in;
     dp_status st = dp__ktx2_parse(bytes, len, &in);
-    if (st != DP_OK)
+    if (st != DP_OK) {
+        dp__cancel_why(cancel, "KTX2: %s", in.why ? in.why : dp_status_str(st));
         return st;
+    }
 #if !DP_HAVE_ZSTD
-    if (in.scheme == DP__KTX2_SC_ZSTD)
+    if (in.scheme == DP__KTX2_SC_ZSTD) {
+        dp__cancel_why(cancel, "KTX2: zstd supercompression in a build without libzstd");
         return DP_ERR_UNSUPPORTED;
+    }
 #endif
     if (dp_cancelled(cancel))
         return DP_ERR_CANCELLED;
@@ -108,6 +112,8 @@ dp_status dp__ktx2_decode(const dp_allocator *a, const void *bytes, size_t len,
     dp_texture *t = (dp_texture *)(void *)block;
     fill(t, &in, block + head_bytes());
     st = fill_levels(&in, bytes, t, cancel);
+    if (st == DP_ERR_FORMAT)
+        dp__cancel_why(cancel, "KTX2: a zstd level does not inflate to its size");
     if (st != DP_OK) {
         dp__free(a, block);
         return st;

@@ -7,7 +7,8 @@ static dp_status texture_load(dp_load_ctx *ctx, const void *bytes, size_t len, v
                               size_t *asset_bytes)
 {
     dp_texture *t = NULL;
-    dp_status st = dp__ktx2_decode(dp_ctx_allocator(ctx), bytes, len, NULL, &t);
+    /* The job's token: polled between levels; the parse's reason is left on it. */
+    dp_status st = dp__ktx2_decode(dp_ctx_allocator(ctx), bytes, len, &dp__ctx_job(ctx)->cancel, &t);
     if (st != DP_OK)
         return st;
     if (dp_ctx_cancelled(ctx)) {

@@ -28,6 +28,7 @@ typedef struct decoder {
     volatile bool nomem;              /* an allocation failed */
     volatile dp_status status;        /* set before a deliberate png_error */
     dp_image *volatile img;           /* the image being filled, freed on error */
+    volatile char msg[160];           /* libpng's (or our png_error's) words */
 } decoder;
 
 static png_voidp mem_alloc(png_structp png, png_alloc_size_t size)
@@ -45,10 +46,16 @@ static void mem_free(png_structp png, png_voidp ptr)
     dp__free(&d->alloc, ptr);
 }
 
-/* Never returns: jumps back to the setjmp of the function that owns `png`. */
+/* Never returns: keeps the message (for dp_failure) and jumps back to the setjmp of the
+ * function that owns `png`. The writer has no decoder: its error pointer is NULL. */
 static void on_error(png_structp png, png_const_charp msg)
 {
-    (void)msg;
+    decoder *d = png_get_error_ptr(png);
+    size_t i = 0;
+    for (; d && msg && msg[i] && i + 1 < sizeof d->msg; i++)
+        d->msg[i] = msg[i];
+    if (d)
+        d->msg[i] = 0;
     png_longjmp(png, 1);
 }
 
@@ -131,8 +138,10 @@ dp_status dp__png_decode(const dp_allocator *a, const void *bytes, size_t len,
     *out = NULL;
     if (!bytes && len > 0)
         return DP_ERR_INVALID;
-    if (len < 8 || png_sig_cmp(bytes, 0, 8) != 0)
+    if (len < 8 || png_sig_cmp(bytes, 0, 8) != 0) {
+        dp__cancel_why(cancel, "not a PNG file (no PNG signature)");
         return DP_ERR_FORMAT;
+    }
     if (dp_cancelled(cancel))
         return DP_ERR_CANCELLED;
 
@@ -158,6 +167,12 @@ dp_status dp__png_decode(const dp_allocator *a, const void *bytes, size_t len,
         dp_status s = d.status;
         if (s == DP_ERR_FORMAT && d.nomem)
             s = DP_ERR_NOMEM;
+        if (s == DP_ERR_FORMAT) {
+            char msg[sizeof d.msg];
+            for (size_t i = 0; i < sizeof msg; i++)
+                msg[i] = d.msg[i];
+            dp__cancel_why(cancel, "libpng: %s", msg);
+        }
         dp__image_free(&d.alloc, d.img);
         png_destroy_read_struct(&png, &info, NULL);
         return s;

@@ -13,7 +13,8 @@
 /* Decodes any PNG (palette, grey, 16-bit, interlaced, with or without alpha) into a
  * dp_image of RGBA8 allocated with `a` (free with dp__image_free, load/image.h).
  * Corrupt, truncated, non-PNG or oversized input gives DP_ERR_FORMAT; never aborts (libpng
- * errors are caught). Polls `cancel` (may be NULL) between rows: DP_ERR_CANCELLED.
+ * errors are caught; libpng's message goes to the token's failure message, dp__cancel_why).
+ * Polls `cancel` (may be NULL) between rows: DP_ERR_CANCELLED.
  * DP_OK; DP_ERR_FORMAT; DP_ERR_CANCELLED; DP_ERR_NOMEM. */
 dp_status dp__png_decode(const dp_allocator *a, const void *bytes, size_t len,
                          const struct dp_cancel *cancel, dp_image **out);
