@@ -47,7 +47,12 @@ static dp_status pack_source_read(void *user, const char *path, const dp_cancel 
     if (dp_cancelled(cancel))
         return DP_ERR_CANCELLED;
     dp_status st = dp_pack_find(m->pack, path, &i);
-    return st == DP_OK ? dp_pack_read(m->pack, i, bytes, len) : st;
+    if (st == DP_OK)
+        st = dp_pack_read(m->pack, i, bytes, len);
+    if (st == DP_ERR_FORMAT) /* the only FORMAT of a read: the bytes are not what was packed */
+        dp_source_fail(cancel, st, "pack %s: the entry does not unpack to what was packed "
+                       "(zstd frame or checksum)", m->name);
+    return st;
 }
 
 static void pack_source_free(void *user, void *bytes)

@@ -110,6 +110,10 @@ static void test_missing_file_names_key_source_and_the_file_tried(void **state)
     assert_non_null(strstr(info.path, want));
     assert_true(info.path[0] == '/');
     assert_null(info.message);
+    char line[600];
+    snprintf(want, sizeof want, "maps/gone.thing: DP_ERR_NOT_FOUND (%s)", info.path);
+    dp_failure_text(&info, line, sizeof line);
+    assert_string_equal(line, want);
     assert_int_equal(dp_release(f->dp, h), DP_OK);
 }
 
@@ -122,6 +126,11 @@ static void test_custom_type_message_from_ctx_fail(void **state)
     assert_int_equal(dp_failure(f->dp, h, &info), DP_OK);
     assert_int_equal(info.status, DP_ERR_FORMAT);
     assert_string_equal(info.message, "bad magic in bad.thing: 4 bytes");
+    char line[600], want[600];
+    snprintf(want, sizeof want, "bad.thing: DP_ERR_FORMAT: bad magic in bad.thing: 4 bytes (%s)",
+             info.path);
+    dp_failure_text(&info, line, sizeof line);
+    assert_string_equal(line, want);
     assert_int_equal(dp_release(f->dp, h), DP_OK);
 }
 

@@ -169,6 +169,10 @@ static void test_custom_source_message_from_source_fail(void **state)
     assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_ERR_IO);
     assert_int_equal(dp_failure(f->dp, h, &f->info), DP_OK);
     assert_string_equal(f->info.message, "vault is locked (asked for gold.png)");
+    dp_failure_text(&f->info, f->line, sizeof f->line);
+    assert_string_equal(f->line,
+                        "vault://gold.png: DP_ERR_IO: vault is locked (asked for gold.png) "
+                        "(vault://gold.png)");
     assert_int_equal(dp_source_fail(NULL, DP_ERR_NET, "no token: %d", 1), DP_ERR_NET);
     assert_int_equal(dp_release(f->dp, h), DP_OK);
 }

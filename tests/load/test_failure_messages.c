@@ -1,6 +1,7 @@
-/* requires: png json jpeg webp */
+/* requires: png json jpeg webp pack */
 /* test_failure_messages.c — what dp_failure says for the built-in types' failures: the
- * decoder's own words (libpng, libjpeg-turbo, libwebp, the KTX2 parser), cJSON's stopping
+ * decoder's own words (libpng, libjpeg-turbo, libwebp, the KTX2 parser), a mounted pack's
+ * damaged entry, cJSON's stopping
  * point as line, column and byte, a bundle's bad or missing member by its key; and the
  * one-line form dp_failure_text that the tools print. Real files under a temporary root:
  * the damaged images are tests/data's (tests/data/README says how they were made), the
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "depot/depot.h"
+#include "depot/pack.h"
 #include "testutil.h"
 
 #define WAIT_MS 10000
@@ -247,6 +249,37 @@ static void test_bundle_with_a_non_string_member_says_which(void **state)
     assert_int_equal(dp_release(f->dp, h), DP_OK);
 }
 
+static void test_damaged_pack_entry_names_the_pack(void **state)
+{
+    fx *f = *state;
+    static const char content[] = "an entry whose bytes get damaged in the pack file";
+    dp_pack_writer *w;
+    assert_int_equal(dp_pack_writer_new(NULL, &w), DP_OK);
+    assert_int_equal(dp_pack_writer_add(w, "notes/a.txt", content, sizeof content - 1, 0), DP_OK);
+    char pack[400];
+    snprintf(pack, sizeof pack, "%s/game.dpk", f->dir);
+    assert_int_equal(dp_pack_writer_save(w, pack), DP_OK);
+    dp_pack_writer_free(w);
+    /* Stored (level 0): the entry's bytes are in the file as they are; damage one. */
+    FILE *io = fopen(pack, "r+b");
+    assert_non_null(io);
+    static char buf[1 << 14];
+    size_t n = fread(buf, 1, sizeof buf, io);
+    char *at = memmem(buf, n, content, sizeof content - 1);
+    assert_non_null(at);
+    assert_int_equal(fseek(io, (long)(at - buf) + 3, SEEK_SET), 0);
+    assert_int_equal(fputc(at[3] ^ 0x01, io), at[3] ^ 0x01);
+    assert_int_equal(fclose(io), 0);
+    assert_int_equal(dp_mount(f->dp, "pack", pack, 0), DP_OK);
+    dp_handle h = load_failed(f, "notes/a.txt", DP_ERR_FORMAT);
+    char want[512];
+    snprintf(want, sizeof want,
+             "pack %s: the entry does not unpack to what was packed (zstd frame or checksum)",
+             pack);
+    assert_string_equal(f->info.message, want);
+    assert_int_equal(dp_release(f->dp, h), DP_OK);
+}
+
 /* The formatter alone: every shape of line, and a buffer too small. */
 static void test_failure_text_leaves_out_what_is_missing(void **state)
 {
@@ -292,6 +325,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bundle_with_a_missing_member_names_the_member, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bundle_member_that_escapes_the_root_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bundle_with_a_non_string_member_says_which, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_pack_entry_names_the_pack, setup, teardown),
         cmocka_unit_test(test_failure_text_leaves_out_what_is_missing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
