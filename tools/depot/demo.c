@@ -331,8 +331,8 @@ static int load_scene(demo *d, scene *s, scene *prev)
             progress(d, s, h, phase, end);
         last_phase = phase;
         if (deep == DP_STATE_FAILED) {
-            fprintf(stderr, "depot demo: %s failed to load: %s\n", s->key,
-                    dp_status_str(dp_failure_of(d->dp, h)));
+            char line[2048];
+            fprintf(stderr, "depot demo: %s\n", tool_failure_line(d->dp, h, line, sizeof line));
             return TOOL_EXIT_FOUND;
         }
         if (end)

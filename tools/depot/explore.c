@@ -143,6 +143,10 @@ static void put_assets(FILE *f, const tool_graph *g)
             fputs(",\"message\":", f);
             put_json_str(f, n->message);
         }
+        if (n->path) {
+            fputs(",\"path\":", f);
+            put_json_str(f, n->path);
+        }
         fputs(",\"kids\":[", f);
         for (size_t k = 0; k < n->nkids; k++)
             fprintf(f, "%s%zu", k ? "," : "", n->kids[k]);

@@ -55,12 +55,16 @@ static dp_status add_node(tool_graph *g, const dp_depot *dp, dp_handle h, size_t
     n->count = dp_count(dp, h);
     n->failure = n->state == DP_STATE_FAILED ? dp_failure_of(dp, h) : DP_OK;
     dp_failure_info info;
-    if (n->failure != DP_OK && dp_failure(dp, h, &info) == DP_OK && info.message)
-        n->message = tool_strdup(info.message); /* best effort: NULL leaves it out */
+    if (n->failure != DP_OK && dp_failure(dp, h, &info) == DP_OK) {
+        /* Best effort: NULL leaves them out. */
+        n->message = tool_strdup(info.message);
+        n->path = tool_strdup(info.path);
+    }
     if (tool_hmap_put(&g->index, h, g->n) < 0) {
         free(n->key);
         free(n->type);
         free(n->message);
+        free(n->path);
         return DP_ERR_NOMEM;
     }
     *idx = g->n++;
@@ -219,12 +223,21 @@ fail:
     return st;
 }
 
+const char *tg_failure_line(const tg_node *n, char *buf, size_t cap)
+{
+    dp_failure_info info = {.status = n->failure, .key = n->key, .failed_key = n->key,
+                            .path = n->path, .message = n->message};
+    dp_failure_text(&info, buf, cap);
+    return buf;
+}
+
 void tg_free(tool_graph *g)
 {
     for (size_t i = 0; i < g->n; i++) {
         free(g->nodes[i].key);
         free(g->nodes[i].type);
         free(g->nodes[i].message);
+        free(g->nodes[i].path);
         free(g->nodes[i].kids);
     }
     free(g->nodes);

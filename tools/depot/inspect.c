@@ -190,9 +190,10 @@ static void print_text(const tool_graph *g, const char *root_dir)
         }
         for (size_t k = 0; k < m; k++) {
             const tg_node *n = &g->nodes[idx[k]];
-            printf("    %-34s %-12s %10s  %s%s\n", n->key, n->type, tool_bytes(n->bytes, b1),
-                   n->nreach > 1 ? "shared" : "",
-                   n->state == DP_STATE_FAILED ? dp_status_str(n->failure) : "");
+            bool bad = n->state == DP_STATE_FAILED;
+            printf("    %-34s %-12s %10s  %s%s%s\n", n->key, n->type, tool_bytes(n->bytes, b1),
+                   n->nreach > 1 ? "shared" : "", n->nreach > 1 && bad ? " " : "",
+                   bad ? dp_status_str(n->failure) : "");
         }
         printf("\n");
     }
@@ -213,7 +214,8 @@ static void print_text(const tool_graph *g, const char *root_dir)
         const tg_node *n = &g->nodes[i];
         if (n->state != DP_STATE_FAILED)
             continue;
-        printf("    %-34s %-12s %s, needed by", n->key, n->type, dp_status_str(n->failure));
+        char line[2048];
+        printf("    %s\n        %s, needed by", tg_failure_line(n, line, sizeof line), n->type);
         size_t k = 0;
         for (size_t p = 0; p < g->n; p++)
             for (size_t c = 0; c < g->nodes[p].nkids; c++)

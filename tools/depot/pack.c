@@ -114,9 +114,11 @@ static int add_closure(build *b, const char *dir, char **keys, int nkeys)
     for (int i = 0; i < nkeys && rc == TOOL_EXIT_OK; i++) {
         dp_handle h;
         dp_status st = dp_load(dp, keys[i], &h);
-        if (st != DP_OK || !tool_hvec_push(&roots, h) || dp_wait(dp, h, 60000) != DP_OK) {
-            snprintf(b->err, sizeof b->err, "%.4000s: %s", keys[i],
-                     dp_status_str(st != DP_OK ? st : dp_failure_of(dp, h)));
+        if (st != DP_OK || !tool_hvec_push(&roots, h)) {
+            snprintf(b->err, sizeof b->err, "%.4000s: %s", keys[i], dp_status_str(st));
+            rc = TOOL_EXIT_FOUND;
+        } else if (dp_wait(dp, h, 60000) != DP_OK) {
+            tool_failure_line(dp, h, b->err, sizeof b->err);
             rc = TOOL_EXIT_FOUND;
         }
     }

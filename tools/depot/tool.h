@@ -68,6 +68,10 @@ void tool_remove_tree(const char *path);
 char *tool_read_file(const char *path, size_t *len);
 /* Finds a program on PATH; false if not there. */
 bool tool_have_program(const char *name);
+/* The line `key: STATUS: message (path)` of h's failure (dp_failure_text; a failed
+ * dependency is named) into buf, which it returns; `key: STATUS` when dp_failure has no
+ * details. Owner thread. */
+const char *tool_failure_line(const dp_depot *dp, dp_handle h, char *buf, size_t cap);
 
 /* A growable array of handles. */
 typedef struct tool_hvec {
@@ -99,6 +103,7 @@ typedef struct tg_node {
     dp_state state;
     dp_status failure;    /* why it failed (DP_OK unless FAILED) */
     char *message;        /* owned copy of dp_failure's message when FAILED, or NULL */
+    char *path;           /* owned copy of dp_failure's path (file or URL tried), or NULL */
     uint32_t count;       /* its reference count (dp_count) when the graph was walked */
     size_t *kids;         /* indices into nodes */
     size_t nkids;
@@ -122,6 +127,8 @@ typedef struct tool_graph {
  * Returns DP_OK or DP_ERR_NOMEM / the error of dp_children (then g is empty). */
 dp_status tg_build(tool_graph *g, const dp_depot *dp, const dp_handle *roots, size_t nroots);
 void tg_free(tool_graph *g);
+/* tool_failure_line for a node of the graph (its stored status, message and path). */
+const char *tg_failure_line(const tg_node *n, char *buf, size_t cap);
 /* Bytes of root r's closure; `unique` gets the bytes only r pulls in. */
 size_t tg_root_bytes(const tool_graph *g, size_t r, size_t *unique, size_t *count);
 /* Whether node i is reached by root r. */

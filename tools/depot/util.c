@@ -27,6 +27,18 @@ const char *tool_bytes(size_t n, char buf[32])
     return buf;
 }
 
+const char *tool_failure_line(const dp_depot *dp, dp_handle h, char *buf, size_t cap)
+{
+    dp_failure_info info;
+    if (dp_failure(dp, h, &info) != DP_OK || info.status == DP_OK) {
+        const char *key = dp_key_of(dp, h);
+        snprintf(buf, cap, "%s: %s", key ? key : "(no key)", dp_status_str(dp_failure_of(dp, h)));
+    } else {
+        dp_failure_text(&info, buf, cap);
+    }
+    return buf;
+}
+
 char *tool_strdup(const char *s)
 {
     if (!s)
