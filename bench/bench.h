@@ -90,6 +90,8 @@ int dp_bench_scale(void);
 int dp_bench_real(int ndirs, char **dirs);
 /* dp_update with 10^3..10^5 loads pending and 10 settling per frame (bench_deep.c). */
 int dp_bench_deep(void);
+/* A HIGH load behind 10,000 queued LOW loads vs on an idle queue (bench_priority.c). */
+int dp_bench_priority(void);
 /* The atlas page allocator (bench_atlas.c), run by dp_bench_render. */
 int dp_bench_atlas_alloc(void);
 
