@@ -34,6 +34,10 @@ want() { grep -qF -- "$1" "$2" || { cat "$2"; fail "$3: no line '$1'"; }; }
 want "img/crc.png: DP_ERR_FORMAT: libpng: IHDR: CRC error ($real/img/crc.png)" "$tmp/inspect.txt" inspect
 want "img/missing.png: DP_ERR_NOT_FOUND ($real/img/missing.png)" "$tmp/inspect.txt" inspect
 want "cut.bundle: DP_ERR_FORMAT: JSON syntax error at line 4, column 6 (byte 39 of 44) ($real/cut.bundle)" "$tmp/inspect.txt" inspect
+# The per-root list: a shared asset that failed shows "shared DP_ERR_FORMAT" (the two ran
+# together as "sharedDP_ERR_FORMAT" before).
+grep -qE "^    img/crc.png +image +0 B  shared DP_ERR_FORMAT$" "$tmp/inspect.txt" ||
+    { cat "$tmp/inspect.txt"; fail "inspect: no 'shared DP_ERR_FORMAT' for img/crc.png"; }
 echo "ok: depot inspect lists every failure as key: STATUS: message (path)"
 
 # 2. --json: failure, message and path of each failed asset.
