@@ -10,12 +10,14 @@
  *
  * Thread rules. The thread that calls dp_create is the owner.
  *  - Any thread: dp_add, dp_find, dp_retain, dp_release, dp_upgrade, dp_count, dp_get,
- *    dp_read_begin, dp_read_end, dp_state_of, dp_state_deep, dp_register_type,
+ *    dp_read_begin, dp_read_end, dp_state_of, dp_state_deep, dp_state_direct,
+ *    dp_register_type,
  *    dp_type_find, dp_get_stats (diag.h).
  *  - Owner thread only (others get DP_ERR_WRONG_THREAD): dp_update, dp_destroy,
  *    dp_depend, dp_undepend, dp_replace, dp_touch, dp_evict, dp_release_unused,
- *    dp_collect_cycles, dp_group_*, dp_events, dp_listen, dp_unlisten, and the residency
- *    calls (dp_retain_soft, dp_release_soft, dp_set_soft_budget, dp_memory_pressure).
+ *    dp_collect_cycles, dp_group_*, dp_progress, dp_events, dp_listen, dp_unlisten, and
+ *    the residency calls (dp_retain_soft, dp_release_soft, dp_set_soft_budget,
+ *    dp_memory_pressure).
  * Data lifetime. A pointer from dp_get stays valid while the caller holds a reference, until
  * the owner's next dp_update: data that leaves its asset (replaced by a reload or
  * dp_replace, or evicted) is retired, never destroyed in the same update. A thread that
@@ -227,6 +229,15 @@ dp_state dp_state_of(const dp_depot *dp, dp_handle h);
  * counts as loaded here (it was, and comes back on use). Any thread. */
 dp_state dp_state_deep(const dp_depot *dp, dp_handle h);
 
+/** @brief State of the asset with its direct dependencies only (Bevy's dependency load
+ * state), as of the last dp_update: LOADED when the asset and each child it has an edge to
+ * are LOADED themselves (whatever the children's own dependencies are doing), FAILED when
+ * the asset or one of those children FAILED, else PENDING. Separate from dp_state_deep: a
+ * grandchild that fails leaves it LOADED, and it may be LOADED while the deep state still
+ * waits. Worked out in the same incremental pass as the deep state (only assets whose
+ * state is not settled are looked at). INVALID for a null or stale handle. Any thread. */
+dp_state dp_state_direct(const dp_depot *dp, dp_handle h);
+
 /** @brief The status a FAILED asset (or, for dp_state_deep, the first failed dependency)
  * failed with; DP_OK otherwise. Any thread. */
 dp_status dp_failure_of(const dp_depot *dp, dp_handle h);
@@ -345,6 +356,38 @@ dp_status dp_group_destroy(dp_depot *dp, dp_group g);
 
 /** @brief Members of a group (0 for a stale group). Owner thread. */
 size_t dp_group_size(const dp_depot *dp, dp_group g);
+
+/* ---- progress --------------------------------------------------------------------------- */
+
+/** @brief How far the loading of an asset's (or a group's) whole dependency closure is:
+ * every asset it reaches through edges, itself included, each counted once. */
+typedef struct dp_progress_info {
+    uint32_t total;        /**< assets in the closure found so far (grows as loads name
+                                their dependencies) */
+    uint32_t settled;      /**< of them LOADED or FAILED (loaded + failed) */
+    uint32_t loaded;
+    uint32_t failed;
+    uint64_t bytes_loaded; /**< byte sizes of the LOADED ones, as their types reported */
+    bool done;             /**< settled == total: nothing in the closure is still loading */
+} dp_progress_info;
+
+/** @brief The progress of h's dependency closure. The first call for an asset walks its
+ * closure once and starts tracking it; from then on the counters are kept up to date as
+ * states and edges change (a call only copies them), until the asset is freed. During a
+ * load `settled` and `total` only grow; once everything settled they are exact. An edge
+ * removed from the closure (a reload that drops a dependency, dp_undepend, a freed member)
+ * makes the next call walk the closure again. Tracking costs each change of a tracked
+ * asset one look-up per tracker. Owner thread.
+ * @return DP_OK; DP_ERR_STALE (dead handle); DP_ERR_INVALID (NULL); DP_ERR_NOMEM (the
+ * tracker could not be made); DP_ERR_WRONG_THREAD. *out is zeroed on every error. */
+dp_status dp_progress(dp_depot *dp, dp_handle h, dp_progress_info *out);
+
+/** @brief As dp_progress, over the union of the closures of a group's members (each asset
+ * counted once); members that join later are counted as they join. Tracking ends when the
+ * group is destroyed. Owner thread.
+ * @return DP_OK; DP_ERR_STALE (dead group); DP_ERR_INVALID; DP_ERR_NOMEM;
+ * DP_ERR_WRONG_THREAD. *out is zeroed on every error. */
+dp_status dp_group_progress(dp_depot *dp, dp_group g, dp_progress_info *out);
 
 /* ---- events ----------------------------------------------------------------------------- */
 

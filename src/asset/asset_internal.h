@@ -16,6 +16,7 @@
 
 #include <stdatomic.h>
 
+#include "asset/progress.h"
 #include "asset/registry.h"
 #include "common/alloc.h"
 #include "common/assert.h"
@@ -48,6 +49,7 @@
 #define DP__OF_ZOMBIE 0x20u    /* freed, but its slot waits until it leaves the attention
                                   queue (a slot must not be reused while linked there) */
 #define DP__OF_CASCADE 0x40u   /* queued to free because a freed parent's edge let it go */
+#define DP__OF_TRACKED 0x80u   /* in some progress tracker's closure (progress.c) */
 
 /* Collector colours (dp__asset.color). */
 enum { DP__BLACK = 0, DP__GRAY = 1, DP__WHITE = 2 };
@@ -69,6 +71,8 @@ typedef struct dp__asset {
     _Atomic uint8_t type;
     _Atomic uint8_t state;       /* dp_state */
     _Atomic uint8_t deep;        /* dp_state as of the last update */
+    _Atomic uint8_t direct;      /* own state with the direct children's, as of the last
+                                    update (dp_state_direct) */
     _Atomic int8_t status;       /* own failure status */
     _Atomic int8_t deep_status;  /* first failure among dependencies */
     _Atomic uint8_t aflags;      /* DP__AF_* */
@@ -168,6 +172,8 @@ struct dp_depot {
     struct dp__holders *holders; /* open-addressing table, see holders.c */
     bool holders_lost;           /* a record could not be stored (NOMEM): records are a
                                     subset of the counts from then on (under holders_lock) */
+
+    struct dp__progress *progress; /* dp_progress trackers (progress.c); NULL until used */
 
     /* the loader, attached on first use */
     _Atomic(void *) loader;
@@ -326,6 +332,8 @@ typedef struct dp__group {
 /* True if g is a live group that holds its members softly. Owner thread. */
 bool dp__group_soft(const dp_depot *dp, dp_group g);
 void dp__groups_free(dp_depot *dp);
+/* The live group g names, or NULL. Owner thread. */
+dp__group *dp__group_get(const dp_depot *dp, dp_group g);
 /* dp__groups_each, dp__group_alive and the graph walk (graph.c): see registry.h. */
 
 /* ---- holders (holders.c) ------------------------------------------------------------------- */

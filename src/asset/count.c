@@ -274,6 +274,14 @@ dp_state dp_state_deep(const dp_depot *dp, dp_handle h)
     return r ? (dp_state)atomic_load_explicit(&r->deep, memory_order_acquire) : DP_STATE_INVALID;
 }
 
+dp_state dp_state_direct(const dp_depot *dp, dp_handle h)
+{
+    dp__asset *r = dp__rec_live(dp, h);
+    /* Acquire: pairs with the owner's release store of the direct state in dp__deep_update. */
+    return r ? (dp_state)atomic_load_explicit(&r->direct, memory_order_acquire)
+             : DP_STATE_INVALID;
+}
+
 dp_status dp_failure_of(const dp_depot *dp, dp_handle h)
 {
     dp__asset *r = dp__rec_live(dp, h);

@@ -1,5 +1,7 @@
 /* deep.c — the deep state: an asset is deep-LOADED when it and everything it reaches are
  * loaded, deep-FAILED when something it reaches failed, else deep-PENDING. Owner thread.
+ * The same pass works out the direct state (the asset with its direct children only) of
+ * each asset it looks at; an asset stays on the waiting list while either is PENDING.
  *
  * Settled assets (deep LOADED or FAILED) are left alone; the "waiting" list holds the
  * others. Each update that changed something recomputes the waiting set at once: failures
@@ -26,6 +28,8 @@ void dp__deep_track(dp_depot *dp, dp_handle h)
 
 void dp__deep_note_change(dp_depot *dp, dp_handle parent, dp_handle child)
 {
+    if (!child.bits)
+        dp__progress_state(dp, parent); /* its own state changed: the trackers count it */
     dp__asset *p = dp__rec(dp, parent);
     if (!p)
         return;
@@ -270,6 +274,25 @@ static void spread_pending(dp_depot *dp, deep_work *w)
     }
 }
 
+/* The direct state (dp_state_direct): FAILED if the asset or a child it has an edge to
+ * failed, else PENDING if one of them is not loaded yet, else LOADED. */
+static uint8_t direct_state(const dp_depot *dp, const dp__asset *r)
+{
+    uint8_t own = atomic_load_explicit(&r->state, memory_order_relaxed);
+    if (own == DP_STATE_FAILED)
+        return DP_STATE_FAILED;
+    bool pending = own != DP_STATE_LOADED;
+    for (uint32_t e = 0; e < r->nkids; e++) {
+        const dp__asset *c = dp__rec_live(dp, r->kids[e]);
+        uint8_t cs = c ? atomic_load_explicit(&c->state, memory_order_relaxed) : DP_STATE_LOADED;
+        if (cs == DP_STATE_FAILED)
+            return DP_STATE_FAILED;
+        if (cs != DP_STATE_LOADED)
+            pending = true;
+    }
+    return pending ? DP_STATE_PENDING : DP_STATE_LOADED;
+}
+
 /* Publishes each position's deep state (what neither reached is LOADED), tracks what is
  * pending, and queues what became deep-LOADED. Returns how many were queued. */
 static size_t publish(dp_depot *dp, deep_work *w)
@@ -287,9 +310,13 @@ static size_t publish(dp_depot *dp, deep_work *w)
         /* Release: pairs with dp_state_deep's acquire load; a thread that sees the new deep
          * state also sees its deep_status. */
         atomic_store_explicit(&r->deep, now, memory_order_release);
+        uint8_t direct = direct_state(dp, r);
+        /* Release: pairs with the acquire in dp_state_direct (a state, nothing else). */
+        atomic_store_explicit(&r->direct, direct, memory_order_release);
         if (now == DP_STATE_LOADED && (before != DP_STATE_LOADED || (r->oflags & DP__OF_WAITING)))
             w->queue[na++] = (uint32_t)k;
-        if (now == DP_STATE_PENDING && !(r->oflags & DP__OF_WAITING)) {
+        if ((now == DP_STATE_PENDING || direct == DP_STATE_PENDING) &&
+            !(r->oflags & DP__OF_WAITING)) {
             if (dp__hvec_push(dp, &dp->waiting, h) == DP_OK)
                 r->oflags |= DP__OF_WAITING;
         }
@@ -297,7 +324,7 @@ static size_t publish(dp_depot *dp, deep_work *w)
     return na;
 }
 
-/* Keeps only the assets still deep-PENDING on the waiting list. */
+/* Keeps only the assets still deep- or direct-PENDING on the waiting list. */
 static void prune_waiting(dp_depot *dp)
 {
     size_t keep = 0;
@@ -306,8 +333,9 @@ static void prune_waiting(dp_depot *dp)
         dp__asset *r = dp__rec_live(dp, h);
         if (!r)
             continue;
-        /* Relaxed: the owner reads its own store from publish. */
-        if (atomic_load_explicit(&r->deep, memory_order_relaxed) == DP_STATE_PENDING)
+        /* Relaxed: the owner reads its own stores from publish. */
+        if (atomic_load_explicit(&r->deep, memory_order_relaxed) == DP_STATE_PENDING ||
+            atomic_load_explicit(&r->direct, memory_order_relaxed) == DP_STATE_PENDING)
             dp->waiting.v[keep++] = h;
         else
             r->oflags &= (uint8_t)~DP__OF_WAITING;

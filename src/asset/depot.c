@@ -111,6 +111,7 @@ size_t dp_destroy(dp_depot *dp)
     if (loader && dp->loader_vt.destroy)
         dp->loader_vt.destroy(loader, dp);
 
+    dp__progress_free(dp);
     dp__groups_free(dp);
     dp__resid_free(dp);
     dp__keys_free(dp);

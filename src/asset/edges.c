@@ -86,6 +86,7 @@ dp_status dp_depend(dp_depot *dp, dp_handle parent, dp_handle child)
         may_close_cycle(dp, child);
     dp__kept_edge(dp, parent, child, 1);
     dp__deep_note_change(dp, parent, child);
+    dp__progress_edge(dp, parent, child, 1);
     return DP_OK;
 }
 
@@ -111,6 +112,7 @@ dp_status dp__edge_add_owned(dp_depot *dp, dp_handle parent, dp_handle child)
     may_close_cycle(dp, child); /* the job's count moved to the edge: no release says so */
     dp__kept_edge(dp, parent, child, 1);
     dp__deep_note_change(dp, parent, child);
+    dp__progress_edge(dp, parent, child, 1);
     return DP_OK;
 }
 
@@ -127,6 +129,7 @@ dp_status dp_undepend(dp_depot *dp, dp_handle parent, dp_handle child)
     if (i < 0)
         return DP_ERR_NOT_FOUND;
     dp__kept_edge(dp, parent, child, -1);
+    dp__progress_edge(dp, parent, child, -1);
     p->kids[i] = p->kids[--p->nkids];
     count_edge(dp, child, -1);
     dp__release_owned(dp, child);

@@ -182,6 +182,8 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
     dp__free(&dp->alloc, kids);
     dp__free(&dp->alloc, r->key);
     r->key = NULL;
+    if (!dp->destroying)
+        dp__progress_freed(dp, h, r->oflags);
     r->oflags = 0;
     /* Relaxed: a statistic; nothing is published through it. */
     atomic_fetch_add_explicit(&dp->st_freed, 1, memory_order_relaxed);

@@ -13,6 +13,11 @@ static dp__group *group_of(const dp_depot *dp, dp_group g)
     return dp_pool_payload(dp->groups, h);
 }
 
+dp__group *dp__group_get(const dp_depot *dp, dp_group g)
+{
+    return group_of(dp, g);
+}
+
 /* The checks every owner-side group call starts with: arguments, thread, a live group. */
 static dp_status owned_group(dp_depot *dp, dp_group gh, dp__group **g)
 {
@@ -131,6 +136,7 @@ dp_status dp_group_add(dp_depot *dp, dp_group gh, dp_handle h)
     if (st != DP_OK)
         return st;
     g->members[g->n++] = h;
+    dp__progress_group(dp, gh, h, 1);
     return DP_OK;
 }
 
@@ -143,6 +149,7 @@ dp_status dp_group_remove(dp_depot *dp, dp_group gh, dp_handle h)
     for (size_t i = 0; i < g->n; i++) {
         if (g->members[i].bits == h.bits) {
             g->members[i] = g->members[--g->n];
+            dp__progress_group(dp, gh, h, -1);
             unhold(dp, g, h);
             dp__run_frees(dp);
             return DP_OK;
@@ -162,6 +169,7 @@ dp_status dp_group_release(dp_depot *dp, dp_group gh)
     for (size_t i = 0; i < g->n; i++)
         unhold(dp, g, g->members[i]);
     g->n = 0;
+    dp__progress_group(dp, gh, DP_NULL_HANDLE, -1);
     return DP_OK;
 }
 
@@ -193,6 +201,7 @@ dp_status dp_group_destroy(dp_depot *dp, dp_group gh)
     if (st != DP_OK)
         return st;
     dp__group *g = group_of(dp, gh);
+    dp__progress_group_gone(dp, gh);
     dp__free(&dp->alloc, g->name);
     dp__free(&dp->alloc, g->members);
     memset(g, 0, sizeof *g);

@@ -165,6 +165,7 @@ static void init_record(dp__asset *r, dp_type_id type, void *data, size_t bytes,
     r->lru_prev = r->lru_next = 0;
     atomic_store_explicit(&r->type, (uint8_t)type, memory_order_relaxed);
     atomic_store_explicit(&r->deep, DP_STATE_PENDING, memory_order_relaxed);
+    atomic_store_explicit(&r->direct, DP_STATE_PENDING, memory_order_relaxed);
     atomic_store_explicit(&r->status, DP_OK, memory_order_relaxed);
     atomic_store_explicit(&r->deep_status, DP_OK, memory_order_relaxed);
     /* qnext and aflags are left alone: a late attention push from a thread that released
