@@ -15,9 +15,9 @@
  *    dp_type_find, dp_get_stats (diag.h).
  *  - Owner thread only (others get DP_ERR_WRONG_THREAD): dp_update, dp_destroy,
  *    dp_depend, dp_undepend, dp_replace, dp_touch, dp_evict, dp_release_unused,
- *    dp_collect_cycles, dp_group_*, dp_progress, dp_events, dp_listen, dp_unlisten, and
- *    the residency calls (dp_retain_soft, dp_release_soft, dp_set_soft_budget,
- *    dp_memory_pressure).
+ *    dp_collect_cycles, dp_group_*, dp_progress, dp_pending, dp_events, dp_listen,
+ *    dp_unlisten, and the residency calls (dp_retain_soft, dp_release_soft,
+ *    dp_set_soft_budget, dp_memory_pressure).
  * Data lifetime. A pointer from dp_get stays valid while the caller holds a reference, until
  * the owner's next dp_update: data that leaves its asset (replaced by a reload or
  * dp_replace, or evicted) is retired, never destroyed in the same update. A thread that
@@ -388,6 +388,25 @@ dp_status dp_progress(dp_depot *dp, dp_handle h, dp_progress_info *out);
  * @return DP_OK; DP_ERR_STALE (dead group); DP_ERR_INVALID; DP_ERR_NOMEM;
  * DP_ERR_WRONG_THREAD. *out is zeroed on every error. */
 dp_status dp_group_progress(dp_depot *dp, dp_group g, dp_progress_info *out);
+
+/** @brief One asset that a group still waits for (dp_pending). */
+typedef struct dp_pending_info {
+    dp_handle handle;    /**< weak */
+    const char *key;     /**< NULL if keyless; valid while the asset lives */
+    dp_state state;      /**< PENDING (queued) or LOADING (a worker has it) */
+    uint64_t pending_ms; /**< how long it has been unsettled, as far as the group's tracker
+                              saw: since it joined the closure or was tried again, or since
+                              the group was first asked about (dp_group_progress,
+                              dp_pending), whichever is later */
+} dp_pending_info;
+
+/** @brief What in a group's dependency closure has not settled yet, so that "which asset
+ * is stuck" has an answer: *count gets how many, and out[0..min(cap, *count)) the ones
+ * pending longest, longest first. Uses (and starts) the group's progress tracker; costs
+ * one pass over the closure's members. Owner thread.
+ * @return DP_OK; DP_ERR_STALE (dead group); DP_ERR_INVALID (NULL dp or count, or out NULL
+ * with cap > 0); DP_ERR_NOMEM; DP_ERR_WRONG_THREAD. *count is 0 on every error. */
+dp_status dp_pending(dp_depot *dp, dp_group g, dp_pending_info *out, size_t cap, size_t *count);
 
 /* ---- events ----------------------------------------------------------------------------- */
 

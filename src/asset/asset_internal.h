@@ -65,9 +65,11 @@ typedef struct dp__asset {
                                     collector's trial count and count snapshot */
     uint32_t nin;                /* edges from parents not yet freed (owner only) */
     uint32_t cheld;              /* edges from parents the unused cache keeps (owner only) */
+    _Atomic uint32_t qnext;      /* attention queue link (index + 1, 0 = end) */
+    uint32_t done_head;          /* its completion requests (done.c; index + 1, 0 = none;
+                                    owner only) */
     _Atomic uint8_t kept;        /* held only by what the unused cache keeps (kept.c): the
                                     owner writes it, acquirers on any thread read it */
-    _Atomic uint32_t qnext;      /* attention queue link (index + 1, 0 = end) */
     _Atomic uint8_t type;
     _Atomic uint8_t state;       /* dp_state */
     _Atomic uint8_t deep;        /* dp_state as of the last update */
@@ -174,6 +176,8 @@ struct dp_depot {
                                     subset of the counts from then on (under holders_lock) */
 
     struct dp__progress *progress; /* dp_progress trackers (progress.c); NULL until used */
+    struct dp__done *done;         /* completion requests (done.c); NULL until used */
+    dp__mutex done_lock;           /* guards done's creation and its inbox */
 
     /* the loader, attached on first use */
     _Atomic(void *) loader;
@@ -335,6 +339,18 @@ void dp__groups_free(dp_depot *dp);
 /* The live group g names, or NULL. Owner thread. */
 dp__group *dp__group_get(const dp_depot *dp, dp_group g);
 /* dp__groups_each, dp__group_alive and the graph walk (graph.c): see registry.h. */
+
+/* ---- completion requests (done.c); dp__done_add: see registry.h ------------------------ */
+/* Start of dp_update: takes the requests other threads queued. */
+void dp__done_adopt(dp_depot *dp);
+/* h's deep state settled, or h is being freed: its requests are called by dp__done_run. */
+void dp__done_settled(dp_depot *dp, dp_handle h, dp__asset *r);
+/* End of dp_update: calls the requests whose asset settled or was freed. */
+void dp__done_run(dp_depot *dp);
+/* Start of dp_destroy: calls every request left, those not settled with DP_ERR_CANCELLED;
+ * later requests are refused. */
+void dp__done_close(dp_depot *dp);
+void dp__done_free(dp_depot *dp);
 
 /* ---- holders (holders.c) ------------------------------------------------------------------- */
 void dp__holder_add(dp_depot *dp, dp_handle h, const char *file, int line);

@@ -315,6 +315,8 @@ static size_t publish(dp_depot *dp, deep_work *w)
         atomic_store_explicit(&r->direct, direct, memory_order_release);
         if (now == DP_STATE_LOADED && (before != DP_STATE_LOADED || (r->oflags & DP__OF_WAITING)))
             w->queue[na++] = (uint32_t)k;
+        if (now != DP_STATE_PENDING && r->done_head)
+            dp__done_settled(dp, h, r);
         if ((now == DP_STATE_PENDING || direct == DP_STATE_PENDING) &&
             !(r->oflags & DP__OF_WAITING)) {
             if (dp__hvec_push(dp, &dp->waiting, h) == DP_OK)

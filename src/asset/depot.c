@@ -39,6 +39,7 @@ dp_status dp_create(const dp_desc *desc, dp_depot **out)
     dp__mutex_init(&dp->keys_lock);
     dp__mutex_init(&dp->holders_lock);
     dp__mutex_init(&dp->attach_lock);
+    dp__mutex_init(&dp->done_lock);
 
     dp_status st = DP_ERR_NOMEM;
     if (d.root) {
@@ -65,6 +66,7 @@ fail:
     dp__mutex_destroy(&dp->keys_lock);
     dp__mutex_destroy(&dp->holders_lock);
     dp__mutex_destroy(&dp->attach_lock);
+    dp__mutex_destroy(&dp->done_lock);
     dp__free(&a, dp);
     return st;
 }
@@ -75,6 +77,7 @@ size_t dp_destroy(dp_depot *dp)
         return 0;
     if (!dp__is_owner(dp))
         return SIZE_MAX;
+    dp__done_close(dp); /* completion callbacks, while the depot still works */
     dp->destroying = true;
     void *loader = dp__attached_loader(dp);
     if (loader && dp->loader_vt.shutdown)
@@ -112,6 +115,7 @@ size_t dp_destroy(dp_depot *dp)
         dp->loader_vt.destroy(loader, dp);
 
     dp__progress_free(dp);
+    dp__done_free(dp);
     dp__groups_free(dp);
     dp__resid_free(dp);
     dp__keys_free(dp);
@@ -131,6 +135,7 @@ size_t dp_destroy(dp_depot *dp)
     dp__mutex_destroy(&dp->keys_lock);
     dp__mutex_destroy(&dp->holders_lock);
     dp__mutex_destroy(&dp->attach_lock);
+    dp__mutex_destroy(&dp->done_lock);
     dp__failures_free(dp);
     dp__free(&dp->alloc, dp->root);
     dp_allocator a = dp->alloc;
@@ -149,6 +154,7 @@ dp_status dp_update(dp_depot *dp)
     dp__retire_advance(dp);
     dp__quarantine_advance(dp);
 
+    dp__done_adopt(dp); /* before the loader: a retry queued before its request is applied */
     dp->cascade_now = true;
     void *loader = dp__attached_loader(dp);
     if (loader && dp->loader_vt.update)
@@ -161,6 +167,7 @@ dp_status dp_update(dp_depot *dp)
     dp__collect(dp, dp->desc.collect_budget);
     dp__resid_update(dp); /* soft-only assets down to their budgets */
     dp->cascade_now = false;
+    dp__done_run(dp);
     dp_pool_flush(dp->pool);
     dp__events_publish(dp);
     return DP_OK;

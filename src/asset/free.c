@@ -184,6 +184,8 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
     r->key = NULL;
     if (!dp->destroying)
         dp__progress_freed(dp, h, r->oflags);
+    if (r->done_head)
+        dp__done_settled(dp, h, r); /* called with DP_ERR_CANCELLED */
     r->oflags = 0;
     /* Relaxed: a statistic; nothing is published through it. */
     atomic_fetch_add_explicit(&dp->st_freed, 1, memory_order_relaxed);

@@ -163,6 +163,7 @@ static void init_record(dp__asset *r, dp_type_id type, void *data, size_t bytes,
     r->cheld = 0;
     atomic_store_explicit(&r->kept, 0, memory_order_relaxed);
     r->lru_prev = r->lru_next = 0;
+    r->done_head = 0;
     atomic_store_explicit(&r->type, (uint8_t)type, memory_order_relaxed);
     atomic_store_explicit(&r->deep, DP_STATE_PENDING, memory_order_relaxed);
     atomic_store_explicit(&r->direct, DP_STATE_PENDING, memory_order_relaxed);

@@ -12,7 +12,9 @@
  *    member: the closure may have shrunk, so the tracker is marked dirty and walked again
  *    at its next query (rare: during a load, closures only grow).
  * An asset in some tracker carries DP__OF_TRACKED, so an untracked asset costs one flag
- * test per change. A tracker ends when its asset is freed or its group destroyed. */
+ * test per change. A tracker ends when its asset is freed or its group destroyed.
+ * dp_pending lists a group tracker's unsettled members with the time since each was first
+ * seen unsettled (kept across walks). */
 #include <string.h>
 
 #include "asset/asset_internal.h"
@@ -140,22 +142,34 @@ static dp_status join(dp_depot *dp, tracker *t, dp_handle h)
     return DP_OK;
 }
 
-/* Walks the tracker's closure again from its root (after members may have left). */
+/* Walks the tracker's closure again from its root (after members may have left). Members
+ * that stay keep the time since which they are pending. */
 static dp_status rebuild(dp_depot *dp, tracker *t)
 {
-    if (t->cap)
-        memset(t->set, 0, t->cap * sizeof *t->set);
-    t->n = 0;
+    tracker old = *t;
+    t->set = NULL;
+    t->cap = t->n = 0;
     memset(&t->p, 0, sizeof t->p);
-    t->dirty = true; /* until it succeeds */
+    dp_status st = DP_OK;
     if (t->group) {
         const dp__group *g = dp__group_get(dp, (dp_group){t->root});
-        for (size_t k = 0; g && k < g->n; k++)
-            if (join(dp, t, g->members[k]) != DP_OK)
-                return DP_ERR_NOMEM;
-    } else if (join(dp, t, (dp_handle){t->root}) != DP_OK) {
-        return DP_ERR_NOMEM;
+        for (size_t k = 0; g && k < g->n && st == DP_OK; k++)
+            st = join(dp, t, g->members[k]);
+    } else {
+        st = join(dp, t, (dp_handle){t->root});
     }
+    if (st != DP_OK) { /* keep the old counters; try again at the next query */
+        dp__free(&dp->alloc, t->set);
+        *t = old;
+        t->dirty = true;
+        return st;
+    }
+    for (size_t k = 0; k < t->cap; k++) {
+        const pentry *was = t->set[k].bits ? find(&old, t->set[k].bits) : NULL;
+        if (was && was->since_ns && was->since_ns < t->set[k].since_ns)
+            t->set[k].since_ns = was->since_ns;
+    }
+    dp__free(&dp->alloc, old.set);
     t->dirty = false;
     return DP_OK;
 }
@@ -193,7 +207,7 @@ static dp_status track(dp_depot *dp, uint64_t root, bool group, tracker **out)
     tracker *t = &pr->t[pr->n++];
     *t = (tracker){.root = root, .group = group};
     if (rebuild(dp, t) != DP_OK) {
-        drop(dp, t);
+        pr->n--;
         return DP_ERR_NOMEM;
     }
     *out = t;
@@ -235,6 +249,58 @@ dp_status dp_group_progress(dp_depot *dp, dp_group g, dp_progress_info *out)
     if (!dp__group_alive(dp, g))
         return DP_ERR_STALE;
     return query(dp, g.bits, true, out);
+}
+
+/* Puts e into out[0..*n) (at most cap), which is kept oldest first; a full list keeps the
+ * cap oldest. */
+static void keep_oldest(const pentry *e, const dp__asset *r, uint64_t now,
+                        dp_pending_info *out, size_t cap, size_t *n)
+{
+    size_t at = *n;
+    while (at > 0 && out[at - 1].pending_ms * 1000000u < now - e->since_ns)
+        at--;
+    if (at >= cap)
+        return;
+    size_t last = *n < cap ? *n : cap - 1;
+    for (size_t k = last; k > at; k--)
+        out[k] = out[k - 1];
+    if (*n < cap)
+        (*n)++;
+    /* Relaxed: a worker may set LOADING meanwhile; either state is a fair answer. */
+    out[at] = (dp_pending_info){
+        .handle = {e->bits},
+        .key = r->key,
+        .state = (dp_state)atomic_load_explicit(&r->state, memory_order_relaxed),
+        .pending_ms = (now - e->since_ns) / 1000000u,
+    };
+}
+
+dp_status dp_pending(dp_depot *dp, dp_group g, dp_pending_info *out, size_t cap, size_t *count)
+{
+    if (count)
+        *count = 0;
+    if (!dp || !count || (cap && !out))
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    if (!dp__group_alive(dp, g))
+        return DP_ERR_STALE;
+    tracker *t;
+    dp_status st = track(dp, g.bits, true, &t);
+    if (st != DP_OK)
+        return st;
+    uint64_t now = dp__now_ns();
+    size_t filled = 0;
+    for (size_t k = 0; k < t->cap; k++) {
+        const pentry *e = &t->set[k];
+        const dp__asset *r = e->bits && !e->counted ? dp__rec_live(dp, (dp_handle){e->bits}) : NULL;
+        if (!r)
+            continue;
+        (*count)++;
+        if (cap)
+            keep_oldest(e, r, now, out, cap, &filled);
+    }
+    return DP_OK;
 }
 
 /* ---- what the registry tells the trackers ---------------------------------------------- */

@@ -145,6 +145,17 @@ void dp__set_type(dp_depot *dp, dp_handle h, dp_type_id type);
  * added or removed, so its deep state and its parents' are worked out again. */
 void dp__deep_note_change(dp_depot *dp, dp_handle parent, dp_handle child);
 
+/* ---- completion requests -------------------------------------------------------------------- */
+
+/* A completion callback: status DP_OK (deep-LOADED), the failure status, or
+ * DP_ERR_CANCELLED (freed first, or the depot destroyed). */
+typedef void (*dp__done_fn)(void *user, dp_handle h, dp_status status);
+/* Asks for fn(user, h, status) on the owner thread during a later dp_update, once h's deep
+ * state settles (at the next one if it has settled already), exactly once; a request holds
+ * no count. Any thread. DP_OK; DP_ERR_INVALID; DP_ERR_NOMEM; DP_ERR_CANCELLED (dp_destroy
+ * has begun). On error fn is never called. */
+dp_status dp__done_add(dp_depot *dp, dp_handle h, dp__done_fn fn, void *user);
+
 /* ---- holders, groups, the graph walk ------------------------------------------------------------ */
 
 /* The call site recorded for counts a load job takes on dependencies; they become edges. */
