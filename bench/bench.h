@@ -83,6 +83,8 @@ int dp_bench_pack(void);
 dp_status dp_bench_zc_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
                            size_t *asset_bytes);
 void dp_bench_zc_destroy(void *asset, void *user);
+/* Owner CPU that progress tracking adds per loaded asset (bench_progress.c). */
+int dp_bench_progress(void);
 /* Per-asset cost as the live set grows 10^3 .. 10^6 (bench_scale.c). */
 int dp_bench_scale(void);
 /* Every PNG under the absolute folders dirs[0..ndirs): depot with 2 workers vs 2 plain
