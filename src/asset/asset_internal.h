@@ -176,7 +176,8 @@ struct dp_depot {
                                     subset of the counts from then on (under holders_lock) */
 
     struct dp__progress *progress; /* dp_progress trackers (progress.c); NULL until used */
-    struct dp__done *done;         /* completion requests (done.c); NULL until used */
+    _Atomic(struct dp__done *) done; /* completion requests (done.c); NULL until the first
+                                        request, set under done_lock */
     dp__mutex done_lock;           /* guards done's creation and its inbox */
 
     /* the loader, attached on first use */

@@ -39,15 +39,26 @@ struct dp__done {
     dp__hvec checks;     /* assets of requests adopted in this update */
 };
 
+/* The requests' state, or NULL before the first request. Any thread. */
+static struct dp__done *done_of(dp_depot *dp)
+{
+    /* Acquire: pairs with the release in dp__done_add; the struct is zeroed before. */
+    return atomic_load_explicit(&dp->done, memory_order_acquire);
+}
+
 dp_status dp__done_add(dp_depot *dp, dp_handle h, dp__done_fn fn, void *user)
 {
     if (!dp || !fn)
         return DP_ERR_INVALID;
     dp_status st = DP_OK;
     dp__mutex_lock(&dp->done_lock);
-    if (!dp->done)
-        dp->done = dp__calloc(&dp->alloc, 1, sizeof *dp->done);
-    struct dp__done *d = dp->done;
+    /* Relaxed: written only here, under done_lock, which this thread holds. */
+    struct dp__done *d = atomic_load_explicit(&dp->done, memory_order_relaxed);
+    if (!d) {
+        d = dp__calloc(&dp->alloc, 1, sizeof *d);
+        /* Release: the owner's unlocked check in dp__done_adopt sees a zeroed struct. */
+        atomic_store_explicit(&dp->done, d, memory_order_release);
+    }
     if (!d)
         st = DP_ERR_NOMEM;
     else if (d->closed)
@@ -64,7 +75,7 @@ dp_status dp__done_add(dp_depot *dp, dp_handle h, dp__done_fn fn, void *user)
  * adopt reserved a ready entry for every open request. */
 static void make_ready(dp_depot *dp, dp_handle h, uint32_t head)
 {
-    struct dp__done *d = dp->done;
+    struct dp__done *d = done_of(dp);
     DP__ASSERT(d->nready < d->capready); /* adopt keeps capready >= open requests */
     d->ready[d->nready++] = (dp__done_ready){h, head};
 }
@@ -80,7 +91,7 @@ void dp__done_settled(dp_depot *dp, dp_handle h, dp__asset *r)
  * at again after this update's deep-state pass (dp__done_run). */
 static void adopt(dp_depot *dp, const dp__done_req *q)
 {
-    struct dp__done *d = dp->done;
+    struct dp__done *d = done_of(dp);
     uint32_t i = d->free_head;
     if (dp__grow(&dp->alloc, (void **)&d->ready, &d->capready, d->nopen + 1,
                  sizeof *d->ready) != DP_OK ||
@@ -110,7 +121,7 @@ static void adopt(dp_depot *dp, const dp__done_req *q)
 
 void dp__done_adopt(dp_depot *dp)
 {
-    struct dp__done *d = dp->done;
+    struct dp__done *d = done_of(dp);
     if (!d)
         return;
     dp__mutex_lock(&dp->done_lock);
@@ -138,7 +149,7 @@ static dp_status status_of(const dp_depot *dp, dp_handle h)
 
 static void call_chain(dp_depot *dp, dp_handle h, uint32_t head)
 {
-    struct dp__done *d = dp->done;
+    struct dp__done *d = done_of(dp);
     dp_status st = status_of(dp, h);
     while (head) {
         uint32_t i = head - 1;
@@ -153,7 +164,7 @@ static void call_chain(dp_depot *dp, dp_handle h, uint32_t head)
 
 void dp__done_run(dp_depot *dp)
 {
-    struct dp__done *d = dp->done;
+    struct dp__done *d = done_of(dp);
     if (!d)
         return;
     /* Requests adopted this update whose asset's deep state had settled before. */
@@ -175,7 +186,7 @@ void dp__done_run(dp_depot *dp)
 
 void dp__done_close(dp_depot *dp)
 {
-    struct dp__done *d = dp->done;
+    struct dp__done *d = done_of(dp);
     if (!d)
         return;
     dp__mutex_lock(&dp->done_lock);
@@ -200,7 +211,7 @@ void dp__done_close(dp_depot *dp)
 
 void dp__done_free(dp_depot *dp)
 {
-    struct dp__done *d = dp->done;
+    struct dp__done *d = done_of(dp);
     if (!d)
         return;
     dp__free(&dp->alloc, d->inbox);
@@ -208,5 +219,5 @@ void dp__done_free(dp_depot *dp)
     dp__free(&dp->alloc, d->ready);
     dp__hvec_free(dp, &d->checks);
     dp__free(&dp->alloc, d);
-    dp->done = NULL;
+    atomic_store_explicit(&dp->done, NULL, memory_order_relaxed); /* dp_destroy: no one else */
 }
