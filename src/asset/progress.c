@@ -225,30 +225,30 @@ static dp_status query(dp_depot *dp, uint64_t root, bool group, dp_progress_info
     return DP_OK;
 }
 
-dp_status dp_progress(dp_depot *dp, dp_handle h, dp_progress_info *out)
+/* The checks both queries start with: out zeroed, arguments, thread. */
+static dp_status begin(const dp_depot *dp, dp_progress_info *out)
 {
     if (out)
         memset(out, 0, sizeof *out);
     if (!dp || !out)
         return DP_ERR_INVALID;
-    if (!dp__is_owner(dp))
-        return DP_ERR_WRONG_THREAD;
-    if (!dp__rec_live(dp, h))
-        return DP_ERR_STALE;
-    return query(dp, h.bits, false, out);
+    return dp__is_owner(dp) ? DP_OK : DP_ERR_WRONG_THREAD;
+}
+
+dp_status dp_progress(dp_depot *dp, dp_handle h, dp_progress_info *out)
+{
+    dp_status st = begin(dp, out);
+    if (st != DP_OK)
+        return st;
+    return dp__rec_live(dp, h) ? query(dp, h.bits, false, out) : DP_ERR_STALE;
 }
 
 dp_status dp_group_progress(dp_depot *dp, dp_group g, dp_progress_info *out)
 {
-    if (out)
-        memset(out, 0, sizeof *out);
-    if (!dp || !out)
-        return DP_ERR_INVALID;
-    if (!dp__is_owner(dp))
-        return DP_ERR_WRONG_THREAD;
-    if (!dp__group_alive(dp, g))
-        return DP_ERR_STALE;
-    return query(dp, g.bits, true, out);
+    dp_status st = begin(dp, out);
+    if (st != DP_OK)
+        return st;
+    return dp__group_alive(dp, g) ? query(dp, g.bits, true, out) : DP_ERR_STALE;
 }
 
 /* Puts e into out[0..*n) (at most cap), which is kept oldest first; a full list keeps the
