@@ -275,19 +275,20 @@ static void spread_pending(dp_depot *dp, deep_work *w)
 }
 
 /* The direct state (dp_state_direct): FAILED if the asset or a child it has an edge to
- * failed, else PENDING if one of them is not loaded yet, else LOADED. */
+ * failed, else PENDING if one of them is not loaded yet, else LOADED. An EVICTED asset
+ * counts as loaded, as in the deep state. */
 static uint8_t direct_state(const dp_depot *dp, const dp__asset *r)
 {
     uint8_t own = atomic_load_explicit(&r->state, memory_order_relaxed);
     if (own == DP_STATE_FAILED)
         return DP_STATE_FAILED;
-    bool pending = own != DP_STATE_LOADED;
+    bool pending = own == DP_STATE_PENDING || own == DP_STATE_LOADING;
     for (uint32_t e = 0; e < r->nkids; e++) {
         const dp__asset *c = dp__rec_live(dp, r->kids[e]);
         uint8_t cs = c ? atomic_load_explicit(&c->state, memory_order_relaxed) : DP_STATE_LOADED;
         if (cs == DP_STATE_FAILED)
             return DP_STATE_FAILED;
-        if (cs != DP_STATE_LOADED)
+        if (cs == DP_STATE_PENDING || cs == DP_STATE_LOADING)
             pending = true;
     }
     return pending ? DP_STATE_PENDING : DP_STATE_LOADED;

@@ -97,6 +97,8 @@ static void recount(tracker *t, pentry *e, const dp__asset *r)
     }
     /* Relaxed: the owner writes state and bytes, and this is the owner. */
     uint8_t s = atomic_load_explicit(&r->state, memory_order_relaxed);
+    if (s == DP_STATE_EVICTED)
+        s = DP_STATE_LOADED; /* loaded once; its data comes back on use (residency.c) */
     uint8_t was = e->counted;
     e->counted = s == DP_STATE_LOADED || s == DP_STATE_FAILED ? s : 0;
     e->bytes = 0;
