@@ -279,12 +279,15 @@ static void spread_pending(dp_depot *dp, deep_work *w)
  * counts as loaded, as in the deep state. */
 static uint8_t direct_state(const dp_depot *dp, const dp__asset *r)
 {
+    /* Relaxed: states that settle (LOADED, FAILED) are written by the owner, which this is;
+     * a worker's LOADING for PENDING changes nothing here. */
     uint8_t own = atomic_load_explicit(&r->state, memory_order_relaxed);
     if (own == DP_STATE_FAILED)
         return DP_STATE_FAILED;
     bool pending = own == DP_STATE_PENDING || own == DP_STATE_LOADING;
     for (uint32_t e = 0; e < r->nkids; e++) {
         const dp__asset *c = dp__rec_live(dp, r->kids[e]);
+        /* Relaxed: as for own above. */
         uint8_t cs = c ? atomic_load_explicit(&c->state, memory_order_relaxed) : DP_STATE_LOADED;
         if (cs == DP_STATE_FAILED)
             return DP_STATE_FAILED;

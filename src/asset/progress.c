@@ -103,6 +103,7 @@ static void recount(tracker *t, pentry *e, const dp__asset *r)
     e->counted = s == DP_STATE_LOADED || s == DP_STATE_FAILED ? s : 0;
     e->bytes = 0;
     if (e->counted == DP_STATE_LOADED) {
+        /* Relaxed: the owner writes bytes, and this is the owner. */
         e->bytes = atomic_load_explicit(&r->bytes, memory_order_relaxed);
         p->settled++;
         p->loaded++;
@@ -269,10 +270,11 @@ static void keep_oldest(const pentry *e, const dp__asset *r, uint64_t now,
     if (*n < cap)
         (*n)++;
     /* Relaxed: a worker may set LOADING meanwhile; either state is a fair answer. */
+    dp_state s = (dp_state)atomic_load_explicit(&r->state, memory_order_relaxed);
     out[at] = (dp_pending_info){
         .handle = {e->bits},
         .key = r->key,
-        .state = (dp_state)atomic_load_explicit(&r->state, memory_order_relaxed),
+        .state = s,
         .pending_ms = (now - e->since_ns) / 1000000u,
     };
 }
