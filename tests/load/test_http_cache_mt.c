@@ -335,7 +335,7 @@ static void test_corrupt_entry_on_the_server_is_a_format_error_and_is_not_cached
     /* nginx serves bytes of the right length that are not the catalog's */
     serve_catalog((const char *const[]){"a.bin", "0xa1", "alpha content", NULL},
                   (const char *const[]){"alpha c0ntent"});
-    char url[300], key[300];
+    char url[300], key[300], want[64], got[64];
     dp_http_cache_desc d = with_catalog(url, sizeof url);
     dp_depot *dp;
     assert_int_equal(dp_create(&(dp_desc){.workers = 1}, &dp), DP_OK);
@@ -344,6 +344,19 @@ static void test_corrupt_entry_on_the_server_is_a_format_error_and_is_not_cached
     dp_handle h;
     assert_int_equal(dp_load_as(dp, key, dp_builtins(dp).blob, &h), DP_OK);
     assert_int_equal(dp_wait(dp, h, 30000), DP_ERR_FORMAT);
+    dp_failure_info fi;
+    assert_int_equal(dp_failure(dp, h, &fi), DP_OK);
+    assert_int_equal(fi.status, DP_ERR_FORMAT);
+    assert_non_null(fi.message); /* names the URL and both hashes */
+    snprintf(want, sizeof want, "0x%016llx", (unsigned long long)XXH3_64bits("alpha content", 13));
+    snprintf(got, sizeof got, "0x%016llx", (unsigned long long)XXH3_64bits("alpha c0ntent", 13));
+    assert_non_null(strstr(fi.message, key));
+    assert_non_null(strstr(fi.message, want));
+    assert_non_null(strstr(fi.message, got));
+    char line[1024];
+    assert_true(dp_failure_text(&fi, line, sizeof line) < sizeof line);
+    printf("failure line: %s\n", line); /* docs/errors.md shows it */
+    assert_int_equal(strncmp(line, key, strlen(key)), 0);
     dp_release(dp, h);
     assert_int_equal(dp_destroy(dp), 0);
     assert_int_equal(cache_files("c-"), 0); /* nothing cached by content */

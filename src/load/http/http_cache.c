@@ -214,7 +214,10 @@ static dp_status content_fetch(dp__http_cache *c, const dp_http_desc *cfg,
     if (!dp__content_hash(*bytes, *len, &got) || got != want) {
         dp__free(a, *bytes);
         *bytes = NULL;
-        return DP_ERR_FORMAT; /* never stored, never served */
+        return dp_source_fail(cancel, DP_ERR_FORMAT,
+                              "%s: the download's content hash is 0x%016llx, the catalog's "
+                              "0x%016llx; not cached", url, (unsigned long long)got,
+                              (unsigned long long)want);
     }
     entry_store(c, a, path, NULL, NULL, *bytes, *len);
     return DP_OK;
