@@ -139,7 +139,12 @@ struct dp_depot {
     _Atomic uint32_t attn_head;
 
     /* owner-side lists */
-    dp__hvec waiting;    /* deep state not settled */
+    dp__hvec waiting;    /* deep state not settled (entries whose DP__OF_WAITING is clear are
+                            stale: settled by the fast pass, dropped at the next compaction) */
+    dp__hvec deep_seeds; /* waiting assets whose own state, edges or tracking changed since
+                            the last deep pass (deep.c) */
+    size_t waiting_stale; /* stale entries in waiting */
+    bool deep_seeds_lost; /* a seed could not be recorded: the next pass is a full one */
     dp__hvec cands;      /* cycle collection candidates */
     dp__hvec work;       /* scratch: free cascade, traversals */
     dp__hvec work2;

@@ -8,10 +8,24 @@
  * and pending loads spread backwards along edges inside the set; what neither reaches is
  * deep-LOADED (which makes a cycle of loaded assets LOADED, as it should). A change that
  * can unsettle a settled asset's ancestors (an edge from a settled parent to an unsettled
- * child, a reload that fails) rebuilds over every live asset; that is rare. */
+ * child, a reload that fails) rebuilds over every live asset; that is rare.
+ *
+ * The fast pass: the waiting assets whose own state, edges or tracking changed are recorded
+ * as seeds. When no seed has a parent (nin == 0), nothing else can change: each seed's deep
+ * state follows from its own state and its children's published deep states, so the update
+ * costs O(seeds + their edges), however many loads are pending. A seed that settles stays on
+ * the waiting list as a stale entry (its DP__OF_WAITING cleared) until a compaction, which
+ * runs once the stale entries are half the list (amortised O(1) per settled asset). */
 #include <stdlib.h>
 
 #include "asset/asset_internal.h"
+
+/* Records a waiting asset whose deep state may have changed. */
+static void add_seed(dp_depot *dp, dp_handle h)
+{
+    if (dp__hvec_push(dp, &dp->deep_seeds, h) != DP_OK)
+        dp->deep_seeds_lost = true; /* the next pass looks at the whole waiting list */
+}
 
 void dp__deep_track(dp_depot *dp, dp_handle h)
 {
@@ -22,6 +36,7 @@ void dp__deep_track(dp_depot *dp, dp_handle h)
         dp->deep_rebuild_all = true; /* cannot track it alone: look at everything next time */
     } else {
         r->oflags |= DP__OF_WAITING;
+        add_seed(dp, h);
     }
     dp->deep_dirty = true;
 }
@@ -34,8 +49,10 @@ void dp__deep_note_change(dp_depot *dp, dp_handle parent, dp_handle child)
     if (!p)
         return;
     dp->deep_dirty = true;
-    if (p->oflags & DP__OF_WAITING)
+    if (p->oflags & DP__OF_WAITING) {
+        add_seed(dp, parent);
         return;
+    }
     /* Relaxed: only the owner writes deep and state (a creator's stores were published by the
      * slot word, which dp__rec loads with acquire), and this is the owner. */
     uint8_t pd = atomic_load_explicit(&p->deep, memory_order_relaxed);
@@ -119,10 +136,21 @@ static bool gather_set(dp_depot *dp, dp__hvec *set)
             if (dp__hvec_push(dp, set, v.h) != DP_OK)
                 return false;
     } else {
-        for (size_t k = 0; k < dp->waiting.n; k++)
-            if (dp__rec_live(dp, dp->waiting.v[k]) &&
-                dp__hvec_push(dp, set, dp->waiting.v[k]) != DP_OK)
-                return false;
+        bool ok = true;
+        for (size_t k = 0; ok && k < dp->waiting.n; k++) {
+            dp__asset *r = dp__rec_live(dp, dp->waiting.v[k]);
+            /* Stale entries (settled by the fast pass) and repeats (tracked again after
+             * settling) are left out. */
+            if (!r || !(r->oflags & DP__OF_WAITING) || (r->oflags & DP__OF_INSET))
+                continue;
+            ok = dp__hvec_push(dp, set, dp->waiting.v[k]) == DP_OK;
+            if (ok)
+                r->oflags |= DP__OF_INSET;
+        }
+        for (size_t k = 0; k < set->n; k++)
+            dp__rec_at(dp, dp_handle_index(set->v[k]))->oflags &= (uint8_t)~DP__OF_INSET;
+        if (!ok)
+            return false;
     }
     if (set->n > 1) /* qsort(NULL, 0, ...) is undefined: the set may be empty */
         qsort(set->v, set->n, sizeof *set->v, cmp_index);
@@ -330,29 +358,106 @@ static size_t publish(dp_depot *dp, deep_work *w)
     return na;
 }
 
-/* Keeps only the assets still deep- or direct-PENDING on the waiting list. */
+/* Keeps only the assets still deep- or direct-PENDING on the waiting list, each once; drops
+ * the stale entries. */
 static void prune_waiting(dp_depot *dp)
 {
     size_t keep = 0;
     for (size_t k = 0; k < dp->waiting.n; k++) {
         dp_handle h = dp->waiting.v[k];
         dp__asset *r = dp__rec_live(dp, h);
-        if (!r)
-            continue;
+        if (!r || !(r->oflags & DP__OF_WAITING) || (r->oflags & DP__OF_INSET))
+            continue; /* freed, stale, or a repeat of an entry kept already */
         /* Relaxed: the owner reads its own stores from publish. */
         if (atomic_load_explicit(&r->deep, memory_order_relaxed) == DP_STATE_PENDING ||
-            atomic_load_explicit(&r->direct, memory_order_relaxed) == DP_STATE_PENDING)
+            atomic_load_explicit(&r->direct, memory_order_relaxed) == DP_STATE_PENDING) {
+            r->oflags |= DP__OF_INSET;
             dp->waiting.v[keep++] = h;
-        else
+        } else {
             r->oflags &= (uint8_t)~DP__OF_WAITING;
+        }
     }
     dp->waiting.n = keep;
+    dp->waiting_stale = 0;
+    for (size_t k = 0; k < keep; k++)
+        dp__rec_at(dp, dp_handle_index(dp->waiting.v[k]))->oflags &= (uint8_t)~DP__OF_INSET;
+}
+
+/* The deep state of a seed that no asset depends on, from its own state and its children's
+ * published deep states (what the full pass would compute for it); *why: the failure. */
+static uint8_t seed_state(dp_depot *dp, const dp__asset *r, int8_t *why)
+{
+    /* Relaxed throughout: the owner reads state, status, deep and deep_status, which only it
+     * writes. */
+    uint8_t own = atomic_load_explicit(&r->state, memory_order_relaxed);
+    if (own == DP_STATE_FAILED) {
+        *why = atomic_load_explicit(&r->status, memory_order_relaxed);
+        return DP_STATE_FAILED;
+    }
+    bool pending = own == DP_STATE_PENDING || own == DP_STATE_LOADING;
+    for (uint32_t e = 0; e < r->nkids; e++) {
+        dp__asset *cr = dp__rec_live(dp, r->kids[e]);
+        uint8_t cd = cr ? atomic_load_explicit(&cr->deep, memory_order_relaxed) : DP_STATE_LOADED;
+        if (cd == DP_STATE_FAILED) {
+            int8_t st = atomic_load_explicit(&cr->status, memory_order_relaxed);
+            *why = st ? st : atomic_load_explicit(&cr->deep_status, memory_order_relaxed);
+            return DP_STATE_FAILED;
+        }
+        pending = pending || cd == DP_STATE_PENDING;
+    }
+    return pending ? DP_STATE_PENDING : DP_STATE_LOADED;
+}
+
+/* The fast pass (see the top of the file). Returns false, changing nothing, when a live
+ * waiting seed has a parent: then only the full pass is right. */
+static bool fast_pass(dp_depot *dp)
+{
+    if (dp->deep_rebuild_all || dp->deep_seeds_lost)
+        return false;
+    for (size_t k = 0; k < dp->deep_seeds.n; k++) {
+        dp__asset *r = dp__rec_live(dp, dp->deep_seeds.v[k]);
+        if (r && (r->oflags & DP__OF_WAITING) && r->nin != 0)
+            return false;
+    }
+    for (size_t k = 0; k < dp->deep_seeds.n; k++) {
+        dp_handle h = dp->deep_seeds.v[k];
+        dp__asset *r = dp__rec_live(dp, h);
+        if (!r || !(r->oflags & DP__OF_WAITING))
+            continue; /* freed, or a repeat of a seed settled just now */
+        int8_t why = DP_OK;
+        uint8_t now = seed_state(dp, r, &why);
+        /* Relaxed, then release: as in publish. */
+        atomic_store_explicit(&r->deep_status, now == DP_STATE_FAILED ? why : DP_OK,
+                              memory_order_relaxed);
+        atomic_store_explicit(&r->deep, now, memory_order_release);
+        uint8_t direct = direct_state(dp, r);
+        /* Release: as in publish. */
+        atomic_store_explicit(&r->direct, direct, memory_order_release);
+        if (now != DP_STATE_PENDING && r->done_head)
+            dp__done_settled(dp, h, r);
+        if (now == DP_STATE_PENDING || direct == DP_STATE_PENDING)
+            continue;
+        r->oflags &= (uint8_t)~DP__OF_WAITING; /* its entry on the list is stale now */
+        dp->waiting_stale++;
+        if (now == DP_STATE_LOADED)
+            /* Relaxed: the owner reads the type only it changes. */
+            dp__emit(dp, DP_EV_LOADED_DEEP, h, atomic_load_explicit(&r->type, memory_order_relaxed),
+                     DP_OK);
+    }
+    if (dp->waiting_stale > 64 && dp->waiting_stale * 2 > dp->waiting.n)
+        prune_waiting(dp);
+    return true;
 }
 
 void dp__deep_update(dp_depot *dp)
 {
     if (!dp->deep_dirty)
         return;
+    if (fast_pass(dp)) {
+        dp->deep_seeds.n = 0;
+        dp->deep_dirty = false;
+        return;
+    }
     deep_work w = {.set = &dp->work2};
     if (!gather_set(dp, w.set))
         return; /* try again next update; state stays as it was */
@@ -365,6 +470,8 @@ void dp__deep_update(dp_depot *dp)
         size_t na = publish(dp, &w);
         announce_deep(dp, w.set, w.start, w.from, w.queue, na);
         prune_waiting(dp);
+        dp->deep_seeds.n = 0;
+        dp->deep_seeds_lost = false;
         dp->deep_dirty = false;
         dp->deep_rebuild_all = false;
     } /* else out of memory: try again next update */

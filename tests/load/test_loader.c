@@ -229,6 +229,39 @@ static void test_a_loaded_asset_announces_loaded_exactly_once(void **state)
     dp_release(f->dp, h);
 }
 
+/* A root settles in the deep state's fast pass (no parents) and leaves a stale entry on the
+ * waiting list; given a pending dependency afterwards it is deep-PENDING again and back on
+ * the list beside its stale entry: it must settle again once the dependency loads,
+ * announcing LOADED_DEEP at most once per update. */
+static void test_a_settled_root_given_a_pending_dependency_settles_again(void **state)
+{
+    fx *f = *state;
+    dp_handle h, k;
+    assert_int_equal(dp_load(f->dp, "img/a.png", &h), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, 10000), DP_OK);
+    assert_int_equal(dp_state_deep(f->dp, h), DP_STATE_LOADED);
+    assert_int_equal(dp_load(f->dp, "img/b.png", &k), DP_OK);
+    assert_int_equal(dp_depend(f->dp, h, k), DP_OK);
+    int most = 0;
+    for (int i = 0; i < 10000; i++) {
+        dp_update(f->dp);
+        const dp_event *ev;
+        size_t n = dp_events(f->dp, &ev);
+        int deep = 0;
+        for (size_t e = 0; e < n; e++)
+            deep += ev[e].kind == DP_EV_LOADED_DEEP && dp_handle_eq(ev[e].handle, h);
+        most = deep > most ? deep : most;
+        if (dp_state_of(f->dp, k) == DP_STATE_LOADED && dp_state_deep(f->dp, h) == DP_STATE_LOADED)
+            break;
+        usleep(1000);
+    }
+    assert_int_equal(dp_state_deep(f->dp, k), DP_STATE_LOADED);
+    assert_int_equal(dp_state_deep(f->dp, h), DP_STATE_LOADED);
+    assert_true(most <= 1);
+    dp_release(f->dp, k);
+    dp_release(f->dp, h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +275,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_release_while_loading_discards_result, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_swaps_data_with_modified_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_loaded_asset_announces_loaded_exactly_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_settled_root_given_a_pending_dependency_settles_again, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
