@@ -106,6 +106,12 @@ dp_status dp_load_ex_at(dp_depot *dp, const char *key, const dp_load_opts *opts,
                         dp_handle *out, const char *file, int line);
 dp_status dp_load_ex(dp_depot *dp, const char *key, const dp_load_opts *opts, dp_handle *out);
 
+/** @brief The priority of asset h: the highest one its loads were asked for (dp_load_ex, a
+ * parent's, a raise), or the one dp_set_priority set last; DP_PRIORITY_NORMAL for an
+ * asset never given another, a dead handle, or a depot that never loaded. The render layer
+ * uploads in this order. Any thread. */
+int dp_priority_of(const dp_depot *dp, dp_handle h);
+
 /** @brief Changes the priority of h's queued load (a first load, a reload, a retry) to `p`,
  * raises its running load's priority (the dependencies it names from now on inherit it),
  * and raises the queued loads of everything h depends on, transitively, to `p` (never

@@ -142,6 +142,11 @@ again:
     if (st == DP_OK) {
         job->h = h;
         atomic_store_explicit(&job->level, level, memory_order_relaxed); /* not shared yet */
+        if (level != DP_PRIORITY_NORMAL - DP_PRIORITY_LOW) {
+            dp__mutex_lock(&L->lock);
+            dp__priority_note(L, h, level, false);
+            dp__mutex_unlock(&L->lock);
+        }
         dp__loader_enqueue(L, job);
         *out = h;
         return DP_OK;
@@ -166,6 +171,11 @@ found:;
      * next dp_update (best effort: on NOMEM it stays FAILED). */
     if (dp_state_of(dp, h) == DP_STATE_FAILED && dp_count(dp, h) == 1)
         dp__loader_retry(L, h);
+    if (level > DP_PRIORITY_NORMAL - DP_PRIORITY_LOW) {
+        dp__mutex_lock(&L->lock);
+        dp__priority_note(L, h, level, true); /* its upload, if still to come, too */
+        dp__mutex_unlock(&L->lock);
+    }
     dp__priority_raise(L, h, level); /* a queued load of it runs at least this soon */
     *out = h;
     return DP_OK;

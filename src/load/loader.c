@@ -70,6 +70,7 @@ static void loader_free(dp__loader *L)
     L->done = NULL;
     dp__queue_fini(&L->queue);
     dp__free(L->alloc, L->boosts);
+    dp__free(L->alloc, L->prio);
     dp__sources_free(L);
     dp__mounts_free(L);
     dp__catalog_free(L);

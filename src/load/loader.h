@@ -104,6 +104,12 @@ typedef struct dp__boost {
     int level;
 } dp__boost;
 
+/* An asset's remembered priority level (priority_of.c); h 0 = empty slot. */
+typedef struct dp__prio_slot {
+    uint64_t h;
+    int level;
+} dp__prio_slot;
+
 typedef struct dp__mem_blob {
     struct dp__mem_blob *next;
     uint64_t hash; /* of path */
@@ -162,6 +168,9 @@ typedef struct dp__loader {
     size_t nlinks, caplinks;
     dp__boost *boosts;         /* under lock: raises for the owner to spread (priority.c) */
     size_t nboosts, capboosts;
+    dp__prio_slot *prio;       /* under lock: each asset's priority when not NORMAL
+                                  (open addressing, prio_cap a power of two; priority_of.c) */
+    size_t prio_cap, prio_n;
     /* Held while a placeholder "file#label" is made and its link queued, and while a worker
      * emits a label: so a worker that finds a placeholder finds its link queued too. */
     dp__mutex label_lock;
@@ -217,6 +226,9 @@ void dp__job_run(dp__loader *L, dp__job *job);
 /* Raises the queued jobs of h to `level` now (any thread) and asks the owner to raise its
  * dependencies' (at once on the owner thread, else at the next dp_update). */
 void dp__priority_raise(dp__loader *L, dp_handle h, int level);
+/* priority_of.c: under lock, remembers h's level for dp_priority_of (raise_only: only if
+ * higher than the one remembered). Best effort: on NOMEM h stays at its old level. */
+void dp__priority_note(dp__loader *L, dp_handle h, int level, bool raise_only);
 /* Owner, in dp_update after results are applied: spreads the queued raises. */
 void dp__priority_apply(dp__loader *L);
 /* Owner, when a job is applied: a job raised while it ran raises its dependencies. */

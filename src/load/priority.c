@@ -16,6 +16,7 @@
  * dependencies follow when it is applied. */
 static void raise_jobs(dp__loader *L, dp_handle h, int level, bool raise_only)
 {
+    dp__priority_note(L, h, level, raise_only);
     dp__queue_reprioritise(&L->queue, h.bits, level, raise_only);
     for (int i = 0; i < L->nthreads; i++) {
         dp__job *j = L->running[i];

@@ -139,13 +139,16 @@ void dp__render_wait_push(dp_render *r, entry *e)
         return;
     e->flags |= F_WAITING;
     uint32_t idx = index_of(r, e);
-    e->wprev = r->wait_tail;
+    /* The asset's load priority, read when it starts waiting (dp_priority_of). */
+    int l = dp_priority_of(r->dp, e->h) - DP_PRIORITY_LOW;
+    e->level = (uint8_t)(l >= 0 && l < LEVELS ? l : DP_PRIORITY_NORMAL - DP_PRIORITY_LOW);
+    e->wprev = r->wait_tail[e->level];
     e->wnext = NO_ENTRY;
-    if (r->wait_tail == NO_ENTRY)
-        r->wait_head = idx;
+    if (r->wait_tail[e->level] == NO_ENTRY)
+        r->wait_head[e->level] = idx;
     else
-        r->e[r->wait_tail].wnext = idx;
-    r->wait_tail = idx;
+        r->e[r->wait_tail[e->level]].wnext = idx;
+    r->wait_tail[e->level] = idx;
     r->nwaiting++;
 }
 
@@ -155,11 +158,11 @@ void dp__render_wait_unlink(dp_render *r, entry *e)
         return;
     e->flags &= (uint8_t)~F_WAITING;
     if (e->wprev == NO_ENTRY)
-        r->wait_head = e->wnext;
+        r->wait_head[e->level] = e->wnext;
     else
         r->e[e->wprev].wnext = e->wnext;
     if (e->wnext == NO_ENTRY)
-        r->wait_tail = e->wprev;
+        r->wait_tail[e->level] = e->wprev;
     else
         r->e[e->wnext].wprev = e->wprev;
     e->wprev = e->wnext = NO_ENTRY;

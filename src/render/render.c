@@ -74,7 +74,8 @@ dp_status dp_render_create(dp_depot *dp, const dp_render_desc *desc, dp_render *
     r->fif = desc->frames_in_flight ? desc->frames_in_flight : 2;
     r->free_head = NO_ENTRY;
     r->dirty_head = r->dirty_tail = NO_ENTRY;
-    r->wait_head = r->wait_tail = NO_ENTRY;
+    for (int l = 0; l < LEVELS; l++)
+        r->wait_head[l] = r->wait_tail[l] = NO_ENTRY;
     /* Assets loaded before the render layer existed are found by a rescan at the first
      * sync. */
     r->rescan = true;

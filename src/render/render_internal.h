@@ -50,9 +50,11 @@
 
 #include "asset/registry.h"
 #include "common/alloc.h"
+#include "depot/load.h" /* dp_priority_of: uploads follow load priority */
 #include "depot/render.h"
 
 #define NO_ENTRY UINT32_MAX
+#define LEVELS 4 /* upload priorities: dp_priority + 1, DP_PRIORITY_LOW .. IMMEDIATE */
 #define MAX_FIF 16
 #define RETRY_WARN 120 /* transient create answers in a row before the log hook hears of it */
 
@@ -83,6 +85,7 @@ typedef struct entry {
     uint8_t pend;
     uint8_t flags;
     uint16_t retries;   /* transient answers in a row, for the never-prepares warning */
+    uint8_t level;      /* while waiting: its priority + 1, the waiting list it is on */
 } entry;
 
 typedef struct retired {
@@ -118,7 +121,7 @@ struct dp_render {
 
     uint32_t dirty_head, dirty_tail;
     size_t ndirty;
-    uint32_t wait_head, wait_tail;
+    uint32_t wait_head[LEVELS], wait_tail[LEVELS]; /* one waiting list per priority */
     size_t nwaiting;
 
     retired *ret;

@@ -1,5 +1,7 @@
-/* upload.c — dp_render_prepare: the waiting list, oldest first, through the backend's create
- * within the frame's upload budget; transient answers wait for a later frame; drop_cpu. */
+/* upload.c — dp_render_prepare: the waiting lists, most urgent priority first and oldest
+ * first within one, through the backend's create within the frame's upload budget
+ * (IMMEDIATE uploads ignore the budget and do not spend it); transient answers wait for a
+ * later frame; drop_cpu. */
 #include "render/render_internal.h"
 
 static const char *key_or_anon(const dp_depot *dp, dp_handle h)
@@ -83,29 +85,44 @@ static size_t create_one(dp_render *r, uint32_t idx, const void *data, size_t by
     return bytes;
 }
 
-dp_status dp_render_prepare(dp_render *r)
+/* Creates what waits at `level`, oldest first, within the budget (IMMEDIATE: without it,
+ * and its bytes are not spent). *full is set when the budget stops the walk: the lower
+ * levels wait for the next frame too. */
+static dp_status prepare_level(dp_render *r, int level, bool *full)
 {
-    dp_status st = dp__render_usable(r);
-    if (st != DP_OK)
-        return st;
     size_t budget = r->desc.upload_bytes_per_frame;
+    bool immediate = level == DP_PRIORITY_IMMEDIATE - DP_PRIORITY_LOW;
     uint32_t next;
-    /* Callbacks cannot change the waiting list (sync and prepare are refused inside them),
+    /* Callbacks cannot change the waiting lists (sync and prepare are refused inside them),
      * so `next` stays right across a create. */
-    for (uint32_t idx = r->wait_head; idx != NO_ENTRY; idx = next) {
+    for (uint32_t idx = r->wait_head[level]; idx != NO_ENTRY; idx = next) {
         const entry *e = &r->e[idx];
         next = e->wnext;
         if (r->current < e->retry_at)
             continue; /* the backend asked to be asked again next frame */
         size_t bytes = dp_bytes_of(r->dp, e->h);
-        if (budget && r->spent > 0 && (bytes > budget - r->spent || r->spent >= budget))
-            break; /* oldest first: the rest wait for the next frame */
+        if (!immediate && budget && r->spent > 0 &&
+            (bytes > budget - r->spent || r->spent >= budget)) {
+            *full = true; /* oldest first: the rest wait for the next frame */
+            return DP_OK;
+        }
         const void *data = dp_get(r->dp, e->h);
         if (!data)
             continue; /* not loaded now; its event will tell */
         if (dp__render_reserve_retired(r, 1) != DP_OK)
             return DP_ERR_NOMEM;
-        r->spent += create_one(r, idx, data, bytes);
+        size_t spent = create_one(r, idx, data, bytes);
+        if (!immediate)
+            r->spent += spent;
     }
     return DP_OK;
+}
+
+dp_status dp_render_prepare(dp_render *r)
+{
+    dp_status st = dp__render_usable(r);
+    bool full = false;
+    for (int level = LEVELS - 1; st == DP_OK && level >= 0 && !full; level--)
+        st = prepare_level(r, level, &full);
+    return st;
 }
