@@ -357,6 +357,11 @@ dp_status dp_group_destroy(dp_depot *dp, dp_group g);
 /** @brief Members of a group (0 for a stale group). Owner thread. */
 size_t dp_group_size(const dp_depot *dp, dp_group g);
 
+/** @brief Copies up to `cap` of a group's members (weak views, in the order they joined)
+ * into `out` (may be NULL when cap is 0). Owner thread.
+ * @return how many members the group has (0 for a stale group or another thread). */
+size_t dp_group_members(const dp_depot *dp, dp_group g, dp_handle *out, size_t cap);
+
 /* ---- progress --------------------------------------------------------------------------- */
 
 /** @brief How far the loading of an asset's (or a group's) whole dependency closure is:

@@ -10,7 +10,7 @@
  *
  * Thread rules: dp_load, dp_load_as, dp_load_ex (without a group), dp_set_priority,
  * dp_set_class_limit, dp_mem_add, dp_builtins and dp_cancelled may be called from any thread, and
- * dp_type_ranged too; dp_wait, dp_reload, dp_load_into,
+ * dp_type_ranged too; dp_wait, dp_reload, dp_load_into, dp_load_folder,
  * dp_register_source, dp_http_configure, dp_http_cache, dp_mount, dp_unmount and
  * dp_catalog_load from the owner thread only; dp_ctx_* only inside a type's load
  * callback, on the worker running it.
@@ -74,6 +74,12 @@ typedef enum dp_priority {
     DP_PRIORITY_IMMEDIATE = 2  /**< needed now: a loading-screen texture, a video frame */
 } dp_priority;
 
+/** @brief A completion callback (dp_load_opts.on_done): `status` is DP_OK when h's deep
+ * state became LOADED, the failure status (dp_failure_of) when it became FAILED, and
+ * DP_ERR_CANCELLED when the asset was freed before it settled or dp_destroy found the
+ * request still waiting. */
+typedef void (*dp_load_done_fn)(void *user, dp_handle h, dp_status status);
+
 /** @brief Options of dp_load_ex. A zero-initialised struct (or NULL) loads as dp_load does.
  * Fields may be appended in later versions; zero stays "as before" for each. */
 typedef struct dp_load_opts {
@@ -81,6 +87,15 @@ typedef struct dp_load_opts {
     dp_type_id type;  /**< 0: by the path's extension, as dp_load; else forced, as dp_load_as */
     dp_group group;   /**< {0}: none; else the group holds the asset, as dp_load_into */
     uint32_t flags;   /**< DP_LOAD_* bits; unknown bits: DP_ERR_INVALID */
+    /** NULL: none. Else called exactly once for this request, on the owner thread during a
+     * dp_update, once h's deep state settles (at the next dp_update if it has settled
+     * already), or with DP_ERR_CANCELLED when h is freed first; requests still waiting
+     * when dp_destroy starts are called from it with DP_ERR_CANCELLED (the depot still
+     * works then; never after dp_destroy returns). The request holds no count on h (a
+     * caller who releases h cancels it). It must not call dp_update or dp_destroy. When
+     * dp_load_ex fails, it is never called. */
+    dp_load_done_fn on_done;
+    void *on_done_user; /**< passed to on_done */
 } dp_load_opts;
 
 /** @brief dp_load_opts.flags: the handle returned holds a soft reference (as dp_retain_soft
@@ -101,7 +116,9 @@ typedef struct dp_load_opts {
  * dp_priority, unknown flags, DP_LOAD_SOFT with a group, NULL out without a group);
  * DP_ERR_NOT_FOUND (no source for the scheme, no type for the extension); DP_ERR_EXISTS;
  * DP_ERR_STALE (dead group); DP_ERR_WRONG_THREAD (a group or DP_LOAD_SOFT off the owner
- * thread); DP_ERR_OVERFLOW; DP_ERR_NOMEM. On failure *out is null. */
+ * thread); DP_ERR_OVERFLOW; DP_ERR_NOMEM; DP_ERR_CANCELLED (an on_done request while
+ * dp_destroy runs). On failure *out is null, on_done is never called and the load holds
+ * nothing for the caller. */
 dp_status dp_load_ex_at(dp_depot *dp, const char *key, const dp_load_opts *opts,
                         dp_handle *out, const char *file, int line);
 dp_status dp_load_ex(dp_depot *dp, const char *key, const dp_load_opts *opts, dp_handle *out);
@@ -152,6 +169,42 @@ dp_status dp_reload(dp_depot *dp, dp_handle h);
  * @return DP_OK; DP_ERR_STALE (dead group); DP_ERR_EXISTS (already in the group, no change);
  * the errors of dp_load; DP_ERR_WRONG_THREAD. */
 dp_status dp_load_into(dp_depot *dp, const char *key, dp_group group, dp_handle *out);
+
+/* ---- folders ----------------------------------------------------------------------------- */
+
+/** @brief Options of dp_load_folder. A zero-initialised struct (or NULL): every file
+ * directly in the folder, each loaded as dp_load would, into a new group. */
+typedef struct dp_folder_opts {
+    const char *const *extensions; /**< NULL: every file; else only names ending in '.' and
+                                        one of these (NULL-terminated, without dots) */
+    bool recursive;                /**< also the files of the folders below */
+    const dp_load_opts *load;      /**< each file's load (priority, forced type, flags,
+                                        on_done per file); its group is the group to fill
+                                        ({0}: a new one, named after the folder); NULL:
+                                        defaults */
+} dp_folder_opts;
+
+/** @brief What dp_load_folder did. */
+typedef struct dp_folder_result {
+    dp_group group;   /**< holds the files: the group given, or a new one the caller destroys */
+    uint32_t loaded;  /**< files whose loads started (or that were loaded already) */
+    uint32_t skipped; /**< files left out: filtered by extension, or no type claims them */
+} dp_folder_result;
+
+/** @brief Loads every file of a folder into a group, from any source that can list
+ * (dp_source.list: the root folder and the mounts for keys without a scheme, mem://, a
+ * custom source with `list`). Files no type claims are skipped and counted, not failed; a
+ * file that cannot be read loads like any other and FAILS (dp_group_progress counts it).
+ * Hidden names and symbolic links are not listed, so a link leading out of the root is
+ * never loaded. Owner thread.
+ * @return DP_OK; DP_ERR_INVALID (NULL dp, folder or out; a folder that escapes the root:
+ * `..`, absolute, '#'; load options dp_load_ex refuses); DP_ERR_NOT_FOUND (no such
+ * folder, unknown scheme); DP_ERR_UNSUPPORTED (the source cannot list: http, a custom
+ * source without `list`); DP_ERR_STALE (the group given is dead); DP_ERR_IO;
+ * DP_ERR_NOMEM; DP_ERR_WRONG_THREAD. On error *out is zeroed and a group the call made is
+ * destroyed (files already added to a group given stay in it). */
+dp_status dp_load_folder(dp_depot *dp, const char *folder, const dp_folder_opts *opts,
+                         dp_folder_result *out);
 
 /* ---- inside a type's load callback ----------------------------------------------------- */
 

@@ -218,6 +218,18 @@ size_t dp_group_size(const dp_depot *dp, dp_group gh)
     return g ? g->n : 0;
 }
 
+size_t dp_group_members(const dp_depot *dp, dp_group gh, dp_handle *out, size_t cap)
+{
+    if (!dp || !dp__is_owner(dp))
+        return 0;
+    dp__group *g = group_of(dp, gh);
+    if (!g)
+        return 0;
+    for (size_t i = 0; out && i < g->n && i < cap; i++)
+        out[i] = g->members[i];
+    return g->n;
+}
+
 void dp__groups_each(const dp_depot *dp, void (*fn)(void *u, dp_group g, const char *name,
                                                      dp_handle member), void *u)
 {

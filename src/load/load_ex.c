@@ -1,5 +1,6 @@
 /* load_ex.c — dp_load_ex: one entry point for a load with options (priority, forced type,
- * group, flags) that validates them and hands over to the plain load or the group load. */
+ * group, flags, completion callback) that validates them, hands over to the plain, soft or
+ * group load, and asks the registry for the completion call (asset/done.c). */
 #include "load/loader.h"
 
 /* The DP_LOAD_* flags this build knows; any other bit is refused. */
@@ -37,11 +38,25 @@ dp_status dp_load_ex_at(dp_depot *dp, const char *key, const dp_load_opts *opts,
     if (!dp || !key || level < 0 || (opts->flags & ~KNOWN_FLAGS) || (!out && !grouped) ||
         (soft && grouped))
         return DP_ERR_INVALID;
-    if (soft)
-        return load_soft(dp, key, opts->type, level, out, file, line);
-    if (grouped)
-        return dp__load_into_group(dp, key, opts->type, level, opts->group, out, file, line);
-    return dp__load_leveled(dp, key, opts->type, level, out, file, line);
+    dp_handle h;
+    dp_status st = soft      ? load_soft(dp, key, opts->type, level, &h, file, line)
+                   : grouped ? dp__load_into_group(dp, key, opts->type, level, opts->group,
+                                                   &h, file, line)
+                             : dp__load_leveled(dp, key, opts->type, level, &h, file, line);
+    if (st == DP_OK && opts->on_done &&
+        (st = dp__done_add(dp, h, opts->on_done, opts->on_done_user)) != DP_OK) {
+        /* The callback cannot be promised: take the load back, as if it never happened. */
+        if (grouped)
+            dp_group_remove(dp, opts->group, h);
+        else if (soft)
+            dp_release_soft(dp, h);
+        else
+            dp_release(dp, h);
+        return st;
+    }
+    if (st == DP_OK && out)
+        *out = h;
+    return st;
 }
 
 dp_status (dp_load_ex)(dp_depot *dp, const char *key, const dp_load_opts *opts, dp_handle *out)

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "asset/registry.h"
 #include "depot/depot.h"
 #include "node_type.h"
 #include "testutil.h"
@@ -48,8 +47,8 @@ static dp_handle request(fx *f, const char *key, call_log *c)
 {
     c->f = f;
     dp_handle h;
-    assert_int_equal(dp_load(f->dp, key, &h), DP_OK);
-    assert_int_equal(dp__done_add(f->dp, h, on_done, c), DP_OK);
+    dp_load_opts o = {.on_done = on_done, .on_done_user = c};
+    assert_int_equal(dp_load_ex(f->dp, key, &o, &h), DP_OK);
     return h;
 }
 
@@ -142,8 +141,7 @@ static void test_done_for_a_loaded_asset_comes_at_the_next_update(void **state)
     dp_handle h = request(f, "mem://leaf.node", &first);
     pump_until_called(f, &first);
     dp_handle h2 = request(f, "mem://leaf.node", &again); /* same asset, settled already */
-    assert_int_equal(dp__done_add(f->dp, h2, on_done, &twice), DP_OK);
-    twice.f = f;
+    dp_handle h3 = request(f, "mem://leaf.node", &twice);
     assert_int_equal(again.calls, 0); /* not from inside dp_load */
     assert_int_equal(dp_update(f->dp), DP_OK);
     assert_int_equal(again.calls, 1);
@@ -153,6 +151,7 @@ static void test_done_for_a_loaded_asset_comes_at_the_next_update(void **state)
     assert_int_equal(first.calls + again.calls + twice.calls, 3);
     dp_release(f->dp, h);
     dp_release(f->dp, h2);
+    dp_release(f->dp, h3);
 }
 
 static void test_done_waiting_at_destroy_is_cancelled_during_destroy_only(void **state)
@@ -174,11 +173,33 @@ static void test_done_waiting_at_destroy_is_cancelled_during_destroy_only(void *
     assert_int_equal(c.status, DP_ERR_CANCELLED);
 }
 
-static void test_done_refuses_bad_arguments(void **state)
+static void test_done_of_a_refused_load_is_never_called(void **state)
 {
     fx *f = *state;
-    assert_int_equal(dp__done_add(NULL, DP_NULL_HANDLE, on_done, NULL), DP_ERR_INVALID);
-    assert_int_equal(dp__done_add(f->dp, DP_NULL_HANDLE, NULL, NULL), DP_ERR_INVALID);
+    call_log c = {.f = f};
+    dp_handle h;
+    dp_load_opts bad = {.priority = 7, .on_done = on_done, .on_done_user = &c};
+    assert_int_equal(dp_load_ex(f->dp, "mem://leaf.node", &bad, &h), DP_ERR_INVALID);
+    dp_load_opts ok = {.on_done = on_done, .on_done_user = &c};
+    assert_int_equal(dp_load_ex(f->dp, "mem://no.such.extension", &ok, &h), DP_ERR_NOT_FOUND);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(dp_update(f->dp), DP_OK);
+    assert_int_equal(c.calls, 0);
+}
+
+static void test_done_of_a_group_load(void **state)
+{
+    fx *f = *state;
+    call_log c = {.f = f};
+    dp_group g;
+    assert_int_equal(dp_group_create(f->dp, "g", &g), DP_OK);
+    dp_load_opts o = {.group = g, .on_done = on_done, .on_done_user = &c};
+    assert_int_equal(dp_load_ex(f->dp, "mem://root.node", &o, NULL), DP_OK);
+    pump_until_called(f, &c);
+    assert_int_equal(c.status, DP_OK);
+    assert_int_equal(dp_group_destroy(f->dp, g), DP_OK);
+    assert_int_equal(dp_update(f->dp), DP_OK);
+    assert_int_equal(c.calls, 1);
 }
 
 int main(void)
@@ -194,7 +215,9 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_done_waiting_at_destroy_is_cancelled_during_destroy_only, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_done_refuses_bad_arguments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_done_of_a_refused_load_is_never_called, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_done_of_a_group_load, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

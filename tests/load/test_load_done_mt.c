@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "asset/registry.h"
 #include "depot/depot.h"
 #include "node_type.h"
 #include "testutil.h"
@@ -50,8 +49,8 @@ static void *requester(void *arg)
         slot *k = first + j;
         char key[64];
         snprintf(key, sizeof key, "mem://n%d.node", k->i % 50); /* shared keys too */
-        if (dp_load(k->s->dp, key, &k->s->h[k->i]) != DP_OK ||
-            dp__done_add(k->s->dp, k->s->h[k->i], on_done, k) != DP_OK)
+        dp_load_opts o = {.on_done = on_done, .on_done_user = k};
+        if (dp_load_ex(k->s->dp, key, &o, &k->s->h[k->i]) != DP_OK)
             return NULL;
         atomic_fetch_add(&k->s->handed, 1);
     }

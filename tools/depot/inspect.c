@@ -3,7 +3,6 @@
  * their bytes, the assets shared between roots, missing or failed dependencies, cycles.
  * Text on stdout; --json, --dot and --html write files (explore.c writes the JSON and the
  * page). */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -43,7 +42,7 @@ static void usage(FILE *f)
 /* The PATHs to inspect: those given, and the files found below folders given. */
 typedef struct path_item {
     char *path;
-    bool walked; /* found in a folder: a file no type claims is skipped quietly */
+    bool folder; /* a folder: loaded with dp_load_folder (files no type claims skipped) */
 } path_item;
 
 typedef struct path_list {
@@ -51,7 +50,7 @@ typedef struct path_list {
     size_t n, cap;
 } path_list;
 
-static bool list_push(path_list *l, const char *path, bool walked)
+static bool list_push(path_list *l, const char *path, bool folder)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
@@ -64,7 +63,7 @@ static bool list_push(path_list *l, const char *path, bool walked)
     char *copy = tool_strdup(path);
     if (!copy)
         return false;
-    l->v[l->n++] = (path_item){copy, walked};
+    l->v[l->n++] = (path_item){copy, folder};
     return true;
 }
 
@@ -75,31 +74,56 @@ static void list_free(path_list *l)
     free(l->v);
 }
 
-/* Adds every regular file below `dir`, in name order (hidden names and symlinks skipped, so
- * a walk never loops or leaves the folder). False with errno set on failure. */
-static bool walk(path_list *l, const char *dir)
+/* The roots found so far, each held once (a count of ours). */
+typedef struct roots {
+    dp_handle *v;
+    size_t n, cap;
+} roots;
+
+/* Adds h, whose count the caller took, or drops that count if h is a root already. False
+ * when out of memory (the count is dropped). */
+static bool roots_add(roots *r, dp_depot *dp, dp_handle h)
 {
-    struct dirent **ents;
-    int n = scandir(dir, &ents, NULL, alphasort);
-    if (n < 0)
-        return false;
-    bool ok = true;
-    for (int i = 0; i < n; i++) {
-        const char *name = ents[i]->d_name;
-        char full[PATH_MAX];
-        struct stat st;
-        if (ok && name[0] != '.' &&
-            snprintf(full, sizeof full, "%s/%s", dir, name) < (int)sizeof full &&
-            lstat(full, &st) == 0) {
-            if (S_ISDIR(st.st_mode))
-                ok = walk(l, full);
-            else if (S_ISREG(st.st_mode))
-                ok = list_push(l, full, true);
+    for (size_t i = 0; i < r->n; i++) {
+        if (dp_handle_eq(r->v[i], h)) {
+            dp_release(dp, h);
+            return true;
         }
-        free(ents[i]);
     }
-    free(ents);
-    return ok;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        dp_handle *v = realloc(r->v, cap * sizeof *v);
+        if (!v) {
+            dp_release(dp, h);
+            return false;
+        }
+        r->v = v;
+        r->cap = cap;
+    }
+    r->v[r->n++] = h;
+    return true;
+}
+
+/* Every file below the folder `key` (dp_load_folder, recursive: hidden names and symbolic
+ * links are not listed) becomes a root; files no type claims are counted in *skipped. */
+static dp_status folder_roots(dp_depot *dp, const char *key, roots *r, size_t *skipped)
+{
+    dp_folder_result fr;
+    dp_status st = dp_load_folder(dp, key, &(dp_folder_opts){.recursive = true}, &fr);
+    if (st != DP_OK)
+        return st;
+    *skipped += fr.skipped;
+    size_t m = dp_group_members(dp, fr.group, NULL, 0);
+    dp_handle *mem = m ? malloc(m * sizeof *mem) : NULL;
+    if (m && !mem)
+        st = DP_ERR_NOMEM;
+    m = mem ? dp_group_members(dp, fr.group, mem, m) : 0;
+    for (size_t i = 0; i < m && st == DP_OK; i++)
+        if (dp_retain(dp, mem[i]) == DP_OK && !roots_add(r, dp, mem[i]))
+            st = DP_ERR_NOMEM;
+    free(mem);
+    dp_group_destroy(dp, fr.group); /* our counts keep the roots */
+    return st;
 }
 
 static uint64_t now_ms(void)
@@ -152,6 +176,19 @@ static int key_of(const char *path, const char *root_buf, const char *root_real,
         return 0;
     }
     return 1;
+}
+
+/* The key of a folder PATH: "" for the root itself, else as key_of. */
+static int folder_key(const char *path, const char *root_buf, const char *root_real,
+                      const char **key, char **owned)
+{
+    char real[PATH_MAX];
+    if (realpath(path, real) && !strcmp(real, root_real)) {
+        *owned = NULL;
+        *key = "";
+        return 0;
+    }
+    return key_of(path, root_buf, root_real, key, owned);
 }
 
 static void print_text(const tool_graph *g, const char *root_dir)
@@ -333,12 +370,11 @@ static void choose_root(const inspect_opts *o, char *root_buf, size_t cap)
     }
 }
 
-/* Loads every path of the list as a root (a duplicate is dropped, a walked file no type
- * claims skipped): handles[0..*nroots). Returns the exit code so far; *stop says the run
- * cannot go on. */
+/* Loads every path of the list as a root, a folder's files each as a root (a duplicate is
+ * dropped, a folder's file no type claims skipped) into *rs. Returns the exit code so far;
+ * *stop says the run cannot go on. */
 static int load_roots(dp_depot *dp, const path_list *list, const char *root_buf,
-                      const char *root_real, dp_handle *handles, char **owned, size_t *nroots,
-                      bool *stop)
+                      const char *root_real, roots *rs, char **owned, bool *stop)
 {
     int rc = TOOL_EXIT_OK;
     size_t skipped = 0;
@@ -346,7 +382,8 @@ static int load_roots(dp_depot *dp, const path_list *list, const char *root_buf,
     for (size_t i = 0; i < list->n; i++) {
         const char *key;
         const char *path = list->v[i].path;
-        int k = key_of(path, root_buf, root_real, &key, &owned[i]);
+        int k = list->v[i].folder ? folder_key(path, root_buf, root_real, &key, &owned[i])
+                                  : key_of(path, root_buf, root_real, &key, &owned[i]);
         if (k < 0) {
             fprintf(stderr, "depot inspect: out of memory\n");
             *stop = true;
@@ -358,11 +395,17 @@ static int load_roots(dp_depot *dp, const path_list *list, const char *root_buf,
             *stop = true;
             return TOOL_EXIT_USAGE;
         }
-        dp_status st = dp_load(dp, key, &handles[*nroots]);
-        if (st == DP_ERR_NOT_FOUND && list->v[i].walked) {
-            skipped++; /* a file in a folder that no type claims */
+        if (list->v[i].folder) {
+            dp_status st = folder_roots(dp, key, rs, &skipped);
+            if (st != DP_OK) {
+                fprintf(stderr, "depot inspect: %s: cannot load the folder: %s\n", path,
+                        dp_status_str(st));
+                rc = TOOL_EXIT_FOUND;
+            }
             continue;
         }
+        dp_handle h;
+        dp_status st = dp_load(dp, key, &h);
         if (st != DP_OK) {
             fprintf(stderr, "depot inspect: %s: cannot load key '%s': %s%s\n", path, key,
                     dp_status_str(st),
@@ -371,14 +414,11 @@ static int load_roots(dp_depot *dp, const path_list *list, const char *root_buf,
             rc = TOOL_EXIT_FOUND;
             continue;
         }
-        bool dup = false;
-        for (size_t r = 0; r < *nroots; r++)
-            dup |= dp_handle_eq(handles[r], handles[*nroots]);
-        if (dup) {
-            dp_release(dp, handles[*nroots]);
-            handles[*nroots] = DP_NULL_HANDLE;
-        } else
-            (*nroots)++;
+        if (!roots_add(rs, dp, h)) {
+            fprintf(stderr, "depot inspect: out of memory\n");
+            *stop = true;
+            return TOOL_EXIT_FOUND;
+        }
     }
     if (skipped)
         fprintf(stderr, "depot inspect: skipped %zu files that no type loads\n", skipped);
@@ -474,11 +514,11 @@ int tool_inspect(int argc, char **argv)
         return TOOL_EXIT_IO;
     }
 
-    /* Folders become the files below them. */
+    /* Folders are loaded with dp_load_folder (load_roots). */
     path_list list = {0};
     for (size_t i = 0; i < o.npaths; i++) {
         bool dir = !strstr(o.paths[i], "://") && tool_is_dir(o.paths[i]);
-        if (dir ? !walk(&list, o.paths[i]) : !list_push(&list, o.paths[i], false)) {
+        if (!list_push(&list, o.paths[i], dir)) {
             fprintf(stderr, "depot inspect: %s: %s\n", o.paths[i], strerror(errno));
             list_free(&list);
             free(o.paths);
@@ -489,10 +529,10 @@ int tool_inspect(int argc, char **argv)
     size_t npaths = list.n;
 
     dp_depot *dp = NULL;
-    dp_handle *handles = calloc(npaths ? npaths : 1, sizeof *handles);
+    roots rs = {0};
     char **owned = calloc(npaths ? npaths : 1, sizeof *owned);
     rc = TOOL_EXIT_OK;
-    if (!handles || !owned) {
+    if (!owned) {
         fprintf(stderr, "depot inspect: out of memory\n");
         rc = TOOL_EXIT_FOUND;
         goto done;
@@ -503,16 +543,14 @@ int tool_inspect(int argc, char **argv)
         rc = TOOL_EXIT_FOUND;
         goto done;
     }
-    size_t nroots = 0;
     bool stop;
-    rc = load_roots(dp, &list, root_buf, root_real, handles, owned, &nroots, &stop);
+    rc = load_roots(dp, &list, root_buf, root_real, &rs, owned, &stop);
     if (!stop)
-        rc = report(dp, &o, handles, nroots, root_buf, root_real, rc);
+        rc = report(dp, &o, rs.v, rs.n, root_buf, root_real, rc);
 done:
     if (dp) {
-        for (size_t r = 0; handles && r < npaths; r++)
-            if (handles[r].bits)
-                dp_release(dp, handles[r]);
+        for (size_t r = 0; r < rs.n; r++)
+            dp_release(dp, rs.v[r]);
         dp_update(dp);
         size_t leaked = dp_destroy(dp);
         if (leaked) {
@@ -523,7 +561,7 @@ done:
     for (size_t i = 0; owned && i < npaths; i++)
         free(owned[i]);
     free(owned);
-    free(handles);
+    free(rs.v);
     list_free(&list);
     return rc;
 }
