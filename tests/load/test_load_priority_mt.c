@@ -442,6 +442,11 @@ static void test_set_priority_raises_a_dependency_before_its_parent_is_applied(v
     queue_parent_and_dependency(hs);
     /* No dp_update yet: p's result waits, e is known only to it. */
     assert_int_equal(dp_set_priority(F->dp, hs[1], DP_PRIORITY_HIGH), DP_OK);
+    /* Apply p while the worker still sits at gate B: the raise happens at apply. Opening the
+     * gate first let the worker take c before the owner applied p (1 run in 20 under TSan). */
+    for (int i = 0; i < WAIT_MS && dp_state_of(F->dp, hs[1]) != DP_STATE_LOADED; i++)
+        dp_update(F->dp);
+    assert_int_equal(dp_state_of(F->dp, hs[1]), DP_STATE_LOADED);
     finish_parent_and_dependency(hs);
 }
 
