@@ -94,6 +94,7 @@ int dp_bench_real(int ndirs, char **dirs);
 int dp_bench_deep(void);
 /* A HIGH load behind 10,000 queued LOW loads vs on an idle queue (bench_priority.c). */
 int dp_bench_priority(void);
+int dp_bench_trace(void);
 /* The atlas page allocator (bench_atlas.c), run by dp_bench_render. */
 int dp_bench_atlas_alloc(void);
 

@@ -80,6 +80,9 @@ typedef struct dp_desc {
                                         many updates before its type's destroy runs, and a
                                         stale dp_get pointer's use is reported with the
                                         asset's key (docs/diagnostics.md); 0 = off */
+    uint32_t trace_events;         /**< lifetime recorder: keep the last this many lifetime
+                                        events (rounded up to a power of two) for
+                                        dp_trace_write (diag.h); 0 = off */
 } dp_desc;
 
 /** @brief Creates a depot; the calling thread becomes its owner.
@@ -177,6 +180,11 @@ uint32_t dp_count(const dp_depot *dp, dp_handle h);
  * read guard (below), until the guard ends. Not valid after you released your count
  * outside a guard. Reading through it is the caller's business: depot never writes data. */
 void *dp_get(const dp_depot *dp, dp_handle h);
+/** @brief dp_get with its call site (the dp_get macro passes __FILE__ and __LINE__). With
+ * dp_desc.track_holders, a call by a thread that holds no recorded count on the asset (the
+ * owner: nor an edge or group holds it) is remembered for dp_report_unheld_gets (diag.h) and
+ * logged once per site at DP_LOG_WARN; otherwise it is dp_get. Any thread. */
+void *dp_get_at(const dp_depot *dp, dp_handle h, const char *file, int line);
 
 /** @brief A read guard: while it is open, data this thread got from dp_get (on an asset it
  * held a count on at that call) is not destroyed, even if a reload or dp_replace swaps it
@@ -533,6 +541,7 @@ dp_status dp_memory_pressure(dp_depot *dp, int level);
 #define dp_find(dp, key, out) dp_find_at((dp), (key), (out), __FILE__, __LINE__)
 #define dp_retain(dp, h) dp_retain_at((dp), (h), __FILE__, __LINE__)
 #define dp_upgrade(dp, h) dp_upgrade_at((dp), (h), __FILE__, __LINE__)
+#define dp_get(dp, h) dp_get_at((dp), (h), __FILE__, __LINE__)
 #define dp_retain_soft(dp, h) dp_retain_soft_at((dp), (h), __FILE__, __LINE__)
 #endif
 

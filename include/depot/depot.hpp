@@ -89,7 +89,7 @@ inline const T *checked_get(const ref &r) noexcept
     if (!r.dp || dp_handle_is_null(r.h))
         return nullptr;
     if constexpr (std::is_void_v<T>) {
-        return dp_get(r.dp, r.h);
+        return (dp_get)(r.dp, r.h);
     } else {
         if (r.type == 0 || dp_type_of(r.dp, r.h) != r.type)
             return nullptr;

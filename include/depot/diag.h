@@ -83,6 +83,22 @@ typedef struct dp_holder {
  * @return the number of distinct holders (may exceed cap); 0 without track_holders. */
 size_t dp_holders(const dp_depot *dp, dp_handle h, dp_holder *out, size_t cap);
 
+/** @brief Writes the lifetime recorder's events (dp_desc.trace_events: the newest that fit
+ * its ring) as Chrome trace-event JSON, which Perfetto and chrome://tracing open: each
+ * dp_update a begin/end pair, each load a complete event, each count change, creation and
+ * free an instant event whose args carry key, handle, update, count and call site
+ * (docs/diagnostics.md). With the recorder off the trace has no events. Owner thread.
+ * @return DP_OK; DP_ERR_INVALID (NULL); DP_ERR_WRONG_THREAD; DP_ERR_NOMEM; DP_ERR_IO (a
+ * write to out failed). */
+dp_status dp_trace_write(const dp_depot *dp, FILE *out);
+
+/** @brief Lists the call sites of dp_get calls made by a thread that held no count on the
+ * asset (dp_desc.track_holders; see dp_get_at): per site, the calls, the first and last
+ * update, whether the owner thread made them, and the first asset. Owner thread.
+ * @return the number of sites listed; 0 without track_holders, from another thread or for
+ * NULL arguments. */
+size_t dp_report_unheld_gets(const dp_depot *dp, FILE *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -202,6 +202,12 @@ struct dp_depot {
     struct dp__quarantine *quarantine; /* made on first use */
     uint8_t free_why;                  /* enum dp__why of the frees running now */
     bool in_cascade;                   /* releasing a freed asset's edges (free.c) */
+
+    /* the lifetime recorder (trace_events, trace.c); NULL when off, fixed after dp_create */
+    struct dp__trace *trace;
+
+    /* dp_get without a count (track_holders, gets.c); NULL without tracking */
+    struct dp__gets *gets;
 };
 
 /* ---- records ------------------------------------------------------------------------------ */
@@ -372,6 +378,13 @@ uint32_t dp__holders_soft(const dp_depot *dp, dp_handle h);
 uint32_t dp__holders_total(const dp_depot *dp, dp_handle h);
 /* The call site of h's most recent acquire (released or not); false if none is recorded. */
 bool dp__holder_last(dp_depot *dp, dp_handle h, const char **file, int *line);
+/* True if the thread with dp__thread_tag `tag` has a recorded acquire of h. Any thread. */
+bool dp__holder_by_thread(const dp_depot *dp, dp_handle h, uint64_t tag);
+
+/* ---- dp_get without a count (gets.c) ----------------------------------------------------------- */
+/* dp_create with track_holders: the per-site table. DP_OK or DP_ERR_NOMEM. */
+dp_status dp__gets_create(dp_depot *dp);
+void dp__gets_free(dp_depot *dp);
 void dp__holders_free(dp_depot *dp);
 
 #include "asset/residency.h" /* soft references and budgets: needs dp__asset */

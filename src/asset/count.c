@@ -1,6 +1,7 @@
 /* count.c — the any-thread hot paths: retain, release, upgrade, and the reads (count, get,
  * state). Each is a load or a CAS on the asset's slot word (generation | count). */
 #include "asset/asset_internal.h"
+#include "asset/trace.h"
 
 dp__asset *dp__rec(const dp_depot *dp, dp_handle h)
 {
@@ -133,6 +134,7 @@ dp_status dp__acquire(dp_depot *dp, dp_handle h, const char *file, int line)
         attend_rec(dp, r, dp_handle_index(h), why);
     if (dp->desc.track_holders)
         dp__holder_add(dp, h, file, line);
+    DP__TRACE(dp, DP__T_ACQUIRE, h, old + 1, file, line);
     return DP_OK;
 }
 
@@ -149,6 +151,7 @@ static dp_status release_from(dp_depot *dp, dp_handle h, const char *site)
         return st;
     if (!site && dp->desc.track_holders)
         dp__holder_remove(dp, h);
+    DP__TRACE(dp, DP__T_RELEASE, h, old - 1, site, 0);
     attend_rec(dp, r, dp_handle_index(h), old == 1 ? DP__AF_ZERO : DP__AF_CAND);
     return DP_OK;
 }
@@ -223,7 +226,7 @@ dp__asset *dp__rec_live(const dp_depot *dp, dp_handle h)
     return payload;
 }
 
-void *dp_get(const dp_depot *dp, dp_handle h)
+void *(dp_get)(const dp_depot *dp, dp_handle h)
 {
     dp__asset *r = dp__rec_live(dp, h);
     if (!r)

@@ -3,6 +3,7 @@
 #include "asset/failure.h"
 #include "asset/log.h"
 #include "asset/quarantine.h"
+#include "asset/trace.h"
 #include "os/path.h"
 
 bool dp__is_owner(const dp_depot *dp)
@@ -56,9 +57,15 @@ dp_status dp_create(const dp_desc *desc, dp_depot **out)
                         &dp->groups);
     if (st != DP_OK)
         goto fail;
+    st = DP_ERR_NOMEM;
+    if (d.trace_events && !(dp->trace = dp__trace_create(dp, d.trace_events)))
+        goto fail;
+    if (d.track_holders && (st = dp__gets_create(dp)) != DP_OK)
+        goto fail;
     *out = dp;
     return DP_OK;
 fail:
+    dp__trace_destroy(dp, dp->trace);
     dp_pool_destroy(dp->groups);
     dp_pool_destroy(dp->pool);
     dp__free(&a, dp->root);
@@ -138,6 +145,8 @@ size_t dp_destroy(dp_depot *dp)
     dp__mutex_destroy(&dp->attach_lock);
     dp__mutex_destroy(&dp->done_lock);
     dp__failures_free(dp);
+    dp__trace_destroy(dp, dp->trace);
+    dp__gets_free(dp);
     dp__free(&dp->alloc, dp->root);
     dp_allocator a = dp->alloc;
     dp__free(&a, dp);
@@ -153,6 +162,7 @@ dp_status dp_update(dp_depot *dp)
 
     /* A new epoch: retired data whose frame is over and that no read guard may see dies. */
     dp__retire_advance(dp);
+    DP__TRACE(dp, DP__T_UPDATE_BEGIN, DP_NULL_HANDLE, 0, NULL, 0);
     dp__quarantine_advance(dp);
 
     dp__done_adopt(dp); /* before the loader: a retry queued before its request is applied */
@@ -170,6 +180,7 @@ dp_status dp_update(dp_depot *dp)
     dp->cascade_now = false;
     dp__done_run(dp);
     dp_pool_flush(dp->pool);
+    DP__TRACE(dp, DP__T_UPDATE_END, DP_NULL_HANDLE, 0, NULL, 0);
     dp__events_publish(dp);
     return DP_OK;
 }

@@ -3,6 +3,7 @@
  * iterative cascades, dp_evict and dp_release_unused. Owner thread throughout. */
 #include "asset/asset_internal.h"
 #include "asset/quarantine.h"
+#include "asset/trace.h"
 #include "common/assert.h"
 
 /* ---- unused cache ------------------------------------------------------------------------- */
@@ -79,6 +80,8 @@ dp_status dp__acquire_owned(dp_depot *dp, dp_handle h, uint32_t *old)
 {
     uint32_t before;
     dp_status st = dp__acquire_raw(dp, h, &before);
+    if (st == DP_OK)
+        DP__TRACE(dp, DP__T_HOLD, h, before + 1, NULL, 0);
     if (st == DP_OK && before == 0)
         dp__lru_unlink(dp, dp_handle_index(h));
     else if (st == DP_OK)
@@ -96,6 +99,7 @@ dp_status dp__release_owned(dp_depot *dp, dp_handle h)
     dp_status st = dp__release_raw(dp, h, &old);
     if (st != DP_OK)
         return st; /* a stale child (evicted, or dying with us): nothing to give back */
+    DP__TRACE(dp, DP__T_UNHOLD, h, old - 1, NULL, 0);
     if (!dp->cascade_now) {
         /* Outside an update (evict, undepend, group_remove) a release is like a caller's:
          * UNUSED and freed at the next update, unless acquired again first. */
@@ -156,6 +160,10 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
     uint8_t why = retire ? DP__WHY_EVICTED
                          : (r->oflags & DP__OF_CASCADE) ? DP__WHY_CASCADE : dp->free_why;
     struct dp__qlabel *label = dp__quarantine_label(dp, h, r->key, why);
+    if (dp->trace && !dp->destroying) {
+        dp__trace_name_dead(dp->trace, h, r->key);
+        dp__trace_record(dp->trace, DP__T_FREE, h, why, NULL, 0);
+    }
     if (dp->desc.track_holders)
         dp__holder_drop_all(dp, h);
     void *data = atomic_exchange_explicit(&r->data, NULL, memory_order_acq_rel);

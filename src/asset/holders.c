@@ -201,6 +201,18 @@ void dp__holder_drop_all(dp_depot *dp, dp_handle h)
     dp__mutex_unlock(&dp->holders_lock);
 }
 
+bool dp__holder_by_thread(const dp_depot *dp, dp_handle h, uint64_t tag)
+{
+    dp_depot *m = (dp_depot *)dp;
+    dp__mutex_lock(&m->holders_lock);
+    entry *e = lookup(m->holders, h, false);
+    bool found = false;
+    for (uint32_t i = 0; e && i < e->n && !found; i++)
+        found = e->v[i].thread == tag;
+    dp__mutex_unlock(&m->holders_lock);
+    return found;
+}
+
 bool dp__holder_last(dp_depot *dp, dp_handle h, const char **file, int *line)
 {
     dp__mutex_lock(&dp->holders_lock);

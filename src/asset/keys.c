@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "asset/asset_internal.h"
+#include "asset/trace.h"
 
 /* The entry of `key` or the empty entry where it would go. Under keys_lock. */
 static dp__kentry *slot_for(dp_depot *dp, const char *key, uint64_t hash)
@@ -226,6 +227,9 @@ dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, 
     }
     if (dp->desc.track_holders)
         dp__holder_add(dp, h, file, line);
+    DP__TRACE(dp, DP__T_CREATE, h, 1, file, line);
+    if (state == DP_STATE_PENDING) /* a load was asked for: its time runs from here */
+        DP__TRACE(dp, DP__T_LOAD_BEGIN, h, 0, NULL, 0);
     dp__attend(dp, dp_handle_index(h),
                state == DP_STATE_LOADED ? (DP__AF_CREATED | DP__AF_ADDED) : DP__AF_CREATED);
     *out = h;

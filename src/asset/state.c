@@ -1,6 +1,7 @@
 /* state.c — changes of an asset's own state and data: from the loader (loaded, failed,
  * reloaded) and from the program (dp_replace, dp_touch). Owner thread unless noted. */
 #include "asset/asset_internal.h"
+#include "asset/trace.h"
 #include "asset/quarantine.h"
 
 void dp__set_state(dp_depot *dp, dp_handle h, dp_state s)
@@ -44,6 +45,7 @@ void dp__set_loaded(dp_depot *dp, dp_handle h, void *data, size_t bytes)
     atomic_store_explicit(&r->data, data, memory_order_release);
     atomic_store_explicit(&r->status, DP_OK, memory_order_relaxed);
     atomic_store_explicit(&r->state, DP_STATE_LOADED, memory_order_release);
+    DP__TRACE(dp, DP__T_LOADED, h, reload, NULL, 0);
     if (reload) {
         /* (nothing for an evicted asset) */
         dp__retire_data(dp, h, type, old,
@@ -74,6 +76,7 @@ void dp__set_failed(dp_depot *dp, dp_handle h, dp_status why)
         /* A failed reload keeps the data it had; the state stays LOADED. */
         atomic_store_explicit(&r->state, DP_STATE_LOADED, memory_order_release);
     }
+    DP__TRACE(dp, DP__T_FAILED, h, -why, NULL, 0);
     dp__emit(dp, DP_EV_FAILED, h, type, why);
 }
 

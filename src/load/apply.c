@@ -127,7 +127,7 @@ static dp_type_id forced_type(const dp__loader *L, dp_handle label)
 static void apply_retry(dp__loader *L, dp_handle h)
 {
     dp_depot *dp = L->dp;
-    if (!dp__alive(dp, h) || dp_state_of(dp, h) != DP_STATE_FAILED || dp_get(dp, h))
+    if (!dp__alive(dp, h) || dp_state_of(dp, h) != DP_STATE_FAILED || (dp_get)(dp, h))
         return; /* freed, or already retried or reloaded */
     if (dp__loader_restart(L, h, false) != DP_OK)
         return; /* stays FAILED */

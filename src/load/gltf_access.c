@@ -19,7 +19,7 @@ dp_status dp_gltf_accessor_data(const dp_depot *dp, const dp_gltf_accessor *a,
     } else {
         if (dp_type_of(dp, a->buffer) != dp_builtins(dp).blob)
             return DP_ERR_STALE;
-        const dp_blob *b = dp_get(dp, a->buffer);
+        const dp_blob *b = (dp_get)(dp, a->buffer);
         if (!b)
             return DP_ERR_STALE;
         if (a->offset > b->size || span > b->size - a->offset)

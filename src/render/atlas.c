@@ -186,7 +186,7 @@ static dp_status find_room(dp_atlas *a, uint32_t w, uint32_t h, dp_handle *ph, p
         a->pages[keep++] = c;
         if (*pg || dp_upgrade(dp, c) != DP_OK)
             continue;
-        page *cand = dp_get(dp, c);
+        page *cand = (dp_get)(dp, c);
         dp_status st = cand ? dp__rectpack_alloc(cand->pack, w, h, rect) : DP_ERR_STALE;
         if (st == DP_OK) {
             *ph = c;
@@ -260,7 +260,7 @@ dp_status dp_atlas_place(dp_atlas *a, dp_handle image, dp_handle *out)
         return DP_ERR_WRONG_THREAD;
     if (dp_state_of(dp, image) == DP_STATE_INVALID)
         return DP_ERR_STALE;
-    const dp_image *img = dp_get(dp, image);
+    const dp_image *img = (dp_get)(dp, image);
     if (!img || !is_image_type(dp, dp_type_of(dp, image)) || !img->pixels || img->width == 0 ||
         img->height == 0 || img->width > a->page_size - a->padding ||
         img->height > a->page_size - a->padding)
@@ -311,7 +311,7 @@ double dp_atlas_occupancy(const dp_atlas *a, size_t *pages)
     uint64_t used = 0;
     size_t n = 0;
     for (size_t i = 0; i < a->npages; i++) {
-        const page *pg = dp_get(a->dp, a->pages[i]);
+        const page *pg = (dp_get)(a->dp, a->pages[i]);
         if (!pg)
             continue;
         used += dp__rectpack_used(pg->pack, NULL);

@@ -31,7 +31,7 @@ void dp__render_on_events(void *user, const dp_event *ev, size_t n)
             } else if (e->flags & F_DROPPING) {
                 /* drop_cpu pumped the depot: this is its own swap, seen before it
                  * returned; remember the stub now, or it would pass for a change. */
-                e->stub = dp_get(r->dp, h);
+                e->stub = (dp_get)(r->dp, h);
                 break;
             } else {
                 if (e->stub) {
@@ -70,7 +70,7 @@ static dp_status rescan(dp_render *r, bool full)
         if (!dp__alive(r->dp, e->h)) { /* gone, or freed and waiting for its slot */
             e->pend |= PEND_FREE;
             dp__render_mark_dirty(r, e);
-        } else if (full && !(e->stub && dp_get(r->dp, e->h) == e->stub)) {
+        } else if (full && !(e->stub && (dp_get)(r->dp, e->h) == e->stub)) {
             e->pend |= PEND_MOD;
             dp__render_mark_dirty(r, e);
         }

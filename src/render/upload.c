@@ -21,7 +21,7 @@ static void drop_cpu(dp_render *r, uint32_t idx, const void *data)
     r->busy--;
     entry *e = &r->e[idx]; /* a pumped dp_update may have grown the entry array */
     e->flags &= (uint8_t)~F_DROPPING;
-    const void *now = dp_get(r->dp, h);
+    const void *now = (dp_get)(r->dp, h);
     if (now && now != data)
         e->stub = now;
 }
@@ -80,7 +80,7 @@ static size_t create_one(dp_render *r, uint32_t idx, const void *data, size_t by
     r->created++;
     /* Only data the resource was made from may be dropped (a pumped update may have
      * replaced it already; its MODIFIED is pending). */
-    if (r->desc.drop_cpu && dp_get(r->dp, e->h) == data)
+    if (r->desc.drop_cpu && (dp_get)(r->dp, e->h) == data)
         drop_cpu(r, idx, data);
     return bytes;
 }
@@ -106,7 +106,7 @@ static dp_status prepare_level(dp_render *r, int level, bool *full)
             *full = true; /* oldest first: the rest wait for the next frame */
             return DP_OK;
         }
-        const void *data = dp_get(r->dp, e->h);
+        const void *data = (dp_get)(r->dp, e->h);
         if (!data)
             continue; /* not loaded now; its event will tell */
         if (dp__render_reserve_retired(r, 1) != DP_OK)

@@ -22,6 +22,8 @@ static void usage(FILE *f)
           "  pack      builds a pack file from a folder or from what some keys reach, and\n"
           "            lists or verifies packs\n"
           "  catalog   writes the stable ids (and redirects of renamed files) of a folder\n"
+          "  trace     answers from a lifetime trace (dp_trace_write): who held a key at an\n"
+          "            update, leaks with the update and line of the acquire, longest loads\n"
           "\n"
           "Run 'depot COMMAND --help' for the options of a command.\n"
           "\n"
@@ -54,7 +56,9 @@ int main(int argc, char **argv)
         return tool_pack(argc - 1, argv + 1);
     if (!strcmp(cmd, "catalog"))
         return tool_catalog(argc - 1, argv + 1);
-    fprintf(stderr, "depot: unknown command '%s' (demo, inspect, bench, pack, catalog)\n"
+    if (!strcmp(cmd, "trace"))
+        return tool_trace(argc - 1, argv + 1);
+    fprintf(stderr, "depot: unknown command '%s' (demo, inspect, bench, pack, catalog, trace)\n"
                     "run 'depot --help' for usage\n", cmd);
     return TOOL_EXIT_USAGE;
 }

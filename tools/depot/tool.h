@@ -26,6 +26,7 @@ int tool_inspect(int argc, char **argv);
 int tool_bench(int argc, char **argv);
 int tool_pack(int argc, char **argv);
 int tool_catalog(int argc, char **argv);
+int tool_trace(int argc, char **argv);
 
 /* ---- pack.c ------------------------------------------------------------------------------- */
 
