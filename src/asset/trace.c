@@ -6,7 +6,8 @@
  * position pos is complete. The snapshot (owner) reads a slot's seq (acquire), its fields,
  * then seq again, and keeps the event only if both reads say "complete, position pos": an
  * event being written or overwritten meanwhile is skipped, never returned torn. Every field
- * is an atomic accessed with relaxed order, so a racing reader is not a data race.
+ * is an atomic, stored with release (after the odd seq) and loaded with acquire (before the
+ * re-read), so a racing reader is not a data race; on x86 these cost plain moves.
  * Off (dp_desc.trace_events = 0) the recorder costs the DP__TRACE test of a NULL pointer. */
 #include "asset/trace.h"
 
@@ -95,17 +96,17 @@ void dp__trace_record(struct dp__trace *t, dp__tkind kind, dp_handle h, uint32_t
     uint64_t pos = atomic_fetch_add_explicit(&t->head, 1, memory_order_relaxed);
     tslot *s = &t->ring[pos & t->mask];
     atomic_store_explicit(&s->seq, 2 * pos + 1, memory_order_relaxed);
-    /* Release fence: a reader that sees any field below also sees the odd seq above. */
-    atomic_thread_fence(memory_order_release);
-    atomic_store_explicit(&s->t_ns, now_ns() - t->t0, memory_order_relaxed);
-    atomic_store_explicit(&s->h, h.bits, memory_order_relaxed);
+    /* Release on every field store: a reader that sees any field below also sees the odd seq
+     * above (no fences: TSan does not model them). */
+    atomic_store_explicit(&s->t_ns, now_ns() - t->t0, memory_order_release);
+    atomic_store_explicit(&s->h, h.bits, memory_order_release);
     uint64_t update = dp__update_number(t->dp);
     atomic_store_explicit(&s->meta, (update & 0xFFFFFFFFu) | (uint64_t)kind << 32,
-                          memory_order_relaxed);
+                          memory_order_release);
     atomic_store_explicit(&s->arg_line, arg | (uint64_t)(uint32_t)line << 32,
-                          memory_order_relaxed);
-    atomic_store_explicit(&s->file, file, memory_order_relaxed);
-    atomic_store_explicit(&s->thread, dp__thread_tag(), memory_order_relaxed);
+                          memory_order_release);
+    atomic_store_explicit(&s->file, file, memory_order_release);
+    atomic_store_explicit(&s->thread, dp__thread_tag(), memory_order_release);
     /* Release: the fields above are complete before a reader sees the even seq. */
     atomic_store_explicit(&s->seq, 2 * pos + 2, memory_order_release);
 }
@@ -159,14 +160,13 @@ static bool read_slot(const struct dp__trace *t, uint64_t pos, dp__tevent *e, ui
     if (atomic_load_explicit(&s->seq, memory_order_acquire) != want)
         return false;
     e->seq = pos;
-    e->t_ns = atomic_load_explicit(&s->t_ns, memory_order_relaxed);
-    e->h.bits = atomic_load_explicit(&s->h, memory_order_relaxed);
-    uint64_t meta = atomic_load_explicit(&s->meta, memory_order_relaxed);
-    uint64_t al = atomic_load_explicit(&s->arg_line, memory_order_relaxed);
-    e->file = atomic_load_explicit(&s->file, memory_order_relaxed);
-    *tag = atomic_load_explicit(&s->thread, memory_order_relaxed);
-    /* Acquire fence: the field loads above happen before the re-read of seq below. */
-    atomic_thread_fence(memory_order_acquire);
+    e->t_ns = atomic_load_explicit(&s->t_ns, memory_order_acquire);
+    e->h.bits = atomic_load_explicit(&s->h, memory_order_acquire);
+    uint64_t meta = atomic_load_explicit(&s->meta, memory_order_acquire);
+    uint64_t al = atomic_load_explicit(&s->arg_line, memory_order_acquire);
+    e->file = atomic_load_explicit(&s->file, memory_order_acquire);
+    *tag = atomic_load_explicit(&s->thread, memory_order_acquire);
+    /* The field loads are acquires: the re-read of seq below happens after them. */
     if (atomic_load_explicit(&s->seq, memory_order_relaxed) != want)
         return false; /* overwritten while we read it */
     e->update = (uint32_t)meta;
