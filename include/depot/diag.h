@@ -1,10 +1,12 @@
 /** @file diag.h
  * @brief Diagnostics beside the registry: stats, the leak report with holders and the edge
- * path that keeps each asset, a Graphviz graph, and a consistency check.
+ * path that keeps each asset, a Graphviz graph, a consistency check, the lifetime
+ * recorder's trace and the report of dp_get calls made without a count.
  *
  * Thread rules: dp_get_stats and dp_type_stats may be called from any thread (they read
- * counters; the snapshot is not atomic as a whole). dp_report_leaks, dp_write_dot, dp_check
- * and dp_holders walk owner-side structures: owner thread only.
+ * counters; the snapshot is not atomic as a whole). dp_report_leaks, dp_write_dot, dp_check,
+ * dp_holders, dp_trace_write and dp_report_unheld_gets walk owner-side structures: owner
+ * thread only.
  */
 #ifndef DEPOT_DIAG_H
 #define DEPOT_DIAG_H
