@@ -87,12 +87,15 @@ const char *dp__why_name(uint8_t why)
 
 static void qlock(struct dp__quarantine *z)
 {
+    /* Acquire: a spin lock; whoever takes it sees what the last holder wrote before its release
+     * in qunlock. */
     while (atomic_flag_test_and_set_explicit(&z->lock, memory_order_acquire))
         ;
 }
 
 static void qunlock(struct dp__quarantine *z)
 {
+    /* Release: pairs with qlock's acquire. */
     atomic_flag_clear_explicit(&z->lock, memory_order_release);
 }
 

@@ -63,6 +63,7 @@ dp_status dp_check(const dp_depot *dp)
             kept_bytes += atomic_load_explicit(&r->bytes, memory_order_relaxed);
         if (r->oflags & DP__OF_CACHED) {
             cached++;
+            /* Relaxed: as the loads above (the owner reads what it writes). */
             cached_bytes += atomic_load_explicit(&r->bytes, memory_order_relaxed);
         }
         if (r->key) {

@@ -256,6 +256,8 @@ void dp__loader_apply(dp__loader *L)
      * the handle cannot be reused while we look). */
     for (int i = 0; i < L->nthreads; i++) {
         dp__job *j = L->running[i];
+        /* Relaxed: `started` only decides whether to show LOADING; the job itself changes hands
+         * under L->lock, held here. */
         if (j && !j->state_marked && atomic_load_explicit(&j->started, memory_order_relaxed) &&
             !j->reload && dp__alive(L->dp, j->h) && dp_state_of(L->dp, j->h) == DP_STATE_PENDING) {
             dp__set_state(L->dp, j->h, DP_STATE_LOADING);
@@ -267,10 +269,13 @@ void dp__loader_apply(dp__loader *L)
     for (size_t i = 0; i < nlinks; i++)
         apply_link(L, &links[i]);
     dp__free(L->alloc, links);
+    /* Relaxed, here and below: `pending` is a number for dp_stats; nothing is published through
+     * it. */
     atomic_fetch_sub_explicit(&L->pending, nlinks, memory_order_relaxed);
     for (size_t i = 0; i < nretries; i++)
         apply_retry(L, retries[i]);
     dp__free(L->alloc, retries);
+    /* Relaxed: a counter, as above. */
     atomic_fetch_sub_explicit(&L->pending, nretries, memory_order_relaxed);
     while (list) {
         dp__job *job = list;
@@ -278,6 +283,7 @@ void dp__loader_apply(dp__loader *L)
         apply_one(L, job);
         dp__priority_after_apply(L, job);
         dp__job_free(L, job);
+        /* Relaxed: a counter, as above. */
         atomic_fetch_sub_explicit(&L->pending, 1, memory_order_relaxed);
     }
     dp__priority_apply(L); /* after the results: their dependencies are edges by now */

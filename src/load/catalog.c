@@ -58,6 +58,7 @@ static void catalog_free(const dp_allocator *a, struct dp__catalog *c)
 
 void dp__catalog_free(dp__loader *L)
 {
+    /* Relaxed, here and in the store below: dp_destroy, after the workers were joined. */
     catalog_free(L->alloc, atomic_load_explicit(&L->catalog, memory_order_relaxed));
     atomic_store_explicit(&L->catalog, NULL, memory_order_relaxed);
     catalog_free(L->alloc, atomic_load_explicit(&L->remote_catalog, memory_order_relaxed));

@@ -22,6 +22,7 @@ dp_status dp_ctx_fail(dp_load_ctx *ctx, dp_status status, const char *fmt, ...)
 
 void dp__loader_record_failure(dp__loader *L, const dp__job *job)
 {
+    /* Acquire: pairs with dp__source_add's release of nsources; sources 0..n-1 are complete. */
     int n = atomic_load_explicit(&L->nsources, memory_order_acquire);
     const char *scheme = job->source >= 0 && job->source < n ? L->sources[job->source].scheme
                                                              : NULL;

@@ -88,6 +88,7 @@ static dp_status parse_folder(dp__loader *L, const char *key, int *source, char 
     *source = 0;
     if (sep && (!slash || sep < slash)) {
         size_t sl = (size_t)(sep - key);
+        /* Acquire: pairs with dp__source_add's release of nsources; sources 0..n-1 are complete. */
         int n = atomic_load_explicit(&L->nsources, memory_order_acquire), found = -1;
         for (int i = 0; i < n; i++)
             if (strlen(L->sources[i].scheme) == sl && !strncmp(L->sources[i].scheme, key, sl))

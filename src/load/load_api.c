@@ -18,6 +18,7 @@ dp_status dp__key_parse(dp__loader *L, const char *key, int *source, size_t *pat
     const char *slash = strchr(key, '/');
     if (sep && (!slash || sep < slash)) {
         size_t sl = (size_t)(sep - key);
+        /* Acquire: pairs with dp__source_add's release of nsources; sources 0..n-1 are complete. */
         int n = atomic_load_explicit(&L->nsources, memory_order_acquire);
         int found = -1;
         for (int i = 0; i < n; i++)

@@ -240,6 +240,9 @@ static struct dp__mount_set *set_make(const dp_allocator *a, const struct dp__mo
     }
     if (add)
         s->m[s->n++] = add;
+    /* Relaxed: a reference taken by a holder (the current set holds each old mount; the new one
+     * is not shared yet); publishing the set orders it, and the acq_rel decrement in
+     * dp__mounts_drop orders every use before the free. */
     for (size_t i = 0; i < s->n; i++)
         atomic_fetch_add_explicit(&s->m[i]->refs, 1, memory_order_relaxed);
     return s;
@@ -335,19 +338,21 @@ dp_status dp__mounts_list(dp__loader *L, const char *folder, bool recursive,
 
 void dp__mounts_free(dp__loader *L)
 {
+    /* Relaxed, here and in the store below: dp_destroy, after the workers were joined. */
     struct dp__mounts *ms = atomic_load_explicit(&L->mounts, memory_order_relaxed);
     if (!ms)
         return;
     dp__mounts_drop(ms->current); /* the workers are joined: this is the last reference */
     dp__mutex_destroy(&ms->lock);
     dp__free(L->alloc, ms);
-    atomic_store_explicit(&L->mounts, NULL, memory_order_relaxed);
+    atomic_store_explicit(&L->mounts, NULL, memory_order_relaxed); /* relaxed: as above */
 }
 
 /* ---- dp_mount, dp_unmount ------------------------------------------------------------------ */
 
 static struct dp__mounts *mounts_get(dp__loader *L)
 {
+    /* Relaxed: only the owner stores the mounts, and this is the owner. */
     struct dp__mounts *ms = atomic_load_explicit(&L->mounts, memory_order_relaxed);
     if (ms)
         return ms; /* only the owner creates it, and we are the owner */
@@ -406,6 +411,7 @@ dp_status dp_unmount(dp_depot *dp, const char *path)
     dp_status st = dp__loader_owner(dp, &L);
     if (st != DP_OK)
         return st;
+    /* Relaxed: only the owner stores the mounts, and this is the owner. */
     struct dp__mounts *ms = atomic_load_explicit(&L->mounts, memory_order_relaxed);
     dp__mount *m = ms ? find_mount(ms->current, path) : NULL;
     if (!m)

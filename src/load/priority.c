@@ -22,15 +22,22 @@ static void raise_jobs(dp__loader *L, dp_handle h, int level, bool raise_only)
         dp__job *j = L->running[i];
         if (!j || j->h.bits != h.bits)
             continue;
+        /* Relaxed: under L->lock, which every writer of level holds; level publishes nothing
+         * else (loader.h). */
         int now = atomic_load_explicit(&j->level, memory_order_relaxed);
         if (now < level || (!raise_only && now != level)) {
+            /* Relaxed: under L->lock; its worker may read the old level once more, which only
+             * affects the level a new dependency inherits. */
             atomic_store_explicit(&j->level, level, memory_order_relaxed);
             j->raised = now < level;
         }
     }
     for (dp__job *j = L->done; j; j = j->next) {
+        /* Relaxed: under L->lock, as above. */
         int now = atomic_load_explicit(&j->level, memory_order_relaxed);
         if (j->h.bits == h.bits && now < level) {
+            /* Relaxed: under L->lock; the owner reads it after taking the job under the same
+             * lock. */
             atomic_store_explicit(&j->level, level, memory_order_relaxed);
             j->raised = true;
         }
@@ -174,6 +181,8 @@ dp_status dp_set_priority(dp_depot *dp, dp_handle h, int p)
 
 void dp__priority_after_apply(dp__loader *L, const dp__job *job)
 {
+    /* Relaxed: the job is finished; its last level was stored under L->lock, which the owner
+     * took to take the job off the done list. */
     if (job->raised && dp__alive(L->dp, job->h))
         spread(L, job->h, atomic_load_explicit(&job->level, memory_order_relaxed));
 }

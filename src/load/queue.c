@@ -74,6 +74,7 @@ static void hash_remove(dp__queue *q, dp__job *job)
 /* Links a job at the tail of its FIFO; the hash is not touched. */
 static void fifo_append(dp__queue *q, dp__job *job)
 {
+    /* Relaxed: the queue is used under L->lock, which every writer of level holds. */
     int level = atomic_load_explicit(&job->level, memory_order_relaxed);
     dp__fifo *f = &q->fifo[level][job->klass];
     job->seq = q->seq++;
@@ -90,6 +91,7 @@ static void fifo_append(dp__queue *q, dp__job *job)
 
 static void fifo_unlink(dp__queue *q, dp__job *job)
 {
+    /* Relaxed: under L->lock, as in fifo_append. */
     int level = atomic_load_explicit(&job->level, memory_order_relaxed);
     dp__fifo *f = &q->fifo[level][job->klass];
     if (job->prev)
@@ -177,6 +179,8 @@ dp__job *dp__queue_find(const dp__queue *q, uint64_t h)
 void dp__queue_move(dp__queue *q, dp__job *job, int level)
 {
     fifo_unlink(q, job);
+    /* Relaxed: under L->lock; the worker that later reads it (job.c) takes the job under the
+     * same lock. */
     atomic_store_explicit(&job->level, level, memory_order_relaxed);
     fifo_append(q, job);
 }
@@ -185,6 +189,7 @@ size_t dp__queue_reprioritise(dp__queue *q, uint64_t h, int level, bool raise_on
 {
     size_t moved = 0;
     for (dp__job *j = dp__queue_find(q, h); j; j = dp__queue_find_next(j->hnext, h)) {
+        /* Relaxed: under L->lock, as in fifo_append. */
         int now = atomic_load_explicit(&j->level, memory_order_relaxed);
         if (now == level || (raise_only && now > level))
             continue;

@@ -88,6 +88,8 @@ dp_status dp_type_ranged(dp_depot *dp, dp_type_id type, bool ranged)
     if (!L)
         return DP_ERR_NOMEM;
     uint64_t bit = (uint64_t)1 << (type % 64);
+    /* Relaxed: a setting that only the flag itself carries; a load starting at the same moment
+     * on another thread may see either value (dp__type_is_ranged). */
     if (ranged)
         atomic_fetch_or_explicit(&L->ranged_types[type / 64], bit, memory_order_relaxed);
     else

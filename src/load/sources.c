@@ -168,6 +168,7 @@ dp_status dp__source_add(dp__loader *L, const dp_source *src)
         return DP_ERR_INVALID;
     dp_status st = DP_OK;
     dp__mutex_lock(&L->sources_lock);
+    /* Relaxed: under sources_lock, which every writer of nsources holds. */
     int n = atomic_load_explicit(&L->nsources, memory_order_relaxed);
     for (int i = 0; i < n; i++)
         if (!strcmp(L->sources[i].scheme, src->scheme))
@@ -203,10 +204,12 @@ dp_status dp__sources_init(dp__loader *L)
 
 void dp__sources_free(dp__loader *L)
 {
+    /* Relaxed, here and in the store below: dp_destroy, after the workers were joined. */
     int n = atomic_load_explicit(&L->nsources, memory_order_relaxed);
     for (int i = 0; i < n; i++)
         if (L->sources[i].vt.destroy)
             L->sources[i].vt.destroy(L->sources[i].vt.user);
+    /* Relaxed: dp_destroy, as above. */
     atomic_store_explicit(&L->nsources, 0, memory_order_relaxed);
     for (size_t i = 0; i < L->mem_nbuckets; i++) {
         while (L->mem[i]) {

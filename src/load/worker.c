@@ -51,6 +51,7 @@ void dp__job_free(dp__loader *L, dp__job *job)
 void dp__loader_enqueue(dp__loader *L, dp__job *job)
 {
     job->cancel.arg = job->h.bits;
+    /* Relaxed: `pending` is a number for dp_stats; the job itself is handed over under L->lock. */
     atomic_fetch_add_explicit(&L->pending, 1, memory_order_relaxed);
     bool wake = false;
     dp__mutex_lock(&L->lock);
@@ -96,6 +97,7 @@ dp_status dp__loader_link(dp__loader *L, dp_handle label, dp_handle parent, dp_t
                             sizeof *L->links);
     if (st == DP_OK) {
         L->links[L->nlinks++] = (dp__link){.label = label, .parent = parent, .forced = forced};
+        /* Relaxed: a counter for dp_stats; the link is handed over under L->lock. */
         atomic_fetch_add_explicit(&L->pending, 1, memory_order_relaxed);
     }
     dp__mutex_unlock(&L->lock);
@@ -110,6 +112,7 @@ void dp__loader_retry(dp__loader *L, dp_handle h)
     if (dp__grow(L->alloc, (void **)&L->retries, &L->capretries, L->nretries + 1,
                  sizeof *L->retries) == DP_OK) {
         L->retries[L->nretries++] = h;
+        /* Relaxed: a counter for dp_stats; the retry is handed over under L->lock. */
         atomic_fetch_add_explicit(&L->pending, 1, memory_order_relaxed);
     }
     dp__mutex_unlock(&L->lock);
@@ -188,6 +191,8 @@ static void *worker_main(void *arg)
         if (chain)
             dp__cond_signal(&L->wake);
 
+        /* Relaxed: only shows the job as LOADING at the owner's next apply; nothing is read
+         * through it. */
         atomic_store_explicit(&job->started, true, memory_order_relaxed);
         dp__job_run(L, job);
 

@@ -130,6 +130,8 @@ static void entry_store(dp__http_cache *c, const dp_allocator *a, const char *pa
                         const char *url, const char *etag, const void *bytes, size_t len)
 {
     char tmp[4300];
+    /* Relaxed: the counter only makes temporary file names unique; nothing is published through
+     * it. */
     snprintf(tmp, sizeof tmp, "%s.tmp%u", path,
              atomic_fetch_add_explicit(&c->seq, 1, memory_order_relaxed));
     FILE *f = fopen(tmp, "wb");
@@ -319,6 +321,7 @@ dp_status dp_http_cache(dp_depot *dp, const dp_http_cache_desc *desc)
     dp_status st = dp__loader_owner(dp, &L);
     if (st != DP_OK)
         return st;
+    /* Relaxed: only the owner sets the cache, and this is the owner. */
     if (atomic_load_explicit(&L->http_cache, memory_order_relaxed))
         return DP_ERR_EXISTS;
     if (dp__dir_make(desc->dir) != DP_OK)

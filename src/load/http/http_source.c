@@ -118,6 +118,7 @@ static void http_destroy(void *user)
     if (!strcmp(s->scheme, "http")) {
         /* Both sources share the cache; the first destroyed (dp_destroy, workers joined)
          * frees it. */
+        /* Relaxed, here and in the store below: no worker runs any more (see above). */
         dp__http_cache_free(s->L->alloc, atomic_load_explicit(&s->L->http_cache,
                                                                memory_order_relaxed));
         atomic_store_explicit(&s->L->http_cache, NULL, memory_order_relaxed);
