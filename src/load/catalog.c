@@ -213,6 +213,7 @@ static dp_status catalog_new(const dp_allocator *a, void *text, size_t len, cons
  * dp_destroy), so a reader that loaded it just before may keep using it. */
 static void publish(_Atomic(struct dp__catalog *) *slot, struct dp__catalog *c)
 {
+    /* Relaxed: only the owner stores the slot, and this is the owner. */
     c->older = atomic_load_explicit(slot, memory_order_relaxed);
     /* Release: the parsed catalog is complete before another thread can see it. */
     atomic_store_explicit(slot, c, memory_order_release);

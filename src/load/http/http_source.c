@@ -59,6 +59,7 @@ static dp_status http_open(void *user, const char *path, const dp_cancel *cancel
     dp__mutex_lock(&L->lock);
     f->cfg = L->http;
     dp__mutex_unlock(&L->lock);
+    /* Acquire: pairs with the release in dp_http_cache. */
     dp__http_cache *cache = atomic_load_explicit(&L->http_cache, memory_order_acquire);
     uint64_t want;
     if (cache && dp__catalog_content_hash(L, url, &want)) {
