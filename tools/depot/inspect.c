@@ -191,9 +191,45 @@ static int folder_key(const char *path, const char *root_buf, const char *root_r
     return key_of(path, root_buf, root_real, key, owned);
 }
 
-static void print_text(const tool_graph *g, const char *root_dir)
+/* Root r's section: its line, then every asset it reaches, largest first (idx: room for
+ * g->n indices). */
+static void print_root(const tool_graph *g, size_t r, size_t *idx)
 {
     char b1[32], b2[32];
+    const tg_node *root = &g->nodes[g->roots[r]];
+    size_t uniq, count, m = 0;
+    size_t bytes = tg_root_bytes(g, r, &uniq, &count);
+    printf("%s  (%s, %s)  %zu assets, %s; %s only it pulls in\n", root->key, root->type,
+           root->state == DP_STATE_LOADED ? "loaded"
+           : root->state == DP_STATE_FAILED ? dp_status_str(root->failure) : "not loaded",
+           count, tool_bytes(bytes, b1), tool_bytes(uniq, b2));
+    for (size_t i = 0; i < g->n; i++)
+        if (tg_reaches(g, r, i) && i != g->roots[r])
+            idx[m++] = i;
+    /* Largest first, then by key. */
+    for (size_t a = 1; a < m; a++) {
+        size_t v = idx[a], k = a;
+        while (k > 0 && (g->nodes[idx[k - 1]].bytes < g->nodes[v].bytes ||
+                         (g->nodes[idx[k - 1]].bytes == g->nodes[v].bytes &&
+                          strcmp(g->nodes[idx[k - 1]].key, g->nodes[v].key) > 0))) {
+            idx[k] = idx[k - 1];
+            k--;
+        }
+        idx[k] = v;
+    }
+    for (size_t k = 0; k < m; k++) {
+        const tg_node *n = &g->nodes[idx[k]];
+        bool bad = n->state == DP_STATE_FAILED;
+        printf("    %-34s %-12s %10s  %s%s%s\n", n->key, n->type, tool_bytes(n->bytes, b1),
+               n->nreach > 1 ? "shared" : "", n->nreach > 1 && bad ? " " : "",
+               bad ? dp_status_str(n->failure) : "");
+    }
+    printf("\n");
+}
+
+static void print_text(const tool_graph *g, const char *root_dir)
+{
+    char b1[32];
     size_t total = 0, shared = 0, failed = 0;
     for (size_t i = 0; i < g->n; i++) {
         total += g->nodes[i].bytes;
@@ -203,37 +239,8 @@ static void print_text(const tool_graph *g, const char *root_dir)
     printf("depot inspect: root %s: %zu roots, %zu assets, %s\n\n", root_dir, g->nroots, g->n,
            tool_bytes(total, b1));
     size_t *idx = malloc((g->n ? g->n : 1) * sizeof *idx);
-    for (size_t r = 0; r < g->nroots && idx; r++) {
-        const tg_node *root = &g->nodes[g->roots[r]];
-        size_t uniq, count, m = 0;
-        size_t bytes = tg_root_bytes(g, r, &uniq, &count);
-        printf("%s  (%s, %s)  %zu assets, %s; %s only it pulls in\n", root->key, root->type,
-               root->state == DP_STATE_LOADED ? "loaded"
-               : root->state == DP_STATE_FAILED ? dp_status_str(root->failure) : "not loaded",
-               count, tool_bytes(bytes, b1), tool_bytes(uniq, b2));
-        for (size_t i = 0; i < g->n; i++)
-            if (tg_reaches(g, r, i) && i != g->roots[r])
-                idx[m++] = i;
-        /* Largest first, then by key. */
-        for (size_t a = 1; a < m; a++) {
-            size_t v = idx[a], k = a;
-            while (k > 0 && (g->nodes[idx[k - 1]].bytes < g->nodes[v].bytes ||
-                             (g->nodes[idx[k - 1]].bytes == g->nodes[v].bytes &&
-                              strcmp(g->nodes[idx[k - 1]].key, g->nodes[v].key) > 0))) {
-                idx[k] = idx[k - 1];
-                k--;
-            }
-            idx[k] = v;
-        }
-        for (size_t k = 0; k < m; k++) {
-            const tg_node *n = &g->nodes[idx[k]];
-            bool bad = n->state == DP_STATE_FAILED;
-            printf("    %-34s %-12s %10s  %s%s%s\n", n->key, n->type, tool_bytes(n->bytes, b1),
-                   n->nreach > 1 ? "shared" : "", n->nreach > 1 && bad ? " " : "",
-                   bad ? dp_status_str(n->failure) : "");
-        }
-        printf("\n");
-    }
+    for (size_t r = 0; r < g->nroots && idx; r++)
+        print_root(g, r, idx);
     free(idx);
     printf("shared between roots: %zu\n", shared);
     for (size_t i = 0; i < g->n; i++) {

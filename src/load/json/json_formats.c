@@ -128,53 +128,35 @@ static size_t hash_str(const char *s)
     return (size_t)h;
 }
 
-dp_status dp__bundle_parse(const dp_allocator *a, const void *bytes, size_t len,
-                           dp__bundle_desc *out, char *why, size_t why_cap)
+/* Counts the list's keys before anything is allocated; false (with why) when one is not a
+ * non-empty string. */
+static bool count_keys(const cJSON *list, size_t *n, char *why, size_t why_cap)
 {
-    if (out)
-        memset(out, 0, sizeof *out);
-    if (!a || !out)
-        return DP_ERR_INVALID;
-    cJSON *root = dp__json_parse(bytes, len, why, why_cap);
-    if (!root)
-        return DP_ERR_FORMAT;
-
-    dp_status s = DP_ERR_FORMAT;
-    char **keys = NULL;
-    size_t count = 0;
-    size_t *table = NULL; /* open addressing: 0 = empty, else index into keys + 1 */
-    const cJSON *list = root;
-    if (cJSON_IsObject(root))
-        list = cJSON_GetObjectItemCaseSensitive(root, "assets");
-    if (!cJSON_IsArray(list)) {
-        dp__why(why, why_cap, "a bundle is {\"assets\": [\"key\", ...]} or [\"key\", ...]");
-        goto done;
-    }
-
-    /* Check every element before allocating anything. */
-    size_t n = 0;
+    *n = 0;
     const cJSON *item;
     cJSON_ArrayForEach(item, list) {
         if (!cJSON_IsString(item) || !item->valuestring || !item->valuestring[0]) {
-            dp__why(why, why_cap, "asset %zu of the list is not a non-empty string", n);
-            goto done;
+            dp__why(why, why_cap, "asset %zu of the list is not a non-empty string", *n);
+            return false;
         }
-        n++;
+        (*n)++;
     }
-    if (n == 0) {
-        s = DP_OK; /* an empty bundle is valid: count 0, keys NULL */
-        goto done;
-    }
+    return true;
+}
 
+/* Copies the n keys of the list into keys[0..*count) in order, each once (the first
+ * occurrence wins). DP_OK or DP_ERR_NOMEM; the copies made stay in keys for the caller. */
+static dp_status copy_unique(const dp_allocator *a, const cJSON *list, size_t n, char **keys,
+                             size_t *count)
+{
     size_t cap = 16;
     while (cap < 2 * n)
         cap *= 2;
-    keys = dp__calloc(a, n, sizeof *keys);
-    table = dp__calloc(a, cap, sizeof *table);
-    if (!keys || !table) {
-        s = DP_ERR_NOMEM;
-        goto done;
-    }
+    size_t *table = dp__calloc(a, cap, sizeof *table); /* 0 = empty, else index + 1 */
+    if (!table)
+        return DP_ERR_NOMEM;
+    dp_status s = DP_OK;
+    const cJSON *item;
     cJSON_ArrayForEach(item, list) {
         const char *k = item->valuestring;
         size_t slot = hash_str(k) & (cap - 1);
@@ -188,18 +170,52 @@ dp_status dp__bundle_parse(const dp_allocator *a, const void *bytes, size_t len,
         }
         if (dup)
             continue; /* keep the first occurrence, in order */
-        keys[count] = dp__strdup(a, k);
-        if (!keys[count]) {
+        keys[*count] = dp__strdup(a, k);
+        if (!keys[*count]) {
             s = DP_ERR_NOMEM;
-            goto done;
+            break;
         }
-        table[slot] = ++count;
+        table[slot] = ++*count;
     }
+    dp__free(a, table);
+    return s;
+}
+
+dp_status dp__bundle_parse(const dp_allocator *a, const void *bytes, size_t len,
+                           dp__bundle_desc *out, char *why, size_t why_cap)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (!a || !out)
+        return DP_ERR_INVALID;
+    cJSON *root = dp__json_parse(bytes, len, why, why_cap);
+    if (!root)
+        return DP_ERR_FORMAT;
+
+    dp_status s = DP_ERR_FORMAT;
+    char **keys = NULL;
+    size_t count = 0, n;
+    const cJSON *list = root;
+    if (cJSON_IsObject(root))
+        list = cJSON_GetObjectItemCaseSensitive(root, "assets");
+    if (!cJSON_IsArray(list)) {
+        dp__why(why, why_cap, "a bundle is {\"assets\": [\"key\", ...]} or [\"key\", ...]");
+        goto done;
+    }
+    if (!count_keys(list, &n, why, why_cap))
+        goto done;
+    if (n == 0) {
+        s = DP_OK; /* an empty bundle is valid: count 0, keys NULL */
+        goto done;
+    }
+    keys = dp__calloc(a, n, sizeof *keys);
+    s = keys ? copy_unique(a, list, n, keys, &count) : DP_ERR_NOMEM;
+    if (s != DP_OK)
+        goto done;
     out->keys = keys;
     out->count = count;
     keys = NULL;
     count = 0;
-    s = DP_OK;
 
 done:
     if (keys) {
@@ -207,7 +223,6 @@ done:
             dp__free(a, keys[i]);
         dp__free(a, keys);
     }
-    dp__free(a, table);
     cJSON_Delete(root);
     return s;
 }
