@@ -47,6 +47,7 @@ static dp_status spin_load(dp_load_ctx *ctx, const void *bytes, size_t len, void
         !strcmp(dp_ctx_key(ctx), g_watch)) {
         uint64_t now = dp_bench_now_ns();
         pthread_mutex_lock(&g_lock);
+        /* Release: pairs with time_load's acquire load of the time (g_lock orders it as well). */
         atomic_store_explicit(&g_done_ns, now, memory_order_release);
         pthread_cond_signal(&g_cond);
         pthread_mutex_unlock(&g_lock);
@@ -69,8 +70,11 @@ static int cmp_u64(const void *a, const void *b)
 /* Loads `key` at `priority` and returns the ns until its callback returned. */
 static uint64_t time_load(dp_depot *dp, const char *key, int priority, dp_handle *out)
 {
+    /* Relaxed: turns the watch off before g_watch is rewritten; it publishes nothing (the
+     * release store below publishes the new key). */
     atomic_store_explicit(&g_watch_set, 0, memory_order_relaxed);
     strcpy(g_watch, key);
+    /* Relaxed: a reset published by the release store of g_watch_set below. */
     atomic_store_explicit(&g_done_ns, 0, memory_order_relaxed);
     /* Release: g_watch is complete before a worker can see g_watch_set. */
     atomic_store_explicit(&g_watch_set, 1, memory_order_release);
