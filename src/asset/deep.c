@@ -391,14 +391,17 @@ static uint8_t seed_state(dp_depot *dp, const dp__asset *r, int8_t *why)
      * writes. */
     uint8_t own = atomic_load_explicit(&r->state, memory_order_relaxed);
     if (own == DP_STATE_FAILED) {
+        /* Relaxed: owner-written, read by the owner (as above). */
         *why = atomic_load_explicit(&r->status, memory_order_relaxed);
         return DP_STATE_FAILED;
     }
     bool pending = own == DP_STATE_PENDING || own == DP_STATE_LOADING;
     for (uint32_t e = 0; e < r->nkids; e++) {
         dp__asset *cr = dp__rec_live(dp, r->kids[e]);
+        /* Relaxed: owner-written, read by the owner. */
         uint8_t cd = cr ? atomic_load_explicit(&cr->deep, memory_order_relaxed) : DP_STATE_LOADED;
         if (cd == DP_STATE_FAILED) {
+            /* Relaxed: owner-written, read by the owner. */
             int8_t st = atomic_load_explicit(&cr->status, memory_order_relaxed);
             *why = st ? st : atomic_load_explicit(&cr->deep_status, memory_order_relaxed);
             return DP_STATE_FAILED;
