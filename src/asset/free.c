@@ -166,6 +166,8 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
     }
     if (dp->desc.track_holders)
         dp__holder_drop_all(dp, h);
+    /* acq_rel: the exchange takes the data away from readers that load the pointer (dp_get pairs
+     * its acquire with it), and the INVALID state below is released after it. */
     void *data = atomic_exchange_explicit(&r->data, NULL, memory_order_acq_rel);
     atomic_store_explicit(&r->state, DP_STATE_INVALID, memory_order_release);
     if (retire)
