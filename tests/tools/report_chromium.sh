@@ -97,8 +97,8 @@ rc=0 # 1: a missing file, a corrupt PNG and a cycle
     --html "$tmp/broken.html" >"$tmp/broken.log" 2>&1 || rc=$?
 [ "$rc" -eq 1 ] || { cat "$tmp/broken.log"; fail "inspect of broken/ exited with $rc"; }
 chrome --dump-dom "file://$tmp/broken.html" >"$tmp/broken.dom" || fail "broken: --dump-dom failed"
-grep -q 'DP_ERR_FORMAT</td><td><code>broken/level.bundle' "$tmp/broken.dom" ||
-    fail "broken: the corrupt PNG is not listed as failed with who needs it"
+grep -q 'DP_ERR_FORMAT: libpng: [^<]*</td><td><code>broken/level.bundle' "$tmp/broken.dom" ||
+    fail "broken: the corrupt PNG is not listed as failed, with libpng's message and who needs it"
 grep -q '<ul id="cycle-list"><li><code>broken/loop_' "$tmp/broken.dom" ||
     fail "broken: the cycle is not listed"
 echo "ok: broken page lists the failures and the cycle"
