@@ -96,6 +96,57 @@ dp_status dp__load_counted(dp_depot *dp, const char *key, dp_type_id type, dp_ha
     return dp__load_leveled(dp, key, type, DP_PRIORITY_NORMAL - DP_PRIORITY_LOW, out, file, line);
 }
 
+/* A new asset of ckey, PENDING, with its job queued at `level`. The job is made before the
+ * asset, so that a failure leaves nothing behind. DP_ERR_EXISTS with *h set when the key
+ * became live meanwhile (another thread's load), else dp__create's errors, DP_ERR_NOMEM. */
+static dp_status start_load(dp_depot *dp, dp__loader *L, const char *ckey, dp_type_id type,
+                            int source, int level, dp_handle *h, const char *file, int line)
+{
+    dp__job *job = dp__job_new(L, DP_NULL_HANDLE, type, ckey, source);
+    if (!job)
+        return DP_ERR_NOMEM;
+    dp_status st = dp__create(dp, type, DP_STATE_PENDING, NULL, 0, ckey, h, file, line);
+    if (st != DP_OK) {
+        dp__job_free(L, job);
+        return st;
+    }
+    job->h = *h;
+    atomic_store_explicit(&job->level, level, memory_order_relaxed); /* not shared yet */
+    if (level != DP_PRIORITY_NORMAL - DP_PRIORITY_LOW) {
+        dp__mutex_lock(&L->lock);
+        dp__priority_note(L, *h, level, false);
+        dp__mutex_unlock(&L->lock);
+    }
+    dp__loader_enqueue(L, job);
+    return DP_OK;
+}
+
+/* A load that found h live or cached (its count taken): checks the type, restarts a FAILED
+ * asset only this load holds, and raises its priority to `level`. Sets *evicted (count
+ * dropped) when h was evicted since it was found: the key is free again, load afresh. */
+static dp_status join_found(dp_depot *dp, dp__loader *L, dp_handle h, dp_type_id type,
+                            int level, bool *evicted)
+{
+    dp_type_id have = dp_type_of(dp, h);
+    *evicted = have == 0; /* an evicted asset's type reads 0 */
+    if (have != type) {
+        dp_release(dp, h); /* evicted: this only drops a holder record */
+        return DP_ERR_EXISTS;
+    }
+    /* A FAILED asset that only this dp_load holds (released, not freed yet, or cached) is
+     * loaded again, as a fresh dp_load of a freed one would be; the owner starts it at the
+     * next dp_update (best effort: on NOMEM it stays FAILED). */
+    if (dp_state_of(dp, h) == DP_STATE_FAILED && dp_count(dp, h) == 1)
+        dp__loader_retry(L, h);
+    if (level > DP_PRIORITY_NORMAL - DP_PRIORITY_LOW) {
+        dp__mutex_lock(&L->lock);
+        dp__priority_note(L, h, level, true); /* its upload, if still to come, too */
+        dp__mutex_unlock(&L->lock);
+    }
+    dp__priority_raise(L, h, level); /* a queued load of it runs at least this soon */
+    return DP_OK;
+}
+
 dp_status dp__load_leveled(dp_depot *dp, const char *key, dp_type_id type, int level,
                            dp_handle *out, const char *file, int line)
 {
@@ -128,58 +179,26 @@ dp_status dp__load_leveled(dp_depot *dp, const char *key, dp_type_id type, int l
     } else if (!dp__type_info(dp, type)) {
         return DP_ERR_INVALID;
     }
-    /* The fast path: a live or cached asset of this key. */
     dp_handle h;
-again:
-    if (dp__find(dp, ckey, &h, file, line) == DP_OK)
-        goto found;
-    if (source == 0 && (st = file_path_inside(L, key + path_off, strlen(key + path_off))) != DP_OK)
-        return st;
-    /* The job is made before the asset, so that a failure leaves nothing behind. */
-    dp__job *job = dp__job_new(L, DP_NULL_HANDLE, type, ckey, source);
-    if (!job)
-        return DP_ERR_NOMEM;
-    st = dp__create(dp, type, DP_STATE_PENDING, NULL, 0, ckey, &h, file, line);
-    if (st == DP_OK) {
-        job->h = h;
-        atomic_store_explicit(&job->level, level, memory_order_relaxed); /* not shared yet */
-        if (level != DP_PRIORITY_NORMAL - DP_PRIORITY_LOW) {
-            dp__mutex_lock(&L->lock);
-            dp__priority_note(L, h, level, false);
-            dp__mutex_unlock(&L->lock);
+    bool evicted;
+    do {
+        /* The fast path: a live or cached asset of this key. */
+        if (dp__find(dp, ckey, &h, file, line) != DP_OK) {
+            if (source == 0 &&
+                (st = file_path_inside(L, key + path_off, strlen(key + path_off))) != DP_OK)
+                return st;
+            st = start_load(dp, L, ckey, type, source, level, &h, file, line);
+            if (st != DP_ERR_EXISTS) {
+                if (st == DP_OK)
+                    *out = h;
+                return st;
+            }
         }
-        dp__loader_enqueue(L, job);
+        st = join_found(dp, L, h, type, level, &evicted);
+    } while (evicted);
+    if (st == DP_OK)
         *out = h;
-        return DP_OK;
-    }
-    dp__job_free(L, job);
-    if (st != DP_ERR_EXISTS)
-        return st;
-found:;
-    dp_type_id have = dp_type_of(dp, h);
-    if (have == 0) {
-        /* Evicted since we found it (its type reads 0 then): the key is free again, so this
-         * load makes a fresh asset. The release only drops a holder record. */
-        dp_release(dp, h);
-        goto again;
-    }
-    if (have != type) {
-        dp_release(dp, h);
-        return DP_ERR_EXISTS;
-    }
-    /* A FAILED asset that only this dp_load holds (released, not freed yet, or cached) is
-     * loaded again, as a fresh dp_load of a freed one would be; the owner starts it at the
-     * next dp_update (best effort: on NOMEM it stays FAILED). */
-    if (dp_state_of(dp, h) == DP_STATE_FAILED && dp_count(dp, h) == 1)
-        dp__loader_retry(L, h);
-    if (level > DP_PRIORITY_NORMAL - DP_PRIORITY_LOW) {
-        dp__mutex_lock(&L->lock);
-        dp__priority_note(L, h, level, true); /* its upload, if still to come, too */
-        dp__mutex_unlock(&L->lock);
-    }
-    dp__priority_raise(L, h, level); /* a queued load of it runs at least this soon */
-    *out = h;
-    return DP_OK;
+    return st;
 }
 
 /* A label found live: its type must be the one asked for. */
