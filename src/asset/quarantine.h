@@ -40,7 +40,5 @@ void dp__quarantine_unlabel(dp_depot *dp, dp__qlabel *label);
 void dp__quarantine_advance(dp_depot *dp);
 /* dp_destroy: checks and destroys everything quarantined. */
 void dp__quarantine_free(dp_depot *dp);
-/* The name of a dp__why ("released", "cascade", ...). */
-const char *dp__why_name(uint8_t why);
 
 #endif

@@ -6,7 +6,8 @@
  * asset through dp__view (a copy taken at one moment), walk the live assets with
  * dp__live_iter, and reach the depot's allocator, descriptor and counters through
  * functions. Each declaration says which thread may call it. The log hook (asset/log.h)
- * and the failure records (asset/failure.h) come with it.
+ * and the failure records (asset/failure.h) come with it; the lifetime recorder's read side
+ * (event kinds, dp__trace_snapshot) is declared at the end for diag's trace writer.
  */
 #ifndef DEPOT_REGISTRY_H
 #define DEPOT_REGISTRY_H
@@ -215,5 +216,49 @@ void dp__count_discarded(dp_depot *dp);
 /* Fills the counter fields of *out (everything but the per-asset scan: live, unused and
  * by-state counts, held bytes). Any thread. */
 void dp__counters(const dp_depot *dp, dp_stats *out);
+
+/* ---- the lifetime recorder, read side (src/diag/trace_write.c) -------------------------------- */
+
+typedef enum dp__tkind {
+    DP__T_CREATE,       /* count 1 for its creator (dp_add, dp_load of a new key) */
+    DP__T_ACQUIRE,      /* +1 by a caller (retain, upgrade, find, load of a live key) */
+    DP__T_RELEASE,      /* -1 by a caller (site: NULL) or the library (its site) */
+    DP__T_HOLD,         /* +1 internal: an edge or a group member */
+    DP__T_UNHOLD,       /* -1 internal */
+    DP__T_LOAD_BEGIN,   /* a load of it was asked for (created PENDING) */
+    DP__T_LOADED,       /* its data was installed (arg: 1 for a reload) */
+    DP__T_FAILED,       /* its load failed (arg: the status, negated) */
+    DP__T_FREE,         /* it left the registry (arg: enum dp__why) */
+    DP__T_UPDATE_BEGIN, /* dp_update started (handle null) */
+    DP__T_UPDATE_END,
+    DP__T_KINDS
+} dp__tkind;
+
+/* One recorded event, as the snapshot returns it. */
+typedef struct dp__tevent {
+    uint64_t seq;       /* position in the recording (0 = first event ever recorded) */
+    uint64_t t_ns;      /* monotonic nanoseconds since the recorder started */
+    dp_handle h;
+    uint32_t update;    /* dp__update_number when recorded */
+    uint32_t arg;       /* count after (acquire/release kinds), else per kind above */
+    uint8_t kind;
+    const char *file;   /* call site (static string) or NULL */
+    int line;
+    uint32_t thread;    /* 1 = the owner thread, then 2, 3, ... in order of first event */
+} dp__tevent;
+
+/* Copies the events still in the ring, oldest first, skipping any being written right now,
+ * into a new array (*out, *n; free with the depot's allocator). Owner thread.
+ * DP_OK or DP_ERR_NOMEM. */
+dp_status dp__trace_snapshot(const dp_depot *dp, dp__tevent **out, size_t *n);
+/* The key of h: a live asset's, or one remembered at its free; NULL if unknown or keyless.
+ * Owner thread; valid until the next registry call. */
+const char *dp__trace_key(const dp_depot *dp, dp_handle h);
+/* Events lost to ring overwrite so far. Any thread. */
+uint64_t dp__trace_overwritten(const dp_depot *dp);
+
+/* The name of a reason an asset's data left it (enum dp__why: "released", "cascade", ...).
+ * Any thread. */
+const char *dp__why_name(uint8_t why);
 
 #endif

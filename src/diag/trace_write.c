@@ -11,9 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "asset/quarantine.h"
 #include "asset/registry.h"
-#include "asset/trace.h"
 
 static const char *const kind_names[DP__T_KINDS] = {
     "create", "acquire", "release", "hold", "unhold", "load_begin", "loaded", "failed",

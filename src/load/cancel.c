@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-#include "asset/log.h"
+#include "asset/registry.h"
 #include "common/alloc.h"
 
 void dp__cancel_init(struct dp_cancel *c)
