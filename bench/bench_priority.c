@@ -24,8 +24,11 @@
 #define RUNS 21
 
 static _Atomic uint64_t g_done_ns;    /* when the watched load's callback returned */
-static char g_watch[64];              /* the key being watched (set before its load) */
-static atomic_int g_watch_set;
+/* The key being watched: a string of g_keys, never rewritten once published, so that a
+ * worker still comparing against the previous key reads a stable string. */
+static _Atomic(const char *) g_watch;
+static char g_keys[2 * RUNS + 1][64]; /* one per time_load call in this program */
+static int g_nkeys;                   /* owner only */
 /* The owner sleeps on this until the watched load is done (it must not spin: on a busy
  * 2-core machine a spinning owner takes the worker's core). */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -42,9 +45,9 @@ static dp_status spin_load(dp_load_ctx *ctx, const void *bytes, size_t len, void
     static int one = 1;
     *asset = &one;
     *asset_bytes = 1;
-    /* Acquire: pairs with the release that published g_watch. */
-    if (atomic_load_explicit(&g_watch_set, memory_order_acquire) &&
-        !strcmp(dp_ctx_key(ctx), g_watch)) {
+    /* Acquire: pairs with the release that published the key's bytes. */
+    const char *watch = atomic_load_explicit(&g_watch, memory_order_acquire);
+    if (watch && !strcmp(dp_ctx_key(ctx), watch)) {
         uint64_t now = dp_bench_now_ns();
         pthread_mutex_lock(&g_lock);
         /* Release: pairs with time_load's acquire load of the time (g_lock orders it as well). */
@@ -70,14 +73,14 @@ static int cmp_u64(const void *a, const void *b)
 /* Loads `key` at `priority` and returns the ns until its callback returned. */
 static uint64_t time_load(dp_depot *dp, const char *key, int priority, dp_handle *out)
 {
-    /* Relaxed: turns the watch off before g_watch is rewritten; it publishes nothing (the
-     * release store below publishes the new key). */
-    atomic_store_explicit(&g_watch_set, 0, memory_order_relaxed);
-    strcpy(g_watch, key);
-    /* Relaxed: a reset published by the release store of g_watch_set below. */
+    if (g_nkeys == (int)(sizeof g_keys / sizeof g_keys[0]))
+        abort(); /* more timed loads than g_keys has room for */
+    char *slot = g_keys[g_nkeys++];
+    snprintf(slot, sizeof g_keys[0], "%s", key);
+    /* Relaxed: a reset published by the release store of g_watch below. */
     atomic_store_explicit(&g_done_ns, 0, memory_order_relaxed);
-    /* Release: g_watch is complete before a worker can see g_watch_set. */
-    atomic_store_explicit(&g_watch_set, 1, memory_order_release);
+    /* Release: the slot's bytes are complete before a worker can see the pointer. */
+    atomic_store_explicit(&g_watch, slot, memory_order_release);
     uint64_t t0 = dp_bench_now_ns();
     if (dp_load_ex(dp, key, &(dp_load_opts){.priority = priority}, out) != DP_OK)
         return 0;
