@@ -511,12 +511,39 @@ static void count_free(void *ptr, void *user)
  * depends on the one before; the first on one keyless leaf), settled by an update; the
  * growth of the allocator's live byte count from just before the first add, divided by
  * BYTES_N. That is slot word + record + key-table entry + key bytes + edge storage, with
- * each table's spare capacity at that size. Keys are 30 characters + NUL (the _key_part
- * line). _keyless and _bare (no key, no edge) show where the bytes go. */
+ * each table's spare capacity at that size. The counter sees what depot asked for, not
+ * malloc's own overhead per block. Keys are 30 characters + NUL (the _key_part line).
+ * _keyless and _bare (no key, no edge) show where the bytes go; the bytes_part_ lines split
+ * the full cost by part (dp__mem_parts, each part's growth over the same span): _other is
+ * what the parts do not name. */
 #define BYTES_N 100000u
 
-/* Bytes per asset for BYTES_N assets, keyed or not, chained by edges or not. */
-static double bytes_per(bool keyed, bool edged)
+/* Growth of each part of m1 over m0, per asset. */
+static void mem_delta(const dp__mem *m0, const dp__mem *m1, double grown)
+{
+    double n = BYTES_N;
+    double slots = (double)(m1->slots - m0->slots) / n;
+    double table = (double)(m1->key_table - m0->key_table) / n;
+    double keys = (double)(m1->key_strings - m0->key_strings) / n;
+    double edges = (double)(m1->edges - m0->edges) / n;
+    double events = (double)(m1->events - m0->events) / n;
+    double lists = (double)(m1->lists - m0->lists) / n;
+    dp_bench_report("asset.bytes_record_size", (double)m1->record, "bytes");
+    dp_bench_report("asset.bytes_slot_capacity_per_asset", (double)m1->slot_capacity / n,
+                    "slots");
+    dp_bench_report("asset.bytes_part_slots", slots, "bytes");
+    dp_bench_report("asset.bytes_part_key_table", table, "bytes");
+    dp_bench_report("asset.bytes_part_key_strings", keys, "bytes");
+    dp_bench_report("asset.bytes_part_edges", edges, "bytes");
+    dp_bench_report("asset.bytes_part_events", events, "bytes");
+    dp_bench_report("asset.bytes_part_lists", lists, "bytes");
+    dp_bench_report("asset.bytes_part_other",
+                    grown / n - slots - table - keys - edges - events - lists, "bytes");
+}
+
+/* Bytes per asset for BYTES_N assets, keyed or not, chained by edges or not; with `parts`,
+ * also the bytes_part_ lines. */
+static double bytes_per(bool keyed, bool edged, bool parts)
 {
     static const dp_allocator counting = {count_alloc, count_free, NULL};
     dp_desc d = {.allocator = &counting};
@@ -526,6 +553,8 @@ static double bytes_per(bool keyed, bool edged)
     if (dp_create(&d, &dp) != DP_OK || dp_register_type(dp, &t, &type) != DP_OK)
         fail("dp_create (counting)");
     dp_update(dp);
+    dp__mem m0, m1;
+    dp__mem_parts(dp, &m0);
     size_t before = atomic_load(&counted_bytes);
     dp_handle *hs = malloc((BYTES_N + 1) * sizeof *hs);
     if (!hs || dp_add(dp, type, &dummy_data, 1, NULL, &hs[0]) != DP_OK)
@@ -539,6 +568,9 @@ static double bytes_per(bool keyed, bool edged)
     }
     dp_update(dp);
     size_t grown = atomic_load(&counted_bytes) - before;
+    dp__mem_parts(dp, &m1);
+    if (parts)
+        mem_delta(&m0, &m1, (double)grown);
     for (uint32_t i = 0; i <= BYTES_N; i++)
         dp_release(dp, hs[i]);
     dp_update(dp);
@@ -549,10 +581,10 @@ static double bytes_per(bool keyed, bool edged)
 
 static void bench_bytes(void)
 {
-    dp_bench_report("asset.bytes_per_asset", bytes_per(true, true), "bytes");
+    dp_bench_report("asset.bytes_per_asset", bytes_per(true, true, true), "bytes");
     dp_bench_report("asset.bytes_per_asset_key_part", 31, "bytes");
-    dp_bench_report("asset.bytes_per_asset_keyless", bytes_per(false, true), "bytes");
-    dp_bench_report("asset.bytes_per_asset_bare", bytes_per(false, false), "bytes");
+    dp_bench_report("asset.bytes_per_asset_keyless", bytes_per(false, true, false), "bytes");
+    dp_bench_report("asset.bytes_per_asset_bare", bytes_per(false, false, false), "bytes");
 }
 
 /* ---- main ------------------------------------------------------------------------------------ */

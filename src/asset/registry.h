@@ -217,6 +217,22 @@ void dp__count_discarded(dp_depot *dp);
  * by-state counts, held bytes). Any thread. */
 void dp__counters(const dp_depot *dp, dp_stats *out);
 
+/* ---- where the bytes are (memory.c) ------------------------------------------------------------ */
+
+/* A depot's allocations by part, each at its capacity (spare room included). */
+typedef struct dp__mem {
+    size_t slots;         /* the asset pool: slot words and records, whole chunks */
+    size_t slot_capacity; /* slots in those chunks */
+    size_t record;        /* bytes of one record (sizeof; the pool rounds its stride up) */
+    size_t key_table;     /* key table entries */
+    size_t key_strings;   /* key strings of the live assets */
+    size_t edges;         /* edge arrays of the live assets (edges held in a record: 0) */
+    size_t events;        /* the two event buffers */
+    size_t lists;         /* the owner's handle lists (waiting, candidates, scratch) */
+} dp__mem;
+/* Fills *out. Owner thread; O(live assets). */
+void dp__mem_parts(const dp_depot *dp, dp__mem *out);
+
 /* ---- the lifetime recorder, read side (src/diag/trace_write.c) -------------------------------- */
 
 typedef enum dp__tkind {

@@ -1,0 +1,35 @@
+/* memory.c — where a depot's bytes are: what it holds from its allocator, part by part, for
+ * the memory benchmark (bench_asset.c's bytes lines) and for anyone asking why a depot is
+ * as big as it is. Every part is counted at its capacity (spare room included), as the
+ * allocator sees it. */
+#include <string.h>
+
+#include "asset/asset_internal.h"
+
+/* Bytes of an edge array holding n edges (dp__kids_cap), 0 when none is allocated. */
+static size_t edge_bytes(uint32_t n)
+{
+    return (size_t)dp__kids_cap(n) * sizeof(dp_handle);
+}
+
+void dp__mem_parts(const dp_depot *dp, dp__mem *out)
+{
+    memset(out, 0, sizeof *out);
+    dp_pool_stats ps;
+    dp_pool_get_stats(dp->pool, &ps);
+    out->slots = (size_t)ps.bytes;
+    out->record = sizeof(dp__asset);
+    out->slot_capacity = (size_t)ps.capacity;
+    out->key_table = dp->keys_cap * sizeof(dp__kentry);
+    out->events = (dp->ev_capcur + dp->ev_cappub) * sizeof(dp_event);
+    const dp__hvec *lists[] = {&dp->waiting, &dp->deep_seeds, &dp->cands,  &dp->work,
+                               &dp->work2,   &dp->unused,     &dp->zombies, &dp->kept_work};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        out->lists += lists[i]->cap * sizeof(dp_handle);
+    dp__view v;
+    for (dp__live_iter it = dp__any_begin(dp); dp__live_next(dp, &it, &v);) {
+        if (v.key)
+            out->key_strings += strlen(v.key) + 1;
+        out->edges += edge_bytes(v.nkids);
+    }
+}
