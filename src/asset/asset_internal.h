@@ -301,6 +301,10 @@ void dp__events_free(dp_depot *dp);
 /* ---- owner-side handle lists (hvec.c) ----------------------------------------------------- */
 dp_status dp__hvec_push(dp_depot *dp, dp__hvec *v, dp_handle h);
 void dp__hvec_free(dp_depot *dp, dp__hvec *v);
+/* End of dp_update: lists far emptier than their room (a burst is over) give it back. */
+void dp__lists_trim(dp_depot *dp);
+/* Bytes the lists hold (their room, not their length). */
+size_t dp__lists_bytes(const dp_depot *dp);
 
 /* ---- release machinery (free.c) ------------------------------------------------------------ */
 void dp__drain_attention(dp_depot *dp);

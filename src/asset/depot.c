@@ -180,6 +180,7 @@ dp_status dp_update(dp_depot *dp)
     dp->cascade_now = false;
     dp__done_run(dp);
     dp_pool_flush(dp->pool);
+    dp__lists_trim(dp);
     DP__TRACE(dp, DP__T_UPDATE_END, DP_NULL_HANDLE, 0, NULL, 0);
     dp__events_publish(dp);
     return DP_OK;

@@ -3,6 +3,9 @@
 
 #include "asset/asset_internal.h"
 
+/* An event buffer keeps room for this many events however few an update has (publish). */
+#define EV_KEEP 1024u
+
 void dp__emit(dp_depot *dp, dp_event_kind kind, dp_handle h, dp_type_id type, dp_status st)
 {
     if (dp->destroying)
@@ -27,6 +30,15 @@ void dp__events_publish(dp_depot *dp)
     dp->ev_cur = tv;
     dp->ev_capcur = tcap;
     dp->ev_ncur = 0;
+    /* The buffer swapped out held the update before's events. Far bigger than this update
+     * needed (a burst that is over: 10^5 adds in one update leave 7 MB), it goes; dp__emit
+     * grows a new one. The factor 4 keeps a steady stream of events from freeing and
+     * growing its buffer in turn. */
+    if (dp->ev_capcur > EV_KEEP && dp->ev_capcur / 4 > dp->ev_npub) {
+        dp__free(&dp->alloc, dp->ev_cur);
+        dp->ev_cur = NULL;
+        dp->ev_capcur = 0;
+    }
     /* Listeners may not add or remove listeners from inside the callback; copy the list so
      * that an attempt cannot corrupt the walk. */
     size_t n = dp->nlisteners;

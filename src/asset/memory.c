@@ -22,10 +22,7 @@ void dp__mem_parts(const dp_depot *dp, dp__mem *out)
     out->slot_capacity = (size_t)ps.capacity;
     out->key_table = dp->keys_cap * sizeof(dp__kentry);
     out->events = (dp->ev_capcur + dp->ev_cappub) * sizeof(dp_event);
-    const dp__hvec *lists[] = {&dp->waiting, &dp->deep_seeds, &dp->cands,  &dp->work,
-                               &dp->work2,   &dp->unused,     &dp->zombies, &dp->kept_work};
-    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
-        out->lists += lists[i]->cap * sizeof(dp_handle);
+    out->lists = dp__lists_bytes(dp);
     dp__view v;
     for (dp__live_iter it = dp__any_begin(dp); dp__live_next(dp, &it, &v);) {
         if (v.key)
