@@ -59,7 +59,10 @@ typedef struct dp__asset {
     _Atomic(void *) data;        /* the asset (any state; dp_get returns it when LOADED) */
     _Atomic size_t bytes;        /* byte size its type reported */
     char *key;                   /* owned; NULL if keyless; fixed while alive */
-    dp_handle *kids;             /* dependency edges (owner only); capacity: see dp__kids_cap */
+    union {                      /* dependency edges (owner only): read them with dp__kids */
+        dp_handle one;           /* the only edge, while nkids == 1 (no allocation) */
+        dp_handle *many;         /* nkids >= 2: an array, capacity dp__kids_cap(nkids) */
+    } kids;
     uint32_t nkids;
     uint32_t lru_prev, lru_next; /* unused cache links (index + 1); when not cached, the
                                     collector's trial count and count snapshot */
@@ -236,15 +239,23 @@ dp_handle dp__handle_at(const dp_depot *dp, uint32_t i);
  * raw user bits, DYING included). Owner thread. */
 dp__live_iter dp__any_begin(const dp_depot *dp);
 
-/* Capacity of an edge array holding n edges: 0, 2, 4, 8, ... (never stored). */
+/* Capacity of the edge array of a record with n edges: 0 for none or one (that one is
+ * kept in the record), then 2, 4, 8, ... (never stored). */
 static inline uint32_t dp__kids_cap(uint32_t n)
 {
-    if (n == 0)
+    if (n <= 1)
         return 0;
     uint32_t c = 2;
     while (c < n)
         c <<= 1;
     return c;
+}
+
+/* r's nkids edges: in the record while there is one, else in its array. Owner thread;
+ * valid until r's edges change. */
+static inline const dp_handle *dp__kids(const dp__asset *r)
+{
+    return r->nkids <= 1 ? &r->kids.one : r->kids.many;
 }
 
 /* ---- the type registry (types.c) ---------------------------------------------------------- */

@@ -84,13 +84,13 @@ static dp_status scan_black(dp_depot *dp, dp_handle h, dp__hvec *stack)
         dp__asset *n = dp__rec_at(dp, dp_handle_index(stack->v[--stack->n]));
         for (uint32_t e = 0; e < n->nkids; e++) {
             uint32_t c;
-            dp__asset *k = visitable(dp, n->kids[e], &c);
+            dp__asset *k = visitable(dp, dp__kids(n)[e], &c);
             if (!k || (k->color != DP__GRAY && k->color != DP__WHITE) )
                 continue;
             TRIAL(k)++;
             if (k->color != DP__BLACK) {
                 k->color = DP__BLACK;
-                if (dp__hvec_push(dp, stack, n->kids[e]) != DP_OK)
+                if (dp__hvec_push(dp, stack, dp__kids(n)[e]) != DP_OK)
                     return DP_ERR_NOMEM;
             }
         }
@@ -121,7 +121,7 @@ static dp_status mark_gray(dp_depot *dp, const dp_handle *roots, size_t nroots, 
         while (b->stack.n) {
             dp__asset *n = dp__rec_at(dp, dp_handle_index(b->stack.v[--b->stack.n]));
             for (uint32_t e = 0; e < n->nkids; e++) {
-                dp_handle c = n->kids[e];
+                dp_handle c = dp__kids(n)[e];
                 uint32_t cnt;
                 dp__asset *k = visitable(dp, c, &cnt);
                 if (!k)

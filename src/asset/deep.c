@@ -174,7 +174,7 @@ static bool build_reverse_edges(dp_depot *dp, deep_work *w)
     for (size_t k = 0; k < n; k++) {
         dp__asset *r = dp__rec_at(dp, dp_handle_index(w->set->v[k]));
         for (uint32_t e = 0; e < r->nkids; e++) {
-            long p = pos_of(w->set, r->kids[e]);
+            long p = pos_of(w->set, dp__kids(r)[e]);
             if (p >= 0)
                 w->start[p + 1]++;
         }
@@ -189,7 +189,7 @@ static bool build_reverse_edges(dp_depot *dp, deep_work *w)
     for (size_t k = 0; k < n; k++) {
         dp__asset *r = dp__rec_at(dp, dp_handle_index(w->set->v[k]));
         for (uint32_t e = 0; e < r->nkids; e++) {
-            long p = pos_of(w->set, r->kids[e]);
+            long p = pos_of(w->set, dp__kids(r)[e]);
             if (p >= 0)
                 w->from[fill[p]++] = (uint32_t)k;
         }
@@ -223,7 +223,7 @@ static size_t seed_failed(dp_depot *dp, deep_work *w)
             w->why[k] = atomic_load_explicit(&r->status, memory_order_relaxed);
         }
         for (uint32_t e = 0; e < r->nkids && !w->res[k]; e++) {
-            dp_handle c = r->kids[e];
+            dp_handle c = dp__kids(r)[e];
             if (pos_of(w->set, c) >= 0)
                 continue; /* inside the set: handled by the spreading below */
             dp__asset *cr = dp__rec_live(dp, c);
@@ -248,7 +248,7 @@ static void seed_pending_outside(dp_depot *dp, deep_work *w)
     for (size_t k = 0; k < w->n; k++) {
         dp__asset *r = dp__rec_at(dp, dp_handle_index(w->set->v[k]));
         for (uint32_t e = 0; e < r->nkids && !w->res[k]; e++) {
-            dp_handle c = r->kids[e];
+            dp_handle c = dp__kids(r)[e];
             if (pos_of(w->set, c) >= 0)
                 continue;
             dp__asset *cr = dp__rec_live(dp, c);
@@ -314,7 +314,7 @@ static uint8_t direct_state(const dp_depot *dp, const dp__asset *r)
         return DP_STATE_FAILED;
     bool pending = own == DP_STATE_PENDING || own == DP_STATE_LOADING;
     for (uint32_t e = 0; e < r->nkids; e++) {
-        const dp__asset *c = dp__rec_live(dp, r->kids[e]);
+        const dp__asset *c = dp__rec_live(dp, dp__kids(r)[e]);
         /* Relaxed: as for own above. */
         uint8_t cs = c ? atomic_load_explicit(&c->state, memory_order_relaxed) : DP_STATE_LOADED;
         if (cs == DP_STATE_FAILED)
@@ -397,7 +397,7 @@ static uint8_t seed_state(dp_depot *dp, const dp__asset *r, int8_t *why)
     }
     bool pending = own == DP_STATE_PENDING || own == DP_STATE_LOADING;
     for (uint32_t e = 0; e < r->nkids; e++) {
-        dp__asset *cr = dp__rec_live(dp, r->kids[e]);
+        dp__asset *cr = dp__rec_live(dp, dp__kids(r)[e]);
         /* Relaxed: owner-written, read by the owner. */
         uint8_t cd = cr ? atomic_load_explicit(&cr->deep, memory_order_relaxed) : DP_STATE_LOADED;
         if (cd == DP_STATE_FAILED) {
@@ -496,7 +496,7 @@ static uint32_t cycle_member(dp_depot *dp, const dp__hvec *set, const uint8_t *t
         seen[x] = walk;
         dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[x]));
         for (uint32_t e = 0; e < r->nkids; e++) {
-            long p = pos_of(set, r->kids[e]);
+            long p = pos_of(set, dp__kids(r)[e]);
             if (p >= 0 && todo[p]) {
                 x = (uint32_t)p;
                 break;
@@ -528,7 +528,7 @@ static void announce_deep(dp_depot *dp, const dp__hvec *set, const size_t *start
     for (size_t i = 0; ok && i < na; i++) {
         dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[ann[i]]));
         for (uint32_t e = 0; e < r->nkids; e++) {
-            long p = pos_of(set, r->kids[e]);
+            long p = pos_of(set, dp__kids(r)[e]);
             if (p >= 0 && todo[p])
                 left[ann[i]]++;
         }

@@ -1,4 +1,6 @@
 /* edges.c — dependency edges: a parent holds one strong count on each child. Owner thread. */
+#include <string.h>
+
 #include "asset/asset_internal.h"
 
 /* Counts an edge to c in (+1) or out (-1) of dp_stats.edges and c's incoming edges, unless
@@ -19,31 +21,56 @@ static void count_edge(dp_depot *dp, dp_handle c, int dir)
     }
 }
 
-/* Appends c to r's edge array (capacity implied by nkids, see dp__kids_cap). */
+/* Appends c to r's edges: the first in the record itself, the second moves both to an array
+ * (capacity implied by nkids, see dp__kids_cap). */
 static dp_status push_kid(dp_depot *dp, dp__asset *r, dp_handle c)
 {
     uint32_t cap = dp__kids_cap(r->nkids);
     if (r->nkids == UINT32_MAX)
         return DP_ERR_OVERFLOW;
-    if (r->nkids == cap) {
-        uint32_t ncap = cap ? cap * 2 : 2;
-        dp_handle *n = dp__alloc(&dp->alloc, (size_t)ncap * sizeof *n);
-        if (!n)
-            return DP_ERR_NOMEM;
-        for (uint32_t i = 0; i < r->nkids; i++)
-            n[i] = r->kids[i];
-        dp__free(&dp->alloc, r->kids);
-        r->kids = n;
+    if (r->nkids == 0) {
+        r->kids.one = c;
+    } else {
+        if (r->nkids == 1 || r->nkids == cap) {
+            uint32_t ncap = cap ? cap * 2 : 2;
+            dp_handle *n = dp__alloc(&dp->alloc, (size_t)ncap * sizeof *n);
+            if (!n)
+                return DP_ERR_NOMEM;
+            memcpy(n, dp__kids(r), r->nkids * sizeof *n);
+            if (r->nkids > 1)
+                dp__free(&dp->alloc, r->kids.many);
+            r->kids.many = n;
+        }
+        r->kids.many[r->nkids] = c;
     }
-    r->kids[r->nkids++] = c;
+    r->nkids++;
     count_edge(dp, c, 1);
     return DP_OK;
 }
 
+/* Removes r's edge at position i (the last one takes its place); from two edges to one, the
+ * one left moves back into the record and the array goes. Does not count the edge out. */
+static void remove_kid(dp_depot *dp, dp__asset *r, uint32_t i)
+{
+    if (r->nkids == 1) {
+        r->kids.many = NULL;
+        r->nkids = 0;
+        return;
+    }
+    dp_handle *v = r->kids.many;
+    v[i] = v[--r->nkids];
+    if (r->nkids == 1) {
+        dp_handle last = v[0];
+        dp__free(&dp->alloc, v);
+        r->kids.one = last;
+    }
+}
+
 static int find_kid(const dp__asset *r, dp_handle c)
 {
+    const dp_handle *kids = dp__kids(r);
     for (uint32_t i = 0; i < r->nkids; i++)
-        if (r->kids[i].bits == c.bits)
+        if (kids[i].bits == c.bits)
             return (int)i;
     return -1;
 }
@@ -78,7 +105,7 @@ dp_status dp_depend(dp_depot *dp, dp_handle parent, dp_handle child)
     uint32_t before;
     st = dp__acquire_owned(dp, child, &before);
     if (st != DP_OK) {
-        p->nkids--;
+        remove_kid(dp, p, p->nkids - 1);
         count_edge(dp, child, -1);
         return st;
     }
@@ -130,7 +157,7 @@ dp_status dp_undepend(dp_depot *dp, dp_handle parent, dp_handle child)
         return DP_ERR_NOT_FOUND;
     dp__kept_edge(dp, parent, child, -1);
     dp__progress_edge(dp, parent, child, -1);
-    p->kids[i] = p->kids[--p->nkids];
+    remove_kid(dp, p, (uint32_t)i);
     count_edge(dp, child, -1);
     dp__release_owned(dp, child);
     dp__run_frees(dp);
@@ -149,7 +176,7 @@ dp_status dp_children(const dp_depot *dp, dp_handle parent,
     if (!p)
         return DP_ERR_STALE;
     for (uint32_t i = 0; i < p->nkids; i++)
-        if (dp__rec_live(dp, p->kids[i]))
-            fn(user, p->kids[i]);
+        if (dp__rec_live(dp, dp__kids(p)[i]))
+            fn(user, dp__kids(p)[i]);
     return DP_OK;
 }

@@ -121,7 +121,7 @@ static dp_handle failed_dependency(const dp_depot *dp, dp_handle h, int *budget)
 {
     const dp__asset *rec = dp__rec(dp, h);
     for (uint32_t i = 0; rec && i < rec->nkids && *budget > 0; i++) {
-        dp_handle kid = rec->kids[i];
+        dp_handle kid = dp__kids(rec)[i];
         (*budget)--;
         if (dp_state_of(dp, kid) == DP_STATE_FAILED)
             return kid;

@@ -134,7 +134,7 @@ static void forget_edges(dp_depot *dp, dp__asset *r)
     size_t gone = r->nin;
     r->nin = 0;
     for (uint32_t k = 0; k < r->nkids; k++) {
-        dp_handle c = r->kids[k];
+        dp_handle c = dp__kids(r)[k];
         if (!dp__not_freed(dp, c))
             continue; /* evicted or freed earlier: its edges were counted away then */
         dp__asset *cr = dp__rec_at(dp, dp_handle_index(c));
@@ -176,9 +176,10 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
         dp__data_dispose(dp, type, data, label); /* destroyed, or quarantined */
     forget_edges(dp, r);
     /* Children: release each edge's count (iteratively: zeros go to dp->work). */
-    dp_handle *kids = r->kids;
     uint32_t n = r->nkids;
-    r->kids = NULL;
+    dp_handle one = n == 1 ? r->kids.one : DP_NULL_HANDLE; /* a single edge is in r */
+    dp_handle *kids = n > 1 ? r->kids.many : &one;
+    r->kids.many = NULL;
     r->nkids = 0;
     /* FREED before the children are released: a cascade announces top-down, so a child
      * freed because of this free says UNUSED and FREED after this FREED. */
@@ -189,7 +190,8 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
             dp__release_owned(dp, kids[k]);
         dp->in_cascade = false;
     }
-    dp__free(&dp->alloc, kids);
+    if (n > 1)
+        dp__free(&dp->alloc, kids);
     dp__free(&dp->alloc, r->key);
     r->key = NULL;
     if (!dp->destroying)

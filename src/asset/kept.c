@@ -81,8 +81,8 @@ static void spread(dp_depot *dp, dp_handle h, int dir)
         dp_handle p = w->v[--w->n];
         dp__asset *pr = dp__rec_at(dp, dp_handle_index(p));
         for (uint32_t k = 0; k < pr->nkids; k++)
-            if (edge_step(dp, pr->kids[k], dir))
-                push_or_recurse(dp, pr->kids[k], dir);
+            if (edge_step(dp, dp__kids(pr)[k], dir))
+                push_or_recurse(dp, dp__kids(pr)[k], dir);
     }
 }
 
@@ -93,8 +93,8 @@ static void push_or_recurse(dp_depot *dp, dp_handle h, int dir)
     /* No room for the work list (out of memory): one level of recursion per level. */
     dp__asset *pr = dp__rec_at(dp, dp_handle_index(h));
     for (uint32_t k = 0; k < pr->nkids; k++)
-        if (edge_step(dp, pr->kids[k], dir))
-            push_or_recurse(dp, pr->kids[k], dir);
+        if (edge_step(dp, dp__kids(pr)[k], dir))
+            push_or_recurse(dp, dp__kids(pr)[k], dir);
 }
 
 void dp__kept_cached(dp_depot *dp, dp_handle h, bool entering)

@@ -158,7 +158,7 @@ static void init_record(dp__asset *r, dp_type_id type, void *data, size_t bytes,
     atomic_store_explicit(&r->data, data, memory_order_relaxed);
     atomic_store_explicit(&r->bytes, bytes, memory_order_relaxed);
     r->key = key;
-    r->kids = NULL;
+    r->kids.many = NULL;
     r->nkids = 0;
     r->nin = 0;
     r->cheld = 0;

@@ -139,7 +139,7 @@ static dp_status join(dp_depot *dp, tracker *t, dp_handle h)
         recount(t, &t->set[i], r);
         r->oflags |= DP__OF_TRACKED;
         for (uint32_t e = 0; e < r->nkids; e++)
-            if (!find(t, r->kids[e].bits) && dp__hvec_push(dp, w, r->kids[e]) != DP_OK)
+            if (!find(t, dp__kids(r)[e].bits) && dp__hvec_push(dp, w, dp__kids(r)[e]) != DP_OK)
                 return DP_ERR_NOMEM;
     }
     return DP_OK;

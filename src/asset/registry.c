@@ -56,7 +56,7 @@ static void fill_view(dp__asset *r, dp_handle h, uint32_t count, dp__view *v)
     v->bytes = atomic_load_explicit(&r->bytes, memory_order_relaxed);
     v->data = atomic_load_explicit(&r->data, memory_order_relaxed);
     v->key = r->key;
-    v->kids = r->kids;
+    v->kids = dp__kids(r);
     v->nkids = r->nkids;
     v->soft = atomic_load_explicit(&r->soft, memory_order_relaxed);
     v->rec = r;

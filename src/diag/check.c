@@ -11,13 +11,13 @@
 static bool kids_unique(const dp__asset *r, uint32_t *seen, uint64_t n, uint32_t stamp)
 {
     for (uint32_t k = 0; k < r->nkids; k++) {
-        uint32_t c = dp_handle_index(r->kids[k]);
+        uint32_t c = dp_handle_index(dp__kids(r)[k]);
         if (c < n && seen[c] != stamp) {
             seen[c] = stamp;
             continue;
         }
         for (uint32_t m = 0; m < k; m++)
-            if (r->kids[m].bits == r->kids[k].bits)
+            if (dp__kids(r)[m].bits == dp__kids(r)[k].bits)
                 return false;
     }
     return true;

@@ -1,6 +1,6 @@
-/* test_memory.c — what a depot holds once a burst is over: the room a burst of events and
- * owner lists took is given back a frame later (events.c, hvec.c), and dp__mem_parts
- * names every byte of the bench's keyed chain. */
+/* test_memory.c — what a depot holds: the room a burst of events and owner lists took is
+ * given back a frame later (events.c, hvec.c); dp__mem_parts names every byte of the
+ * bench's keyed chain; an asset's only edge is kept in its record (edges.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -105,6 +105,84 @@ static void test_memory_parts_name_every_byte_of_a_keyed_chain(void **state)
     release_all(f, hs, 2000);
 }
 
+/* ---- edges: the first in the record, more in an array ---------------------------------- */
+
+typedef struct kids_seen {
+    dp_handle v[8];
+    size_t n;
+} kids_seen;
+
+static void collect(void *user, dp_handle child)
+{
+    kids_seen *k = user;
+    if (k->n < 8)
+        k->v[k->n++] = child;
+}
+
+static kids_seen children(fixture *f, dp_handle p)
+{
+    kids_seen k = {.n = 0};
+    assert_int_equal(dp_children(f->dp, p, collect, &k), DP_OK);
+    return k;
+}
+
+static void test_first_edge_takes_no_allocation(void **state)
+{
+    fixture *f = *state;
+    /* A first edge elsewhere makes the owner's lists that every new edge is noted on. */
+    dp_handle q = add(f, NULL), d = add(f, NULL);
+    assert_int_equal(dp_depend(f->dp, q, d), DP_OK);
+    dp_handle p = add(f, NULL), c = add(f, NULL);
+    long calls = atomic_load(&f->alloc.total);
+    assert_int_equal(dp_depend(f->dp, p, c), DP_OK);
+    assert_int_equal(atomic_load(&f->alloc.total), calls);
+    dp__mem m;
+    dp__mem_parts(f->dp, &m);
+    assert_int_equal(m.edges, 0);
+    kids_seen k = children(f, p);
+    assert_int_equal(k.n, 1);
+    assert_true(dp_handle_eq(k.v[0], c));
+    dp_release(f->dp, p); /* frees p, whose one edge lets c go */
+    dp_release(f->dp, c);
+    dp_release(f->dp, q);
+    dp_release(f->dp, d);
+    dp_update(f->dp);
+    assert_int_equal(f->destroyed, 4);
+}
+
+static void test_edges_move_back_into_the_record_when_one_is_left(void **state)
+{
+    fixture *f = *state;
+    dp_handle p = add(f, NULL), c[3];
+    for (int i = 0; i < 3; i++) {
+        c[i] = add(f, NULL);
+        assert_int_equal(dp_depend(f->dp, p, c[i]), DP_OK);
+    }
+    dp__mem m;
+    dp__mem_parts(f->dp, &m);
+    assert_int_equal(m.edges, 4 * sizeof(dp_handle));
+    assert_int_equal(dp_undepend(f->dp, p, c[1]), DP_OK);
+    assert_int_equal(dp_undepend(f->dp, p, c[0]), DP_OK);
+    long live = atomic_load(&f->alloc.live);
+    dp__mem_parts(f->dp, &m);
+    assert_int_equal(m.edges, 0);
+    kids_seen k = children(f, p);
+    assert_int_equal(k.n, 1);
+    assert_true(dp_handle_eq(k.v[0], c[2]));
+    assert_int_equal(dp_depend(f->dp, p, c[0]), DP_OK); /* two again: an array */
+    assert_int_equal(atomic_load(&f->alloc.live), live + 1);
+    k = children(f, p);
+    assert_int_equal(k.n, 2);
+    assert_true(dp_handle_eq(k.v[0], c[2]) && dp_handle_eq(k.v[1], c[0]));
+    assert_int_equal(dp_count(f->dp, c[0]), 2);
+    assert_int_equal(dp_count(f->dp, c[1]), 1);
+    dp_release(f->dp, p);
+    for (int i = 0; i < 3; i++)
+        dp_release(f->dp, c[i]);
+    dp_update(f->dp);
+    assert_int_equal(f->destroyed, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -112,6 +190,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_burst_leaves_no_list_room_a_frame_later, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_of_a_burst_after_a_trimmed_one_all_arrive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_parts_name_every_byte_of_a_keyed_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_edge_takes_no_allocation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_edges_move_back_into_the_record_when_one_is_left, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

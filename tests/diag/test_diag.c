@@ -117,10 +117,10 @@ static void test_check_catches_a_repeated_edge_among_thousands(void **state)
     assert_int_equal(dp_check(f->dp), DP_OK);
     dp__asset *r = dp__rec_at(f->dp, dp_handle_index(p));
     assert_int_equal(r->nkids, N);
-    dp_handle last = r->kids[N - 1];
-    r->kids[N - 1] = r->kids[0];
+    dp_handle last = r->kids.many[N - 1];
+    r->kids.many[N - 1] = r->kids.many[0];
     assert_int_equal(dp_check(f->dp), DP_ERR_INVALID);
-    r->kids[N - 1] = last;
+    r->kids.many[N - 1] = last;
     assert_int_equal(dp_check(f->dp), DP_OK);
     dp_release(f->dp, p);
     for (int i = 0; i < N; i++)
