@@ -241,6 +241,9 @@ static void apply_one(dp__loader *L, dp__job *job)
 
 void dp__loader_apply(dp__loader *L)
 {
+    /* A folder dp_load found inside the root is looked at again in the next frame: a
+     * symlink swapped in since is refused by dp_load again, not only by the worker. */
+    dp__path_dirs_forget(&L->dirs, L->alloc);
     dp__mutex_lock(&L->lock);
     dp__job *list = L->done;
     L->done = L->done_tail = NULL;

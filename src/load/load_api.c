@@ -77,13 +77,17 @@ static dp_status load_label(dp__loader *L, const char *key, size_t label_off, dp
  * no file is opened. The worker resolves again before it reads (a link may change).
  * DP_OK (also when the root itself is missing: the load fails later), DP_ERR_INVALID,
  * DP_ERR_NOMEM. */
-static dp_status file_path_inside(const dp__loader *L, const char *path, size_t len)
+static dp_status file_path_inside(dp__loader *L, const char *path, size_t len)
 {
     if (!L->root)
         return DP_OK;
     char buf[4097];
     memcpy(buf, path, len);
     buf[len] = 0;
+    /* The owner remembers the folders it found inside until its next dp_update: a burst of
+     * loads from one folder costs an fstatat each, not a realpath each (os/path_dirs.h). */
+    if (dp__is_owner(L->dp))
+        return dp__path_inside(&L->dirs, L->alloc, L->root, buf);
     char *real = NULL;
     dp_status st = dp__path_resolve(L->alloc, L->root, buf, &real);
     dp__free(L->alloc, real);

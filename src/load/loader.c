@@ -79,6 +79,7 @@ static void loader_free(dp__loader *L)
     dp__free(L->alloc, L->links);
     dp__free(L->alloc, L->retries);
     dp__free(L->alloc, L->root);
+    dp__path_dirs_forget(&L->dirs, L->alloc);
     dp__free(L->alloc, L->running);
     dp__free(L->alloc, L->threads);
     dp__free(L->alloc, L->args);
@@ -123,6 +124,7 @@ static dp__loader *loader_new(dp_depot *dp)
     dp__mutex_init(&L->label_lock);
     atomic_init(&L->pending, 0);
     atomic_init(&L->nsources, 0);
+    dp__path_dirs_init(&L->dirs);
     if (dp__queue_init(&L->queue, a) != DP_OK)
         goto fail;
     L->root_status = dp__path_root(a, desc->root, &L->root);

@@ -15,6 +15,7 @@
 #include "depot/load.h"
 #include "load/cancel.h"
 #include "load/queue.h"
+#include "os/path_dirs.h"
 #include "os/thread.h"
 #include "os/watch.h"
 
@@ -142,6 +143,9 @@ typedef struct dp__loader {
     size_t mem_nbuckets, mem_count;
 
     char *root;                /* canonical file root, NULL if it does not exist */
+    dp__path_dirs dirs;        /* owner only: folders of the root whose real path was found
+                                  inside it since the last dp_update (dp_load's symlink
+                                  check, load_api.c) */
     dp_status root_status;
     dp__watch *watch;          /* owner only; NULL without dp_desc.watch */
     dp_http_desc http;

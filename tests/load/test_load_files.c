@@ -419,6 +419,68 @@ static void test_symlinked_folder_leading_out_is_refused_by_dp_load(void **state
     assert_int_equal(dp_find(f->dp, "out/x.png#label", &h), DP_ERR_NOT_FOUND);
 }
 
+/* dp_load remembers the folders it found inside the root until the next dp_update
+ * (os/path_dirs.h): a symlink added to such a folder is still seen. */
+static void test_symlink_added_to_a_folder_loaded_from_this_frame_is_refused_by_dp_load(
+    void **state)
+{
+    fx *f = *state;
+    put_bytes(f->outside, "x.png", "not read", 8);
+    dp_handle a, h;
+    assert_int_equal(dp_load(f->dp, "img/a.png", &a), DP_OK);
+    char target[512], link[512];
+    snprintf(target, sizeof target, "%s/x.png", f->outside);
+    snprintf(link, sizeof link, "%s/img/out.png", f->dir);
+    assert_int_equal(symlink(target, link), 0);
+    assert_int_equal(dp_load(f->dp, "img/out.png", &h), DP_ERR_INVALID);
+    assert_true(dp_handle_is_null(h));
+    dp_release(f->dp, a);
+}
+
+/* Swaps the root's folder `sub` for a symlink to the outside folder. */
+static void swap_sub_for_link_out(fx *f)
+{
+    char from[512], to[512];
+    snprintf(from, sizeof from, "%s/sub", f->dir);
+    snprintf(to, sizeof to, "%s/sub.old", f->dir);
+    assert_int_equal(rename(from, to), 0);
+    assert_int_equal(symlink(f->outside, from), 0);
+}
+
+static void test_folder_swapped_for_a_symlink_out_is_refused_by_dp_load_after_an_update(
+    void **state)
+{
+    fx *f = *state;
+    put_bytes(f->outside, "x.png", "not read", 8);
+    dp_handle a, h;
+    assert_int_equal(dp_load(f->dp, "sub/pic.png", &a), DP_OK);
+    swap_sub_for_link_out(f);
+    dp_update(f->dp);
+    assert_int_equal(dp_load(f->dp, "sub/x.png", &h), DP_ERR_INVALID);
+    assert_true(dp_handle_is_null(h));
+    dp_release(f->dp, a);
+}
+
+static void test_folder_swapped_for_a_symlink_out_within_a_frame_is_never_read(void **state)
+{
+    fx *f = *state;
+    static char png[4096]; /* a valid image, so only the path check can refuse it */
+    put_bytes(f->outside, "x.png", png, read_data("rgb_3x2.png", png, sizeof png));
+    dp_handle a, h;
+    assert_int_equal(dp_load(f->dp, "sub/pic.png", &a), DP_OK);
+    swap_sub_for_link_out(f);
+    /* dp_load may answer from the folder it remembers; the worker's own check refuses it. */
+    dp_status st = dp_load(f->dp, "sub/x.png", &h);
+    if (st == DP_OK) {
+        assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_ERR_INVALID);
+        assert_null(dp_get(f->dp, h));
+        dp_release(f->dp, h);
+    } else {
+        assert_int_equal(st, DP_ERR_INVALID);
+    }
+    dp_release(f->dp, a);
+}
+
 static void test_symlink_inside_the_root_pointing_inside_is_allowed(void **state)
 {
     fx *f = *state;
@@ -625,6 +687,9 @@ int main(void)
         T(test_symlink_to_a_fifo_outside_is_refused_by_dp_load_without_opening_it),
         T(test_symlinked_folder_leading_out_is_refused_by_dp_load),
         T(test_symlink_inside_the_root_pointing_inside_is_allowed),
+        T(test_symlink_added_to_a_folder_loaded_from_this_frame_is_refused_by_dp_load),
+        T(test_folder_swapped_for_a_symlink_out_is_refused_by_dp_load_after_an_update),
+        T(test_folder_swapped_for_a_symlink_out_within_a_frame_is_never_read),
         T(test_load_as_forces_the_type_and_conflicts_with_another),
         T(test_unknown_extension_and_unknown_scheme_are_not_found),
         T(test_get_is_null_and_state_pending_until_the_update_that_applies),

@@ -1,6 +1,8 @@
-/* test_path.c — resolving keys inside a source root, and refusing every escape. */
+/* test_path.c — resolving keys inside a source root, and refusing every escape; the
+ * remembered folders of dp__path_inside give dp__path_resolve's answers. */
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 #include <unistd.h>
 
 #include "os/path.h"
+#include "os/path_dirs.h"
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
@@ -362,6 +365,136 @@ static void test_resolve_out_of_memory_leaks_nothing(void **state)
     }
 }
 
+/* ---- dp__path_inside: remembered folders ------------------------------------------------------ */
+
+/* dp__path_inside through `d`; with `fresh` also through an empty memory, which must agree. */
+static dp_status inside(fixture *f, dp__path_dirs *d, const char *rel)
+{
+    dp__path_dirs fresh;
+    dp__path_dirs_init(&fresh);
+    dp_status cold = dp__path_inside(&fresh, &f->ta.iface, f->root, rel);
+    dp__path_dirs_forget(&fresh, &f->ta.iface);
+    dp_status warm = dp__path_inside(d, &f->ta.iface, f->root, rel);
+    assert_int_equal(warm, cold);
+    return warm;
+}
+
+/* Open descriptors of this process. */
+static int open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        n += fcntl(fd, F_GETFD) != -1;
+    return n;
+}
+
+static void test_inside_agrees_with_resolve_in_a_remembered_folder(void **state)
+{
+    fixture *f = *state;
+    char target[512];
+    snprintf(target, sizeof target, "%s/out/secret.txt", f->tmp);
+    link_in_tmp(f, target, "root/sub/out.txt");
+    link_in_tmp(f, "b.txt", "root/sub/in.txt");
+    snprintf(target, sizeof target, "%s/out/later.txt", f->tmp);
+    link_in_tmp(f, target, "root/sub/dangling.txt");
+    snprintf(target, sizeof target, "%s/out", f->tmp);
+    link_in_tmp(f, target, "root/sub/outdir");
+    dp__path_dirs d;
+    dp__path_dirs_init(&d);
+    const char *rels[] = {"sub/b.txt",        "sub/out.txt", "sub/in.txt",
+                          "sub/dangling.txt", "sub/missing", "sub/outdir/secret.txt",
+                          "sub/../a.txt",     "a.txt",       "no/such/folder.txt"};
+    for (size_t i = 0; i < sizeof rels / sizeof *rels; i++) {
+        dp_status want = resolve(f, rels[i], NULL, 0);
+        assert_int_equal(inside(f, &d, rels[i]), want);
+        assert_int_equal(inside(f, &d, rels[i]), want); /* again, the folder remembered */
+    }
+    dp__path_dirs_forget(&d, &f->ta.iface);
+}
+
+static void test_inside_refuses_a_symlink_added_to_a_remembered_folder(void **state)
+{
+    fixture *f = *state;
+    dp__path_dirs d;
+    dp__path_dirs_init(&d);
+    assert_int_equal(dp__path_inside(&d, &f->ta.iface, f->root, "sub/b.txt"), DP_OK);
+    char target[512];
+    snprintf(target, sizeof target, "%s/out/secret.txt", f->tmp);
+    link_in_tmp(f, target, "root/sub/new.txt"); /* after sub was remembered */
+    assert_int_equal(dp__path_inside(&d, &f->ta.iface, f->root, "sub/new.txt"),
+                     DP_ERR_INVALID);
+    dp__path_dirs_forget(&d, &f->ta.iface);
+}
+
+static void test_inside_sees_a_folder_swapped_for_a_symlink_once_forgotten(void **state)
+{
+    fixture *f = *state;
+    dp__path_dirs d;
+    dp__path_dirs_init(&d);
+    assert_int_equal(dp__path_inside(&d, &f->ta.iface, f->root, "sub/b.txt"), DP_OK);
+    char from[512], to[512], target[512];
+    snprintf(from, sizeof from, "%s/root/sub", f->tmp);
+    snprintf(to, sizeof to, "%s/root/old", f->tmp);
+    assert_int_equal(rename(from, to), 0);
+    snprintf(target, sizeof target, "%s/out", f->tmp);
+    link_in_tmp(f, target, "root/sub");
+    dp__path_dirs_forget(&d, &f->ta.iface);
+    assert_int_equal(dp__path_inside(&d, &f->ta.iface, f->root, "sub/secret.txt"),
+                     DP_ERR_INVALID);
+    dp__path_dirs_forget(&d, &f->ta.iface);
+}
+
+static void test_inside_with_more_folders_than_slots_closes_what_it_drops(void **state)
+{
+    fixture *f = *state;
+    int before = open_fds();
+    dp__path_dirs d;
+    dp__path_dirs_init(&d);
+    char rel[64];
+    for (int i = 0; i < 3 * DP__PATH_DIRS; i++) {
+        snprintf(rel, sizeof rel, "root/d%d/x.txt", i);
+        put(f, rel, "x");
+        assert_int_equal(inside(f, &d, rel + strlen("root/")), DP_OK);
+    }
+    assert_int_equal(open_fds(), before + DP__PATH_DIRS);
+    dp__path_dirs_forget(&d, &f->ta.iface);
+    assert_int_equal(open_fds(), before);
+}
+
+static void test_inside_out_of_memory_still_answers_and_leaks_nothing(void **state)
+{
+    fixture *f = *state;
+    dp__path_dirs d;
+    dp__path_dirs_init(&d);
+    f->ta.fail_all_after = 1; /* the full walk, after a failed remember, fails too */
+    for (long n = 1;; n++) {
+        long live = atomic_load(&f->ta.live);
+        dp_test_alloc_fail_at(&f->ta, n);
+        dp_status s = dp__path_inside(&d, &f->ta.iface, f->root, "sub/b.txt");
+        dp_test_alloc_fail_at(&f->ta, 0);
+        dp__path_dirs_forget(&d, &f->ta.iface);
+        assert_int_equal(atomic_load(&f->ta.live), live);
+        if (s == DP_OK)
+            break;
+        assert_int_equal(s, DP_ERR_NOMEM);
+        assert_true(n < 10);
+    }
+    f->ta.fail_all_after = 0;
+}
+
+static void test_inside_bad_arguments_are_invalid(void **state)
+{
+    fixture *f = *state;
+    dp__path_dirs d;
+    dp__path_dirs_init(&d);
+    assert_int_equal(dp__path_inside(&d, &f->ta.iface, f->root, NULL), DP_ERR_INVALID);
+    assert_int_equal(dp__path_inside(&d, &f->ta.iface, "relative", "a.txt"), DP_ERR_INVALID);
+    assert_int_equal(dp__path_inside(NULL, &f->ta.iface, f->root, "a.txt"), DP_ERR_INVALID);
+    assert_int_equal(dp__path_inside(&d, &f->ta.iface, f->root, "/etc/passwd"),
+                     DP_ERR_INVALID);
+    dp__path_dirs_forget(&d, &f->ta.iface);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -393,6 +526,12 @@ int main(void)
         T(test_resolve_under_filesystem_root),
         T(test_resolve_null_args_are_invalid),
         T(test_resolve_out_of_memory_leaks_nothing),
+        T(test_inside_agrees_with_resolve_in_a_remembered_folder),
+        T(test_inside_refuses_a_symlink_added_to_a_remembered_folder),
+        T(test_inside_sees_a_folder_swapped_for_a_symlink_once_forgotten),
+        T(test_inside_with_more_folders_than_slots_closes_what_it_drops),
+        T(test_inside_out_of_memory_still_answers_and_leaks_nothing),
+        T(test_inside_bad_arguments_are_invalid),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
