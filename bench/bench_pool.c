@@ -2,7 +2,12 @@
  *   plain  a plain unsynchronised slot array with 32-bit generations (the speed of light),
  *   mutex  the same array under one pthread mutex,
  *   floor  2 threads doing atomic fetch_add on one shared word (the contention floor).
- * Every line is "BENCH <name> <value> <unit>"; times are ns per operation. */
+ * Every line is "BENCH <name> <value> <unit>"; times are ns per operation.
+ *
+ * The single-thread rows (churn, alive) are timed in the thread's CPU time, so time the
+ * scheduler gives to other processes on a loaded machine does not count, and each is the
+ * median of ROUNDS rounds that alternate depot and its baseline over the same inputs. The
+ * contended rows need wall time (waiting is what they measure): median of 7 interleaved runs. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -13,7 +18,7 @@
 #include "depot/pool.h"
 
 #define CHURN_LIVE 100000u
-#define CHURN_PAIRS 10000000u
+#define CHURN_PAIRS 4000000u
 #define FRESH_N 1000000u
 #define ALIVE_QUERIES (1u << 22)
 #define RESERVE_PER_THREAD 1000000u
@@ -21,7 +26,29 @@
 
 static volatile uint64_t sink; /* results go here so no loop can be dropped */
 
+#define ROUNDS 5 /* rounds of each single-thread row; the median is reported */
+
 static double ns_per(uint64_t t0, uint64_t t1, uint64_t n) { return (double)(t1 - t0) / (double)n; }
+
+/* This thread's CPU time in ns: the single-thread rows' clock (see the top of the file). */
+static uint64_t cpu_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return v[n / 2];
+}
 
 /* ---- the plain baseline ----------------------------------------------------------------- */
 
@@ -143,13 +170,13 @@ static double bench_pool_churn(const uint32_t *pick)
     for (uint32_t i = 0; i < CHURN_LIVE; i++)
         dp_pool_alloc(pool, &h[i]);
     uint64_t bad = 0;
-    uint64_t t0 = dp_bench_now_ns();
+    uint64_t t0 = cpu_now_ns();
     for (uint32_t i = 0; i < CHURN_PAIRS; i++) {
         uint32_t k = pick[i];
         bad += dp_pool_free(pool, h[k]) != DP_OK;
         bad += dp_pool_alloc(pool, &h[k]) != DP_OK;
     }
-    uint64_t t1 = dp_bench_now_ns();
+    uint64_t t1 = cpu_now_ns();
     sink += bad;
     if (bad)
         fprintf(stderr, "bench: pool churn saw %llu failures\n", (unsigned long long)bad);
@@ -166,7 +193,7 @@ static double bench_plain_churn(const uint32_t *pick, bool locked)
     for (uint32_t i = 0; i < CHURN_LIVE; i++)
         h[i] = plain_alloc(&p);
     uint64_t bad = 0;
-    uint64_t t0 = dp_bench_now_ns();
+    uint64_t t0 = cpu_now_ns();
     if (locked) {
         for (uint32_t i = 0; i < CHURN_PAIRS; i++) {
             uint32_t k = pick[i];
@@ -180,7 +207,7 @@ static double bench_plain_churn(const uint32_t *pick, bool locked)
             h[k] = plain_alloc(&p);
         }
     }
-    uint64_t t1 = dp_bench_now_ns();
+    uint64_t t1 = cpu_now_ns();
     sink += bad;
     free(h);
     plain_fini(&p);
@@ -195,14 +222,14 @@ static void bench_fresh(void)
     if (dp_pool_create(NULL, &pool) != DP_OK)
         abort();
     dp_handle *h = malloc(FRESH_N * sizeof *h);
-    uint64_t t0 = dp_bench_now_ns();
+    uint64_t t0 = cpu_now_ns();
     for (uint32_t i = 0; i < FRESH_N; i++)
         dp_pool_alloc(pool, &h[i]);
-    uint64_t t1 = dp_bench_now_ns();
+    uint64_t t1 = cpu_now_ns();
     uint64_t bad = 0;
     for (uint32_t i = 0; i < FRESH_N; i++)
         bad += dp_pool_free(pool, h[i]) != DP_OK;
-    uint64_t t2 = dp_bench_now_ns();
+    uint64_t t2 = cpu_now_ns();
     sink += bad;
     dp_bench_report("pool.fresh_alloc", ns_per(t0, t1, FRESH_N), "ns");
     dp_bench_report("pool.free", ns_per(t1, t2, FRESH_N), "ns");
@@ -228,10 +255,10 @@ static void make_queries(uint64_t *q, const uint64_t *live, uint32_t n, int stal
 static double time_pool_alive(const dp_pool *pool, const uint64_t *q)
 {
     uint64_t hits = 0;
-    uint64_t t0 = dp_bench_now_ns();
+    uint64_t t0 = cpu_now_ns();
     for (uint32_t i = 0; i < ALIVE_QUERIES; i++)
         hits += dp_pool_alive(pool, (dp_handle){q[i]});
-    uint64_t t1 = dp_bench_now_ns();
+    uint64_t t1 = cpu_now_ns();
     sink += hits;
     return ns_per(t0, t1, ALIVE_QUERIES);
 }
@@ -239,15 +266,17 @@ static double time_pool_alive(const dp_pool *pool, const uint64_t *q)
 static double time_plain_alive(const plain *p, const uint64_t *q)
 {
     uint64_t hits = 0;
-    uint64_t t0 = dp_bench_now_ns();
+    uint64_t t0 = cpu_now_ns();
     for (uint32_t i = 0; i < ALIVE_QUERIES; i++)
         hits += plain_alive(p, q[i]);
-    uint64_t t1 = dp_bench_now_ns();
+    uint64_t t1 = cpu_now_ns();
     sink += hits;
     return ns_per(t0, t1, ALIVE_QUERIES);
 }
 
-/* Returns plain.alive_live_16k and plain.alive_mixed_1m for the ratio lines. */
+/* The alive rows: 16k live slots, and 1M live slots queried with 50% stale handles (each
+ * also with all-live and all-stale queries). depot and plain answer the same query sequence,
+ * alternating, ROUNDS times; ratio[0] is live_16k, ratio[1] mixed_1m (medians' ratio). */
 static void bench_alive(double ratio[2])
 {
     static const uint32_t sizes[2] = {16384, 1000000};
@@ -276,17 +305,22 @@ static void bench_alive(double ratio[2])
         } kinds[3] = {{"live", 0}, {"stale", 100}, {"mixed", 50}};
         for (int k = 0; k < 3; k++) {
             make_queries(q, live, n, kinds[k].stale_pct, 0xABCDEFull + (uint64_t)k);
-            time_pool_alive(pool, q); /* warm up */
-            double tp = time_pool_alive(pool, q);
-            double tb = time_plain_alive(&p, q);
+            time_pool_alive(pool, q); /* warm up both */
+            time_plain_alive(&p, q);
+            double tp[ROUNDS], tb[ROUNDS];
+            for (int r = 0; r < ROUNDS; r++) {
+                tb[r] = time_plain_alive(&p, q);
+                tp[r] = time_pool_alive(pool, q);
+            }
+            double mp = median(tp, ROUNDS), mb = median(tb, ROUNDS);
             snprintf(name, sizeof name, "pool.alive_%s_%s", kinds[k].what, tag);
-            dp_bench_report(name, tp, "ns");
+            dp_bench_report(name, mp, "ns");
             snprintf(name, sizeof name, "plain.alive_%s_%s", kinds[k].what, tag);
-            dp_bench_report(name, tb, "ns");
+            dp_bench_report(name, mb, "ns");
             if (si == 0 && k == 0)
-                ratio[0] = tp / tb;
+                ratio[0] = mp / mb;
             if (si == 1 && k == 2)
-                ratio[1] = tp / tb;
+                ratio[1] = mp / mb;
         }
         plain_fini(&p);
         dp_pool_destroy(pool);
@@ -396,18 +430,6 @@ static double run_contended(int kind)
     return ((double)w[0].ns + (double)w[1].ns) / 2.0 / RESERVE_PER_THREAD;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
-}
-
 /* ---- main --------------------------------------------------------------------------------- */
 
 int dp_bench_pool(void)
@@ -416,13 +438,18 @@ int dp_bench_pool(void)
         return 1;
 
     uint32_t *pick = churn_picks();
-    double pool_churn = bench_pool_churn(pick);
-    double plain_churn = bench_plain_churn(pick, false);
-    double mutex_churn = bench_plain_churn(pick, true);
+    double tc[3][ROUNDS];
+    for (int r = 0; r < ROUNDS; r++) {
+        tc[0][r] = bench_pool_churn(pick);
+        tc[1][r] = bench_plain_churn(pick, false);
+        tc[2][r] = bench_plain_churn(pick, true);
+    }
     free(pick);
+    double pool_churn = median(tc[0], ROUNDS);
+    double plain_churn = median(tc[1], ROUNDS);
     dp_bench_report("pool.churn_pair", pool_churn, "ns");
     dp_bench_report("plain.churn_pair", plain_churn, "ns");
-    dp_bench_report("mutex.churn_pair", mutex_churn, "ns");
+    dp_bench_report("mutex.churn_pair", median(tc[2], ROUNDS), "ns");
 
     bench_fresh();
 
