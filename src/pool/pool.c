@@ -81,13 +81,14 @@ struct dp_pool {
 
     /* Owner only (single writer; others read them for stats). */
     char pad_owner[CACHE_LINE]; /* keeps the groups on separate cache lines */
-    _Atomic uint64_t o_local_pops; /* allocs served by the batch */
-    _Atomic uint64_t o_frees;    /* successful frees (retirements included) */
+    /* No counter of frees or of allocs from the batch: a freed slot is in the batch, on the
+     * shared list or retired, so live = handed out fresh - batch - shared list - retired,
+     * and the churn path (free + alloc) updates nothing but the batch size. */
     _Atomic uint64_t o_pushed;   /* slots published to the shared list */
     _Atomic uint64_t o_retired;  /* slots retired by a free */
-    _Atomic uint32_t o_nlocal;   /* copy of nlocal for stats */
-    uint32_t nlocal;
+    _Atomic uint32_t o_nlocal;   /* slots in local[] (stats read it too) */
     uint32_t local[LOCAL_CAP];
+    _Atomic uint64_t *local_w[LOCAL_CAP]; /* the words of local[], so alloc skips the lookup */
 };
 
 /* ---- chunks ---------------------------------------------------------------------------- */
@@ -202,8 +203,6 @@ dp_status dp_pool_create(const dp_pool_desc *desc, dp_pool **out)
     atomic_init(&pool->n_chunks, 0);
     atomic_init(&pool->capacity, 0);
     atomic_init(&pool->bytes, sizeof *pool);
-    atomic_init(&pool->o_local_pops, 0);
-    atomic_init(&pool->o_frees, 0);
     atomic_init(&pool->o_pushed, 0);
     atomic_init(&pool->o_retired, 0);
     atomic_init(&pool->o_nlocal, 0);
@@ -230,6 +229,19 @@ static inline void owner_add(_Atomic uint64_t *c, uint64_t v)
     /* Relaxed: the owner is the only writer, and readers (dp_pool_get_stats) only want a number. */
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
                           memory_order_relaxed);
+}
+
+/* The owner's local batch size. The owner is its only writer; stats read it too. */
+static inline uint32_t local_count(const dp_pool *pool)
+{
+    /* Relaxed: the owner reads its own writes; dp_pool_get_stats only wants a number. */
+    return atomic_load_explicit(&((dp_pool *)pool)->o_nlocal, memory_order_relaxed);
+}
+
+static inline void set_local_count(dp_pool *pool, uint32_t n)
+{
+    /* Relaxed: as local_count; local[] itself is never read by other threads. */
+    atomic_store_explicit(&pool->o_nlocal, n, memory_order_relaxed);
 }
 
 /* Pops the shared free list. DP_OK with *index set, or DP_ERR_NOT_FOUND when it is empty.
@@ -308,13 +320,14 @@ static dp_status take_fresh(dp_pool *pool, uint32_t *index, uint32_t *even_gen)
     return DP_OK;
 }
 
-static inline void make_live(dp_pool *pool, uint32_t index, uint32_t even_gen, uint32_t user,
-                             dp_handle *out)
+/* Makes slot `index` (word `w`) live with the generation after `even_gen`. */
+static inline void make_live(_Atomic uint64_t *w, uint32_t index, uint32_t even_gen,
+                             uint32_t user, dp_handle *out)
 {
     uint32_t gen = even_gen + 1;
     /* release: publishes the slot as live (and whatever the caller wrote to its payload
      * before) to threads that check it with an acquire load (dp_pool_alive). */
-    atomic_store_explicit(word_of(pool, index), dp__word_make(gen, user), memory_order_release);
+    atomic_store_explicit(w, dp__word_make(gen, user), memory_order_release);
     out->bits = ((uint64_t)gen << 32) | index;
 }
 
@@ -331,7 +344,7 @@ dp_status dp__pool_reserve_with(dp_pool *pool, uint32_t user, dp_handle *out)
         s = take_fresh(pool, &index, &even_gen);
     if (s != DP_OK)
         return s;
-    make_live(pool, index, even_gen, user, out);
+    make_live(word_of(pool, index), index, even_gen, user, out);
     return DP_OK;
 }
 
@@ -340,29 +353,29 @@ dp_status dp_pool_reserve(dp_pool *pool, dp_handle *out)
     return dp__pool_reserve_with(pool, 0, out);
 }
 
-dp_status dp__pool_alloc_with(dp_pool *pool, uint32_t user, dp_handle *out)
+static inline dp_status alloc_with(dp_pool *pool, uint32_t user, dp_handle *out)
 {
-    if (!out)
-        return DP_ERR_INVALID;
-    *out = DP_NULL_HANDLE;
-    if (!pool)
-        return DP_ERR_INVALID;
-    if (pool->nlocal > 0) {
-        uint32_t index = pool->local[--pool->nlocal];
-        /* Relaxed: a statistic mirror of the owner's count, read by dp_pool_get_stats. */
-        atomic_store_explicit(&pool->o_nlocal, pool->nlocal, memory_order_relaxed);
-        owner_add(&pool->o_local_pops, 1);
+    uint32_t n = pool && out ? local_count(pool) : 0;
+    if (n > 0) {
+        uint32_t index = pool->local[n - 1];
+        _Atomic uint64_t *w = pool->local_w[n - 1];
+        set_local_count(pool, n - 1);
         /* relaxed: the slot is in the owner's batch, nobody else writes its word. */
-        uint64_t wv = atomic_load_explicit(word_of(pool, index), memory_order_relaxed);
-        make_live(pool, index, dp__word_gen(wv), user, out);
+        uint64_t wv = atomic_load_explicit(w, memory_order_relaxed);
+        make_live(w, index, dp__word_gen(wv), user, out);
         return DP_OK;
     }
     return dp__pool_reserve_with(pool, user, out);
 }
 
+dp_status dp__pool_alloc_with(dp_pool *pool, uint32_t user, dp_handle *out)
+{
+    return alloc_with(pool, user, out);
+}
+
 dp_status dp_pool_alloc(dp_pool *pool, dp_handle *out)
 {
-    return dp__pool_alloc_with(pool, 0, out);
+    return alloc_with(pool, 0, out);
 }
 
 /* ---- freeing ----------------------------------------------------------------------------- */
@@ -377,7 +390,7 @@ static inline void set_link(dp_pool *pool, uint32_t index, uint64_t next1)
 }
 
 /* Moves local[0 .. n) onto the shared list, keeping the rest of the batch. Owner thread. */
-static void publish(dp_pool *pool, uint32_t n)
+static __attribute__((noinline)) void publish(dp_pool *pool, uint32_t n)
 {
     if (n == 0)
         return;
@@ -400,56 +413,98 @@ static void publish(dp_pool *pool, uint32_t n)
                           head_make((uint64_t)pool->local[0] + 1, head_tag(busy) + 1, 0),
                           memory_order_release);
     owner_add(&pool->o_pushed, n);
-    uint32_t rest = pool->nlocal - n;
+    uint32_t rest = local_count(pool) - n;
     memmove(pool->local, pool->local + n, rest * sizeof pool->local[0]);
-    pool->nlocal = rest;
-    atomic_store_explicit(&pool->o_nlocal, rest, memory_order_relaxed);
+    memmove(pool->local_w, pool->local_w + n, rest * sizeof pool->local_w[0]);
+    set_local_count(pool, rest);
+}
+
+/* Keeps a freed slot for reuse in the owner's batch, publishing the older half of a full
+ * batch first. */
+static inline void batch_push(dp_pool *pool, uint32_t index, _Atomic uint64_t *w)
+{
+    uint32_t n = local_count(pool);
+    if (__builtin_expect(n == LOCAL_CAP, 0)) {
+        publish(pool, LOCAL_CAP / 2);
+        n = LOCAL_CAP / 2;
+    }
+    pool->local[n] = index;
+    pool->local_w[n] = w;
+    set_local_count(pool, n + 1);
+}
+
+/* True if the slot must be retired instead of reused: its generation would wrap, or it is
+ * index 2^32-1, which the list's "index + 1" links cannot name. */
+static inline bool must_retire(uint32_t index, uint32_t gen)
+{
+    return gen == 0xFFFFFFFFu || index == 0xFFFFFFFFu;
+}
+
+/* The word a slot gets when live generation `gen` is freed: the next (even) generation, or
+ * generation 0 with the retired mark when `gen` is the last one. */
+static inline uint64_t word_after(uint32_t gen)
+{
+    return gen == 0xFFFFFFFFu ? dp__word_make(0, RETIRED_MARK) : dp__word_make(gen + 1, 0);
+}
+
+/* The word of the slot `h` names if `h` has a live (odd) generation and the slot exists;
+ * NULL otherwise. */
+static inline _Atomic uint64_t *free_word(dp_pool *pool, dp_handle h)
+{
+    return (dp_handle_gen(h) & 1u) ? word_of(pool, dp_handle_index(h)) : NULL;
 }
 
 dp_status dp__pool_free_expect(dp_pool *pool, dp_handle h, uint32_t expect_user)
 {
     if (!pool)
         return DP_ERR_INVALID;
-    uint32_t index = dp_handle_index(h), gen = dp_handle_gen(h);
-    if (!(gen & 1u))
-        return DP_ERR_STALE;
-    _Atomic uint64_t *w = word_of(pool, index);
+    _Atomic uint64_t *w = free_word(pool, h);
     if (!w)
         return DP_ERR_STALE;
-    /* Retire instead of reusing when the generation would wrap, and also index 2^32-1,
-     * which the list's "index + 1" links cannot name. */
-    bool retire = gen == 0xFFFFFFFFu || index == 0xFFFFFFFFu;
+    uint32_t index = dp_handle_index(h), gen = dp_handle_gen(h);
     uint64_t expect = dp__word_make(gen, expect_user);
-    uint64_t next = retire && gen == 0xFFFFFFFFu ? dp__word_make(0, RETIRED_MARK)
-                                                 : dp__word_make(gen + 1, 0);
     /* acq_rel: acquire pairs with the store that made the slot live (its payload is ours
      * now); release publishes the death to alive checks and to upgraders in the asset
      * layer, whose CAS on the same word then fails. */
-    if (!atomic_compare_exchange_strong_explicit(w, &expect, next, memory_order_acq_rel,
-                                                 memory_order_relaxed))
+    if (!atomic_compare_exchange_strong_explicit(w, &expect, word_after(gen),
+                                                 memory_order_acq_rel, memory_order_relaxed))
         return dp__word_gen(expect) != gen ? DP_ERR_STALE : DP_ERR_EXISTS;
-    owner_add(&pool->o_frees, 1);
-    if (retire) {
+    if (must_retire(index, gen))
         owner_add(&pool->o_retired, 1);
-        return DP_OK;
-    }
-    if (pool->nlocal == LOCAL_CAP)
-        publish(pool, LOCAL_CAP / 2);
-    pool->local[pool->nlocal++] = index;
-    /* Relaxed: a statistic mirror of the owner's count, read by dp_pool_get_stats. */
-    atomic_store_explicit(&pool->o_nlocal, pool->nlocal, memory_order_relaxed);
+    else
+        batch_push(pool, index, w);
     return DP_OK;
 }
 
 dp_status dp_pool_free(dp_pool *pool, dp_handle h)
 {
-    return dp__pool_free_expect(pool, h, 0);
+    if (!pool)
+        return DP_ERR_INVALID;
+    _Atomic uint64_t *w = free_word(pool, h);
+    if (!w)
+        return DP_ERR_STALE;
+    uint32_t index = dp_handle_index(h), gen = dp_handle_gen(h);
+    /* acquire: pairs with the release store that made the slot live (make_live, maybe on a
+     * reserving thread): its payload is the owner's from here on. */
+    uint64_t wv = atomic_load_explicit(w, memory_order_acquire);
+    if (wv != dp__word_make(gen, 0))
+        return dp__word_gen(wv) != gen ? DP_ERR_STALE : DP_ERR_EXISTS;
+    /* release: publishes the death (and the owner's last payload writes) to alive checks.
+     * A store, not a CAS, is enough: only the owner writes the word of a live slot (a
+     * reserver writes only words of free slots it took), and the layer above that changes
+     * user bits from other threads frees with dp__pool_free_expect. */
+    atomic_store_explicit(w, word_after(gen), memory_order_release);
+    if (__builtin_expect(must_retire(index, gen), 0))
+        owner_add(&pool->o_retired, 1);
+    else
+        batch_push(pool, index, w);
+    return DP_OK;
 }
 
 void dp_pool_flush(dp_pool *pool)
 {
     if (pool)
-        publish(pool, pool->nlocal);
+        publish(pool, local_count(pool));
 }
 
 /* ---- queries ----------------------------------------------------------------------------- */
@@ -497,15 +552,18 @@ void dp_pool_get_stats(const dp_pool *pool, dp_pool_stats *out)
     uint64_t orphaned = rd(&pool->orphaned);
     uint64_t pops = rd(&pool->pops);
     uint64_t pushed = rd(&pool->o_pushed);
-    uint64_t taken = fresh - (orphaned < fresh ? orphaned : fresh) + pops + rd(&pool->o_local_pops);
-    uint64_t frees = rd(&pool->o_frees);
-    out->live = taken > frees ? taken - frees : 0;
+    uint64_t retired = rd(&pool->o_retired);
+    uint64_t nlocal = local_count(pool);
+    uint64_t handed = fresh - (orphaned < fresh ? orphaned : fresh);
+    out->free_shared = pushed > pops ? pushed - pops : 0;
+    /* Every slot handed out fresh is live, in the owner's batch, on the shared list or
+     * retired; the counters are read one by one, so clamp a transient negative to 0. */
+    uint64_t gone = nlocal + out->free_shared + retired;
+    out->live = handed > gone ? handed - gone : 0;
     out->capacity = rd(&pool->capacity);
     out->high_water = fresh;
-    out->free_shared = pushed > pops ? pushed - pops : 0;
-    /* Relaxed: a statistic, as rd(). */
-    out->free_local = atomic_load_explicit(&((dp_pool *)pool)->o_nlocal, memory_order_relaxed);
-    out->retired = rd(&pool->o_retired) + orphaned;
+    out->free_local = nlocal;
+    out->retired = retired + orphaned;
     out->chunks = rd(&pool->n_chunks);
     out->bytes = rd(&pool->bytes);
 }

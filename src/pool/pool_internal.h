@@ -5,8 +5,11 @@
  *   bits 32..63  user bits while live (the asset layer keeps its strong count there);
  *                while free and on the shared list, the index of the next free slot + 1
  *                (0 = end of list).
- * So the asset layer can move (gen, count) with one CAS, and a free is a CAS from
- * (gen, expected user bits) to (gen + 1, 0).
+ * So the asset layer can move (gen, count) with one CAS, and dp__pool_free_expect is a CAS
+ * from (gen, expected user bits) to (gen + 1, 0). dp_pool_free is a load and a plain store,
+ * which is right only while no thread but the owner writes a live slot's word: a layer that
+ * changes user bits from other threads (the asset layer's counts) frees with
+ * dp__pool_free_expect.
  */
 #ifndef DEPOT_POOL_INTERNAL_H
 #define DEPOT_POOL_INTERNAL_H

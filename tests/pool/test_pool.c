@@ -758,6 +758,34 @@ static void test_stats_count_chunks_capacity_and_bytes(void **state)
     fixture_end(f);
 }
 
+/* live is derived from the free counts (no counter on the churn path), so walk a slot
+ * through every place a free slot can be: the owner's batch, the shared list, retirement. */
+static void test_stats_live_counts_handles_through_reuse_publish_pop_and_retire(void **state)
+{
+    (void)state;
+    fixture *f = fixture_new(0);
+    dp__pool_test_set_fresh_gen(f->pool, 0xFFFFFFFEu); /* h[0]: the last generation */
+    dp_handle h[10];
+    for (int i = 0; i < 10; i++)
+        h[i] = must_alloc(f->pool);
+    assert_int_equal(dp_pool_free(f->pool, h[0]), DP_OK); /* retired */
+    dp_pool_stats s = stats_of(f->pool);
+    assert_int_equal(s.retired, 1);
+    assert_int_equal(s.live, 9);
+    for (int i = 1; i < 4; i++)
+        assert_int_equal(dp_pool_free(f->pool, h[i]), DP_OK);
+    assert_int_equal(stats_of(f->pool).live, 6);
+    h[1] = must_alloc(f->pool); /* from the batch */
+    assert_int_equal(stats_of(f->pool).live, 7);
+    dp_pool_flush(f->pool);
+    assert_int_equal(stats_of(f->pool).live, 7);
+    assert_int_equal(dp_pool_reserve(f->pool, &h[2]), DP_OK); /* from the shared list */
+    s = stats_of(f->pool);
+    assert_int_equal(s.free_shared, 1);
+    assert_int_equal(s.live, 8);
+    fixture_end(f);
+}
+
 static void test_stats_with_null_pool_are_zero(void **state)
 {
     (void)state;
@@ -816,6 +844,7 @@ int main(void)
         cmocka_unit_test(test_reserve_chunk_failure_returns_nomem_and_pool_stays_usable),
         cmocka_unit_test(test_each_allocation_failing_in_turn_leaks_nothing),
         cmocka_unit_test(test_stats_count_chunks_capacity_and_bytes),
+        cmocka_unit_test(test_stats_live_counts_handles_through_reuse_publish_pop_and_retire),
         cmocka_unit_test(test_stats_with_null_pool_are_zero),
     };
     return cmocka_run_group_tests_name("pool", tests, NULL, NULL);
