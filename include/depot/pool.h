@@ -80,8 +80,12 @@ dp_status dp_pool_free(dp_pool *pool, dp_handle h);
 void dp_pool_flush(dp_pool *pool);
 
 /** @brief True if `h` names a live slot of this pool. Any thread; one atomic load and a
- * compare. The null handle and out-of-range indices are never alive. */
+ * compare, inline (see below). The null handle and out-of-range indices are never alive. */
+#if defined(__GNUC__) || defined(__clang__)
+inline bool dp_pool_alive(const dp_pool *pool, dp_handle h);
+#else
 bool dp_pool_alive(const dp_pool *pool, dp_handle h);
+#endif
 
 /** @brief The payload of slot `h`, or NULL if the pool has no payload or `h` is out of
  * range. Any thread. The pointer stays valid until dp_pool_destroy (chunks never move);
@@ -90,6 +94,36 @@ void *dp_pool_payload(const dp_pool *pool, dp_handle h);
 
 /** @brief Fills `out` with the pool's counters. Any thread. */
 void dp_pool_get_stats(const dp_pool *pool, dp_pool_stats *out);
+
+/* ---- not API: what the inline dp_pool_alive reads -------------------------------------- */
+
+/* The first member of every dp_pool: chunk k (512 << k slots, from index 512 * (2^k - 1))
+ * starts with its slots' 64-bit words, low 32 bits the generation; NULL until the chunk is
+ * allocated. The pool installs a chunk with a release CAS and never moves or frees it before
+ * dp_pool_destroy. Do not use this struct; it may change in any release. */
+struct dp__pool_chunks {
+    void *chunk[24];
+};
+
+#if defined(__GNUC__) || defined(__clang__)
+/* Inline so that an alive check costs what a plain generation array's does: with
+ * u = index + 512, the top bit of u names the chunk and the rest is the offset in it. One
+ * out-of-line definition is emitted by src/pool/pool.c (C99 inline). */
+inline bool dp_pool_alive(const dp_pool *pool, dp_handle h)
+{
+    uint32_t gen = (uint32_t)(h.bits >> 32);
+    if (!pool || !(gen & 1u))
+        return false;
+    uint64_t u = (uint64_t)(uint32_t)h.bits + 512u;
+    unsigned top = 63u ^ (unsigned)__builtin_clzll(u);
+    const struct dp__pool_chunks *t = (const struct dp__pool_chunks *)(const void *)pool;
+    /* acquire: pairs with the pool's release CAS that installed the (zeroed) chunk. */
+    const uint64_t *c = (const uint64_t *)__atomic_load_n(&t->chunk[top - 9u], __ATOMIC_ACQUIRE);
+    /* acquire: pairs with the release store that made the slot live, so whatever its maker
+     * wrote to the payload before is visible to a caller that sees it alive. */
+    return c && (uint32_t)__atomic_load_n(&c[u ^ (1ull << top)], __ATOMIC_ACQUIRE) == gen;
+}
+#endif
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@
  *   for stats, so they are atomics written with relaxed load + store, never RMW).
  */
 #include <sched.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -52,6 +53,10 @@ static inline void cpu_pause(void)
 }
 
 struct dp_pool {
+    /* The chunk table, first (pool.h's inline dp_pool_alive reads it there); written and
+     * read only through chunk_load and chunk_install. */
+    struct dp__pool_chunks table;
+
     /* Read-mostly: set at create (or by test hooks before other threads run). */
     dp_allocator alloc;
     size_t stride;        /* payload bytes per slot, rounded to 8 or 16; 0 = none */
@@ -59,7 +64,6 @@ struct dp_pool {
     uint64_t hook_index;  /* test hook: the fresh index that starts at hook_gen */
     uint32_t hook_gen;
     bool hook_armed;
-    _Atomic(void *) chunks[DP__POOL_MAX_CHUNKS];
 
     /* Shared free list: head and the pop counter share a line, so a successful pop finds
      * the counter already in its cache. */
@@ -91,6 +95,10 @@ struct dp_pool {
     _Atomic uint64_t *local_w[LOCAL_CAP]; /* the words of local[], so alloc skips the lookup */
 };
 
+_Static_assert(offsetof(struct dp_pool, table) == 0, "pool.h's dp_pool_alive reads the table first");
+_Static_assert(sizeof(((struct dp__pool_chunks *)0)->chunk) / sizeof(void *) == DP__POOL_MAX_CHUNKS,
+               "one table entry per chunk");
+
 /* ---- chunks ---------------------------------------------------------------------------- */
 
 static inline uint64_t chunk_first(uint32_t k)
@@ -106,12 +114,30 @@ static inline uint64_t chunk_slots(uint32_t k)
     return n < room ? n : room;
 }
 
+/* Chunk k, or NULL if it is not allocated. Any thread. The table is plain pointers accessed
+ * with the compiler's atomic builtins (not <stdatomic.h>) because pool.h, which C++ also
+ * includes, reads it inline. */
+static inline void *chunk_load(const dp_pool *pool, uint32_t k)
+{
+    /* acquire: pairs with chunk_install's release CAS: the chunk's words read as zero. */
+    return __atomic_load_n(&pool->table.chunk[k], __ATOMIC_ACQUIRE);
+}
+
+/* Installs `fresh` as chunk k unless one is there: true if installed, else *expected is the
+ * chunk that won. Any thread. */
+static inline bool chunk_install(dp_pool *pool, uint32_t k, void **expected, void *fresh)
+{
+    /* acq_rel: release publishes the zeroed chunk to chunk_load and dp_pool_alive; acquire
+     * (also on failure) makes the winner's zeroed words visible to us. */
+    return __atomic_compare_exchange_n(&pool->table.chunk[k], expected, fresh, false,
+                                       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
 /* Chunk k, allocating and installing it if missing; NULL only when the allocation failed.
  * Any thread. */
 static void *chunk_get_or_make(dp_pool *pool, uint32_t k)
 {
-    /* acquire: pairs with the installing CAS, publishes the chunk's zeroed words. */
-    void *c = atomic_load_explicit(&pool->chunks[k], memory_order_acquire);
+    void *c = chunk_load(pool, k);
     if (c)
         return c;
     uint64_t n = chunk_slots(k);
@@ -122,9 +148,7 @@ static void *chunk_get_or_make(dp_pool *pool, uint32_t k)
     if (!fresh)
         return NULL;
     void *expected = NULL;
-    /* release: publishes the zeroed chunk; acquire on failure: the winner's chunk. */
-    if (atomic_compare_exchange_strong_explicit(&pool->chunks[k], &expected, fresh,
-                                                memory_order_acq_rel, memory_order_acquire)) {
+    if (chunk_install(pool, k, &expected, fresh)) {
         /* Relaxed: statistics; the chunk itself is published by the CAS above. */
         atomic_fetch_add_explicit(&pool->n_chunks, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&pool->capacity, n, memory_order_relaxed);
@@ -141,8 +165,7 @@ static inline _Atomic uint64_t *word_of(const dp_pool *pool, uint32_t index)
 {
     uint64_t u = (uint64_t)index + DP__POOL_FIRST_CHUNK;
     uint32_t top = (uint32_t)__builtin_clzll(u) ^ 63u; /* 9 .. 32 */
-    /* acquire: pairs with the installing CAS in chunk_get_or_make (zeroed words). */
-    void *c = atomic_load_explicit(&((dp_pool *)pool)->chunks[top - 9], memory_order_acquire);
+    void *c = chunk_load(pool, top - 9);
     if (!c)
         return NULL;
     return (_Atomic uint64_t *)c + (u ^ (1ull << top));
@@ -153,8 +176,7 @@ _Atomic uint64_t *dp__pool_slot(const dp_pool *pool, uint32_t index, void **payl
     uint64_t u = (uint64_t)index + DP__POOL_FIRST_CHUNK;
     uint32_t top = (uint32_t)__builtin_clzll(u) ^ 63u; /* 9 .. 32 */
     uint32_t k = top - 9;
-    /* acquire: pairs with the installing CAS in chunk_get_or_make (zeroed words). */
-    unsigned char *c = atomic_load_explicit(&((dp_pool *)pool)->chunks[k], memory_order_acquire);
+    unsigned char *c = chunk_load(pool, k);
     if (!c)
         return NULL;
     uint64_t off = u ^ (1ull << top);
@@ -193,8 +215,6 @@ dp_status dp_pool_create(const dp_pool_desc *desc, dp_pool **out)
     else
         pool->stride = (d.payload_size + 15u) & ~(size_t)15u;
     pool->limit = DP__POOL_MAX_SLOTS;
-    for (uint32_t k = 0; k < DP__POOL_MAX_CHUNKS; k++)
-        atomic_init(&pool->chunks[k], NULL);
     atomic_init(&pool->head, 0);
     atomic_init(&pool->pops, 0);
     atomic_init(&pool->next_index, 0);
@@ -214,9 +234,9 @@ void dp_pool_destroy(dp_pool *pool)
 {
     if (!pool)
         return;
-    /* Relaxed: destroy runs when no other thread uses the pool any more. */
+    /* Plain reads: destroy runs when no other thread uses the pool any more. */
     for (uint32_t k = 0; k < DP__POOL_MAX_CHUNKS; k++)
-        dp__free(&pool->alloc, atomic_load_explicit(&pool->chunks[k], memory_order_relaxed));
+        dp__free(&pool->alloc, pool->table.chunk[k]);
     dp_allocator a = pool->alloc;
     dp__free(&a, pool);
 }
@@ -308,8 +328,7 @@ static dp_status take_fresh(dp_pool *pool, uint32_t *index, uint32_t *even_gen)
                                                     memory_order_relaxed,
                                                     memory_order_relaxed))
             return DP_ERR_NOMEM;
-        /* acquire: pairs with the installing CAS (zeroed words). */
-        if (!atomic_load_explicit(&pool->chunks[k], memory_order_acquire)) {
+        if (!chunk_load(pool, k)) {
             /* Relaxed: a statistic. */
             atomic_fetch_add_explicit(&pool->orphaned, 1, memory_order_relaxed);
             return DP_ERR_NOMEM;
@@ -509,15 +528,8 @@ void dp_pool_flush(dp_pool *pool)
 
 /* ---- queries ----------------------------------------------------------------------------- */
 
-bool dp_pool_alive(const dp_pool *pool, dp_handle h)
-{
-    uint32_t gen = dp_handle_gen(h);
-    if (!pool || !(gen & 1u))
-        return false;
-    _Atomic uint64_t *w = word_of(pool, dp_handle_index(h));
-    /* acquire: pairs with make_live's release store (the slot's payload is visible). */
-    return w && dp__word_gen(atomic_load_explicit(w, memory_order_acquire)) == gen;
-}
+/* The one out-of-line definition of pool.h's inline dp_pool_alive (C99 inline rules). */
+extern inline bool dp_pool_alive(const dp_pool *pool, dp_handle h);
 
 void *dp_pool_payload(const dp_pool *pool, dp_handle h)
 {
@@ -525,8 +537,7 @@ void *dp_pool_payload(const dp_pool *pool, dp_handle h)
         return NULL;
     uint32_t k, off;
     dp__pool_locate(dp_handle_index(h), &k, &off);
-    /* acquire: pairs with the installing CAS in chunk_get_or_make. */
-    unsigned char *c = atomic_load_explicit(&((dp_pool *)pool)->chunks[k], memory_order_acquire);
+    unsigned char *c = chunk_load(pool, k);
     if (!c)
         return NULL;
     return c + chunk_slots(k) * sizeof(uint64_t) + (size_t)off * pool->stride;
