@@ -466,20 +466,32 @@ static inline uint64_t word_after(uint32_t gen)
     return gen == 0xFFFFFFFFu ? dp__word_make(0, RETIRED_MARK) : dp__word_make(gen + 1, 0);
 }
 
-/* The word of the slot `h` names if `h` has a live (odd) generation and the slot exists;
- * NULL otherwise. */
-static inline _Atomic uint64_t *free_word(dp_pool *pool, dp_handle h)
+/* Slot `index` (word `w`) was freed from live generation `gen`: retire it (counted) or keep
+ * it in the batch for reuse. */
+static inline void freed(dp_pool *pool, uint32_t index, uint32_t gen, _Atomic uint64_t *w)
 {
-    return (dp_handle_gen(h) & 1u) ? word_of(pool, dp_handle_index(h)) : NULL;
+    if (__builtin_expect(must_retire(index, gen), 0))
+        owner_add(&pool->o_retired, 1);
+    else
+        batch_push(pool, index, w);
+}
+
+/* The word of the slot a handle to free names: DP_OK with *w set if `h` has a live (odd)
+ * generation and its slot exists; DP_ERR_INVALID without a pool; DP_ERR_STALE otherwise. */
+static inline dp_status free_word(dp_pool *pool, dp_handle h, _Atomic uint64_t **w)
+{
+    if (!pool)
+        return DP_ERR_INVALID;
+    *w = (dp_handle_gen(h) & 1u) ? word_of(pool, dp_handle_index(h)) : NULL;
+    return *w ? DP_OK : DP_ERR_STALE;
 }
 
 dp_status dp__pool_free_expect(dp_pool *pool, dp_handle h, uint32_t expect_user)
 {
-    if (!pool)
-        return DP_ERR_INVALID;
-    _Atomic uint64_t *w = free_word(pool, h);
-    if (!w)
-        return DP_ERR_STALE;
+    _Atomic uint64_t *w;
+    dp_status st = free_word(pool, h, &w);
+    if (st != DP_OK)
+        return st;
     uint32_t index = dp_handle_index(h), gen = dp_handle_gen(h);
     uint64_t expect = dp__word_make(gen, expect_user);
     /* acq_rel: acquire pairs with the store that made the slot live (its payload is ours
@@ -488,20 +500,16 @@ dp_status dp__pool_free_expect(dp_pool *pool, dp_handle h, uint32_t expect_user)
     if (!atomic_compare_exchange_strong_explicit(w, &expect, word_after(gen),
                                                  memory_order_acq_rel, memory_order_relaxed))
         return dp__word_gen(expect) != gen ? DP_ERR_STALE : DP_ERR_EXISTS;
-    if (must_retire(index, gen))
-        owner_add(&pool->o_retired, 1);
-    else
-        batch_push(pool, index, w);
+    freed(pool, index, gen, w);
     return DP_OK;
 }
 
 dp_status dp_pool_free(dp_pool *pool, dp_handle h)
 {
-    if (!pool)
-        return DP_ERR_INVALID;
-    _Atomic uint64_t *w = free_word(pool, h);
-    if (!w)
-        return DP_ERR_STALE;
+    _Atomic uint64_t *w;
+    dp_status st = free_word(pool, h, &w);
+    if (st != DP_OK)
+        return st;
     uint32_t index = dp_handle_index(h), gen = dp_handle_gen(h);
     /* acquire: pairs with the release store that made the slot live (make_live, maybe on a
      * reserving thread): its payload is the owner's from here on. */
@@ -513,10 +521,7 @@ dp_status dp_pool_free(dp_pool *pool, dp_handle h)
      * reserver writes only words of free slots it took), and the layer above that changes
      * user bits from other threads frees with dp__pool_free_expect. */
     atomic_store_explicit(w, word_after(gen), memory_order_release);
-    if (__builtin_expect(must_retire(index, gen), 0))
-        owner_add(&pool->o_retired, 1);
-    else
-        batch_push(pool, index, w);
+    freed(pool, index, gen, w);
     return DP_OK;
 }
 
