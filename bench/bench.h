@@ -95,6 +95,8 @@ int dp_bench_deep(void);
 /* A HIGH load behind 10,000 queued LOW loads vs on an idle queue (bench_priority.c). */
 int dp_bench_priority(void);
 int dp_bench_trace(void);
+/* The cycle collector: frame cost over a held tree, held rings, dp_collect_cycles (bench_collect.c). */
+int dp_bench_collect(void);
 /* The atlas page allocator (bench_atlas.c), run by dp_bench_render. */
 int dp_bench_atlas_alloc(void);
 

@@ -70,7 +70,9 @@ typedef struct dp_desc {
     bool track_holders;            /**< record acquire call sites for leak reports */
     bool watch;                    /**< hot reload of file-source assets (inotify) */
     const dp_allocator *allocator; /**< NULL = malloc/free; copied; must be thread-safe */
-    uint32_t collect_budget;       /**< cycle-collector nodes visited per dp_update; 0 = 4096 */
+    uint32_t collect_budget;       /**< cycle-collector steps (assets and edges examined)
+                                        per dp_update, a collection resuming at the next
+                                        update; 0 = 4096 */
     dp_log log;                    /**< log hook; zero = silent */
     size_t soft_budget_bytes;      /**< bytes that assets held only by soft references may
                                         keep, all types together (dp_set_soft_budget);
@@ -325,10 +327,13 @@ dp_status dp_evict(dp_depot *dp, dp_handle h);
 dp_status dp_release_unused(dp_depot *dp);
 
 /** @brief Runs the cycle collector to completion over every candidate (assets decremented
- * to a non-zero count since the last collection) and frees the cyclic garbage it finds.
+ * to a non-zero count since the last collection) and frees the cyclic garbage it finds:
+ * the collection that dp_update left unfinished, then one more over the candidates left.
+ * Time linear in the assets and edges the candidates reach. Members whose count another
+ * thread changed while they were being claimed stay candidates for the next collection.
  * An acquire that races with the collector never succeeds on an asset that is then freed:
  * either it succeeds and the asset survives, or it fails with DP_ERR_STALE. (While the
- * collector rolls a batch back because some member was acquired, an acquire of another
+ * collector rolls a claim back because some member was acquired, an acquire of another
  * member may fail with DP_ERR_STALE although that member survives; key lookups never see
  * this.) Owner thread. @return DP_OK; DP_ERR_WRONG_THREAD; DP_ERR_NOMEM. */
 dp_status dp_collect_cycles(dp_depot *dp);

@@ -33,6 +33,9 @@ typedef struct dp_stats {
     size_t groups;              /**< live groups */
     size_t freed_total;         /**< assets freed since creation */
     size_t cycles_collected;    /**< assets freed by the cycle collector */
+    size_t cycle_steps;         /**< the collector's steps since creation: nodes and edges it
+                                     examined; a dp_update takes at most collect_budget of
+                                     them, plus the claim of the garbage it found */
     size_t results_discarded;   /**< load results that arrived for a dead asset */
     size_t soft_assets;         /**< held by soft references only (asset.h, residency) */
     size_t soft_bytes;          /**< their bytes (within held_bytes): what the soft budgets

@@ -64,8 +64,8 @@ typedef struct dp__asset {
         dp_handle *many;         /* nkids >= 2: an array, capacity dp__kids_cap(nkids) */
     } kids;
     uint32_t nkids;
-    uint32_t lru_prev, lru_next; /* unused cache links (index + 1); when not cached, the
-                                    collector's trial count and count snapshot */
+    uint32_t lru_prev, lru_next; /* unused cache links (index + 1); when not cached,
+                                    lru_prev is the collector's trial count (cycles.c) */
     uint32_t nin;                /* edges from parents not yet freed (owner only) */
     uint32_t cheld;              /* edges from parents the unused cache keeps (owner only) */
     _Atomic uint32_t qnext;      /* attention queue link (index + 1, 0 = end) */
@@ -149,6 +149,7 @@ struct dp_depot {
     size_t waiting_stale; /* stale entries in waiting */
     bool deep_seeds_lost; /* a seed could not be recorded: the next pass is a full one */
     dp__hvec cands;      /* cycle collection candidates */
+    struct dp__cycles *cycles; /* the collection in progress (cycles.c); NULL until used */
     dp__hvec work;       /* scratch: free cascade, traversals */
     dp__hvec work2;
     dp__hvec unused;     /* reached 0, to free or cache at this update */
@@ -198,6 +199,7 @@ struct dp_depot {
 
     /* counters (any thread) */
     _Atomic size_t st_events_dropped, st_freed, st_cycles, st_discarded, st_edges;
+    _Atomic size_t st_cycle_steps; /* the collector's steps (nodes, edges examined) */
     bool destroying;
     bool cascade_now; /* inside dp_update / dp_release_unused: zeros are freed at once */
 
@@ -350,8 +352,20 @@ void dp__deep_update(dp_depot *dp);
 
 /* ---- cycles (cycles.c) --------------------------------------------------------------------- */
 void dp__candidate(dp_depot *dp, dp_handle h);
-/* Runs the collector over candidates until `budget` nodes were visited (0 = no limit). */
+/* Runs the collection in progress, and new ones over the candidates, for at most `budget`
+ * steps (nodes and edges examined) plus the claim of the garbage found; 0 = the one in
+ * progress and one new one to completion. DP_OK or DP_ERR_NOMEM. */
 dp_status dp__collect(dp_depot *dp, size_t budget);
+void dp__cycles_free(dp_depot *dp);
+/* Bytes the collector holds: its state and its lists' room (counted with the lists). */
+size_t dp__cycles_bytes(const dp_depot *dp);
+/* Test hook: the phase of the collection in progress, the one its next step belongs to:
+ * 0 none, 1 mark, 2 scan, 3 whiten, 4 claim, 5 reset. */
+int dp__cycles_phase(const dp_depot *dp);
+/* Test hook: `hook` runs on the owner right before the collector tries to claim each
+ * garbage node h (under keys_lock: it must not look keys up). DP_OK or DP_ERR_NOMEM. */
+typedef void (*dp__cycles_hook)(dp_depot *dp, dp_handle h, void *user);
+dp_status dp__cycles_set_hook(dp_depot *dp, dp__cycles_hook hook, void *user);
 
 /* ---- groups (groups.c) --------------------------------------------------------------------- */
 typedef struct dp__group {

@@ -1,26 +1,69 @@
 /* cycles.c — cycle collection by trial deletion (Bacon and Rajan's synchronous algorithm,
- * as CPython's gc does). Owner thread.
+ * as CPython's gc does), in bounded steps that resume at the next update. Owner thread.
  *
  * Candidates are assets whose count was decremented to a non-zero value since the last
- * collection: only they can be the last external reference into a garbage cycle.
- * For a batch of candidates:
- *   mark gray   — from each root, subtract the counts that edges inside the reachable
- *                 subgraph explain (trial count = count - internal edges);
- *   scan        — a node with trial count > 0 is held from outside: it and all it reaches
- *                 are restored (black); the others are white: garbage;
- *   collect     — each white node is moved from (gen, snapshot count) to (gen, DYING) with
- *                 a CAS. If any CAS fails, another thread acquired (or released) a member
- *                 meanwhile: every white node is restored and its roots stay candidates.
- *                 Once all are DYING, no thread can acquire them any more, so freeing them
- *                 is safe: a concurrent upgrade either happened before (and made the CAS
- *                 fail) or fails with DP_ERR_STALE.
- * The trial count and the snapshot live in the record's LRU fields, which are free while an
- * asset is held (count > 0); assets in the unused cache are skipped. */
+ * collection: only they can be the last external reference into a garbage cycle. A
+ * collection takes every candidate recorded before it starts (later ones wait for the next
+ * one) and goes through its phases in steps, one step per node or edge examined, as many as
+ * the update's budget allows; the next update resumes where it stopped. Its marks live
+ * until it ends, so no node is walked twice by one collection, whatever the number of
+ * candidates: the work is linear in the nodes and edges it reaches.
+ *   mark   — from each candidate, every held node it reaches turns gray with a trial count
+ *            = its count, and each edge between gray nodes takes one off its child's. A node
+ *            whose count exceeds its incoming edges (nin) is held from outside: neither it
+ *            nor anything below it is garbage, so the walk does not enter it (a candidate
+ *            held so, like a scene's root that a group holds, costs one step);
+ *   scan   — a gray node with trial count > 0 is held from outside the gray subgraph: it
+ *            and every gray node it reaches turn black;
+ *   whiten — what stays gray turns white: garbage, as far as the marks know;
+ *   claim  — the white nodes are checked (below), claimed and freed, all in one update:
+ *            work proportional to the garbage, like a cascade, and not bounded by the budget;
+ *   reset  — every node the collection coloured turns black again.
+ *
+ * Validation rule: the marks are hints, never trusted for a free. Between two steps other
+ * threads retain and release, and the owner adds and removes edges, frees, loads and caches,
+ * so the marks may be stale. The claim recounts, from the edge lists as they are now, how
+ * many edges from white nodes point at each white node, and frees a white node only if its
+ * count equals that number at the instant its slot word moves (gen, count) -> (gen, DYING):
+ * only other white nodes hold it. A white node whose count differs (a holder outside, a new
+ * edge from a live node, it was cached) is live, and so is every white node it reaches:
+ * they are dropped before any claim. If every claim succeeds, each member of the white set
+ * is held only by members and none can be acquired any more (DYING), so none is reachable
+ * and freeing them is safe: an acquire that raced either came first (and made that member's
+ * claim fail) or fails with DP_ERR_STALE. If a claim fails, every claimed member is restored
+ * and the members become candidates again.
+ *
+ * The trial count lives in the record's lru_prev, which is free while an asset is held and
+ * not cached; a node that enters the unused cache mid-collection is never written again
+ * (every access checks), and only its colour is reset at the end. */
 #include "asset/asset_internal.h"
 #include "asset/quarantine.h"
 
 #define TRIAL(r) ((r)->lru_prev)
-#define SNAP(r) ((r)->lru_next)
+
+enum { PH_IDLE, PH_MARK, PH_SCAN, PH_WHITEN, PH_CLAIM, PH_RESET };
+typedef enum { STEP_DONE, STEP_PAUSED, STEP_NOMEM } step;
+
+/* The collection in progress. */
+struct dp__cycles {
+    int phase;
+    dp__hvec roots;    /* its candidates, taken from dp->cands when it started */
+    size_t next_root;  /* mark: the next root to take */
+    dp__hvec seen;     /* every node it coloured gray */
+    size_t pos;        /* scan, whiten, reset: the next entry of seen */
+    dp__hvec stack;    /* the walk's stack */
+    dp__hvec white;    /* the garbage found */
+    dp_handle cur;     /* the node whose edges are being walked (null: none) */
+    uint32_t edge;     /* its next edge */
+    size_t work;       /* steps taken by this dp__collect call */
+    size_t budget;     /* steps it may take; 0 = no limit */
+    dp__cycles_hook hook; /* tests: called before each claim's CAS */
+    void *hook_user;
+};
+
+/* Scratch lists above this many entries of room are freed when a collection ends (as
+ * hvec.c's trim gives back the room of the depot's lists). */
+#define KEEP_SCRATCH 1024u
 
 void dp__candidate(dp_depot *dp, dp_handle h)
 {
@@ -30,7 +73,7 @@ void dp__candidate(dp_depot *dp, dp_handle h)
     if (!r || (r->oflags & DP__OF_CANDIDATE))
         return;
     if (dp__hvec_push(dp, &dp->cands, h) != DP_OK) {
-        dp->cands_lost = true; /* the next full collection looks at every asset */
+        dp->cands_lost = true; /* the next collection looks at every asset */
         return;
     }
     r->oflags |= DP__OF_CANDIDATE;
@@ -53,139 +96,253 @@ static dp__asset *visitable(dp_depot *dp, dp_handle h, uint32_t *count)
     return r;
 }
 
-/* Colours a node gray and takes its count snapshot; records it in `seen`. */
-static bool make_gray(dp_depot *dp, dp_handle h, dp__hvec *seen, dp__hvec *stack)
+/* True once this call's steps are spent; else counts one more step. */
+static bool spend(struct dp__cycles *c)
 {
-    uint32_t count;
-    dp__asset *r = visitable(dp, h, &count);
-    if (!r)
+    if (c->budget && c->work >= c->budget)
+        return true;
+    c->work++;
+    return false;
+}
+
+/* Colours h gray with trial count `count`, on seen and the stack. False on NOMEM. */
+static bool gray(dp_depot *dp, struct dp__cycles *c, dp_handle h, dp__asset *r, uint32_t count)
+{
+    if (dp__hvec_push(dp, &c->seen, h) != DP_OK)
         return false;
+    if (dp__hvec_push(dp, &c->stack, h) != DP_OK) {
+        c->seen.n--;
+        return false;
+    }
     r->color = DP__GRAY;
     TRIAL(r) = count;
-    SNAP(r) = count;
-    if (dp__hvec_push(dp, seen, h) != DP_OK || dp__hvec_push(dp, stack, h) != DP_OK) {
+    return true;
+}
+
+/* What a walking phase does with each edge it follows, and how it takes its next seed
+ * (1: took one, 0: none left, -1: out of memory). */
+typedef step (*edge_fn)(dp_depot *dp, struct dp__cycles *c, dp_handle kid);
+typedef int (*seed_fn)(dp_depot *dp, struct dp__cycles *c);
+
+/* The edges of c->cur from c->edge on, one step each. */
+static step walk_edges(dp_depot *dp, struct dp__cycles *c, edge_fn edge)
+{
+    uint32_t cnt;
+    dp__asset *r = visitable(dp, c->cur, &cnt);
+    while (r && c->edge < r->nkids) {
+        if (spend(c))
+            return STEP_PAUSED;
+        step s = edge(dp, c, dp__kids(r)[c->edge++]);
+        if (s != STEP_DONE)
+            return s;
+    }
+    c->cur = DP_NULL_HANDLE;
+    return STEP_DONE;
+}
+
+/* A walking phase: the edges of the node in hand, then the nodes on the stack, then the
+ * next seed, until no seed is left. Every node taken in hand costs a step. */
+static step walk(dp_depot *dp, struct dp__cycles *c, edge_fn edge, seed_fn seed)
+{
+    for (;;) {
+        if (c->cur.bits) {
+            step s = walk_edges(dp, c, edge);
+            if (s != STEP_DONE)
+                return s;
+        }
+        if (spend(c))
+            return STEP_PAUSED;
+        if (c->stack.n) {
+            c->cur = c->stack.v[--c->stack.n];
+            c->edge = 0;
+            continue;
+        }
+        int took = seed(dp, c);
+        if (took <= 0)
+            return took ? STEP_NOMEM : STEP_DONE;
+    }
+}
+
+/* Mark: a child not held from outside turns gray (once) and loses the edge's count. */
+static step mark_edge(dp_depot *dp, struct dp__cycles *c, dp_handle kh)
+{
+    uint32_t cnt;
+    dp__asset *k = visitable(dp, kh, &cnt);
+    if (!k || (k->color != DP__GRAY && cnt > k->nin))
+        return STEP_DONE; /* gone, cached, or held from outside: not garbage */
+    if (k->color != DP__GRAY && !gray(dp, c, kh, k, cnt))
+        return STEP_NOMEM;
+    if (TRIAL(k) > 0)
+        TRIAL(k)--;
+    return STEP_DONE;
+}
+
+/* Mark: the next root, gray unless it is gone, coloured already or held from outside. */
+static int mark_seed(dp_depot *dp, struct dp__cycles *c)
+{
+    if (c->next_root == c->roots.n)
+        return 0;
+    dp_handle h = c->roots.v[c->next_root++];
+    dp__asset *r = dp__rec(dp, h);
+    if (r)
+        r->oflags &= (uint8_t)~DP__OF_CANDIDATE; /* a release from now on counts again */
+    uint32_t cnt;
+    r = visitable(dp, h, &cnt);
+    if (r && r->color == DP__BLACK && cnt <= r->nin && !gray(dp, c, h, r, cnt))
+        return -1;
+    return 1;
+}
+
+/* Scan: a gray child of a black node turns black too. */
+static step black_edge(dp_depot *dp, struct dp__cycles *c, dp_handle kh)
+{
+    uint32_t cnt;
+    dp__asset *k = visitable(dp, kh, &cnt);
+    if (!k || k->color != DP__GRAY)
+        return STEP_DONE;
+    if (dp__hvec_push(dp, &c->stack, kh) != DP_OK)
+        return STEP_NOMEM;
+    k->color = DP__BLACK;
+    return STEP_DONE;
+}
+
+/* Scan: the next gray node held from outside the gray subgraph turns black, in hand. */
+static int scan_seed(dp_depot *dp, struct dp__cycles *c)
+{
+    if (c->pos == c->seen.n)
+        return 0;
+    dp_handle h = c->seen.v[c->pos++];
+    uint32_t cnt;
+    dp__asset *r = visitable(dp, h, &cnt);
+    if (r && r->color == DP__GRAY && TRIAL(r) > 0) {
         r->color = DP__BLACK;
-        if (seen->n && seen->v[seen->n - 1].bits == h.bits)
-            seen->n--;
+        c->cur = h;
+        c->edge = 0;
+    }
+    return 1;
+}
+
+/* Whiten phase: what is still gray is garbage as far as the marks know. */
+static step whiten(dp_depot *dp, struct dp__cycles *c)
+{
+    while (c->pos < c->seen.n) {
+        if (spend(c))
+            return STEP_PAUSED;
+        dp_handle h = c->seen.v[c->pos++];
+        uint32_t cnt;
+        dp__asset *r = visitable(dp, h, &cnt);
+        if (!r || r->color != DP__GRAY)
+            continue;
+        if (dp__hvec_push(dp, &c->white, h) != DP_OK)
+            return STEP_NOMEM;
+        r->color = DP__WHITE;
+    }
+    return STEP_DONE;
+}
+
+/* ---- the claim: the validation rule --------------------------------------------------------- */
+
+/* A white member that is still visitable, else NULL. */
+static dp__asset *member(dp_depot *dp, dp_handle h, uint32_t *count)
+{
+    dp__asset *r = visitable(dp, h, count);
+    return r && r->color == DP__WHITE ? r : NULL;
+}
+
+/* h is live (or cached, which keeps what it reaches): it turns black and goes on the stack,
+ * from which drop_reached blackens every white node it reaches. False on NOMEM. */
+static bool drop(dp_depot *dp, struct dp__cycles *c, dp_handle h, dp__asset *r)
+{
+    if (dp__hvec_push(dp, &c->stack, h) != DP_OK)
         return false;
+    r->color = DP__BLACK;
+    return true;
+}
+
+/* Blackens every white node the stack's nodes reach (alive, cached or not). */
+static bool drop_reached(dp_depot *dp, struct dp__cycles *c)
+{
+    while (c->stack.n) {
+        dp__asset *r = dp__rec(dp, c->stack.v[--c->stack.n]);
+        c->work++;
+        for (uint32_t e = 0; r && e < r->nkids; e++) {
+            dp__asset *k = dp__rec(dp, dp__kids(r)[e]);
+            c->work++;
+            if (k && k->color == DP__WHITE && !drop(dp, c, dp__kids(r)[e], k))
+                return false;
+        }
     }
     return true;
 }
 
-/* Restores a subtree to black, giving back the trial decrements of its edges. */
-static dp_status scan_black(dp_depot *dp, dp_handle h, dp__hvec *stack)
+/* Recounts the white set: afterwards c->white holds only nodes whose whole count comes
+ * from edges of other members (in TRIAL), and the set is closed. False on NOMEM. */
+static bool recount(dp_depot *dp, struct dp__cycles *c)
 {
-    dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
-    r->color = DP__BLACK;
-    stack->n = 0;
-    if (dp__hvec_push(dp, stack, h) != DP_OK)
-        return DP_ERR_NOMEM;
-    while (stack->n) {
-        dp__asset *n = dp__rec_at(dp, dp_handle_index(stack->v[--stack->n]));
-        for (uint32_t e = 0; e < n->nkids; e++) {
-            uint32_t c;
-            dp__asset *k = visitable(dp, dp__kids(n)[e], &c);
-            if (!k || (k->color != DP__GRAY && k->color != DP__WHITE) )
-                continue;
-            TRIAL(k)++;
-            if (k->color != DP__BLACK) {
-                k->color = DP__BLACK;
-                if (dp__hvec_push(dp, stack, dp__kids(n)[e]) != DP_OK)
-                    return DP_ERR_NOMEM;
-            }
+    dp__hvec *w = &c->white;
+    size_t m = 0;
+    uint32_t cnt;
+    for (size_t i = 0; i < w->n; i++) {
+        dp__asset *r = member(dp, w->v[i], &cnt), *any = r ? r : dp__rec(dp, w->v[i]);
+        if (r) {
+            TRIAL(r) = 0;
+            w->v[m++] = w->v[i];
+        } else if (any && any->color == DP__WHITE && !drop(dp, c, w->v[i], any))
+            return false; /* cached (or emptied) since: it keeps what it reaches */
+    }
+    w->n = m;
+    for (size_t i = 0; i < w->n; i++) {
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(w->v[i]));
+        c->work += 1 + r->nkids;
+        for (uint32_t e = 0; e < r->nkids; e++) {
+            dp__asset *k = member(dp, dp__kids(r)[e], &cnt);
+            if (k)
+                TRIAL(k)++;
         }
     }
-    return DP_OK;
+    for (size_t i = 0; i < w->n; i++) {
+        dp__asset *r = member(dp, w->v[i], &cnt);
+        if (r && cnt != TRIAL(r) && !drop(dp, c, w->v[i], r))
+            return false; /* held by something outside the set */
+    }
+    if (!drop_reached(dp, c))
+        return false;
+    m = 0;
+    for (size_t i = 0; i < w->n; i++)
+        if (dp__rec_at(dp, dp_handle_index(w->v[i]))->color == DP__WHITE)
+            w->v[m++] = w->v[i];
+    w->n = m;
+    return true;
 }
 
-/* The lists of one batch: every node coloured (seen), the walk's stack, the garbage. */
-typedef struct batch {
-    dp__hvec seen, stack, white;
-} batch;
-
-/* Mark gray: from each root, every visitable node it reaches turns gray, and each edge
- * inside takes one off its child's trial count. DP_OK or DP_ERR_NOMEM (marking goes on, so
- * that every gray node is in `seen` for the restore). */
-static dp_status mark_gray(dp_depot *dp, const dp_handle *roots, size_t nroots, batch *b)
-{
-    dp_status st = DP_OK;
-    for (size_t i = 0; i < nroots; i++) {
-        dp__asset *r = dp__rec(dp, roots[i]);
-        if (!r || r->color != DP__BLACK)
-            continue;
-        if (!make_gray(dp, roots[i], &b->seen, &b->stack)) {
-            if (dp__rec(dp, roots[i]) && visitable(dp, roots[i], &(uint32_t){0}))
-                st = DP_ERR_NOMEM;
-            continue;
-        }
-        while (b->stack.n) {
-            dp__asset *n = dp__rec_at(dp, dp_handle_index(b->stack.v[--b->stack.n]));
-            for (uint32_t e = 0; e < n->nkids; e++) {
-                dp_handle c = dp__kids(n)[e];
-                uint32_t cnt;
-                dp__asset *k = visitable(dp, c, &cnt);
-                if (!k)
-                    continue;
-                if (k->color != DP__GRAY && !make_gray(dp, c, &b->seen, &b->stack)) {
-                    st = DP_ERR_NOMEM;
-                    continue;
-                }
-                if (TRIAL(k) > 0)
-                    TRIAL(k)--;
-            }
-        }
-    }
-    return st;
-}
-
-/* Scan: gray with trial > 0 is externally held; everything it reaches survives. What
- * stays gray turns white and goes on the white list. DP_OK or DP_ERR_NOMEM. */
-static dp_status scan(dp_depot *dp, batch *b)
-{
-    for (size_t i = 0; i < b->seen.n; i++) {
-        dp__asset *r = dp__rec_at(dp, dp_handle_index(b->seen.v[i]));
-        if (r->color == DP__GRAY && TRIAL(r) > 0 &&
-            scan_black(dp, b->seen.v[i], &b->stack) != DP_OK)
-            return DP_ERR_NOMEM;
-    }
-    for (size_t i = 0; i < b->seen.n; i++) {
-        dp__asset *r = dp__rec_at(dp, dp_handle_index(b->seen.v[i]));
-        if (r->color == DP__GRAY) {
-            r->color = DP__WHITE;
-            if (dp__hvec_push(dp, &b->white, b->seen.v[i]) != DP_OK)
-                return DP_ERR_NOMEM;
-        }
-    }
-    return DP_OK;
-}
-
-/* Collect: claims every white node with its snapshot, or gives up on all of them (false).
- * The claims and a rollback happen under keys_lock: a key lookup (dp_find, dp_add, the
- * loader) takes a DYING asset for dead and lets its key name a new asset, so it must never
- * see the DYING of a claim that is then rolled back. */
-static bool claim_white(dp_depot *dp, const batch *b)
+/* Claims every white node at its recounted count, or none (false). The claims and a
+ * rollback happen under keys_lock: a key lookup (dp_find, dp_add, the loader) takes a DYING
+ * asset for dead and lets its key name a new asset, so it must never see the DYING of a
+ * claim that is then rolled back. */
+static bool claim_white(dp_depot *dp, const dp__hvec *w)
 {
     dp__mutex_lock(&dp->keys_lock);
     size_t claimed = 0;
-    for (; claimed < b->white.n; claimed++) {
-        dp_handle h = b->white.v[claimed];
-        dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
-        uint64_t expect = dp__word_make(dp_handle_gen(h), SNAP(r));
+    for (; claimed < w->n; claimed++) {
+        dp_handle h = w->v[claimed];
+        if (dp->cycles->hook)
+            dp->cycles->hook(dp, h, dp->cycles->hook_user);
+        uint64_t expect = dp__word_make(dp_handle_gen(h), TRIAL(dp__rec_at(dp, dp_handle_index(h))));
         /* Acquire: releases of these counts by other threads happen before the free. */
         if (!atomic_compare_exchange_strong_explicit(dp__word(dp, h), &expect,
                                                      dp__word_make(dp_handle_gen(h), DP__DYING),
                                                      memory_order_acquire, memory_order_relaxed))
             break;
     }
-    if (claimed < b->white.n) {
-        /* Someone acquired or released a member while we looked: everything stays. Only
-         * the owner can change a DYING word, so restoring cannot race. */
+    if (claimed < w->n) {
+        /* Someone acquired or released a member meanwhile: everything stays. Only the owner
+         * can change a DYING word, so restoring cannot race. */
         for (size_t i = 0; i < claimed; i++) {
-            dp_handle h = b->white.v[i];
-            dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
+            dp_handle h = w->v[i];
+            uint32_t was = TRIAL(dp__rec_at(dp, dp_handle_index(h)));
             /* Release, like every owner store of a slot word: an acquirer whose CAS reads
              * the restored count sees the record as the owner left it. */
-            atomic_store_explicit(dp__word(dp, h), dp__word_make(dp_handle_gen(h), SNAP(r)),
+            atomic_store_explicit(dp__word(dp, h), dp__word_make(dp_handle_gen(h), was),
                                   memory_order_release);
         }
         dp__mutex_unlock(&dp->keys_lock);
@@ -196,59 +353,85 @@ static bool claim_white(dp_depot *dp, const batch *b)
 }
 
 /* Frees the claimed (DYING) white nodes. */
-static void free_white(dp_depot *dp, const batch *b)
+static void free_white(dp_depot *dp, const dp__hvec *w)
 {
-    for (size_t i = 0; i < b->white.n; i++) {
-        dp__rec_at(dp, dp_handle_index(b->white.v[i]))->color = DP__BLACK;
-        dp__rec_at(dp, dp_handle_index(b->white.v[i]))->lru_prev = 0;
-        dp__rec_at(dp, dp_handle_index(b->white.v[i]))->lru_next = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        dp__asset *r = dp__rec_at(dp, dp_handle_index(w->v[i]));
+        r->color = DP__BLACK;
+        r->lru_prev = r->lru_next = 0;
     }
     dp->free_why = DP__WHY_CYCLE;
-    for (size_t i = 0; i < b->white.n; i++) {
-        dp__free_dying(dp, b->white.v[i]);
+    for (size_t i = 0; i < w->n; i++) {
+        dp__free_dying(dp, w->v[i]);
         dp__run_frees(dp);
     }
     dp->free_why = DP__WHY_RELEASED;
     /* Relaxed: a statistic; nothing is published through it. */
-    atomic_fetch_add_explicit(&dp->st_cycles, b->white.n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&dp->st_cycles, w->n, memory_order_relaxed);
 }
 
-/* Every node still alive that the batch coloured turns black again, its LRU fields zero. */
-static void restore_black(dp_depot *dp, const batch *b)
+/* Claim phase, in one go. STEP_DONE or STEP_NOMEM (nothing freed then). */
+static step claim(dp_depot *dp, struct dp__cycles *c)
 {
-    for (size_t i = 0; i < b->seen.n; i++) {
-        dp__asset *r = dp__rec(dp, b->seen.v[i]);
-        if (r && !(r->oflags & DP__OF_CACHED)) {
-            r->color = DP__BLACK;
-            r->lru_prev = r->lru_next = 0;
-        }
+    if (spend(c))
+        return STEP_PAUSED; /* the claim starts with a step of its own */
+    if (!c->white.n)
+        return STEP_DONE;
+    if (!recount(dp, c))
+        return STEP_NOMEM;
+    c->work += c->white.n;
+    if (claim_white(dp, &c->white)) {
+        free_white(dp, &c->white);
+    } else {
+        for (size_t i = 0; i < c->white.n; i++)
+            dp__candidate(dp, c->white.v[i]);
     }
+    return STEP_DONE;
 }
 
-/* One batch: roots[0..nroots). Returns the number of nodes visited. */
-static size_t collect_batch(dp_depot *dp, dp_handle *roots, size_t nroots, dp_status *st)
+/* ---- the collection's course ---------------------------------------------------------------- */
+
+/* Reset phase: every node the collection coloured turns black; then it is over. */
+static step reset(dp_depot *dp, struct dp__cycles *c)
 {
-    batch b = {0};
-    *st = mark_gray(dp, roots, nroots, &b);
-    if (*st == DP_OK)
-        *st = scan(dp, &b);
-    if (*st == DP_OK) {
-        if (claim_white(dp, &b)) {
-            free_white(dp, &b);
-        } else {
-            for (size_t i = 0; i < nroots; i++)
-                dp__candidate(dp, roots[i]);
-        }
+    while (c->pos < c->seen.n) {
+        if (spend(c))
+            return STEP_PAUSED;
+        dp__asset *r = dp__rec(dp, c->seen.v[c->pos++]);
+        if (r)
+            r->color = DP__BLACK; /* colour only: a cached node's lru fields are links */
     }
-    restore_black(dp, &b);
-    size_t visited = b.seen.n;
-    dp__hvec_free(dp, &b.seen);
-    dp__hvec_free(dp, &b.stack);
-    dp__hvec_free(dp, &b.white);
-    return visited;
+    dp__hvec *scratch[] = {&c->seen, &c->stack, &c->white, &c->roots};
+    for (size_t i = 0; i < sizeof scratch / sizeof scratch[0]; i++) {
+        scratch[i]->n = 0;
+        if (scratch[i]->cap > KEEP_SCRATCH)
+            dp__hvec_free(dp, scratch[i]); /* a large graph's lists do not outlive it */
+    }
+    c->next_root = c->pos = 0;
+    c->cur = DP_NULL_HANDLE;
+    c->phase = PH_IDLE;
+    return STEP_DONE;
 }
 
-dp_status dp__collect(dp_depot *dp, size_t budget)
+/* Out of memory: the collection stops (nothing freed); roots not taken yet lose their
+ * candidate mark and the next collection looks at every held asset. */
+static void abandon(dp_depot *dp, struct dp__cycles *c)
+{
+    for (size_t i = c->next_root; i < c->roots.n; i++) {
+        dp__asset *r = dp__rec(dp, c->roots.v[i]);
+        if (r)
+            r->oflags &= (uint8_t)~DP__OF_CANDIDATE;
+    }
+    c->next_root = c->roots.n;
+    dp->cands_lost = true;
+    c->stack.n = 0;
+    c->cur = DP_NULL_HANDLE;
+    c->pos = 0;
+    c->phase = PH_RESET;
+}
+
+/* Starts a collection over the candidates recorded so far; false if there are none. */
+static bool start(dp_depot *dp, struct dp__cycles *c)
 {
     if (dp->cands_lost) {
         /* Some candidates could not be recorded: take every held asset as a candidate. */
@@ -258,29 +441,113 @@ dp_status dp__collect(dp_depot *dp, size_t budget)
             if (v.count)
                 dp__candidate(dp, v.h);
     }
-    size_t visited = 0;
-    dp_status result = DP_OK;
-    while (dp->cands.n && (budget == 0 || visited < budget)) {
-        /* Take a batch from the end of the list (up to 256 roots). */
-        size_t take = dp->cands.n < 256 ? dp->cands.n : 256;
-        dp_handle roots[256];
-        for (size_t i = 0; i < take; i++) {
-            roots[i] = dp->cands.v[dp->cands.n - take + i];
-            dp__asset *r = dp__rec(dp, roots[i]);
-            if (r)
-                r->oflags &= (uint8_t)~DP__OF_CANDIDATE;
-        }
-        dp->cands.n -= take;
-        dp_status st;
-        visited += collect_batch(dp, roots, take, &st);
-        if (st != DP_OK) {
-            for (size_t i = 0; i < take; i++)
-                dp__candidate(dp, roots[i]);
-            result = st;
-            break;
+    if (!dp->cands.n)
+        return false;
+    dp__hvec spare = c->roots; /* empty; its buffer becomes the next candidates' */
+    c->roots = dp->cands;
+    dp->cands = spare;
+    c->phase = PH_MARK;
+    return true;
+}
+
+/* Runs the collection's phases until it is over or the steps are spent. */
+static step advance(dp_depot *dp, struct dp__cycles *c)
+{
+    step s = STEP_DONE;
+    while (s == STEP_DONE && c->phase != PH_IDLE) {
+        int was = c->phase;
+        s = was == PH_MARK     ? walk(dp, c, mark_edge, mark_seed)
+            : was == PH_SCAN   ? walk(dp, c, black_edge, scan_seed)
+            : was == PH_WHITEN ? whiten(dp, c)
+            : was == PH_CLAIM  ? claim(dp, c)
+                               : reset(dp, c);
+        if (s == STEP_DONE && was != PH_RESET) {
+            c->phase = was + 1;
+            c->pos = 0;
         }
     }
-    return result;
+    return s;
+}
+
+/* The collector's state, made on first use; NULL on NOMEM. */
+static struct dp__cycles *cycles(dp_depot *dp)
+{
+    if (!dp->cycles) {
+        dp->cycles = dp__alloc(&dp->alloc, sizeof *dp->cycles);
+        if (dp->cycles)
+            *dp->cycles = (struct dp__cycles){.phase = PH_IDLE};
+    }
+    return dp->cycles;
+}
+
+dp_status dp__collect(dp_depot *dp, size_t budget)
+{
+    if (!dp->cycles && !dp->cands.n && !dp->cands_lost)
+        return DP_OK;
+    struct dp__cycles *c = cycles(dp);
+    if (!c)
+        return DP_ERR_NOMEM;
+    c->work = 0;
+    c->budget = budget;
+    dp_status st = DP_OK;
+    /* Without a budget: the collection in progress, then one new one. Candidates that a
+     * failed claim put back wait for the next call instead of spinning here. */
+    bool may_start = true;
+    for (;;) {
+        if (c->phase == PH_IDLE) {
+            if (!may_start || (budget && c->work >= budget) || !start(dp, c))
+                break;
+            may_start = budget != 0;
+        }
+        step s = advance(dp, c);
+        if (s == STEP_PAUSED)
+            break;
+        if (s == STEP_NOMEM) {
+            st = DP_ERR_NOMEM;
+            may_start = false;
+            abandon(dp, c); /* the next advance resets the colours */
+        }
+    }
+    if (c->work) /* Relaxed: a statistic; nothing is published through it. */
+        atomic_fetch_add_explicit(&dp->st_cycle_steps, c->work, memory_order_relaxed);
+    return st;
+}
+
+int dp__cycles_phase(const dp_depot *dp)
+{
+    return dp->cycles ? dp->cycles->phase : PH_IDLE;
+}
+
+dp_status dp__cycles_set_hook(dp_depot *dp, dp__cycles_hook hook, void *user)
+{
+    struct dp__cycles *c = cycles(dp);
+    if (!c)
+        return DP_ERR_NOMEM;
+    c->hook = hook;
+    c->hook_user = user;
+    return DP_OK;
+}
+
+size_t dp__cycles_bytes(const dp_depot *dp)
+{
+    const struct dp__cycles *c = dp->cycles;
+    if (!c)
+        return 0;
+    size_t room = c->roots.cap + c->seen.cap + c->stack.cap + c->white.cap;
+    return sizeof *c + room * sizeof(dp_handle);
+}
+
+void dp__cycles_free(dp_depot *dp)
+{
+    struct dp__cycles *c = dp->cycles;
+    if (!c)
+        return;
+    dp__hvec_free(dp, &c->roots);
+    dp__hvec_free(dp, &c->seen);
+    dp__hvec_free(dp, &c->stack);
+    dp__hvec_free(dp, &c->white);
+    dp__free(&dp->alloc, c);
+    dp->cycles = NULL;
 }
 
 dp_status dp_collect_cycles(dp_depot *dp)

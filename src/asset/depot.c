@@ -131,6 +131,7 @@ size_t dp_destroy(dp_depot *dp)
     dp__hvec_free(dp, &dp->waiting);
     dp__hvec_free(dp, &dp->deep_seeds);
     dp__hvec_free(dp, &dp->cands);
+    dp__cycles_free(dp);
     dp__hvec_free(dp, &dp->work);
     dp__hvec_free(dp, &dp->work2);
     dp__hvec_free(dp, &dp->unused);

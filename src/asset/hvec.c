@@ -73,5 +73,5 @@ size_t dp__lists_bytes(const dp_depot *dp)
     size_t bytes = 0;
     for (size_t i = 0; i < NLISTS; i++)
         bytes += v[i]->cap * sizeof(dp_handle);
-    return bytes;
+    return bytes + dp__cycles_bytes(dp);
 }

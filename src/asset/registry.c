@@ -184,5 +184,6 @@ void dp__counters(const dp_depot *dp, dp_stats *out)
     /* Relaxed, here and below: statistics, as said above. */
     out->freed_total = atomic_load_explicit(&dp->st_freed, memory_order_relaxed);
     out->cycles_collected = atomic_load_explicit(&dp->st_cycles, memory_order_relaxed);
+    out->cycle_steps = atomic_load_explicit(&dp->st_cycle_steps, memory_order_relaxed);
     out->results_discarded = atomic_load_explicit(&dp->st_discarded, memory_order_relaxed);
 }

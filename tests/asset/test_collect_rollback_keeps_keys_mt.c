@@ -1,13 +1,13 @@
 /* test_collect_rollback_keeps_keys_mt.c — the cycle collector claims the white nodes of a
- * batch one CAS at a time and rolls every claim back if a later CAS fails. While a claimed
+ * collection one CAS at a time and rolls every claim back if a later CAS fails. While a claimed
  * node is (transiently) DYING, a key lookup must not take it for dead: dp_find would report a
  * live asset as NOT_FOUND, and dp_add of its key would register a second live asset with the
  * same key (the table then names the new one, the restored one is unreachable by key).
  *
- * The rollback is forced deterministically: the allocator hook runs on the owner after the
- * mark phase (the first white push) and takes a raw count on the last node of the cycle, so
- * its claim fails after every other node was claimed. A second thread keeps adding the key
- * of the first node meanwhile. */
+ * The rollback is forced deterministically: the collector's claim hook (dp__cycles_set_hook)
+ * runs on the owner right before the claim of the cycle's last node and takes a raw count on
+ * it, so its claim fails after every other node was claimed. A second thread keeps adding
+ * the key of the first node meanwhile. */
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -15,36 +15,27 @@
 #include "depot/depot.h"
 #include "testutil.h"
 
-enum { N = 4000, ROUNDS = 500 }; /* rolled-back batches to try */
+enum { N = 1000, ROUNDS = 100 }; /* rolled-back claims to try */
 
 static dp_test_alloc counting;
 static dp_depot *dp;
 static dp_handle ring[N];
-static pthread_t owner;
 static atomic_int armed, fired;
 static atomic_int stop, dups, misses;
 static atomic_int destroyed, made;
 static dp_type_id type;
 
-static void *hook_alloc(size_t size, void *user)
+static void claim_hook(dp_depot *d, dp_handle h, void *user)
 {
     (void)user;
-    if (atomic_load(&armed) && pthread_equal(pthread_self(), owner) &&
-        dp__rec_at(dp, dp_handle_index(ring[0]))->color == DP__WHITE) {
-        /* Marking is over and the batch found the ring white: another holder appears on its
-         * last node, so the last claim fails and the others are rolled back. */
+    if (atomic_load(&armed) && h.bits == ring[N - 1].bits) {
+        /* The collection found the ring white and is claiming it: another holder appears
+         * on its last node, so the last claim fails and the others are rolled back. */
         uint32_t old;
         atomic_store(&armed, 0);
-        if (dp__acquire_raw(dp, ring[N - 1], &old) == DP_OK)
+        if (dp__acquire_raw(d, ring[N - 1], &old) == DP_OK)
             atomic_store(&fired, 1);
     }
-    return counting.iface.alloc(size, counting.iface.user);
-}
-
-static void hook_free(void *p, void *user)
-{
-    (void)user;
-    counting.iface.free(p, counting.iface.user);
 }
 
 static void destroy_obj(void *asset, void *user)
@@ -83,9 +74,8 @@ static void test_rolled_back_collection_never_hides_a_live_key(void **state)
 {
     (void)state;
     dp_test_alloc_init(&counting);
-    dp_allocator hook = {.alloc = hook_alloc, .free = hook_free};
-    owner = pthread_self();
-    assert_int_equal(dp_create(&(dp_desc){.allocator = &hook}, &dp), DP_OK);
+    assert_int_equal(dp_create(&(dp_desc){.allocator = &counting.iface}, &dp), DP_OK);
+    assert_int_equal(dp__cycles_set_hook(dp, claim_hook, NULL), DP_OK);
     dp_type t = {.name = "obj", .destroy = destroy_obj};
     assert_int_equal(dp_register_type(dp, &t, &type), DP_OK);
     for (int i = 0; i < N; i++) {
@@ -110,13 +100,16 @@ static void test_rolled_back_collection_never_hides_a_live_key(void **state)
     for (long round = 0; round < 1000L * ROUNDS && rolled < ROUNDS && !atomic_load(&dups) &&
                          !atomic_load(&misses);
          round++) {
+        /* A candidate in every round, whatever the adder's releases did. */
+        assert_int_equal(dp_retain(dp, ring[N - 1]), DP_OK);
+        assert_int_equal(dp_release(dp, ring[N - 1]), DP_OK);
         atomic_store(&fired, 0);
         atomic_store(&armed, 1);
         assert_int_equal(dp_collect_cycles(dp), DP_OK);
         atomic_store(&armed, 0);
         if (atomic_load(&fired)) {
             rolled++;
-            /* The ring survived the rolled-back batch. */
+            /* The ring survived the rolled-back claim. */
             assert_true(dp_count(dp, ring[0]) >= 1);
             assert_int_equal((dp_release)(dp, ring[N - 1]), DP_OK); /* a candidate again */
         }

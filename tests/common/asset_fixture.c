@@ -1,6 +1,8 @@
 /* asset_fixture.c — see asset_fixture.h. */
 #include "asset_fixture.h"
 
+#include "asset/asset_internal.h" /* dp__cycles_phase, the candidate list */
+
 #include <stdlib.h>
 
 static void destroy_obj(void *asset, void *user)
@@ -63,4 +65,35 @@ size_t dp_fx_count_events(fixture *f, dp_event_kind kind)
     for (size_t i = 0; i < n; i++)
         c += ev[i].kind == kind;
     return c;
+}
+
+dp_handle *dp_fx_ring(fixture *f, size_t n, const char *key0)
+{
+    dp_handle *v = malloc(n * sizeof *v);
+    assert_non_null(v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = dp_fx_add(f, i ? NULL : key0);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(dp_depend(f->dp, v[i], v[(i + 1) % n]), DP_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(dp_release(f->dp, v[i]), DP_OK);
+    return v;
+}
+
+int dp_fx_settle(fixture *f)
+{
+    int u = 0;
+    do {
+        assert_int_equal(dp_update(f->dp), DP_OK);
+        assert_true(++u < 100000);
+    } while (dp__cycles_phase(f->dp) != 0 || f->dp->cands.n);
+    return u;
+}
+
+void dp_fx_step_to(fixture *f, int phase)
+{
+    for (int u = 0; dp__cycles_phase(f->dp) != phase; u++) {
+        assert_true(u < 100000);
+        assert_int_equal(dp_update(f->dp), DP_OK);
+    }
 }

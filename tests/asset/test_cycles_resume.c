@@ -1,0 +1,191 @@
+/* test_cycles_resume.c — the collector in bounded steps that resume at the next update: an
+ * update takes at most collect_budget steps, a collection spans updates, its total work is
+ * linear, and what changes between its steps (a retain, an edge added, moved or removed, a
+ * member cached) never gets a live asset freed. Work is counted in dp_stats.cycle_steps,
+ * never in time; the test hook dp__cycles_phase says which phase the next step belongs to. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "asset/asset_internal.h"
+#include "asset_fixture.h"
+
+enum { PH_MARK = 1, PH_CLAIM = 4 }; /* dp__cycles_phase values */
+
+static int setup_64(void **state) { return setup_desc(state, (dp_desc){.collect_budget = 64}); }
+static int setup_1(void **state) { return setup_desc(state, (dp_desc){.collect_budget = 1}); }
+static int setup_1_cache(void **state)
+{
+    return setup_desc(state, (dp_desc){.collect_budget = 1, .keep_unused_bytes = 1 << 20});
+}
+
+static size_t steps(fixture *f)
+{
+    dp_stats st;
+    assert_int_equal(dp_get_stats(f->dp, &st), DP_OK);
+    return st.cycle_steps;
+}
+
+static void test_an_update_takes_at_most_the_budget_in_steps(void **state)
+{
+    fixture *f = *state;
+    enum { N = 2000 };
+    dp_handle *v = make_ring(f, N);
+    assert_int_equal(dp_upgrade(f->dp, v[0]), DP_OK); /* held through v[0]: all live, all walked */
+    size_t before = steps(f);
+    int updates = 0;
+    do {
+        size_t s = steps(f);
+        assert_int_equal(dp_update(f->dp), DP_OK);
+        assert_true(steps(f) - s <= 64);
+        updates++;
+    } while (dp__cycles_phase(f->dp) != 0 || f->dp->cands.n);
+    assert_true(steps(f) - before >= N); /* the ring was walked, over many updates */
+    assert_true(updates > N / 64);
+    assert_int_equal(f->destroyed, 0);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+    dp_release(f->dp, v[0]);
+    settle(f);
+    assert_int_equal(f->destroyed, N);
+    free(v);
+}
+
+static void test_a_garbage_ring_is_collected_across_several_updates(void **state)
+{
+    fixture *f = *state;
+    enum { N = 1000 };
+    dp_handle *v = make_ring(f, N);
+    assert_int_equal(dp_update(f->dp), DP_OK);
+    assert_int_equal(f->destroyed, 0); /* the budget stopped the first update */
+    assert_int_not_equal(dp__cycles_phase(f->dp), 0);
+    assert_true(settle(f) > 1);
+    assert_int_equal(f->destroyed, N);
+    dp_stats st;
+    dp_get_stats(f->dp, &st);
+    assert_int_equal(st.cycles_collected, N);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+    free(v);
+}
+
+static void test_collect_cycles_over_a_chain_takes_steps_linear_in_its_length(void **state)
+{
+    fixture *f = *state;
+    enum { N = 10000 };
+    dp_handle *v = malloc(N * sizeof *v);
+    for (int i = 0; i < N; i++)
+        v[i] = add(f, NULL);
+    for (int i = 1; i < N; i++)
+        dp_depend(f->dp, v[i - 1], v[i]);
+    for (int i = 1; i < N; i++)
+        dp_release(f->dp, v[i]); /* N - 1 candidates, all held through v[0] */
+    size_t before = steps(f);
+    assert_int_equal(dp_collect_cycles(f->dp), DP_OK);
+    /* A handful of steps per node and edge; one walk per candidate would be ~N^2/2. */
+    assert_true(steps(f) - before <= 12u * N);
+    assert_int_equal(f->destroyed, 0);
+    dp_release(f->dp, v[0]);
+    dp_update(f->dp);
+    assert_int_equal(f->destroyed, N);
+    free(v);
+}
+
+static void test_a_retain_between_steps_keeps_the_ring(void **state)
+{
+    fixture *f = *state;
+    enum { N = 40 };
+    for (int phase = PH_MARK; phase <= PH_CLAIM; phase++) {
+        int before = f->destroyed;
+        dp_handle *v = make_ring(f, N);
+        step_to(f, phase);
+        assert_int_equal(dp_upgrade(f->dp, v[N / 2]), DP_OK);
+        settle(f);
+        assert_int_equal(f->destroyed, before);
+        assert_int_equal(dp_check(f->dp), DP_OK);
+        dp_release(f->dp, v[N / 2]);
+        settle(f);
+        assert_int_equal(f->destroyed, before + N);
+        free(v);
+    }
+}
+
+/* The ring's count stays what the collector saw (an edge in, an edge out), but the ring is
+ * now a chain that a held asset holds. */
+static void test_an_edge_moved_between_steps_keeps_the_count_and_the_ring(void **state)
+{
+    fixture *f = *state;
+    enum { N = 40 };
+    for (int phase = PH_MARK; phase <= PH_CLAIM; phase++) {
+        int before = f->destroyed;
+        dp_handle *v = make_ring(f, N);
+        dp_handle holder = add(f, NULL);
+        step_to(f, phase);
+        assert_int_equal(dp_depend(f->dp, holder, v[10]), DP_OK);
+        assert_int_equal(dp_undepend(f->dp, v[9], v[10]), DP_OK);
+        assert_int_equal(dp_count(f->dp, v[10]), 1);
+        settle(f);
+        assert_int_equal(f->destroyed, before);
+        assert_int_equal(dp_check(f->dp), DP_OK);
+        dp_release(f->dp, holder); /* the holder and its chain go in one cascade */
+        settle(f);
+        assert_int_equal(f->destroyed, before + N + 1);
+        free(v);
+    }
+}
+
+static void test_an_edge_removed_between_steps_lets_the_ring_go(void **state)
+{
+    fixture *f = *state;
+    enum { N = 40 };
+    for (int phase = PH_MARK; phase <= PH_CLAIM; phase++) {
+        int before = f->destroyed;
+        dp_handle holder = add(f, NULL);
+        dp_handle *v = make_ring(f, N);
+        assert_int_equal(dp_depend(f->dp, holder, v[0]), DP_OK);
+        settle(f);
+        dp_retain(f->dp, v[5]);
+        dp_release(f->dp, v[5]); /* a candidate: a collection over the held ring starts */
+        step_to(f, phase);
+        assert_int_equal(dp_undepend(f->dp, holder, v[0]), DP_OK);
+        settle(f);
+        assert_int_equal(f->destroyed, before + N); /* garbage now, and found */
+        assert_non_null(dp_get(f->dp, holder));
+        dp_release(f->dp, holder);
+        settle(f);
+        free(v);
+    }
+}
+
+static void test_a_member_cached_between_steps_keeps_what_it_reaches(void **state)
+{
+    fixture *f = *state;
+    enum { N = 40 };
+    for (int phase = PH_MARK; phase <= PH_CLAIM; phase++) {
+        int before = f->destroyed;
+        char key[16];
+        snprintf(key, sizeof key, "cached%d", phase); /* keyless assets are never cached */
+        dp_handle *v = dp_fx_ring(f, N, key);
+        step_to(f, phase);
+        assert_int_equal(dp_undepend(f->dp, v[N - 1], v[0]), DP_OK); /* v[0] to 0: cached */
+        settle(f);
+        assert_int_equal(dp_count(f->dp, v[0]), 0);
+        assert_int_equal(f->destroyed, before); /* the chain below v[0] is kept */
+        assert_int_equal(dp_check(f->dp), DP_OK);
+        assert_int_equal(dp_release_unused(f->dp), DP_OK);
+        settle(f);
+        assert_int_equal(f->destroyed, before + N);
+        free(v);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_an_update_takes_at_most_the_budget_in_steps, setup_64, teardown),
+        cmocka_unit_test_setup_teardown(test_a_garbage_ring_is_collected_across_several_updates, setup_64, teardown),
+        cmocka_unit_test_setup_teardown(test_collect_cycles_over_a_chain_takes_steps_linear_in_its_length, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_retain_between_steps_keeps_the_ring, setup_1, teardown),
+        cmocka_unit_test_setup_teardown(test_an_edge_moved_between_steps_keeps_the_count_and_the_ring, setup_1, teardown),
+        cmocka_unit_test_setup_teardown(test_an_edge_removed_between_steps_lets_the_ring_go, setup_1, teardown),
+        cmocka_unit_test_setup_teardown(test_a_member_cached_between_steps_keeps_what_it_reaches, setup_1_cache, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
