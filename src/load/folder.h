@@ -10,6 +10,8 @@ typedef struct dp__folder {
     const dp_allocator *alloc;
     const char *root; /* NULL: the folder does not exist (`missing` says why) */
     dp_status missing;
+    const int *root_fd; /* root open as a folder (dp__path_root_open), or NULL: a whole read
+                           tries dp__path_open_beneath with it before resolving the path */
 } dp__folder;
 
 /* Whether `path` (already checked lexically) names a regular file inside the folder. */

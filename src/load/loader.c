@@ -80,6 +80,7 @@ static void loader_free(dp__loader *L)
     dp__free(L->alloc, L->retries);
     dp__free(L->alloc, L->root);
     dp__path_dirs_forget(&L->dirs, L->alloc);
+    dp__path_root_close(L->root_fd);
     dp__free(L->alloc, L->running);
     dp__free(L->alloc, L->threads);
     dp__free(L->alloc, L->args);
@@ -125,11 +126,13 @@ static dp__loader *loader_new(dp_depot *dp)
     atomic_init(&L->pending, 0);
     atomic_init(&L->nsources, 0);
     dp__path_dirs_init(&L->dirs);
+    L->root_fd = -1;
     if (dp__queue_init(&L->queue, a) != DP_OK)
         goto fail;
     L->root_status = dp__path_root(a, desc->root, &L->root);
     if (L->root_status == DP_ERR_NOMEM)
         goto fail;
+    L->root_fd = L->root ? dp__path_root_open(L->root) : -1; /* -1: reads resolve first */
     int n = desc->workers > 0 ? desc->workers : dp__cpu_count();
     if (n > 64)
         n = 64;

@@ -143,6 +143,7 @@ typedef struct dp__loader {
     size_t mem_nbuckets, mem_count;
 
     char *root;                /* canonical file root, NULL if it does not exist */
+    int root_fd;               /* root open as a folder for the workers' reads, or -1 */
     dp__path_dirs dirs;        /* owner only: folders of the root whose real path was found
                                   inside it since the last dp_update (dp_load's symlink
                                   check, load_api.c) */

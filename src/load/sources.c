@@ -16,7 +16,8 @@ static dp_status file_read(void *user, const char *path, const dp_cancel *cancel
     dp__loader *L = user;
     /* Resolves symlinks and refuses a path whose real location is outside the root; the
      * file is opened only after that. */
-    dp__folder f = {.alloc = L->alloc, .root = L->root, .missing = L->root_status};
+    dp__folder f = {.alloc = L->alloc, .root = L->root, .missing = L->root_status,
+                    .root_fd = L->root_fd >= 0 ? &L->root_fd : NULL};
     return dp__folder_read(&f, path, cancel, bytes, len);
 }
 

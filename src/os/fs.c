@@ -94,10 +94,26 @@ dp_status dp__file_read(const dp_allocator *a, const char *path, size_t max_byte
         return DP_ERR_CANCELLED;
 
     /* O_NONBLOCK keeps open() from waiting on a FIFO; it does not affect regular files. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int fd = open(path, DP__FILE_READ_FLAGS);
     if (fd < 0)
         return open_error(errno);
+    return dp__file_read_fd(a, fd, max_bytes, stop, stop_arg, bytes, len);
+}
 
+dp_status dp__file_read_fd(const dp_allocator *a, int fd, size_t max_bytes, dp__stop_fn stop,
+                           const void *stop_arg, void **bytes, size_t *len)
+{
+    if (bytes)
+        *bytes = NULL;
+    if (len)
+        *len = 0;
+    if (!a || fd < 0 || !bytes || !len) {
+        if (fd >= 0)
+            close(fd);
+        return DP_ERR_INVALID;
+    }
+    if (max_bytes == 0 || max_bytes > DP_READ_MAX_DEFAULT)
+        max_bytes = DP_READ_MAX_DEFAULT;
     dp_status s;
     unsigned char *buf = NULL;
     size_t cap = 0, used = 0;

@@ -6,11 +6,16 @@
 #include "os/path.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#endif
 
 #include "common/alloc.h"
 
@@ -184,4 +189,36 @@ dp_status dp__path_resolve(const dp_allocator *a, const char *root_canon, const 
 fail:
     dp__free(a, joined);
     return s;
+}
+
+int dp__path_root_open(const char *root_canon)
+{
+#ifdef O_PATH
+    return open(root_canon, O_PATH | O_DIRECTORY | O_CLOEXEC);
+#else
+    return open(root_canon, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+#endif
+}
+
+void dp__path_root_close(int root_fd)
+{
+    if (root_fd >= 0)
+        close(root_fd);
+}
+
+int dp__path_open_beneath(int root_fd, const char *rel, int flags)
+{
+    if (root_fd < 0 || dp__path_check(rel) != DP_OK) {
+        errno = EINVAL;
+        return -1;
+    }
+#if defined(__linux__) && defined(SYS_openat2) && defined(RESOLVE_BENEATH)
+    struct open_how how = {.flags = (uint64_t)flags,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+    return (int)syscall(SYS_openat2, root_fd, rel, &how, sizeof how);
+#else
+    (void)flags;
+    errno = ENOSYS;
+    return -1;
+#endif
 }

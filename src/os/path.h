@@ -27,4 +27,18 @@ dp_status dp__path_check(const char *rel);
 dp_status dp__path_resolve(const dp_allocator *a, const char *root_canon, const char *rel,
                            char **out);
 
+/* The canonical root (from dp__path_root) opened as a folder for dp__path_open_beneath, or -1
+ * (errno set); closed with dp__path_root_close (which ignores -1). */
+int dp__path_root_open(const char *root_canon);
+void dp__path_root_close(int root_fd);
+
+/* Opens `rel` (dp__path_check's rules) below the folder open as `root_fd`, with `flags`, the
+ * kernel refusing every step that would leave that folder while it resolves the path
+ * (Linux openat2 with RESOLVE_BENEATH: no "..", absolute path or symlink leading out, and no
+ * race between a check and the open). Stricter than dp__path_resolve: an absolute symlink
+ * is refused even when it leads back inside. The descriptor, or -1 with errno set (ENOSYS
+ * where the kernel or the OS has no such call, EXDEV for a step out): the caller then
+ * resolves the path with dp__path_resolve, which decides. */
+int dp__path_open_beneath(int root_fd, const char *rel, int flags);
+
 #endif

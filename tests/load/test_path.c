@@ -2,6 +2,7 @@
  * remembered folders of dp__path_inside give dp__path_resolve's answers. */
 #include "testutil.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -495,6 +496,62 @@ static void test_inside_bad_arguments_are_invalid(void **state)
     dp__path_dirs_forget(&d, &f->ta.iface);
 }
 
+/* ---- dp__path_open_beneath -------------------------------------------------------------------- */
+
+/* dp__path_open_beneath of rel below the root: the descriptor (closed here) or -1, errno in
+ * *err. Skips the test where the kernel has no openat2. */
+static int open_beneath(fixture *f, const char *rel, int *err)
+{
+    int root = dp__path_root_open(f->root);
+    assert_true(root >= 0);
+    errno = 0;
+    int fd = dp__path_open_beneath(root, rel, O_RDONLY | O_CLOEXEC);
+    *err = errno;
+    dp__path_root_close(root);
+    if (fd < 0 && *err == ENOSYS)
+        skip();
+    if (fd >= 0)
+        close(fd);
+    return fd;
+}
+
+static void test_open_beneath_opens_files_and_links_that_stay_inside(void **state)
+{
+    fixture *f = *state;
+    link_in_tmp(f, "sub/b.txt", "root/inside.txt");
+    link_in_tmp(f, "sub", "root/alias");
+    int err;
+    assert_true(open_beneath(f, "a.txt", &err) >= 0);
+    assert_true(open_beneath(f, "sub/b.txt", &err) >= 0);
+    assert_true(open_beneath(f, "inside.txt", &err) >= 0);
+    assert_true(open_beneath(f, "alias/b.txt", &err) >= 0);
+}
+
+static void test_open_beneath_refuses_every_step_out(void **state)
+{
+    fixture *f = *state;
+    char target[512];
+    snprintf(target, sizeof target, "%s/out/secret.txt", f->tmp);
+    link_in_tmp(f, target, "root/abs.txt");
+    link_in_tmp(f, "../out/secret.txt", "root/rel.txt");
+    snprintf(target, sizeof target, "%s/out", f->tmp);
+    link_in_tmp(f, target, "root/outdir");
+    snprintf(target, sizeof target, "%s/sub/b.txt", f->root);
+    link_in_tmp(f, target, "root/abs_inside.txt"); /* absolute: refused, resolve decides */
+    const char *out[] = {"abs.txt", "rel.txt", "outdir/secret.txt", "abs_inside.txt"};
+    for (size_t i = 0; i < sizeof out / sizeof *out; i++) {
+        int err;
+        assert_int_equal(open_beneath(f, out[i], &err), -1);
+        assert_int_not_equal(err, 0);
+    }
+    int err;
+    assert_int_equal(open_beneath(f, "missing.txt", &err), -1);
+    assert_int_equal(err, ENOENT);
+    assert_int_equal(open_beneath(f, "../out/secret.txt", &err), -1);
+    assert_int_equal(err, EINVAL); /* refused lexically, before the kernel is asked */
+    assert_int_equal(dp__path_open_beneath(-1, "a.txt", O_RDONLY), -1);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -532,6 +589,8 @@ int main(void)
         T(test_inside_with_more_folders_than_slots_closes_what_it_drops),
         T(test_inside_out_of_memory_still_answers_and_leaks_nothing),
         T(test_inside_bad_arguments_are_invalid),
+        T(test_open_beneath_opens_files_and_links_that_stay_inside),
+        T(test_open_beneath_refuses_every_step_out),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
