@@ -54,7 +54,7 @@ typedef struct dp__job {
                                   too (priority.c) */
     dp_handle h;               /* weak */
     dp_type_id type;
-    char *key;                 /* the asset's key (copy) */
+    char *key;                 /* the asset's key (a copy, in the job's own block) */
     const char *path;          /* points into key: after "scheme://" */
     int source;                /* index in loader->sources */
     bool reload;

@@ -1,6 +1,7 @@
 /* worker.c — the worker side of the loader: jobs, the queue workers take them from, the
  * lists other threads fill for the owner (links, retries), superseding an older load, and the
  * worker threads themselves. Any thread, under L->lock; nothing here touches the graph. */
+#include <stdint.h>
 #include <string.h>
 
 #include "load/loader.h"
@@ -15,14 +16,16 @@ static bool job_asset_dead(const struct dp_cancel *c)
 
 dp__job *dp__job_new(dp__loader *L, dp_handle h, dp_type_id type, const char *key, int source)
 {
-    dp__job *j = dp__calloc(L->alloc, 1, sizeof *j);
+    /* One block: the job, then its key (one allocation a load, not two). */
+    size_t kl = strlen(key) + 1;
+    if (kl > SIZE_MAX - sizeof(dp__job))
+        return NULL;
+    dp__job *j = dp__alloc(L->alloc, sizeof *j + kl);
     if (!j)
         return NULL;
-    j->key = dp__strdup(L->alloc, key);
-    if (!j->key) {
-        dp__free(L->alloc, j);
-        return NULL;
-    }
+    memset(j, 0, sizeof *j);
+    j->key = (char *)(j + 1);
+    memcpy(j->key, key, kl);
     const char *sep = strstr(j->key, "://");
     j->path = sep ? sep + 3 : j->key;
     j->h = h;
@@ -43,8 +46,7 @@ void dp__job_free(dp__loader *L, dp__job *job)
     dp__free(L->alloc, job->names);
     dp__free(L->alloc, job->deps);
     dp__free(L->alloc, job->labels);
-    dp__free(L->alloc, job->key);
-    dp__free(L->alloc, job->why);
+    dp__free(L->alloc, job->why); /* the key lives in the job's block */
     dp__free(L->alloc, job);
 }
 

@@ -62,10 +62,14 @@ dp_status dp__path_check(const char *rel)
     size_t n = strnlen(rel, DP_PATH_MAX_REL + 1);
     if (n > DP_PATH_MAX_REL)
         return DP_ERR_INVALID;
-    /* Walk the components: each must be non-empty and neither "." nor "..". */
-    const char *start = rel;
-    for (const char *p = rel;; p++) {
-        unsigned char c = (unsigned char)*p;
+    /* Walk the components: each must be non-empty and neither "." nor "..". Every byte above
+     * '/' but '\\' and DEL is plain (letters, digits, '_'): it takes the short first test, as
+     * dp_load checks every new key's path twice (the key, then dp__path_inside). */
+    const unsigned char *start = (const unsigned char *)rel;
+    for (const unsigned char *p = start;; p++) {
+        unsigned char c = *p;
+        if (c > '/' && c != '\\' && c != 0x7f)
+            continue;
         if (c == '/' || c == '\0') {
             size_t len = (size_t)(p - start);
             if (len == 0)
