@@ -36,6 +36,14 @@ static void link_in_tmp(const fixture *f, const char *target, const char *rel_to
     assert_int_equal(symlink(target, p), 0);
 }
 
+/* A symlink at rel_to_tmp to the absolute path of tmp/target_in_tmp. */
+static void link_to_tmp(const fixture *f, const char *target_in_tmp, const char *rel_to_tmp)
+{
+    char target[512];
+    snprintf(target, sizeof target, "%s/%s", f->tmp, target_in_tmp);
+    link_in_tmp(f, target, rel_to_tmp);
+}
+
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
@@ -392,14 +400,10 @@ static int open_fds(void)
 static void test_inside_agrees_with_resolve_in_a_remembered_folder(void **state)
 {
     fixture *f = *state;
-    char target[512];
-    snprintf(target, sizeof target, "%s/out/secret.txt", f->tmp);
-    link_in_tmp(f, target, "root/sub/out.txt");
+    link_to_tmp(f, "out/secret.txt", "root/sub/out.txt");
     link_in_tmp(f, "b.txt", "root/sub/in.txt");
-    snprintf(target, sizeof target, "%s/out/later.txt", f->tmp);
-    link_in_tmp(f, target, "root/sub/dangling.txt");
-    snprintf(target, sizeof target, "%s/out", f->tmp);
-    link_in_tmp(f, target, "root/sub/outdir");
+    link_to_tmp(f, "out/later.txt", "root/sub/dangling.txt");
+    link_to_tmp(f, "out", "root/sub/outdir");
     dp__path_dirs d;
     dp__path_dirs_init(&d);
     const char *rels[] = {"sub/b.txt",        "sub/out.txt", "sub/in.txt",
@@ -419,9 +423,7 @@ static void test_inside_refuses_a_symlink_added_to_a_remembered_folder(void **st
     dp__path_dirs d;
     dp__path_dirs_init(&d);
     assert_int_equal(dp__path_inside(&d, &f->ta.iface, f->root, "sub/b.txt"), DP_OK);
-    char target[512];
-    snprintf(target, sizeof target, "%s/out/secret.txt", f->tmp);
-    link_in_tmp(f, target, "root/sub/new.txt"); /* after sub was remembered */
+    link_to_tmp(f, "out/secret.txt", "root/sub/new.txt"); /* after sub was remembered */
     assert_int_equal(dp__path_inside(&d, &f->ta.iface, f->root, "sub/new.txt"),
                      DP_ERR_INVALID);
     dp__path_dirs_forget(&d, &f->ta.iface);
@@ -433,12 +435,11 @@ static void test_inside_sees_a_folder_swapped_for_a_symlink_once_forgotten(void 
     dp__path_dirs d;
     dp__path_dirs_init(&d);
     assert_int_equal(dp__path_inside(&d, &f->ta.iface, f->root, "sub/b.txt"), DP_OK);
-    char from[512], to[512], target[512];
+    char from[512], to[512];
     snprintf(from, sizeof from, "%s/root/sub", f->tmp);
     snprintf(to, sizeof to, "%s/root/old", f->tmp);
     assert_int_equal(rename(from, to), 0);
-    snprintf(target, sizeof target, "%s/out", f->tmp);
-    link_in_tmp(f, target, "root/sub");
+    link_to_tmp(f, "out", "root/sub");
     dp__path_dirs_forget(&d, &f->ta.iface);
     assert_int_equal(dp__path_inside(&d, &f->ta.iface, f->root, "sub/secret.txt"),
                      DP_ERR_INVALID);
@@ -530,14 +531,11 @@ static void test_open_beneath_opens_files_and_links_that_stay_inside(void **stat
 static void test_open_beneath_refuses_every_step_out(void **state)
 {
     fixture *f = *state;
-    char target[512];
-    snprintf(target, sizeof target, "%s/out/secret.txt", f->tmp);
-    link_in_tmp(f, target, "root/abs.txt");
+    link_to_tmp(f, "out/secret.txt", "root/abs.txt");
     link_in_tmp(f, "../out/secret.txt", "root/rel.txt");
-    snprintf(target, sizeof target, "%s/out", f->tmp);
-    link_in_tmp(f, target, "root/outdir");
-    snprintf(target, sizeof target, "%s/sub/b.txt", f->root);
-    link_in_tmp(f, target, "root/abs_inside.txt"); /* absolute: refused, resolve decides */
+    link_to_tmp(f, "out", "root/outdir");
+    link_to_tmp(f, "root/sub/b.txt", "root/abs_inside.txt"); /* absolute: refused, resolve
+                                                                 decides */
     const char *out[] = {"abs.txt", "rel.txt", "outdir/secret.txt", "abs_inside.txt"};
     for (size_t i = 0; i < sizeof out / sizeof *out; i++) {
         int err;
