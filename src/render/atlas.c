@@ -12,6 +12,12 @@
  * no particular order) do not respect edges, so the page struct counts its users: one for
  * the page asset and one per region; whichever destroy drops the last frees it.
  *
+ * The page asset's data is a block of its own (page_data: the dp_image and a pointer to the
+ * shared page struct), never the page struct itself: the lifetime sanitizer
+ * (dp_desc.debug_lifetimes, on in the ASan build) makes a freed asset's data unreadable until
+ * its destroy runs, and a region freed in the same update still reads the page struct in
+ * its own destroy (`depot demo` trapped there).
+ *
  * The atlas object holds its pages weakly (a list of handles, stale ones skipped and
  * pruned): the atlas never keeps a page alive.
  */
@@ -25,11 +31,17 @@
 #include "render/atlas_alloc.h"
 
 typedef struct page {
-    dp_image img;          /* first: the asset data is a dp_image */
+    dp_image img;          /* the pixels; page_data copies this header */
     dp__rectpack *pack;
     dp_allocator alloc;
     uint32_t users;        /* the page asset + one per region */
 } page;
+
+/* The page asset's data. */
+typedef struct page_data {
+    dp_image img;          /* first: the asset data is a dp_image (the page's pixels) */
+    page *pg;
+} page_data;
 
 typedef struct region {
     dp_atlas_region pub;   /* first: the asset data is a dp_atlas_region */
@@ -59,7 +71,10 @@ static void page_unref(page *pg)
 static void page_destroy(void *data, void *user)
 {
     (void)user;
-    page_unref(data);
+    page_data *pd = data;
+    page *pg = pd->pg;
+    dp__free(&pg->alloc, pd);
+    page_unref(pg);
 }
 
 static void region_destroy(void *data, void *user)
@@ -138,8 +153,12 @@ static dp_status new_page(dp_atlas *a, dp_handle *out, page **pgout)
                  sizeof *a->pages) != DP_OK)
         return DP_ERR_NOMEM;
     page *pg = dp__calloc(&a->alloc, 1, sizeof *pg);
-    if (!pg)
+    page_data *pd = dp__calloc(&a->alloc, 1, sizeof *pd);
+    if (!pg || !pd) {
+        dp__free(&a->alloc, pg);
+        dp__free(&a->alloc, pd);
         return DP_ERR_NOMEM;
+    }
     pg->alloc = a->alloc;
     pg->users = 1;
     pg->img.width = pg->img.height = a->page_size;
@@ -147,10 +166,12 @@ static dp_status new_page(dp_atlas *a, dp_handle *out, page **pgout)
     dp_status st = pg->img.pixels ? dp__rectpack_create(&a->alloc, a->page_size, a->page_size,
                                                         &pg->pack)
                                   : DP_ERR_NOMEM;
+    *pd = (page_data){.img = pg->img, .pg = pg};
     if (st == DP_OK)
-        st = dp_add(a->dp, a->page_type, pg, sizeof *pg + (size_t)a->page_size * a->page_size * 4,
-                    NULL, out);
+        st = dp_add(a->dp, a->page_type, pd,
+                    sizeof *pd + sizeof *pg + (size_t)a->page_size * a->page_size * 4, NULL, out);
     if (st != DP_OK) {
+        dp__free(&a->alloc, pd);
         dp__rectpack_destroy(pg->pack);
         dp__free(&a->alloc, pg->img.pixels);
         dp__free(&a->alloc, pg);
@@ -186,7 +207,8 @@ static dp_status find_room(dp_atlas *a, uint32_t w, uint32_t h, dp_handle *ph, p
         a->pages[keep++] = c;
         if (*pg || dp_upgrade(dp, c) != DP_OK)
             continue;
-        page *cand = (dp_get)(dp, c);
+        const page_data *pd = (dp_get)(dp, c);
+        page *cand = pd ? pd->pg : NULL;
         dp_status st = cand ? dp__rectpack_alloc(cand->pack, w, h, rect) : DP_ERR_STALE;
         if (st == DP_OK) {
             *ph = c;
@@ -311,10 +333,10 @@ double dp_atlas_occupancy(const dp_atlas *a, size_t *pages)
     uint64_t used = 0;
     size_t n = 0;
     for (size_t i = 0; i < a->npages; i++) {
-        const page *pg = (dp_get)(a->dp, a->pages[i]);
-        if (!pg)
+        const page_data *pd = (dp_get)(a->dp, a->pages[i]);
+        if (!pd)
             continue;
-        used += dp__rectpack_used(pg->pack, NULL);
+        used += dp__rectpack_used(pd->pg->pack, NULL);
         n++;
     }
     if (pages)
