@@ -59,6 +59,13 @@ typedef struct dp_log {
     void *user;
 } dp_log;
 
+/** @brief dp_desc.debug_lifetimes: the lifetime sanitizer off for this depot, whatever the
+ * build's default and the environment say. */
+#define DP_LIFETIMES_OFF UINT32_MAX
+/** @brief The updates that depot's ASan build (DEPOT_SANITIZE=address) keeps freed data in
+ * quarantine when dp_desc.debug_lifetimes is 0 and DEPOT_DEBUG_LIFETIMES is unset. */
+#define DP_LIFETIMES_DEFAULT 4u
+
 /** @brief Depot settings. A zero-initialised desc is valid: every field has a default. */
 typedef struct dp_desc {
     const char *root;              /**< file source root, an existing directory (relative to the
@@ -81,7 +88,11 @@ typedef struct dp_desc {
                                         evicted, reload-replaced) is kept unreadable for this
                                         many updates before its type's destroy runs, and a
                                         stale dp_get pointer's use is reported with the
-                                        asset's key (docs/diagnostics.md); 0 = off */
+                                        asset's key (docs/diagnostics.md); 0 = the default:
+                                        the environment variable DEPOT_DEBUG_LIFETIMES if
+                                        set (a number; 0 = off), else DP_LIFETIMES_DEFAULT
+                                        updates in depot's ASan build (DEPOT_SANITIZE=address)
+                                        and off in every other build; DP_LIFETIMES_OFF = off */
     uint32_t trace_events;         /**< lifetime recorder: keep the last this many lifetime
                                         events (rounded up to a power of two) for
                                         dp_trace_write (diag.h); 0 = off */

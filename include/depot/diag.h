@@ -49,6 +49,13 @@ typedef struct dp_stats {
 /** @brief Fills *out. Any thread. @return DP_OK; DP_ERR_INVALID. */
 dp_status dp_get_stats(const dp_depot *dp, dp_stats *out);
 
+/** @brief The lifetime sanitizer's setting in effect for this depot: the number of updates
+ * that freed, evicted and replaced asset data waits in quarantine before its type's destroy
+ * runs, after the build's default and DEPOT_DEBUG_LIFETIMES were applied to
+ * dp_desc.debug_lifetimes (asset.h); 0 = off. Any thread (fixed at dp_create).
+ * @return the number of updates; 0 for NULL. */
+uint32_t dp_debug_lifetimes(const dp_depot *dp);
+
 /** @brief Live assets and their bytes of one type. Any thread.
  * @return DP_OK; DP_ERR_INVALID (NULL or unknown type). */
 dp_status dp_type_stats(const dp_depot *dp, dp_type_id type, size_t *count, size_t *bytes);

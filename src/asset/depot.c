@@ -34,6 +34,7 @@ dp_status dp_create(const dp_desc *desc, dp_depot **out)
     dp->desc.allocator = &dp->alloc;
     if (dp->desc.collect_budget == 0)
         dp->desc.collect_budget = 4096;
+    dp->desc.debug_lifetimes = dp__lifetimes_setting(&d);
     dp->owner = dp__thread_self();
     atomic_init(&dp->epoch, 1);
     dp__mutex_init(&dp->types_lock);

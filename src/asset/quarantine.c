@@ -4,7 +4,8 @@
  * went away (count released, evicted, reloaded) and reads it later. Without help that read
  * sees freed memory (or, worse, a new asset that reused it) and nothing says whose it was.
  *
- * With the option on, data that leaves the registry is not destroyed; it waits here for N
+ * The option is on by default in the DEPOT_SANITIZE=address build (dp__lifetimes_setting
+ * below). With it on, data that leaves the registry is not destroyed; it waits here for N
  * updates (bounded: at most QMAX_ENTRIES data and QMAX_BYTES bytes, oldest out first), made
  * unreadable, and only then is its type's destroy called:
  *  - In an AddressSanitizer build the data's heap block is poisoned with ASan's manual
@@ -27,6 +28,8 @@
 #include <string.h>
 
 #include "asset/asset_internal.h"
+#include "asset/log.h"
+#include "depot/diag.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define DP__ASAN 1
@@ -221,6 +224,40 @@ static void unguard(const struct dp__quarantine *z, qentry *e)
     e->shadow = NULL;
 }
 #endif
+
+/* ---- the setting ------------------------------------------------------------------------------ */
+
+/* DP__LIFETIMES_BUILD (CMakeLists.txt): 1 in the DEPOT_SANITIZE=address build, where the
+ * sanitizer is on unless a depot or the environment turns it off. Only there: ASan's
+ * poisoning makes a stale read trap at once, and ASan's ownership query lets any data that is
+ * not a heap block of its own pass straight to destroy. The fill pattern (every other build)
+ * needs each datum to be a malloc block, which a program must promise by asking for it. */
+#ifndef DP__LIFETIMES_BUILD
+#define DP__LIFETIMES_BUILD 0
+#endif
+
+uint32_t dp__lifetimes_setting(const dp_desc *d)
+{
+    if (d->debug_lifetimes == DP_LIFETIMES_OFF)
+        return 0;
+    if (d->debug_lifetimes)
+        return d->debug_lifetimes;
+    const char *env = getenv("DEPOT_DEBUG_LIFETIMES");
+    if (env && *env) {
+        char *end;
+        unsigned long n = strtoul(env, &end, 10);
+        if (*end == 0 && env[0] != '-' && n < DP_LIFETIMES_OFF)
+            return (uint32_t)n;
+        dp__log_to(&d->log, DP_LOG_WARN, "dp_create: DEPOT_DEBUG_LIFETIMES=\"%s\" is not a "
+                   "number of updates; the build's default applies", env);
+    }
+    return DP__LIFETIMES_BUILD ? DP_LIFETIMES_DEFAULT : 0;
+}
+
+uint32_t dp_debug_lifetimes(const dp_depot *dp)
+{
+    return dp ? dp->desc.debug_lifetimes : 0;
+}
 
 /* ---- owner side ------------------------------------------------------------------------------- */
 

@@ -24,6 +24,11 @@ enum dp__why {
     DP__WHY_DESTROY   /* dp_destroy (never quarantined: reported only) */
 };
 
+/* The updates the quarantine keeps data for a depot made with `d` (0 = off): d's
+ * debug_lifetimes if set (DP_LIFETIMES_OFF = 0), else DEPOT_DEBUG_LIFETIMES from the
+ * environment, else the build's default (DP_LIFETIMES_DEFAULT in the ASan build). dp_create. */
+uint32_t dp__lifetimes_setting(const dp_desc *d);
+
 /* What the report says about one datum: made when the data leaves its asset. */
 typedef struct dp__qlabel dp__qlabel;
 

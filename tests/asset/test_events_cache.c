@@ -151,6 +151,7 @@ static void test_replace_emits_modified_and_destroys_old_data_one_update_later(v
     assert_int_equal(f->destroyed, 0); /* pointers of the frame before may still be in use */
     assert_int_equal(f->per_id[old->id], 0); /* (and reading old is no use after free) */
     dp_update(f->dp);
+    pass_quarantine(f);
     assert_int_equal(f->destroyed, 1);
     assert_int_equal(f->per_id[0], 1);
     assert_int_equal(count_events(f, DP_EV_MODIFIED), 0);
@@ -179,6 +180,7 @@ static void test_touch_emits_modified_at_next_update(void **state)
     assert_int_equal(dp_touch(f->dp, h), DP_OK);
     dp_update(f->dp);
     assert_int_equal(count_events(f, DP_EV_MODIFIED), 1);
+    pass_quarantine(f);
     assert_int_equal(f->destroyed, 0);
     dp_release(f->dp, h);
 }
@@ -199,12 +201,14 @@ static void test_cache_keeps_released_assets_within_budget(void **state)
     release_and_update(f, a);
     release_and_update(f, b);
     release_and_update(f, c);
+    pass_quarantine(f);
     assert_int_equal(f->destroyed, 0); /* 48 bytes: exactly the budget */
     dp_stats st;
     dp_get_stats(f->dp, &st);
     assert_int_equal(st.unused_cached_bytes, 48);
     assert_int_equal(st.unused_assets, 3);
     release_and_update(f, d);
+    pass_quarantine(f);
     assert_int_equal(f->destroyed, 1); /* the least recently used, a */
     assert_int_equal(f->per_id[0], 1);
     dp_get_stats(f->dp, &st);
@@ -222,6 +226,7 @@ static void test_cache_find_is_a_hit_without_destroy(void **state)
     assert_true(dp_handle_eq(a, again));
     assert_ptr_equal(dp_get(f->dp, again), data);
     dp_update(f->dp);
+    pass_quarantine(f);
     assert_int_equal(f->destroyed, 0);
     assert_int_equal(count_events(f, DP_EV_LOADED), 0);
     assert_int_equal(dp_check(f->dp), DP_OK);
@@ -240,6 +245,7 @@ static void test_cache_hit_makes_asset_most_recently_used(void **state)
     dp_update(f->dp);
     release_and_update(f, x); /* a is now the most recently used */
     release_and_update(f, d);
+    pass_quarantine(f);
     assert_int_equal(f->destroyed, 1);
     assert_int_equal(f->per_id[1], 1); /* b went, not a */
     assert_int_equal(dp_find(f->dp, "a", &x), DP_OK);
@@ -257,6 +263,7 @@ static void test_cache_hit_released_in_the_same_frame_is_most_recently_used(void
     assert_int_equal(dp_find(f->dp, "a", &x), DP_OK);
     assert_int_equal(dp_release(f->dp, x), DP_OK); /* used and dropped within one frame */
     release_and_update(f, d);
+    pass_quarantine(f);
     assert_int_equal(f->destroyed, 1);
     assert_int_equal(f->per_id[1], 1); /* b is the least recently used, not a */
     assert_int_equal(dp_find(f->dp, "a", &x), DP_OK);
@@ -269,6 +276,7 @@ static void test_cache_does_not_keep_an_asset_larger_than_budget(void **state)
     dp_handle big;
     assert_int_equal((dp_add)(f->dp, f->type, mk(f), 49, "big", &big), DP_OK);
     release_and_update(f, big);
+    pass_quarantine(f);
     assert_int_equal(f->destroyed, 1);
 }
 
@@ -277,6 +285,7 @@ static void test_cache_does_not_keep_keyless_assets(void **state)
     fixture *f = *state;
     dp_handle h = add(f, NULL);
     release_and_update(f, h);
+    pass_quarantine(f);
     assert_int_equal(f->destroyed, 1);
 }
 
@@ -288,6 +297,7 @@ static void test_release_unused_empties_the_cache(void **state)
     release_and_update(f, b);
     dp_release(f->dp, c); /* not even seen by an update yet */
     assert_int_equal(dp_release_unused(f->dp), DP_OK);
+    pass_quarantine(f);
     assert_int_equal(f->destroyed, 3);
     assert_int_equal(dp_check(f->dp), DP_OK);
     dp_stats st;
@@ -299,6 +309,7 @@ static void test_release_unused_empties_the_cache(void **state)
     /* The cache works again afterwards. */
     dp_handle d = add(f, "d");
     release_and_update(f, d);
+    pass_quarantine(f);
     assert_int_equal(f->destroyed, 3);
 }
 
@@ -308,8 +319,10 @@ static void test_release_unused_frees_cached_zero_byte_assets(void **state)
     dp_handle empty;
     assert_int_equal((dp_add)(f->dp, f->type, mk(f), 0, "empty", &empty), DP_OK);
     release_and_update(f, empty);
+    pass_quarantine(f);
     assert_int_equal(f->destroyed, 0);
     assert_int_equal(dp_release_unused(f->dp), DP_OK);
+    pass_quarantine(f);
     assert_int_equal(f->destroyed, 1);
     dp_stats st;
     dp_get_stats(f->dp, &st);
@@ -324,10 +337,12 @@ static void test_cached_parent_keeps_children_until_it_goes(void **state)
     dp_depend(f->dp, p, kid);
     dp_release(f->dp, kid);
     release_and_update(f, p);
+    pass_quarantine(f);
     assert_int_equal(f->destroyed, 0);
     assert_int_equal(dp_count(f->dp, kid), 1);
     assert_int_equal(dp_release_unused(f->dp), DP_OK);
     dp_update(f->dp);
+    pass_quarantine(f);
     assert_int_equal(f->destroyed, 2);
     assert_int_equal(dp_check(f->dp), DP_OK);
 }
@@ -342,6 +357,7 @@ static void test_evict_of_cached_asset_leaves_consistent_cache(void **state)
     assert_int_equal(dp_check(f->dp), DP_OK);
     dp_update(f->dp);
     assert_int_equal(dp_check(f->dp), DP_OK);
+    pass_quarantine(f);
     assert_int_equal(f->destroyed, 1);
 }
 

@@ -100,6 +100,8 @@ static void *evict_reader(void *arg)
     return NULL;
 }
 
+static void pass_quarantine(world *w) { dp_test_pass_quarantine(w->dp); }
+
 static void test_worker_reads_evicted_data_until_the_next_update(void **state)
 {
     (void)state;
@@ -115,6 +117,7 @@ static void test_worker_reads_evicted_data_until_the_next_update(void **state)
     pthread_join(t, NULL);
     dp_update(w->dp);
     dp_update(w->dp);
+    pass_quarantine(w);
     assert_int_equal(atomic_load(&w->destroyed), 1);
     end_world(w);
 }
@@ -155,6 +158,7 @@ static void test_guard_keeps_replaced_data_across_updates(void **state)
     wait_step(w, 3);
     pthread_join(t, NULL);
     dp_update(w->dp);
+    pass_quarantine(w);
     assert_int_equal(atomic_load(&w->destroyed), 1); /* guard ended: the old data went */
     assert_int_equal(dp_release(w->dp, w->h), DP_OK);
     end_world(w);
@@ -192,6 +196,7 @@ static void test_guard_keeps_evicted_data_across_updates(void **state)
     wait_step(w, 3);
     pthread_join(t, NULL);
     dp_update(w->dp);
+    pass_quarantine(w);
     assert_int_equal(atomic_load(&w->destroyed), 1);
     end_world(w);
 }

@@ -97,3 +97,10 @@ void dp_fx_step_to(fixture *f, int phase)
         assert_int_equal(dp_update(f->dp), DP_OK);
     }
 }
+
+size_t dp_fx_freed_total(fixture *f)
+{
+    dp_stats st;
+    assert_int_equal(dp_get_stats(f->dp, &st), DP_OK);
+    return st.freed_total;
+}

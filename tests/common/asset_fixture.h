@@ -31,6 +31,8 @@ int dp_fx_teardown(void **state);
 obj *dp_fx_mk(fixture *f);
 /* dp_add of a new object, 16 bytes, with the given key (may be NULL); asserts DP_OK. */
 dp_handle dp_fx_add(fixture *f, const char *key);
+/* dp_stats.freed_total: assets freed so far (their destroy may still wait in quarantine). */
+size_t dp_fx_freed_total(fixture *f);
 /* Events of `kind` in the last update's batch. */
 size_t dp_fx_count_events(fixture *f, dp_event_kind kind);
 /* n new objects in a ring, each depending on the next, v[0] with key `key0` (may be NULL),
@@ -52,6 +54,8 @@ static inline dp_handle add(fixture *f, const char *key) { return dp_fx_add(f, k
 static inline dp_handle *make_ring(fixture *f, size_t n) { return dp_fx_ring(f, n, NULL); }
 static inline int settle(fixture *f) { return dp_fx_settle(f); }
 static inline void step_to(fixture *f, int phase) { dp_fx_step_to(f, phase); }
+static inline void pass_quarantine(fixture *f) { dp_test_pass_quarantine(f->dp); }
+static inline size_t freed_total(fixture *f) { return dp_fx_freed_total(f); }
 static inline size_t count_events(fixture *f, dp_event_kind kind)
 {
     return dp_fx_count_events(f, kind);

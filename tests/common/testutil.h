@@ -36,6 +36,11 @@ void dp_test_rmrf(const char *dir);
 /* Writes a file (creating parent folders); returns 0 on success. */
 int dp_test_write_file(const char *path, const void *bytes, size_t len);
 
+/* Runs as many dp_update calls as the lifetime sanitizer keeps data that left its asset
+ * (dp_debug_lifetimes: DP_LIFETIMES_DEFAULT in the ASan build, 0 in the others), so that
+ * data freed, evicted or replaced so far has been destroyed. Owner thread. */
+void dp_test_pass_quarantine(dp_depot *dp);
+
 /* Monotonic nanoseconds. */
 uint64_t dp_test_now_ns(void);
 

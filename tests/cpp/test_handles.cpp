@@ -65,6 +65,12 @@ struct fixture {
         assert_int_equal(r.status, DP_OK);
         return std::move(r.value);
     }
+    /* The updates the lifetime sanitizer keeps freed data (0 outside the ASan build). */
+    void pass_quarantine()
+    {
+        for (uint32_t i = 0; i < dp_debug_lifetimes(dp.c()); i++)
+            assert_int_equal(dp.update(), DP_OK);
+    }
 };
 
 /* Runs a test body, whose handles all die when it returns, then checks that the depot
@@ -91,6 +97,7 @@ void test_copy_retains_and_destruction_releases(fixture &f)
     a.reset();
     assert_false(static_cast<bool>(a));
     assert_int_equal(f.dp.update(), DP_OK);
+    f.pass_quarantine();
     assert_int_equal(destroyed, 1);
 }
 
@@ -219,6 +226,7 @@ void test_group_releases_its_members_when_destroyed(fixture &f)
     }
     assert_int_equal(dp_count(f.dp.c(), raw), 0);
     assert_int_equal(f.dp.update(), DP_OK);
+    f.pass_quarantine();
     assert_int_equal(destroyed, 1);
 }
 

@@ -4,7 +4,8 @@
  * Under AddressSanitizer the read traps (each case runs in a forked child whose stderr the
  * test reads: an expected-failure test); without it the write is found by the fill-pattern
  * check when the data leaves the quarantine. The quarantine itself changes no count, event
- * or stat, and dp_destroy frees everything in it. */
+ * or stat, and dp_destroy frees everything in it. In the ASan build the sanitizer is on by
+ * default (a zero desc arms it); DP_LIFETIMES_OFF and DEPOT_DEBUG_LIFETIMES turn it off. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #endif
 
 enum { KEEP = 3 }; /* updates the quarantine keeps data */
+static uint32_t scene_keep = KEEP; /* the scene's dp_desc.debug_lifetimes */
 
 /* ---- a stale-pointer scenario and how the report is collected ----------------------------- */
 
@@ -38,7 +40,7 @@ typedef struct scene {
 static void run_scene(void (*make_stale)(scene *s), dp_test_logbook *book)
 {
     scene s = {0};
-    dp_desc d = {.debug_lifetimes = KEEP, .track_holders = true};
+    dp_desc d = {.debug_lifetimes = scene_keep, .track_holders = true};
     if (book)
         d.log = (dp_log){dp_test_log_record, book};
     setup_desc((void **)&s.f, d);
@@ -47,7 +49,7 @@ static void run_scene(void (*make_stale)(scene *s), dp_test_logbook *book)
     printf("read %d\n", s.stale->id); /* must trap before this prints */
 #else
     s.stale->id = 12345;
-    for (int i = 0; i < KEEP + 1; i++)
+    for (uint32_t i = 0; i < dp_debug_lifetimes(s.f->dp) + 1; i++)
         dp_update(s.f->dp);
 #endif
     teardown((void **)&s.f);
@@ -179,7 +181,7 @@ static void test_a_child_freed_with_its_parent_is_reported_as_cascade(void **sta
 static char *observe(bool sanitizer, int *destroyed_after_scene)
 {
     fixture *f;
-    setup_desc((void **)&f, (dp_desc){.debug_lifetimes = sanitizer ? KEEP : 0,
+    setup_desc((void **)&f, (dp_desc){.debug_lifetimes = sanitizer ? KEEP : DP_LIFETIMES_OFF,
                                       .keep_unused_bytes = 16});
     char *text = NULL;
     size_t len = 0;
@@ -239,6 +241,80 @@ static void test_quarantined_data_is_destroyed_after_the_set_number_of_updates(v
     assert_int_equal(f->destroyed, 1);
 }
 
+/* ---- the setting: on by default in the ASan build, off on request ------------------------- */
+
+static uint32_t setting_of(dp_desc d)
+{
+    dp_depot *dp;
+    assert_int_equal(dp_create(&d, &dp), DP_OK);
+    uint32_t n = dp_debug_lifetimes(dp);
+    assert_int_equal(dp_destroy(dp), 0);
+    return n;
+}
+
+static void test_a_zero_desc_arms_the_sanitizer_in_the_asan_build_only(void **state)
+{
+    (void)state;
+    unsetenv("DEPOT_DEBUG_LIFETIMES");
+#ifdef UNDER_ASAN
+    assert_int_equal(setting_of((dp_desc){0}), DP_LIFETIMES_DEFAULT);
+#else
+    assert_int_equal(setting_of((dp_desc){0}), 0);
+#endif
+    assert_int_equal(setting_of((dp_desc){.debug_lifetimes = 7}), 7);
+}
+
+static void test_dp_lifetimes_off_turns_it_off_whatever_the_environment(void **state)
+{
+    (void)state;
+    setenv("DEPOT_DEBUG_LIFETIMES", "5", 1);
+    assert_int_equal(setting_of((dp_desc){.debug_lifetimes = DP_LIFETIMES_OFF}), 0);
+    unsetenv("DEPOT_DEBUG_LIFETIMES");
+    assert_int_equal(setting_of((dp_desc){.debug_lifetimes = DP_LIFETIMES_OFF}), 0);
+}
+
+static void test_the_environment_sets_the_default_and_a_desc_value_wins(void **state)
+{
+    (void)state;
+    setenv("DEPOT_DEBUG_LIFETIMES", "0", 1);
+    assert_int_equal(setting_of((dp_desc){0}), 0); /* the ASan build's default turned off */
+    setenv("DEPOT_DEBUG_LIFETIMES", "9", 1);
+    assert_int_equal(setting_of((dp_desc){0}), 9);
+    assert_int_equal(setting_of((dp_desc){.debug_lifetimes = 2}), 2);
+    unsetenv("DEPOT_DEBUG_LIFETIMES");
+}
+
+static void test_a_bad_environment_value_is_logged_and_the_default_applies(void **state)
+{
+    (void)state;
+    uint32_t dflt = setting_of((dp_desc){0});
+    dp_test_logbook book = {0};
+    setenv("DEPOT_DEBUG_LIFETIMES", "lots", 1);
+    assert_int_equal(setting_of((dp_desc){.log = {dp_test_log_record, &book}}), dflt);
+    unsetenv("DEPOT_DEBUG_LIFETIMES");
+    assert_int_equal(book.n, 1);
+    assert_int_equal(book.level, DP_LOG_WARN);
+    assert_non_null(strstr(book.last, "DEPOT_DEBUG_LIFETIMES=\"lots\""));
+}
+
+/* The ASan build's default arms the trap: a depot made from a zero desc catches the stale
+ * read too (so every test in the ASan suite runs with it armed). */
+static void test_the_default_trap_catches_a_stale_read_in_the_asan_build(void **state)
+{
+    (void)state;
+#ifdef UNDER_ASAN
+    unsetenv("DEPOT_DEBUG_LIFETIMES");
+    scene_keep = 0;
+    char *r = report_of(released_after_its_count);
+    scene_keep = KEEP;
+    assert_non_null(strstr(r, "\"level/crate.obj\" (type obj)"));
+    assert_non_null(strstr(r, "update 2 (released)"));
+    free(r);
+#else
+    skip(); /* off by default outside the ASan build: nothing to catch */
+#endif
+}
+
 static int setup_keep(void **state) { return setup_desc(state, (dp_desc){.debug_lifetimes = KEEP}); }
 
 int main(void)
@@ -251,6 +327,11 @@ int main(void)
         cmocka_unit_test(test_the_quarantine_changes_no_event_or_stat_and_dp_destroy_empties_it),
         cmocka_unit_test_setup_teardown(test_quarantined_data_is_destroyed_after_the_set_number_of_updates,
                                         setup_keep, teardown),
+        cmocka_unit_test(test_a_zero_desc_arms_the_sanitizer_in_the_asan_build_only),
+        cmocka_unit_test(test_dp_lifetimes_off_turns_it_off_whatever_the_environment),
+        cmocka_unit_test(test_the_environment_sets_the_default_and_a_desc_value_wins),
+        cmocka_unit_test(test_a_bad_environment_value_is_logged_and_the_default_applies),
+        cmocka_unit_test(test_the_default_trap_catches_a_stale_read_in_the_asan_build),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
