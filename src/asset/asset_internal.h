@@ -148,6 +148,7 @@ struct dp_depot {
                             the last deep pass (deep.c) */
     size_t waiting_stale; /* stale entries in waiting */
     bool deep_seeds_lost; /* a seed could not be recorded: the next pass is a full one */
+    struct dp__dx *dx;    /* the waiting assets' index (deep.h); NULL until first needed */
     dp__hvec cands;      /* cycle collection candidates */
     struct dp__cycles *cycles; /* the collection in progress (cycles.c); NULL until used */
     dp__hvec work;       /* scratch: free cascade, traversals */
@@ -348,7 +349,11 @@ void dp__trim_cache(dp_depot *dp, size_t budget);
 /* ---- deep state (deep.c) ------------------------------------------------------------------- */
 void dp__deep_track(dp_depot *dp, dp_handle h);   /* add to waiting list */
 void dp__deep_update(dp_depot *dp);
-/* dp__deep_note_change: see registry.h. */
+/* dp__deep_note_change: see registry.h. The edge parent -> child was removed. */
+void dp__deep_note_removed(dp_depot *dp, dp_handle parent, dp_handle child);
+/* An asset is being freed (r: its record, edges and counts of them still in place). */
+void dp__deep_forget(dp_depot *dp, dp_handle h, const dp__asset *r);
+void dp__deep_free(dp_depot *dp);
 
 /* ---- cycles (cycles.c) --------------------------------------------------------------------- */
 void dp__candidate(dp_depot *dp, dp_handle h);

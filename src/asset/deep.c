@@ -4,53 +4,75 @@
  * each asset it looks at; an asset stays on the waiting list while either is PENDING.
  *
  * Settled assets (deep LOADED or FAILED) are left alone; the "waiting" list holds the
- * others. Each update that changed something recomputes the waiting set at once: failures
- * and pending loads spread backwards along edges inside the set; what neither reaches is
- * deep-LOADED (which makes a cycle of loaded assets LOADED, as it should). A change that
- * can unsettle a settled asset's ancestors (an edge from a settled parent to an unsettled
- * child, a reload that fails) rebuilds over every live asset; that is rare.
+ * others, and an index of them (deep.h) links each to its waiting parents. An update
+ * normally runs the incremental pass (deep_incr.c): from the waiting assets whose own state,
+ * edges or tracking changed (the seeds) up to what depends on them, O(what changed). A seed
+ * that settles stays on the waiting list as a stale entry (its DP__OF_WAITING cleared) until
+ * a compaction, which runs once the stale entries are half the list (amortised O(1) per
+ * settled asset).
  *
- * The fast pass: the waiting assets whose own state, edges or tracking changed are recorded
- * as seeds. When no seed has a parent (nin == 0), nothing else can change: each seed's deep
- * state follows from its own state and its children's published deep states, so the update
- * costs O(seeds + their edges), however many loads are pending. A seed that settles stays on
- * the waiting list as a stale entry (its DP__OF_WAITING cleared) until a compaction, which
- * runs once the stale entries are half the list (amortised O(1) per settled asset). */
+ * The full pass, here, recomputes the whole waiting set at once: failures and pending loads
+ * spread backwards along edges inside the set; what neither reaches is deep-LOADED (which
+ * makes a cycle of loaded assets LOADED, as it should). It runs when the incremental pass
+ * cannot: a cycle above a seed, a seed or index entry lost to NOMEM, or a change that can
+ * unsettle a settled asset's ancestors (an edge from a settled parent to an unsettled
+ * child, a reload that fails), which rebuilds over every live asset; all rare. It rebuilds
+ * the index afterwards. */
 #include <stdlib.h>
 
-#include "asset/asset_internal.h"
+#include "asset/deep.h"
 
-/* Records a waiting asset whose deep state may have changed. */
-static void add_seed(dp_depot *dp, dp_handle h)
+void dp__deep_seed(dp_depot *dp, dp_handle h)
 {
     if (dp__hvec_push(dp, &dp->deep_seeds, h) != DP_OK)
         dp->deep_seeds_lost = true; /* the next pass looks at the whole waiting list */
 }
 
+bool dp__deep_start_waiting(dp_depot *dp, dp_handle h, dp__asset *r)
+{
+    dp->deep_dirty = true;
+    if (dp__hvec_push(dp, &dp->waiting, h) != DP_OK) {
+        dp->deep_rebuild_all = true; /* cannot track it alone: look at everything next time */
+        return false;
+    }
+    r->oflags |= DP__OF_WAITING;
+    dp__deep_seed(dp, h);
+    return true;
+}
+
 void dp__deep_track(dp_depot *dp, dp_handle h)
 {
     dp__asset *r = dp__rec(dp, h);
-    if (!r || (r->oflags & DP__OF_WAITING))
-        return;
-    if (dp__hvec_push(dp, &dp->waiting, h) != DP_OK) {
-        dp->deep_rebuild_all = true; /* cannot track it alone: look at everything next time */
-    } else {
-        r->oflags |= DP__OF_WAITING;
-        add_seed(dp, h);
-    }
-    dp->deep_dirty = true;
+    if (r && !(r->oflags & DP__OF_WAITING) && dp__deep_start_waiting(dp, h, r))
+        dp__dx_enter(dp, h);
 }
 
-void dp__deep_note_change(dp_depot *dp, dp_handle parent, dp_handle child)
+/* A waiting parent gained an edge to child: a new child (deep-PENDING, not tracked yet)
+ * starts waiting too, and a waiting child gets its link to the parent. */
+static void link_child(dp_depot *dp, dp_handle parent, dp_handle child)
 {
-    if (!child.bits)
-        dp__progress_state(dp, parent); /* its own state changed: the trackers count it */
+    dp__asset *c = dp__rec_live(dp, child);
+    if (!c)
+        return;
+    /* Relaxed: the owner reads the deep state only it writes. */
+    if (!(c->oflags & DP__OF_WAITING) &&
+        atomic_load_explicit(&c->deep, memory_order_relaxed) == DP_STATE_PENDING)
+        dp__deep_track(dp, child);
+    if (c->oflags & DP__OF_WAITING)
+        dp__dx_link(dp, dp_handle_index(parent), dp_handle_index(child));
+}
+
+/* parent's own state changed (child null), or its edge to child was added or removed. */
+static void note(dp_depot *dp, dp_handle parent, dp_handle child, bool added)
+{
     dp__asset *p = dp__rec(dp, parent);
     if (!p)
         return;
     dp->deep_dirty = true;
     if (p->oflags & DP__OF_WAITING) {
-        add_seed(dp, parent);
+        dp__deep_seed(dp, parent);
+        if (added)
+            link_child(dp, parent, child);
         return;
     }
     /* Relaxed: only the owner writes deep and state (a creator's stores were published by the
@@ -74,6 +96,19 @@ void dp__deep_note_change(dp_depot *dp, dp_handle parent, dp_handle child)
         return;
     }
     dp->deep_rebuild_all = true;
+}
+
+void dp__deep_note_change(dp_depot *dp, dp_handle parent, dp_handle child)
+{
+    if (!child.bits)
+        dp__progress_state(dp, parent); /* its own state changed: the trackers count it */
+    note(dp, parent, child, child.bits != 0);
+}
+
+void dp__deep_note_removed(dp_depot *dp, dp_handle parent, dp_handle child)
+{
+    dp__dx_unlink(dp, dp_handle_index(parent), dp_handle_index(child));
+    note(dp, parent, child, false);
 }
 
 static void announce_deep(dp_depot *dp, const dp__hvec *set, const size_t *start,
@@ -383,80 +418,17 @@ static void prune_waiting(dp_depot *dp)
         dp__rec_at(dp, dp_handle_index(dp->waiting.v[k]))->oflags &= (uint8_t)~DP__OF_INSET;
 }
 
-/* The deep state of a seed that no asset depends on, from its own state and its children's
- * published deep states (what the full pass would compute for it); *why: the failure. */
-static uint8_t seed_state(dp_depot *dp, const dp__asset *r, int8_t *why)
+void dp__deep_maybe_prune(dp_depot *dp)
 {
-    /* Relaxed throughout: the owner reads state, status, deep and deep_status, which only it
-     * writes. */
-    uint8_t own = atomic_load_explicit(&r->state, memory_order_relaxed);
-    if (own == DP_STATE_FAILED) {
-        /* Relaxed: owner-written, read by the owner (as above). */
-        *why = atomic_load_explicit(&r->status, memory_order_relaxed);
-        return DP_STATE_FAILED;
-    }
-    bool pending = own == DP_STATE_PENDING || own == DP_STATE_LOADING;
-    for (uint32_t e = 0; e < r->nkids; e++) {
-        dp__asset *cr = dp__rec_live(dp, dp__kids(r)[e]);
-        /* Relaxed: owner-written, read by the owner. */
-        uint8_t cd = cr ? atomic_load_explicit(&cr->deep, memory_order_relaxed) : DP_STATE_LOADED;
-        if (cd == DP_STATE_FAILED) {
-            /* Relaxed: owner-written, read by the owner. */
-            int8_t st = atomic_load_explicit(&cr->status, memory_order_relaxed);
-            *why = st ? st : atomic_load_explicit(&cr->deep_status, memory_order_relaxed);
-            return DP_STATE_FAILED;
-        }
-        pending = pending || cd == DP_STATE_PENDING;
-    }
-    return pending ? DP_STATE_PENDING : DP_STATE_LOADED;
-}
-
-/* The fast pass (see the top of the file). Returns false, changing nothing, when a live
- * waiting seed has a parent: then only the full pass is right. */
-static bool fast_pass(dp_depot *dp)
-{
-    if (dp->deep_rebuild_all || dp->deep_seeds_lost)
-        return false;
-    for (size_t k = 0; k < dp->deep_seeds.n; k++) {
-        dp__asset *r = dp__rec_live(dp, dp->deep_seeds.v[k]);
-        if (r && (r->oflags & DP__OF_WAITING) && r->nin != 0)
-            return false;
-    }
-    for (size_t k = 0; k < dp->deep_seeds.n; k++) {
-        dp_handle h = dp->deep_seeds.v[k];
-        dp__asset *r = dp__rec_live(dp, h);
-        if (!r || !(r->oflags & DP__OF_WAITING))
-            continue; /* freed, or a repeat of a seed settled just now */
-        int8_t why = DP_OK;
-        uint8_t now = seed_state(dp, r, &why);
-        /* Relaxed, then release: as in publish. */
-        atomic_store_explicit(&r->deep_status, now == DP_STATE_FAILED ? why : DP_OK,
-                              memory_order_relaxed);
-        atomic_store_explicit(&r->deep, now, memory_order_release);
-        uint8_t direct = direct_state(dp, r);
-        /* Release: as in publish. */
-        atomic_store_explicit(&r->direct, direct, memory_order_release);
-        if (now != DP_STATE_PENDING && r->done_head)
-            dp__done_settled(dp, h, r);
-        if (now == DP_STATE_PENDING || direct == DP_STATE_PENDING)
-            continue;
-        r->oflags &= (uint8_t)~DP__OF_WAITING; /* its entry on the list is stale now */
-        dp->waiting_stale++;
-        if (now == DP_STATE_LOADED)
-            /* Relaxed: the owner reads the type only it changes. */
-            dp__emit(dp, DP_EV_LOADED_DEEP, h, atomic_load_explicit(&r->type, memory_order_relaxed),
-                     DP_OK);
-    }
     if (dp->waiting_stale > 64 && dp->waiting_stale * 2 > dp->waiting.n)
         prune_waiting(dp);
-    return true;
 }
 
 void dp__deep_update(dp_depot *dp)
 {
     if (!dp->deep_dirty)
         return;
-    if (fast_pass(dp)) {
+    if (dp__deep_incremental(dp)) {
         dp->deep_seeds.n = 0;
         dp->deep_dirty = false;
         return;
@@ -473,6 +445,7 @@ void dp__deep_update(dp_depot *dp)
         size_t na = publish(dp, &w);
         announce_deep(dp, w.set, w.start, w.from, w.queue, na);
         prune_waiting(dp);
+        dp__dx_rebuild(dp);
         dp->deep_seeds.n = 0;
         dp->deep_seeds_lost = false;
         dp->deep_dirty = false;

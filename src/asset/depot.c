@@ -130,6 +130,7 @@ size_t dp_destroy(dp_depot *dp)
     dp__events_free(dp);
     dp__holders_free(dp);
     dp__hvec_free(dp, &dp->waiting);
+    dp__deep_free(dp);
     dp__hvec_free(dp, &dp->deep_seeds);
     dp__hvec_free(dp, &dp->cands);
     dp__cycles_free(dp);

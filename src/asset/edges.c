@@ -161,7 +161,7 @@ dp_status dp_undepend(dp_depot *dp, dp_handle parent, dp_handle child)
     count_edge(dp, child, -1);
     dp__release_owned(dp, child);
     dp__run_frees(dp);
-    dp__deep_note_change(dp, parent, child);
+    dp__deep_note_removed(dp, parent, child);
     return DP_OK;
 }
 

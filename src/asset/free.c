@@ -174,6 +174,8 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
         dp__retire_at(dp, type, data, 1, label);
     else
         dp__data_dispose(dp, type, data, label); /* destroyed, or quarantined */
+    if (!dp->destroying)
+        dp__deep_forget(dp, h, r); /* before its edges go: parents' deep states may change */
     forget_edges(dp, r);
     /* Children: release each edge's count (iteratively: zeros go to dp->work). */
     uint32_t n = r->nkids;

@@ -143,7 +143,8 @@ void dp__set_failed(dp_depot *dp, dp_handle h, dp_status why);
 /* Owner: gives a placeholder that has no data yet the type its data will have. */
 void dp__set_type(dp_depot *dp, dp_handle h, dp_type_id type);
 /* Owner: call when an asset's own state changed (child null) or an edge parent -> child was
- * added or removed, so its deep state and its parents' are worked out again. */
+ * added, so its deep state and its parents' are worked out again (a removed edge:
+ * dp__deep_note_removed). */
 void dp__deep_note_change(dp_depot *dp, dp_handle parent, dp_handle child);
 
 /* ---- completion requests -------------------------------------------------------------------- */

@@ -1,0 +1,478 @@
+/* test_deep_state.c — the deep and direct states as loads settle under parents (bundles,
+ * chains, diamonds, cycles), edges removed and parents freed while pending, and a random
+ * walk checked after every update against reachability worked out from the public graph.
+ * White-box on one thread: assets are made PENDING and settled with the registry's own
+ * setters, as the loader does inside dp_update. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "asset/asset_internal.h"
+#include "depot/depot.h"
+#include "testutil.h"
+
+typedef struct fixture {
+    dp_test_alloc alloc;
+    dp_depot *dp;
+    dp_type_id type;
+} fixture;
+
+static void destroy_obj(void *asset, void *user)
+{
+    (void)user;
+    free(asset);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    dp_test_alloc_init(&f->alloc);
+    assert_int_equal(dp_create(&(dp_desc){.allocator = &f->alloc.iface}, &f->dp), DP_OK);
+    dp_type t = {.name = "obj", .destroy = destroy_obj};
+    assert_int_equal(dp_register_type(f->dp, &t, &f->type), DP_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    dp_destroy(f->dp);
+    assert_int_equal(atomic_load(&f->alloc.live), 0);
+    free(f);
+    return 0;
+}
+
+static dp_handle pending(fixture *f)
+{
+    dp_handle h;
+    assert_int_equal(dp__create(f->dp, f->type, DP_STATE_PENDING, NULL, 0, NULL, &h, __FILE__,
+                                __LINE__),
+                     DP_OK);
+    return h;
+}
+
+static dp_handle added(fixture *f)
+{
+    dp_handle h;
+    assert_int_equal(dp_add(f->dp, f->type, malloc(8), 8, NULL, &h), DP_OK);
+    return h;
+}
+
+static void load(fixture *f, dp_handle h)
+{
+    dp__set_loaded(f->dp, h, malloc(8), 8);
+}
+
+static void depend(fixture *f, dp_handle p, dp_handle c)
+{
+    assert_int_equal(dp_depend(f->dp, p, c), DP_OK);
+}
+
+/* Position of h's LOADED_DEEP among the last update's events, -1 if none (or twice: -2). */
+static int deep_pos(fixture *f, dp_handle h)
+{
+    const dp_event *ev;
+    size_t n = dp_events(f->dp, &ev);
+    int pos = -1;
+    for (size_t k = 0; k < n; k++)
+        if (ev[k].kind == DP_EV_LOADED_DEEP && dp_handle_eq(ev[k].handle, h))
+            pos = pos == -1 ? (int)k : -2;
+    return pos;
+}
+
+static void release_all(fixture *f, const dp_handle *h, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        (void)dp_release(f->dp, h[k]);
+    dp_update(f->dp);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+}
+
+static void test_bundle_settles_when_its_last_pending_child_loads(void **state)
+{
+    fixture *f = *state;
+    dp_handle h[6];
+    h[0] = added(f);
+    for (int k = 1; k < 6; k++) {
+        h[k] = pending(f);
+        depend(f, h[0], h[k]);
+    }
+    dp_update(f->dp);
+    for (int k = 1; k < 5; k++) {
+        load(f, h[k]);
+        dp_update(f->dp);
+        assert_int_equal(dp_state_deep(f->dp, h[k]), DP_STATE_LOADED);
+        assert_int_equal(dp_state_deep(f->dp, h[0]), DP_STATE_PENDING);
+        assert_int_equal(dp_state_direct(f->dp, h[0]), DP_STATE_PENDING);
+    }
+    load(f, h[5]);
+    dp_update(f->dp);
+    assert_int_equal(dp_state_deep(f->dp, h[0]), DP_STATE_LOADED);
+    assert_int_equal(dp_state_direct(f->dp, h[0]), DP_STATE_LOADED);
+    assert_true(deep_pos(f, h[5]) >= 0);
+    assert_true(deep_pos(f, h[0]) > deep_pos(f, h[5]));
+    release_all(f, h, 6);
+}
+
+static void test_chain_settles_parent_and_grandparent_dependencies_first(void **state)
+{
+    fixture *f = *state;
+    dp_handle g = added(f), p = added(f), k = pending(f);
+    depend(f, g, p);
+    depend(f, p, k);
+    dp_update(f->dp);
+    assert_int_equal(dp_state_deep(f->dp, g), DP_STATE_PENDING);
+    assert_int_equal(dp_state_direct(f->dp, g), DP_STATE_LOADED); /* p itself is loaded */
+    assert_int_equal(dp_state_direct(f->dp, p), DP_STATE_PENDING);
+    load(f, k);
+    dp_update(f->dp);
+    assert_int_equal(dp_state_deep(f->dp, p), DP_STATE_LOADED);
+    assert_int_equal(dp_state_deep(f->dp, g), DP_STATE_LOADED);
+    assert_true(deep_pos(f, k) >= 0);
+    assert_true(deep_pos(f, p) > deep_pos(f, k));
+    assert_true(deep_pos(f, g) > deep_pos(f, p));
+    release_all(f, (dp_handle[]){g, p, k}, 3);
+}
+
+static void test_diamond_top_waits_for_both_paths(void **state)
+{
+    fixture *f = *state;
+    dp_handle top = added(f), l = added(f), r = added(f), x = pending(f), y = pending(f);
+    depend(f, top, l);
+    depend(f, top, r);
+    depend(f, l, x);
+    depend(f, r, x);
+    depend(f, r, y);
+    dp_update(f->dp);
+    load(f, x);
+    dp_update(f->dp);
+    assert_int_equal(dp_state_deep(f->dp, l), DP_STATE_LOADED);
+    assert_int_equal(dp_state_deep(f->dp, r), DP_STATE_PENDING);
+    assert_int_equal(dp_state_deep(f->dp, top), DP_STATE_PENDING);
+    assert_int_equal(deep_pos(f, top), -1);
+    load(f, y);
+    dp_update(f->dp);
+    assert_int_equal(dp_state_deep(f->dp, r), DP_STATE_LOADED);
+    assert_int_equal(dp_state_deep(f->dp, top), DP_STATE_LOADED);
+    assert_true(deep_pos(f, r) > deep_pos(f, y));
+    assert_true(deep_pos(f, top) > deep_pos(f, r));
+    assert_int_equal(deep_pos(f, l), -1); /* announced once, an update earlier */
+    release_all(f, (dp_handle[]){top, l, r, x, y}, 5);
+}
+
+static void test_failure_reaches_grandparent_and_the_first_failure_stays(void **state)
+{
+    fixture *f = *state;
+    dp_handle g = added(f), p = added(f), k = pending(f), k2 = pending(f), s = pending(f);
+    depend(f, g, p);
+    depend(f, g, s); /* keeps g waiting: direct state pending */
+    depend(f, p, k);
+    depend(f, p, k2);
+    dp_update(f->dp);
+    dp__set_failed(f->dp, k, DP_ERR_FORMAT);
+    dp_update(f->dp);
+    assert_int_equal(dp_state_deep(f->dp, p), DP_STATE_FAILED);
+    assert_int_equal(dp_state_direct(f->dp, p), DP_STATE_FAILED);
+    assert_int_equal(dp_state_deep(f->dp, g), DP_STATE_FAILED);
+    assert_int_equal(dp_state_direct(f->dp, g), DP_STATE_PENDING);
+    assert_int_equal(dp_failure_of(f->dp, g), DP_ERR_FORMAT);
+    dp__set_failed(f->dp, k2, DP_ERR_IO);
+    load(f, s);
+    dp_update(f->dp);
+    assert_int_equal(dp_state_deep(f->dp, g), DP_STATE_FAILED);
+    assert_int_equal(dp_state_direct(f->dp, g), DP_STATE_LOADED);
+    assert_int_equal(dp_failure_of(f->dp, g), DP_ERR_FORMAT);
+    assert_int_equal(deep_pos(f, g), -1);
+    release_all(f, (dp_handle[]){g, p, k, k2, s}, 5);
+}
+
+static void test_cycle_of_pending_assets_settles_once_both_load(void **state)
+{
+    fixture *f = *state;
+    dp_handle a = pending(f), b = pending(f), top = added(f);
+    depend(f, a, b);
+    depend(f, b, a);
+    depend(f, top, a);
+    dp_update(f->dp);
+    load(f, a);
+    dp_update(f->dp);
+    assert_int_equal(dp_state_deep(f->dp, a), DP_STATE_PENDING);
+    assert_int_equal(dp_state_deep(f->dp, top), DP_STATE_PENDING);
+    load(f, b);
+    dp_update(f->dp);
+    assert_int_equal(dp_state_deep(f->dp, a), DP_STATE_LOADED);
+    assert_int_equal(dp_state_deep(f->dp, b), DP_STATE_LOADED);
+    assert_int_equal(dp_state_deep(f->dp, top), DP_STATE_LOADED);
+    assert_true(deep_pos(f, top) > deep_pos(f, a));
+    dp_undepend(f->dp, a, b); /* let the cycle go */
+    release_all(f, (dp_handle[]){a, b, top}, 3);
+}
+
+static void test_removing_the_last_pending_child_settles_the_parent(void **state)
+{
+    fixture *f = *state;
+    dp_handle b = added(f), k1 = pending(f), k2 = pending(f);
+    depend(f, b, k1);
+    depend(f, b, k2);
+    dp_update(f->dp);
+    assert_int_equal(dp_undepend(f->dp, b, k2), DP_OK);
+    dp_update(f->dp);
+    assert_int_equal(dp_state_deep(f->dp, b), DP_STATE_PENDING);
+    load(f, k2); /* no longer a child: b does not care */
+    dp_update(f->dp);
+    assert_int_equal(dp_state_deep(f->dp, b), DP_STATE_PENDING);
+    assert_int_equal(dp_undepend(f->dp, b, k1), DP_OK);
+    dp_update(f->dp);
+    assert_int_equal(dp_state_deep(f->dp, b), DP_STATE_LOADED);
+    assert_int_equal(dp_state_direct(f->dp, b), DP_STATE_LOADED);
+    assert_true(deep_pos(f, b) >= 0);
+    release_all(f, (dp_handle[]){b, k1, k2}, 3);
+}
+
+static void test_pending_parent_freed_before_its_children_load(void **state)
+{
+    fixture *f = *state;
+    dp_handle top = added(f), b = pending(f), k = pending(f), k2 = pending(f);
+    depend(f, top, b);
+    depend(f, b, k);
+    depend(f, b, k2);
+    dp_update(f->dp);
+    assert_int_equal(dp_release(f->dp, b), DP_OK); /* top still holds it */
+    assert_int_equal(dp_evict(f->dp, b), DP_OK);   /* forced free while pending */
+    dp_update(f->dp);
+    load(f, k);
+    dp__set_failed(f->dp, k2, DP_ERR_IO);
+    dp_update(f->dp);
+    assert_int_equal(dp_state_deep(f->dp, k), DP_STATE_LOADED);
+    assert_int_equal(dp_state_deep(f->dp, top), DP_STATE_LOADED); /* b is gone */
+    assert_int_equal(dp_check(f->dp), DP_OK);
+    release_all(f, (dp_handle[]){top, k, k2}, 3);
+}
+
+/* ---- a random walk against reachability ------------------------------------------------- */
+
+#define RN 48
+
+typedef struct walk {
+    fixture *f;
+    dp_handle h[RN];
+    bool held[RN];
+    dp_state was[RN]; /* deep state after the previous update */
+} walk;
+
+static bool alive(const walk *w, int i)
+{
+    return w->h[i].bits && dp_state_of(w->f->dp, w->h[i]) != DP_STATE_INVALID;
+}
+
+static int index_of(const walk *w, dp_handle h)
+{
+    for (int i = 0; i < RN; i++)
+        if (w->h[i].bits == h.bits)
+            return i;
+    return -1;
+}
+
+typedef struct kids {
+    const walk *w;
+    int n, at[RN];
+} kids;
+
+static void add_kid(void *user, dp_handle c)
+{
+    kids *k = user;
+    k->at[k->n++] = index_of(k->w, c);
+}
+
+static void kids_of(const walk *w, int i, kids *k)
+{
+    k->w = w;
+    k->n = 0;
+    assert_int_equal(dp_children(w->f->dp, w->h[i], add_kid, k), DP_OK);
+}
+
+/* True if `to` is reachable from `from` along edges. */
+static bool reaches(const walk *w, int from, int to)
+{
+    bool seen[RN] = {0};
+    int stack[RN], sp = 0;
+    stack[sp++] = from;
+    seen[from] = true;
+    while (sp) {
+        int x = stack[--sp];
+        if (x == to)
+            return true;
+        kids k;
+        kids_of(w, x, &k);
+        for (int e = 0; e < k.n; e++)
+            if (k.at[e] >= 0 && !seen[k.at[e]]) {
+                seen[k.at[e]] = true;
+                stack[sp++] = k.at[e];
+            }
+    }
+    return false;
+}
+
+/* The deep state by reachability: FAILED if a failed asset is reachable, else PENDING if a
+ * pending one is, else LOADED. */
+static dp_state reference_deep(const walk *w, int i)
+{
+    bool seen[RN] = {0}, pend = false;
+    int stack[RN], sp = 0;
+    stack[sp++] = i;
+    seen[i] = true;
+    while (sp) {
+        int x = stack[--sp];
+        dp_state s = dp_state_of(w->f->dp, w->h[x]);
+        if (s == DP_STATE_FAILED)
+            return DP_STATE_FAILED;
+        pend = pend || s == DP_STATE_PENDING || s == DP_STATE_LOADING;
+        kids k;
+        kids_of(w, x, &k);
+        for (int e = 0; e < k.n; e++)
+            if (k.at[e] >= 0 && !seen[k.at[e]]) {
+                seen[k.at[e]] = true;
+                stack[sp++] = k.at[e];
+            }
+    }
+    return pend ? DP_STATE_PENDING : DP_STATE_LOADED;
+}
+
+static dp_state reference_direct(const walk *w, int i)
+{
+    dp_state s = dp_state_of(w->f->dp, w->h[i]);
+    bool fail = s == DP_STATE_FAILED, pend = s == DP_STATE_PENDING;
+    kids k;
+    kids_of(w, i, &k);
+    for (int e = 0; e < k.n; e++) {
+        dp_state c = dp_state_of(w->f->dp, w->h[k.at[e]]);
+        fail = fail || c == DP_STATE_FAILED;
+        pend = pend || c == DP_STATE_PENDING;
+    }
+    return fail ? DP_STATE_FAILED : pend ? DP_STATE_PENDING : DP_STATE_LOADED;
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ull;
+}
+
+static void random_step(walk *w, uint64_t *seed)
+{
+    fixture *f = w->f;
+    int i = (int)(rnd(seed) % RN), j = (int)(rnd(seed) % RN);
+    bool ai = alive(w, i), aj = alive(w, j);
+    dp_state si = ai ? dp_state_of(f->dp, w->h[i]) : DP_STATE_INVALID;
+    switch (rnd(seed) % 10) {
+    case 0:
+    case 1:
+        if (!ai) {
+            w->h[i] = rnd(seed) % 3 ? pending(f) : added(f);
+            w->held[i] = true;
+        }
+        break;
+    case 2:
+    case 3:
+        if (ai && aj)
+            (void)dp_depend(f->dp, w->h[i], w->h[j]);
+        break;
+    case 4:
+        if (ai && aj)
+            (void)dp_undepend(f->dp, w->h[i], w->h[j]);
+        break;
+    case 5:
+    case 6:
+        if (si == DP_STATE_PENDING)
+            load(f, w->h[i]);
+        break;
+    case 7:
+        if (si == DP_STATE_PENDING)
+            dp__set_failed(f->dp, w->h[i], DP_ERR_FORMAT);
+        else if (si == DP_STATE_FAILED) { /* a retry, as the loader makes one */
+            dp__set_state(f->dp, w->h[i], DP_STATE_PENDING);
+            dp__deep_note_change(f->dp, w->h[i], DP_NULL_HANDLE);
+        }
+        break;
+    case 8:
+        if (ai && w->held[i]) {
+            (void)dp_release(f->dp, w->h[i]);
+            w->held[i] = false;
+        }
+        break;
+    default:
+        if (ai && rnd(seed) % 4 == 0)
+            (void)dp_evict(f->dp, w->h[i]);
+        break;
+    }
+}
+
+/* Every live asset's deep and direct states match reachability; LOADED_DEEP is announced
+ * once by each asset that became deep-LOADED, after its children announced this update
+ * (unless they are on a cycle with it). */
+static void check_walk(walk *w)
+{
+    for (int i = 0; i < RN; i++) {
+        if (!alive(w, i)) {
+            w->was[i] = DP_STATE_INVALID;
+            continue;
+        }
+        dp_state deep = dp_state_deep(w->f->dp, w->h[i]);
+        assert_int_equal(deep, reference_deep(w, i));
+        assert_int_equal(dp_state_direct(w->f->dp, w->h[i]), reference_direct(w, i));
+        int pos = deep_pos(w->f, w->h[i]);
+        bool became = deep == DP_STATE_LOADED && w->was[i] != DP_STATE_LOADED;
+        assert_true(became ? pos >= 0 : pos == -1);
+        kids k;
+        kids_of(w, i, &k);
+        for (int e = 0; pos >= 0 && e < k.n; e++) {
+            int kp = deep_pos(w->f, w->h[k.at[e]]);
+            if (kp > pos)
+                assert_true(reaches(w, k.at[e], i)); /* after i only on a cycle with it */
+        }
+        w->was[i] = deep;
+    }
+    assert_int_equal(dp_check(w->f->dp), DP_OK);
+}
+
+static void test_random_changes_keep_deep_states_equal_to_reachability(void **state)
+{
+    fixture *f = *state;
+    for (uint64_t seed = 0x5eed12; seed < 0x5eed12 + 4; seed++) {
+        walk w = {.f = f};
+        uint64_t s = seed;
+        for (int i = 0; i < RN; i++)
+            w.was[i] = DP_STATE_INVALID;
+        for (int round = 0; round < 1500; round++) {
+            int steps = 1 + (int)(rnd(&s) % 6);
+            for (int k = 0; k < steps; k++)
+                random_step(&w, &s);
+            dp_update(f->dp);
+            check_walk(&w);
+        }
+        for (int i = 0; i < RN; i++)
+            if (alive(&w, i) && w.held[i])
+                (void)dp_release(f->dp, w.h[i]);
+        for (int i = 0; i < RN; i++) /* what holds itself (a cycle) goes as garbage */
+            if (alive(&w, i))
+                (void)dp_evict(f->dp, w.h[i]);
+        dp_update(f->dp);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_bundle_settles_when_its_last_pending_child_loads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chain_settles_parent_and_grandparent_dependencies_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_diamond_top_waits_for_both_paths, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failure_reaches_grandparent_and_the_first_failure_stays, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cycle_of_pending_assets_settles_once_both_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_removing_the_last_pending_child_settles_the_parent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pending_parent_freed_before_its_children_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_changes_keep_deep_states_equal_to_reachability, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
