@@ -211,6 +211,8 @@ bool dp__deep_incremental(dp_depot *dp)
     while (no) {
         uint32_t i = x->order[--no];
         dp__dent *e = dp__dx_get(dp, i);
+        if (!e)
+            continue; /* (each leaves only once worked out, so this does not happen) */
         uint8_t flags = e->flags;
         e->flags = 0;
         e->mark = 0;

@@ -143,16 +143,19 @@ void dp__dx_unlink(dp_depot *dp, uint32_t parent, uint32_t child)
     }
 }
 
-/* Gives back the table and the links once nothing is waiting. */
+/* Gives back the table, the links and the scratch once nothing is waiting: an idle depot
+ * keeps nothing here but the struct. */
 static void shrink_if_empty(dp_depot *dp, dp__dx *x)
 {
     if (x->n)
         return;
     dp__free(&dp->alloc, x->tab);
     dp__free(&dp->alloc, x->links);
-    x->tab = NULL;
-    x->links = NULL;
-    x->cap = x->nlinks = x->toplinks = x->caplinks = x->freelinks = 0;
+    dp__free(&dp->alloc, x->order);
+    dp__free(&dp->alloc, x->stack);
+    dp__free(&dp->alloc, x->cursor);
+    dp__hvec_free(dp, &x->todo);
+    *x = (dp__dx){0};
 }
 
 void dp__dx_leave(dp_depot *dp, uint32_t i, const dp__asset *r)
@@ -328,12 +331,8 @@ void dp__deep_free(dp_depot *dp)
     dp__dx *x = dp->dx;
     if (!x)
         return;
-    dp__free(&dp->alloc, x->tab);
-    dp__free(&dp->alloc, x->links);
-    dp__free(&dp->alloc, x->order);
-    dp__free(&dp->alloc, x->stack);
-    dp__free(&dp->alloc, x->cursor);
-    dp__hvec_free(dp, &x->todo);
+    x->n = 0;
+    shrink_if_empty(dp, x);
     dp__free(&dp->alloc, x);
     dp->dx = NULL;
 }
