@@ -158,6 +158,7 @@ typedef struct deep_work {
     uint8_t *res;   /* 0 = loaded so far, DP_STATE_FAILED, DP_STATE_PENDING, PENDING_SEED */
     int8_t *why;
     uint32_t *queue;
+    bool again; /* the set was not enough: a pass over every live asset must follow */
 } deep_work;
 
 /* The set: the waiting list, or every live asset on a rebuild; sorted by slot index. False
@@ -382,6 +383,9 @@ static size_t publish(dp_depot *dp, deep_work *w)
         atomic_store_explicit(&r->direct, direct, memory_order_release);
         if (now == DP_STATE_LOADED && (before != DP_STATE_LOADED || (r->oflags & DP__OF_WAITING)))
             w->queue[na++] = (uint32_t)k;
+        if (before == DP_STATE_FAILED && now != DP_STATE_FAILED &&
+            r->nin > w->start[k + 1] - w->start[k])
+            w->again = true; /* a settled (FAILED) parent outside the set may stop failing */
         if (now != DP_STATE_PENDING && r->done_head)
             dp__done_settled(dp, h, r);
         if ((now == DP_STATE_PENDING || direct == DP_STATE_PENDING) &&
@@ -424,20 +428,15 @@ void dp__deep_maybe_prune(dp_depot *dp)
         prune_waiting(dp);
 }
 
-void dp__deep_update(dp_depot *dp)
+/* The full pass over the waiting set (or every live asset); true when it ran. */
+static bool full_pass(dp_depot *dp)
 {
-    if (!dp->deep_dirty)
-        return;
-    if (dp__deep_incremental(dp)) {
-        dp->deep_seeds.n = 0;
-        dp->deep_dirty = false;
-        return;
-    }
     deep_work w = {.set = &dp->work2};
     if (!gather_set(dp, w.set))
-        return; /* try again next update; state stays as it was */
+        return false; /* try again next update; state stays as it was */
     w.n = w.set->n;
-    if (build_reverse_edges(dp, &w)) {
+    bool ran = build_reverse_edges(dp, &w);
+    if (ran) {
         size_t nfailed = seed_failed(dp, &w);
         seed_pending_outside(dp, &w);
         spread_failed(&w, nfailed);
@@ -445,13 +444,31 @@ void dp__deep_update(dp_depot *dp)
         size_t na = publish(dp, &w);
         announce_deep(dp, w.set, w.start, w.from, w.queue, na);
         prune_waiting(dp);
-        dp__dx_rebuild(dp);
         dp->deep_seeds.n = 0;
         dp->deep_seeds_lost = false;
-        dp->deep_dirty = false;
-        dp->deep_rebuild_all = false;
+        dp->deep_rebuild_all = w.again;
+        dp->deep_dirty = w.again;
+        dp__dx_rebuild(dp); /* (without memory for the index, asks for a rebuild) */
     } /* else out of memory: try again next update */
     work_free(dp, &w);
+    return ran;
+}
+
+void dp__deep_update(dp_depot *dp)
+{
+    if (!dp->deep_dirty)
+        return;
+    if (dp__deep_incremental(dp)) {
+        dp->deep_seeds.n = 0;
+        dp->deep_dirty = dp->deep_rebuild_all; /* an asset stopped failing under a settled
+                                                  parent: the full pass follows at once */
+    }
+    /* At most two full passes: one over the waiting set may ask for one over everything. */
+    for (int k = 0; k < 2 && dp->deep_dirty; k++)
+        if (!full_pass(dp))
+            break;
+    if (dp->dx && !dp->dx->n && !dp->dx->broken)
+        dp__deep_free(dp); /* nothing waits: an idle depot keeps no index */
 }
 
 /* A member of a cycle among the positions still to announce, found by walking down from

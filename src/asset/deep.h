@@ -10,7 +10,8 @@
  * Settled assets (deep LOADED or FAILED, direct state not PENDING) have no entry and no
  * links, so an asset costs nothing here once it settled. A settled asset changes only
  * through dp__deep_note_change's rebuild over everything, after which the index is rebuilt
- * from the waiting list. */
+ * from the waiting list. The index exists (dp_depot.dx) while something waits; without it,
+ * or while it is broken (out of memory), only the full pass runs, and rebuilds it. */
 #ifndef DEPOT_ASSET_DEEP_H
 #define DEPOT_ASSET_DEEP_H
 

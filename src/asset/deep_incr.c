@@ -132,6 +132,15 @@ static void tell_parents(dp_depot *dp, const dp__dx *x, const dp__dent *e, const
     }
 }
 
+/* How many waiting parents e is linked to. */
+static uint32_t linked_parents(const dp__dx *x, const dp__dent *e)
+{
+    uint32_t n = 0;
+    for (uint32_t l = e->parents; l; l = x->links[l - 1].next)
+        n++;
+    return n;
+}
+
 /* Works out the waiting asset at slot index i (flags: why it is looked at), publishes its
  * states, tells its parents what changed, and lets it go if it settled. */
 static void work_out(dp_depot *dp, dp__dx *x, uint32_t i, uint8_t flags)
@@ -180,6 +189,8 @@ static void work_out(dp_depot *dp, dp__dx *x, uint32_t i, uint8_t flags)
     };
     e->own = own;
     tell_parents(dp, x, e, &c);
+    if (old == DP_STATE_FAILED && deep != DP_STATE_FAILED && r->nin > linked_parents(x, e))
+        dp->deep_rebuild_all = true; /* a settled (FAILED) parent may stop failing too */
     if (deep == DP_STATE_PENDING || direct == DP_STATE_PENDING)
         return;
     r->oflags &= (uint8_t)~DP__OF_WAITING; /* its entry on the list is stale now */

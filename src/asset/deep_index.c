@@ -251,8 +251,11 @@ static bool count_children(dp_depot *dp, dp__dx *x, uint32_t i, const dp__asset 
 void dp__dx_rebuild(dp_depot *dp)
 {
     dp__dx *x = index_of(dp);
-    if (!x)
+    if (!x) { /* waiting assets without an index: a later dp__dx_enter must not start one */
+        if (dp->waiting.n)
+            dp->deep_rebuild_all = dp->deep_dirty = true;
         return;
+    }
     x->broken = true;
     if (x->tab)
         memset(x->tab, 0, (size_t)x->cap * sizeof *x->tab);

@@ -187,6 +187,32 @@ static void test_failure_reaches_grandparent_and_the_first_failure_stays(void **
     release_all(f, (dp_handle[]){g, p, k, k2, s}, 5);
 }
 
+/* s settles deep-FAILED (its child u is loaded itself) while u waits for k2 (deep-FAILED
+ * through m, direct-PENDING); when u drops m, u is pending again, and so is s, which no
+ * waiting list holds. */
+static void test_settled_failed_parent_follows_a_child_that_stops_failing(void **state)
+{
+    fixture *f = *state;
+    dp_handle s = added(f), u = added(f), m = added(f), k1 = pending(f), k2 = pending(f);
+    depend(f, s, u);
+    depend(f, u, m);
+    depend(f, m, k1);
+    depend(f, u, k2);
+    dp_update(f->dp);
+    dp__set_failed(f->dp, k1, DP_ERR_FORMAT);
+    dp_update(f->dp);
+    expect(f, s, DP_STATE_FAILED, DP_STATE_LOADED);
+    expect(f, u, DP_STATE_FAILED, DP_STATE_PENDING);
+    assert_int_equal(dp_undepend(f->dp, u, m), DP_OK);
+    dp_update(f->dp);
+    expect(f, u, DP_STATE_PENDING, DP_STATE_PENDING);
+    expect(f, s, DP_STATE_PENDING, DP_STATE_LOADED);
+    assert_int_equal(dp_failure_of(f->dp, s), DP_OK);
+    load_update(f, k2);
+    expect(f, s, DP_STATE_LOADED, DP_STATE_LOADED);
+    release_all(f, (dp_handle[]){s, u, m, k1, k2}, 5);
+}
+
 static void test_cycle_of_pending_assets_settles_once_both_load(void **state)
 {
     fixture *f = *state;
@@ -485,6 +511,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_chain_settles_parent_and_grandparent_dependencies_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_diamond_top_waits_for_both_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_reaches_grandparent_and_the_first_failure_stays, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settled_failed_parent_follows_a_child_that_stops_failing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cycle_of_pending_assets_settles_once_both_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_removing_the_last_pending_child_settles_the_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_parent_freed_before_its_children_load, setup, teardown),
