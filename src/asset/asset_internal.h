@@ -101,11 +101,14 @@ typedef struct dp__hvec {
     size_t n, cap;
 } dp__hvec;
 
-/* A key table entry: hash, asset handle, and the key string, which the asset record owns
- * (kept here too so that a lookup compares without touching the record). */
+/* A key table entry (16 bytes): the low 32 bits of the key's hash (never 0; 0 = empty), the
+ * asset's slot index and the key string, which the asset record owns (kept here too so that
+ * a lookup compares without touching the record). The generation is the slot word's: an
+ * entry goes before its asset's slot is freed (free.c), so the word at `index` is the
+ * asset's own while the entry names it. */
 typedef struct dp__kentry {
-    uint64_t hash;
-    dp_handle h; /* bits 0 = empty */
+    uint32_t hash;
+    uint32_t index;
     const char *key;
 } dp__kentry;
 

@@ -5,8 +5,22 @@
 #include "asset/asset_internal.h"
 #include "asset/trace.h"
 
+/* What an entry keeps of a key's hash: its low 32 bits, 0 moved to 1 (0 marks empty). */
+static uint32_t key_tag(uint64_t hash)
+{
+    uint32_t t = (uint32_t)hash;
+    return t ? t : 1u;
+}
+
+/* The asset an entry names (its slot's live handle, dying or not; null if the slot is free,
+ * which an entry never sees: see dp__kentry). Under keys_lock. */
+static dp_handle entry_handle(const dp_depot *dp, const dp__kentry *e)
+{
+    return dp__handle_at(dp, e->index);
+}
+
 /* The entry of `key` or the empty entry where it would go. Under keys_lock. */
-static dp__kentry *slot_for(dp_depot *dp, const char *key, uint64_t hash)
+static dp__kentry *slot_for(dp_depot *dp, const char *key, uint32_t hash)
 {
     size_t mask = dp->keys_cap - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
@@ -49,7 +63,7 @@ static void erase_entry(dp_depot *dp, dp__kentry *e)
     size_t i = (size_t)(e - dp->keys);
     for (;;) {
         dp->keys[i].hash = 0;
-        dp->keys[i].h = DP_NULL_HANDLE;
+        dp->keys[i].index = 0;
         dp->keys[i].key = NULL;
         size_t j = i;
         for (;;) {
@@ -77,8 +91,8 @@ void dp__key_remove(dp_depot *dp, const char *key, dp_handle h)
      * (TSan caught the unlocked read racing reserve_key's write in test_load_threads_mt). */
     dp__mutex_lock(&dp->keys_lock);
     if (dp->keys_cap) {
-        dp__kentry *e = slot_for(dp, key, dp__hash(key));
-        if (e->hash && e->h.bits == h.bits)
+        dp__kentry *e = slot_for(dp, key, key_tag(dp__hash(key)));
+        if (e->hash && e->index == dp_handle_index(h))
             erase_entry(dp, e);
     }
     dp__mutex_unlock(&dp->keys_lock);
@@ -88,8 +102,8 @@ bool dp__key_maps(const dp_depot *dp, const char *key, dp_handle h)
 {
     dp_depot *d = (dp_depot *)dp; /* the lock is the only thing written */
     dp__mutex_lock(&d->keys_lock);
-    dp__kentry *e = d->keys_cap ? slot_for(d, key, dp__hash(key)) : NULL;
-    bool maps = e && e->hash && e->h.bits == h.bits;
+    dp__kentry *e = d->keys_cap ? slot_for(d, key, key_tag(dp__hash(key))) : NULL;
+    bool maps = e && e->hash && entry_handle(d, e).bits == h.bits;
     dp__mutex_unlock(&d->keys_lock);
     return maps;
 }
@@ -106,11 +120,12 @@ dp_status dp__find(dp_depot *dp, const char *key, dp_handle *out, const char *fi
     dp_status st = DP_ERR_NOT_FOUND;
     dp__mutex_lock(&dp->keys_lock);
     if (dp->keys_cap) {
-        dp__kentry *e = slot_for(dp, key, dp__hash(key));
+        dp__kentry *e = slot_for(dp, key, key_tag(dp__hash(key)));
         if (e->hash) {
-            st = dp__acquire(dp, e->h, file, line);
+            dp_handle h = entry_handle(dp, e);
+            st = dp__acquire(dp, h, file, line);
             if (st == DP_OK)
-                *out = e->h;
+                *out = h;
             else if (st == DP_ERR_STALE)
                 st = DP_ERR_NOT_FOUND; /* being freed: as good as gone */
         }
@@ -122,16 +137,17 @@ dp_status dp__find(dp_depot *dp, const char *key, dp_handle *out, const char *fi
 /* Under keys_lock: where `key` goes in the table. DP_OK with *slot the entry to fill (empty,
  * or naming an asset being freed, which the new one replaces); DP_ERR_EXISTS with a count
  * on the live asset of the key in *out; else dp__acquire's or reserve_key's error. */
-static dp_status claim_key(dp_depot *dp, const char *key, uint64_t hash, dp__kentry **slot,
+static dp_status claim_key(dp_depot *dp, const char *key, uint32_t hash, dp__kentry **slot,
                            dp_handle *out, const char *file, int line)
 {
     dp__kentry *e = NULL;
     if (dp->keys_cap) {
         e = slot_for(dp, key, hash);
         if (e->hash) {
-            dp_status st = dp__acquire(dp, e->h, file, line);
+            dp_handle h = entry_handle(dp, e);
+            dp_status st = dp__acquire(dp, h, file, line);
             if (st == DP_OK) {
-                *out = e->h;
+                *out = h;
                 return DP_ERR_EXISTS;
             }
             if (st != DP_ERR_STALE)
@@ -193,9 +209,9 @@ dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, 
     }
     dp_status st = DP_OK;
     dp__kentry *e = NULL;
-    uint64_t hash = 0;
+    uint32_t hash = 0;
     if (key) {
-        hash = dp__hash(key);
+        hash = key_tag(dp__hash(key));
         dp__mutex_lock(&dp->keys_lock);
         st = claim_key(dp, key, hash, &e, out, file, line);
         if (st != DP_OK)
@@ -222,7 +238,7 @@ dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, 
         if (!e->hash)
             dp->keys_n++;
         e->hash = hash;
-        e->h = h;
+        e->index = dp_handle_index(h);
         e->key = r->key;
     }
     if (dp->desc.track_holders)
