@@ -48,6 +48,7 @@ typedef struct dp__plink {
 typedef struct dp__dx {
     dp__dent *tab; /* capacity a power of two (or 0) */
     uint32_t cap, n;
+    uint8_t bits;  /* log2(cap) */
     dp__plink *links;
     uint32_t nlinks, toplinks, caplinks; /* in use, ever handed out, allocated */
     uint32_t freelinks;                  /* free list head (index + 1) */
