@@ -183,11 +183,8 @@ static int mark_seed(dp_depot *dp, struct dp__cycles *c)
     if (c->next_root == c->roots.n)
         return 0;
     dp_handle h = c->roots.v[c->next_root++];
-    dp__asset *r = dp__rec(dp, h);
-    if (r)
-        r->oflags &= (uint8_t)~DP__OF_CANDIDATE; /* a release from now on counts again */
     uint32_t cnt;
-    r = visitable(dp, h, &cnt);
+    dp__asset *r = visitable(dp, h, &cnt);
     if (r && r->color == DP__BLACK && cnt <= r->nin && !gray(dp, c, h, r, cnt))
         return -1;
     return 1;
@@ -413,15 +410,10 @@ static step reset(dp_depot *dp, struct dp__cycles *c)
     return STEP_DONE;
 }
 
-/* Out of memory: the collection stops (nothing freed); roots not taken yet lose their
- * candidate mark and the next collection looks at every held asset. */
+/* Out of memory: the collection stops (nothing freed); the roots not taken yet are dropped
+ * and the next collection looks at every held asset. */
 static void abandon(dp_depot *dp, struct dp__cycles *c)
 {
-    for (size_t i = c->next_root; i < c->roots.n; i++) {
-        dp__asset *r = dp__rec(dp, c->roots.v[i]);
-        if (r)
-            r->oflags &= (uint8_t)~DP__OF_CANDIDATE;
-    }
     c->next_root = c->roots.n;
     dp->cands_lost = true;
     c->stack.n = 0;
@@ -446,6 +438,14 @@ static bool start(dp_depot *dp, struct dp__cycles *c)
     dp__hvec spare = c->roots; /* empty; its buffer becomes the next candidates' */
     c->roots = dp->cands;
     dp->cands = spare;
+    /* The roots leave the candidate list now, not at their turn: a count that goes down
+     * while this collection runs (the mark may have passed the asset already, or skipped it
+     * as held from outside) makes it a candidate of the next collection. */
+    for (size_t i = 0; i < c->roots.n; i++) {
+        dp__asset *r = dp__rec(dp, c->roots.v[i]);
+        if (r)
+            r->oflags &= (uint8_t)~DP__OF_CANDIDATE;
+    }
     c->phase = PH_MARK;
     return true;
 }

@@ -190,6 +190,38 @@ static void test_a_member_cached_between_steps_keeps_what_it_reaches(void **stat
     }
 }
 
+/* A candidate whose edge the mark walked while it was held from outside, released before
+ * its own turn as a root: its count went down during the collection, so a later collection
+ * must look at it again (found by fuzz_registry: the release was swallowed because the
+ * asset was still listed as a root, and the ring leaked). */
+static void test_a_root_released_before_its_turn_is_looked_at_again(void **state)
+{
+    fixture *f = *state;
+    enum { N = 100 };
+    dp_handle a = add(f, NULL), b = add(f, NULL), c[N];
+    assert_int_equal(dp_depend(f->dp, a, b), DP_OK); /* a's first edge: walked first */
+    for (int i = 0; i < N; i++) {
+        c[i] = add(f, NULL);
+        assert_int_equal(dp_depend(f->dp, i ? c[i - 1] : a, c[i]), DP_OK);
+        dp_release(f->dp, c[i]); /* a chain below a: a long walk before b's turn */
+    }
+    assert_int_equal(dp_depend(f->dp, b, a), DP_OK);
+    settle(f);
+    assert_int_equal(freed_total(f), 0); /* a and b are held */
+    dp_release(f->dp, a);                 /* candidate a: held by b only */
+    dp_retain(f->dp, b);
+    dp_release(f->dp, b);                 /* candidate b, still held from outside */
+    step_to(f, PH_MARK);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(dp_update(f->dp), DP_OK); /* a -> b walked, b skipped as held */
+    assert_int_equal(dp__cycles_phase(f->dp), PH_MARK);
+    dp_release(f->dp, b); /* garbage now: the ring a <-> b and the chain */
+    settle(f);
+    pass_quarantine(f);
+    assert_int_equal(f->destroyed, N + 2);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +232,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_an_edge_moved_between_steps_keeps_the_count_and_the_ring, setup_1, teardown),
         cmocka_unit_test_setup_teardown(test_an_edge_removed_between_steps_lets_the_ring_go, setup_1, teardown),
         cmocka_unit_test_setup_teardown(test_a_member_cached_between_steps_keeps_what_it_reaches, setup_1_cache, teardown),
+        cmocka_unit_test_setup_teardown(test_a_root_released_before_its_turn_is_looked_at_again, setup_1, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
