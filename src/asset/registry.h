@@ -274,6 +274,15 @@ const char *dp__trace_key(const dp_depot *dp, dp_handle h);
 /* Events lost to ring overwrite so far. Any thread. */
 uint64_t dp__trace_overwritten(const dp_depot *dp);
 
+/* How the recorder's timestamps were made: its clock and the two calibration pairs (ticks,
+ * CLOCK_MONOTONIC ns) the last snapshot mapped ticks to nanoseconds with. */
+typedef struct dp__tclock {
+    const char *source; /* "tsc" or "clock_monotonic"; NULL with the recorder off */
+    uint64_t start_ticks, start_ns, read_ticks, read_ns;
+} dp__tclock;
+/* The clock of the last dp__trace_snapshot. Owner thread. */
+void dp__trace_clock(const dp_depot *dp, dp__tclock *out);
+
 /* The name of a reason an asset's data left it (enum dp__why: "released", "cascade", ...).
  * Any thread. */
 const char *dp__why_name(uint8_t why);

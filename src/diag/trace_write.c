@@ -152,6 +152,21 @@ static void put_events(FILE *out, const dp_depot *dp, const dp__tevent *ev, size
     }
 }
 
+/* The header: counts, and the clock with its calibration pairs (ticks, CLOCK_MONOTONIC ns),
+ * so a reader can check or redo the mapping of ticks to "ts". */
+static void put_other_data(FILE *out, const dp_depot *dp, size_t n)
+{
+    dp__tclock c;
+    dp__trace_clock(dp, &c);
+    fprintf(out, "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"producer\":\"depot\","
+                 "\"recorded\":%zu,\"overwritten\":%" PRIu64 ",\"clock\":\"%s\"",
+            n, dp__trace_overwritten(dp), c.source ? c.source : "none");
+    if (c.source)
+        fprintf(out, ",\"calibration\":[[%" PRIu64 ",%" PRIu64 "],[%" PRIu64 ",%" PRIu64 "]]",
+                c.start_ticks, c.start_ns, c.read_ticks, c.read_ns);
+    fputs("},\"traceEvents\":[", out);
+}
+
 dp_status dp_trace_write(const dp_depot *dp, FILE *out)
 {
     if (!dp || !out)
@@ -170,9 +185,7 @@ dp_status dp_trace_write(const dp_depot *dp, FILE *out)
     m.at = dp__calloc(a, m.cap, sizeof *m.at);
     dp_status st = DP_ERR_NOMEM;
     if (m.h && m.at) {
-        fprintf(out, "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"producer\":\"depot\","
-                     "\"recorded\":%zu,\"overwritten\":%" PRIu64 "},\"traceEvents\":[",
-                n, dp__trace_overwritten(dp));
+        put_other_data(out, dp, n);
         bool first = true;
         put_head(out, &first, "M", "thread_name", "meta", 1, 0);
         fputs(",\"args\":{\"name\":\"owner\"}}", out);

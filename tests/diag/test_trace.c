@@ -4,7 +4,6 @@
  * which holds the recorded acquires with their call sites and updates, a load as one complete
  * event, and the newest events when the ring is full; `depot trace` finds the acquire a test
  * leaks on purpose at a known update, who held a key at an update, and the longest load. */
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "asset/registry.h" /* dp__update_number: the update the leak happens in */
 #include "depot/depot.h"
 #include "testutil.h"
+#include "trace_json.h"
 
 typedef struct scene {
     char dir[256];
@@ -27,16 +27,6 @@ static dp_depot *make(uint32_t events, const char *root)
     assert_int_equal(dp_create(&(dp_desc){.trace_events = events, .track_holders = true,
                                           .workers = 1, .root = root}, &dp), DP_OK);
     return dp;
-}
-
-static char *trace_text(dp_depot *dp)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    assert_int_equal(dp_trace_write(dp, m), DP_OK);
-    fclose(m);
-    return buf;
 }
 
 /* Loads data.bin, adds two assets, leaks one count of level/a two updates later (its number
@@ -73,54 +63,6 @@ static void record_scene(scene *s)
     assert_int_equal(dp_destroy(dp), 1); /* level/a leaked */
 }
 
-static cJSON *parse_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    cJSON *doc = cJSON_Parse(buf);
-    assert_non_null(doc);
-    return doc;
-}
-
-static const char *arg_str(const cJSON *e, const char *field)
-{
-    const cJSON *f = cJSON_GetObjectItem(cJSON_GetObjectItem(e, "args"), field);
-    return cJSON_IsString(f) ? f->valuestring : "";
-}
-
-static double arg_num(const cJSON *e, const char *field)
-{
-    const cJSON *f = cJSON_GetObjectItem(cJSON_GetObjectItem(e, "args"), field);
-    return cJSON_IsNumber(f) ? f->valuedouble : -1;
-}
-
-static const char *ph_of(const cJSON *e)
-{
-    return cJSON_GetObjectItem(e, "ph")->valuestring;
-}
-
-/* B/E balance on every track, never closing more than was opened. */
-static void assert_balanced(const cJSON *events)
-{
-    int depth[64] = {0};
-    const cJSON *e;
-    cJSON_ArrayForEach(e, events)
-    {
-        int tid = cJSON_GetObjectItem(e, "tid")->valueint;
-        assert_true(tid >= 0 && tid < 64);
-        if (!strcmp(ph_of(e), "B"))
-            depth[tid]++;
-        if (!strcmp(ph_of(e), "E"))
-            assert_true(--depth[tid] >= 0);
-    }
-    for (int i = 0; i < 64; i++)
-        assert_int_equal(depth[i], 0);
-}
-
 static void finish(scene *s)
 {
     if (!getenv("DP_KEEP_TRACE"))
@@ -132,10 +74,10 @@ static void test_the_trace_is_json_with_balanced_updates_and_the_acquire_sites(v
     (void)state;
     scene s;
     record_scene(&s);
-    cJSON *doc = parse_file(s.trace);
+    cJSON *doc = dp_test_json_file(s.trace);
     const cJSON *events = cJSON_GetObjectItem(doc, "traceEvents");
     assert_true(cJSON_IsArray(events));
-    assert_balanced(events);
+    dp_test_assert_balanced(events);
     char site[400];
     snprintf(site, sizeof site, "%s:%d", __FILE__, s.leak_line);
     int leak = 0, freed_b = 0, updates = 0;
@@ -143,13 +85,13 @@ static void test_the_trace_is_json_with_balanced_updates_and_the_acquire_sites(v
     cJSON_ArrayForEach(e, events)
     {
         const char *name = cJSON_GetObjectItem(e, "name")->valuestring;
-        updates += !strcmp(ph_of(e), "B") && !strcmp(name, "dp_update");
-        if (!strcmp(name, "acquire") && !strcmp(arg_str(e, "key"), "level/a") &&
-            !strcmp(arg_str(e, "site"), site) && arg_num(e, "update") == s.leak_update &&
-            arg_num(e, "count") == 2)
+        updates += !strcmp(dp_test_ev_str(e, "ph"), "B") && !strcmp(name, "dp_update");
+        if (!strcmp(name, "acquire") && !strcmp(dp_test_arg_str(e, "key"), "level/a") &&
+            !strcmp(dp_test_arg_str(e, "site"), site) &&
+            dp_test_arg_num(e, "update") == s.leak_update && dp_test_arg_num(e, "count") == 2)
             leak++;
-        if (!strcmp(name, "free") && !strcmp(arg_str(e, "key"), "level/b"))
-            freed_b += !strcmp(arg_str(e, "why"), "released");
+        if (!strcmp(name, "free") && !strcmp(dp_test_arg_str(e, "key"), "level/b"))
+            freed_b += !strcmp(dp_test_arg_str(e, "why"), "released");
     }
     assert_int_equal(leak, 1);
     assert_int_equal(freed_b, 1);
@@ -163,16 +105,16 @@ static void test_a_load_is_one_complete_event_named_by_its_key(void **state)
     (void)state;
     scene s;
     record_scene(&s);
-    cJSON *doc = parse_file(s.trace);
+    cJSON *doc = dp_test_json_file(s.trace);
     int loads = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(doc, "traceEvents"))
     {
-        if (strcmp(ph_of(e), "X"))
+        if (strcmp(dp_test_ev_str(e, "ph"), "X"))
             continue;
         assert_string_equal(cJSON_GetObjectItem(e, "name")->valuestring, "data.bin");
         assert_string_equal(cJSON_GetObjectItem(e, "cat")->valuestring, "load");
-        assert_string_equal(arg_str(e, "status"), "loaded");
+        assert_string_equal(dp_test_arg_str(e, "status"), "loaded");
         assert_true(cJSON_GetObjectItem(e, "dur")->valuedouble >= 0);
         loads++;
     }
@@ -194,16 +136,16 @@ static void test_a_full_ring_keeps_the_newest_events(void **state)
         if (i % 100 == 0)
             dp_update(dp);
     }
-    char *text = trace_text(dp);
+    char *text = dp_test_trace_text(dp);
     cJSON *doc = cJSON_Parse(text);
     assert_non_null(doc);
     const cJSON *events = cJSON_GetObjectItem(doc, "traceEvents");
-    assert_balanced(events);
+    dp_test_assert_balanced(events);
     assert_true(cJSON_GetArraySize(events) <= 64 + 2); /* the thread name and a closing end */
     assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "otherData"), "overwritten")->valuedouble > 900);
     const cJSON *last = cJSON_GetArrayItem(events, cJSON_GetArraySize(events) - 1);
     assert_string_equal(cJSON_GetObjectItem(last, "name")->valuestring, "release");
-    assert_int_equal((int)arg_num(last, "count"), 1);
+    assert_int_equal((int)dp_test_arg_num(last, "count"), 1);
     cJSON_Delete(doc);
     free(text);
     dp_release(dp, h);
@@ -215,7 +157,7 @@ static void test_with_the_recorder_off_the_trace_is_empty_but_valid(void **state
     (void)state;
     dp_depot *dp = make(0, NULL);
     dp_update(dp);
-    char *text = trace_text(dp);
+    char *text = dp_test_trace_text(dp);
     cJSON *doc = cJSON_Parse(text);
     assert_non_null(doc);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "traceEvents")), 1);
