@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "asset/asset_internal.h"
+#include "asset/trace.h"
 
 /* Counts an edge to c in (+1) or out (-1) of dp_stats.edges and c's incoming edges, unless
  * c was freed already: an edge counts until its first end is freed (see free.c). */
@@ -109,6 +110,7 @@ dp_status dp_depend(dp_depot *dp, dp_handle parent, dp_handle child)
         count_edge(dp, child, -1);
         return st;
     }
+    DP__TRACE_WIDE(dp, DP__T_EDGE_ADD, parent, child.bits);
     if (before == 0)
         may_close_cycle(dp, child);
     dp__kept_edge(dp, parent, child, 1);
@@ -136,6 +138,7 @@ dp_status dp__edge_add_owned(dp_depot *dp, dp_handle parent, dp_handle child)
         dp__run_frees(dp);
         return st == DP_ERR_EXISTS ? DP_OK : st;
     }
+    DP__TRACE_WIDE(dp, DP__T_EDGE_ADD, parent, child.bits);
     may_close_cycle(dp, child); /* the job's count moved to the edge: no release says so */
     dp__kept_edge(dp, parent, child, 1);
     dp__deep_note_change(dp, parent, child);
@@ -159,6 +162,7 @@ dp_status dp_undepend(dp_depot *dp, dp_handle parent, dp_handle child)
     dp__progress_edge(dp, parent, child, -1);
     remove_kid(dp, p, (uint32_t)i);
     count_edge(dp, child, -1);
+    DP__TRACE_WIDE(dp, DP__T_EDGE_REMOVE, parent, child.bits);
     dp__release_owned(dp, child);
     dp__run_frees(dp);
     dp__deep_note_removed(dp, parent, child);

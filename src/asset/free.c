@@ -188,8 +188,10 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
     dp__emit(dp, DP_EV_FREED, h, type, DP_OK);
     if (!dp->destroying) {
         dp->in_cascade = true; /* children that reach 0 now are freed as a cascade */
-        for (uint32_t k = 0; k < n; k++)
+        for (uint32_t k = 0; k < n; k++) {
+            DP__TRACE_WIDE(dp, DP__T_EDGE_REMOVE, h, kids[k].bits);
             dp__release_owned(dp, kids[k]);
+        }
         dp->in_cascade = false;
     }
     if (n > 1)

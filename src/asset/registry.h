@@ -248,6 +248,11 @@ typedef enum dp__tkind {
     DP__T_FREE,         /* it left the registry (arg: enum dp__why) */
     DP__T_UPDATE_BEGIN, /* dp_update started (handle null) */
     DP__T_UPDATE_END,
+    DP__T_EDGE_ADD,     /* an edge from it (the parent) to `wide` (the child's handle bits) */
+    DP__T_EDGE_REMOVE,  /* that edge removed (dp_undepend, or the parent freed) */
+    DP__T_RENDER_CREATE,  /* the render layer made its GPU resource (wide: the frame) */
+    DP__T_RENDER_RETIRE,  /* ... retired it: frames in flight may still read it */
+    DP__T_RENDER_DESTROY, /* ... destroyed it */
     DP__T_KINDS
 } dp__tkind;
 
@@ -261,6 +266,7 @@ typedef struct dp__tevent {
     uint8_t kind;
     const char *file;   /* call site (static string) or NULL */
     int line;
+    uint64_t wide;      /* edge kinds: the child's handle bits; render kinds: the frame */
     uint32_t thread;    /* 1 = the owner thread, then 2, 3, ... in order of first event */
 } dp__tevent;
 
@@ -271,6 +277,9 @@ dp_status dp__trace_snapshot(const dp_depot *dp, dp__tevent **out, size_t *n);
 /* The key of h: a live asset's, or one remembered at its free; NULL if unknown or keyless.
  * Owner thread; valid until the next registry call. */
 const char *dp__trace_key(const dp_depot *dp, dp_handle h);
+/* Records an event of a layer above asset (the render kinds) when the recorder is on; one
+ * test of a pointer when it is off, nothing when dp is NULL. Any thread. */
+void dp__trace_note(dp_depot *dp, dp__tkind kind, dp_handle h, uint64_t wide);
 /* Events lost to ring overwrite so far. Any thread. */
 uint64_t dp__trace_overwritten(const dp_depot *dp);
 

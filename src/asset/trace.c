@@ -174,8 +174,9 @@ static uint64_t claim(struct dp__trace *t, tcursor *c)
     return c->next++;
 }
 
-void dp__trace_record(struct dp__trace *t, dp__tkind kind, dp_handle h, uint32_t arg,
-                      const char *file, int line)
+/* Fills the calling thread's next position with one event. */
+static inline void put(struct dp__trace *t, dp__tkind kind, dp_handle h, uint64_t arg_line,
+                       const char *file)
 {
     tcursor *c = cursor_of(t);
     uint64_t pos = claim(t, c);
@@ -190,11 +191,27 @@ void dp__trace_record(struct dp__trace *t, dp__tkind kind, dp_handle h, uint32_t
     uint64_t update = atomic_load_explicit(&t->dp->epoch, memory_order_relaxed) - 1;
     atomic_store_explicit(&s->meta, (update & 0xFFFFFFFFu) | (uint64_t)kind << 32 | c->thread,
                           memory_order_release);
-    atomic_store_explicit(&s->arg_line, arg | (uint64_t)(uint32_t)line << 32,
-                          memory_order_release);
+    atomic_store_explicit(&s->arg_line, arg_line, memory_order_release);
     atomic_store_explicit(&s->file, file, memory_order_release);
     /* Release: the fields above are complete before a reader sees the even seq. */
     atomic_store_explicit(&s->seq, 2 * pos + 2, memory_order_release);
+}
+
+void dp__trace_record(struct dp__trace *t, dp__tkind kind, dp_handle h, uint32_t arg,
+                      const char *file, int line)
+{
+    put(t, kind, h, arg | (uint64_t)(uint32_t)line << 32, file);
+}
+
+void dp__trace_record_wide(struct dp__trace *t, dp__tkind kind, dp_handle h, uint64_t wide)
+{
+    put(t, kind, h, wide, NULL);
+}
+
+void dp__trace_note(dp_depot *dp, dp__tkind kind, dp_handle h, uint64_t wide)
+{
+    if (dp && dp->trace)
+        put(dp->trace, kind, h, wide, NULL);
 }
 
 void dp__trace_name_dead(struct dp__trace *t, dp_handle h, const char *key)
@@ -247,6 +264,7 @@ static bool read_slot(const struct dp__trace *t, uint64_t pos, dp__tevent *e)
     e->thread = (uint32_t)(meta >> 40);
     e->arg = (uint32_t)al;
     e->line = (int)(uint32_t)(al >> 32);
+    e->wide = al;
     return true;
 }
 

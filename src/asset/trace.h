@@ -18,12 +18,20 @@ struct dp__trace;
 /* Records one event. Any thread; lock-free (one fetch_add and a few relaxed stores). */
 void dp__trace_record(struct dp__trace *t, dp__tkind kind, dp_handle h, uint32_t arg,
                       const char *file, int line);
+/* Records one event whose payload is 64 bits (`wide`: edge and render kinds), no site. */
+void dp__trace_record_wide(struct dp__trace *t, dp__tkind kind, dp_handle h, uint64_t wide);
 /* Records when the depot's recorder is on: one test of dp->trace (set at dp_create, never
  * changed) when it is off. For src/asset, which sees struct dp_depot. */
 #define DP__TRACE(dp, kind, h, arg, file, line)                                            \
     do {                                                                                    \
         if ((dp)->trace)                                                                    \
             dp__trace_record((dp)->trace, (kind), (h), (uint32_t)(arg), (file), (line));    \
+    } while (0)
+
+#define DP__TRACE_WIDE(dp, kind, h, wide)                                                  \
+    do {                                                                                    \
+        if ((dp)->trace)                                                                    \
+            dp__trace_record_wide((dp)->trace, (kind), (h), (wide));                        \
     } while (0)
 
 /* Makes the recorder for dp_create (capacity rounded up to a power of two, at least 64).

@@ -15,7 +15,8 @@
 
 static const char *const kind_names[DP__T_KINDS] = {
     "create", "acquire", "release", "hold", "unhold", "load_begin", "loaded", "failed",
-    "free", "update_begin", "update_end"};
+    "free", "update_begin", "update_end", "edge_add", "edge_remove", "render_create",
+    "render_retire", "render_destroy"};
 
 static void put_json_string(FILE *out, const char *s)
 {
@@ -61,11 +62,31 @@ static void put_asset_args(FILE *out, const dp_depot *dp, const dp__tevent *e)
     fprintf(out, ",\"handle\":\"0x%016" PRIx64 "\",\"update\":%u", e->h.bits, e->update);
 }
 
+/* An edge's child (handle and key) or a render event's frame. */
+static void put_wide(FILE *out, const dp_depot *dp, const dp__tevent *e)
+{
+    if (e->kind >= DP__T_RENDER_CREATE) {
+        fprintf(out, ",\"frame\":%" PRIu64, e->wide);
+        return;
+    }
+    dp_handle child = {e->wide};
+    const char *key = dp__trace_key(dp, child);
+    fprintf(out, ",\"child\":\"0x%016" PRIx64 "\",\"child_key\":", child.bits);
+    if (key)
+        put_json_string(out, key);
+    else
+        fputs("null", out);
+}
+
 static void put_instant(FILE *out, bool *first, const dp_depot *dp, const dp__tevent *e)
 {
-    put_head(out, first, "i", kind_names[e->kind], "lifetime", e->thread, e->t_ns);
+    bool render = e->kind >= DP__T_RENDER_CREATE;
+    put_head(out, first, "i", kind_names[e->kind], render ? "render" : "lifetime", e->thread,
+             e->t_ns);
     fputs(",\"s\":\"t\"", out);
     put_asset_args(out, dp, e);
+    if (e->kind >= DP__T_EDGE_ADD)
+        put_wide(out, dp, e);
     if (e->kind <= DP__T_UNHOLD)
         fprintf(out, ",\"count\":%u", e->arg);
     if (e->kind == DP__T_FREE)

@@ -41,19 +41,22 @@ void dp__render_retire(dp_render *r, entry *e)
     if (!e->gpu)
         return;
     dp__render_count_live(r, e->type, e->gpu_bytes, false);
-    r->ret[r->rn++] = (retired){.gpu = e->gpu, .bytes = e->gpu_bytes, .frame = r->current,
-                                .type = e->type};
+    r->ret[r->rn++] = (retired){.h = e->h, .gpu = e->gpu, .bytes = e->gpu_bytes,
+                                .frame = r->current, .type = e->type};
+    dp__trace_note(r->dp, DP__T_RENDER_RETIRE, e->h, r->current);
     e->gpu = NULL;
     e->gpu_bytes = 0;
     e->stub = NULL;
 }
 
-void dp__render_destroy_gpu(dp_render *r, dp_type_id type, void *gpu)
+void dp__render_destroy_gpu(dp_render *r, dp_type_id type, void *gpu, dp_handle h)
 {
     r->busy++;
     r->desc.backend.destroy(r->desc.backend.user, type, gpu);
     r->busy--;
     r->destroyed++;
+    if (h.bits)
+        dp__trace_note(r->dp, DP__T_RENDER_DESTROY, h, r->current);
 }
 
 dp_status dp_render_frame_done(dp_render *r, uint64_t frame)
@@ -68,7 +71,7 @@ dp_status dp_render_frame_done(dp_render *r, uint64_t frame)
         r->done = frame;
     while (r->rhead < r->rn && r->ret[r->rhead].frame <= r->done) {
         retired *t = &r->ret[r->rhead++];
-        dp__render_destroy_gpu(r, t->type, t->gpu);
+        dp__render_destroy_gpu(r, t->type, t->gpu, t->h);
     }
     if (r->rhead == r->rn)
         r->rhead = r->rn = 0;

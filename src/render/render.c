@@ -110,9 +110,9 @@ void dp_render_destroy(dp_render *r)
     }
     for (size_t i = 0; i < r->ne; i++)
         if (r->e[i].h.bits && r->e[i].gpu)
-            dp__render_destroy_gpu(r, r->e[i].type, r->e[i].gpu);
+            dp__render_destroy_gpu(r, r->e[i].type, r->e[i].gpu, r->e[i].h);
     for (size_t i = r->rhead; i < r->rn; i++)
-        dp__render_destroy_gpu(r, r->ret[i].type, r->ret[i].gpu);
+        dp__render_destroy_gpu(r, r->ret[i].type, r->ret[i].gpu, r->ret[i].h);
     dp__free(&r->alloc, r->e);
     dp__free(&r->alloc, r->tab);
     dp__free(&r->alloc, r->ret);

@@ -89,6 +89,7 @@ typedef struct entry {
 } entry;
 
 typedef struct retired {
+    dp_handle h;        /* the asset it was made for (the lifetime recorder names it) */
     void *gpu;
     size_t bytes;
     uint64_t frame;
@@ -181,7 +182,7 @@ dp_status dp__render_reserve_retired(dp_render *r, size_t more);
 /* Moves e's resource to the retired list at the current frame; room was reserved. */
 void dp__render_retire(dp_render *r, entry *e);
 /* Hands a resource to the backend's destroy (counted). */
-void dp__render_destroy_gpu(dp_render *r, dp_type_id type, void *gpu);
+void dp__render_destroy_gpu(dp_render *r, dp_type_id type, void *gpu, dp_handle h);
 
 /* ---- events (sync.c) ---- */
 /* The depot listener: marks entries dirty with what each event asks for. */

@@ -49,7 +49,7 @@ static size_t create_one(dp_render *r, uint32_t idx, const void *data, size_t by
         /* NULL cannot be told from "no resource", so it could never be retired: destroy
          * it now (no frame has seen it) and fail the asset. */
         r->created++;
-        dp__render_destroy_gpu(r, type, NULL);
+        dp__render_destroy_gpu(r, type, NULL, DP_NULL_HANDLE); /* never shown: not recorded */
         st = DP_ERR_INVALID;
     }
     if (st == DP_ERR_TIMEOUT || st == DP_ERR_NOMEM) {
@@ -78,6 +78,7 @@ static size_t create_one(dp_render *r, uint32_t idx, const void *data, size_t by
     e->stub = NULL;
     dp__render_count_live(r, type, gpu_bytes, true);
     r->created++;
+    dp__trace_note(r->dp, DP__T_RENDER_CREATE, e->h, r->current);
     /* Only data the resource was made from may be dropped (a pumped update may have
      * replaced it already; its MODIFIED is pending). */
     if (r->desc.drop_cpu && (dp_get)(r->dp, e->h) == data)
