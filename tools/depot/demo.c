@@ -26,11 +26,12 @@
 #endif
 
 #define MAX_SCENES 9
+#define DEMO_TRACE_EVENTS (1u << 16) /* --trace: the ring (3 MiB) */
 
 static void usage(FILE *f)
 {
     fputs("usage: depot demo [--frames N] [--scenes DIR] [--report FILE] [--backend gl|vk|null]\n"
-          "                  [--vulkan] [--pack]\n"
+          "                  [--vulkan] [--pack] [--trace FILE]\n"
           "\n"
           "Runs a small game session on the example assets: loads scene 1 (a bundle) in the\n"
           "background, renders frames through the OpenGL backend (headless EGL) or a null\n"
@@ -48,9 +49,12 @@ static void usage(FILE *f)
           "  --pack            run from a pack: the assets are packed (depot pack) and mounted,\n"
           "                    and the hot swap drops the edited image into a mod folder\n"
           "                    mounted above the pack\n"
+          "  --trace FILE      record the session with the lifetime recorder (the newest\n"
+          "                    65,536 events) and write it to FILE as Chrome trace JSON\n"
+          "                    (open it in Perfetto or chrome://tracing; ask `depot trace FILE`)\n"
           "\n"
           "Exit codes: 0 ok, 1 a leak or a failed load or step, 2 usage error,\n"
-          "3 the assets could not be found or copied, or the report not written.\n",
+          "3 the assets could not be found or copied, or the report or trace not written.\n",
           f);
 }
 
@@ -91,6 +95,23 @@ static void null_destroy(void *user, dp_type_id type, void *gpu)
 
 /* ---- the session ------------------------------------------------------------------------- */
 
+/* --trace: the recorder's events to path (after the render layer went, so its destroys are
+ * in, and before the depot goes). False with a message in err. */
+static bool write_trace(dp_depot *dp, const char *path, char *err, size_t errcap)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, errcap, "--trace %s: %s", path, strerror(errno));
+        return false;
+    }
+    dp_status st = dp_trace_write(dp, f);
+    if (fclose(f) != 0 && st == DP_OK)
+        st = DP_ERR_IO;
+    if (st != DP_OK)
+        snprintf(err, errcap, "--trace %s: %s", path, dp_status_str(st));
+    return st == DP_OK;
+}
+
 typedef struct scene {
     char key[32];
     dp_group group;
@@ -127,6 +148,7 @@ typedef struct demo {
     size_t snap_scenes;    /* its first roots are scene bundles, the rest atlas regions */
     bool have_snap;
     char hotswap[256];
+    const char *trace;     /* --trace FILE, or NULL */
 } demo;
 
 static void on_events(void *user, const dp_event *ev, size_t n)
@@ -591,7 +613,7 @@ static bool pack_setup(const char *tmp, char *pack, size_t cap, char *err, size_
 /* The command line. */
 typedef struct demo_opts {
     unsigned long frames;
-    const char *scenes, *report, *backend;
+    const char *scenes, *report, *backend, *trace;
     bool use_pack;
 } demo_opts;
 
@@ -622,7 +644,7 @@ static int parse_args(int argc, char **argv, demo_opts *o)
             continue;
         }
         bool takes = !strcmp(a, "--frames") || !strcmp(a, "--scenes") || !strcmp(a, "--report") ||
-                     !strcmp(a, "--backend");
+                     !strcmp(a, "--backend") || !strcmp(a, "--trace");
         if (!takes) {
             fprintf(stderr, "depot demo: unknown argument '%s'\nrun 'depot demo --help' for usage\n", a);
             return TOOL_EXIT_USAGE;
@@ -641,6 +663,8 @@ static int parse_args(int argc, char **argv, demo_opts *o)
             o->scenes = v;
         } else if (!strcmp(a, "--report")) {
             o->report = v;
+        } else if (!strcmp(a, "--trace")) {
+            o->trace = v;
         } else if (strcmp(v, "gl") && strcmp(v, "vk") && strcmp(v, "null")) {
             fprintf(stderr, "depot demo: --backend is gl, vk or null, not '%s'\n", v);
             return TOOL_EXIT_USAGE;
@@ -681,7 +705,9 @@ static int working_copy(const char *src, const char *tmp, scene *sc, size_t *nsc
  * listener and the atlas. An exit code. */
 static int open_depot(demo *d, const char *tmp, bool use_pack, const char *pack)
 {
-    dp_status st = dp_create(&(dp_desc){.root = tmp, .track_holders = true, .watch = true}, &d->dp);
+    dp_status st = dp_create(&(dp_desc){.root = tmp, .track_holders = true, .watch = true,
+                                        .trace_events = d->trace ? DEMO_TRACE_EVENTS : 0},
+                             &d->dp);
     if (st != DP_OK) {
         fprintf(stderr, "depot demo: dp_create: %s\n", dp_status_str(st));
         return TOOL_EXIT_FOUND;
@@ -845,6 +871,16 @@ static int shut_down(demo *d, scene *sc, int rc, demo_end *end)
             tg_free(&sc[i].graph);
         tool_hvec_free(&sc[i].regions);
     }
+    if (d->dp && d->trace) {
+        char err[PATH_MAX + 64];
+        if (!write_trace(d->dp, d->trace, err, sizeof err)) {
+            fprintf(stderr, "depot demo: %s\n", err);
+            if (rc == TOOL_EXIT_OK)
+                rc = TOOL_EXIT_IO;
+        } else {
+            printf("trace: %s\n", d->trace);
+        }
+    }
     if (d->dp) {
         if (rc == TOOL_EXIT_OK) {
             printf("\nleak check:\n");
@@ -875,7 +911,7 @@ int tool_demo(int argc, char **argv)
         return TOOL_EXIT_IO;
     }
 
-    demo d = {.tty = isatty(STDOUT_FILENO) != 0};
+    demo d = {.tty = isatty(STDOUT_FILENO) != 0, .trace = o.trace};
     scene sc[MAX_SCENES];
     memset(sc, 0, sizeof sc);
     size_t nscenes = 0;
