@@ -5,7 +5,8 @@
  *                    through its root, nothing released: median us over FRAMES frames,
  *   frame_root_<n>   the same after one dp_retain + dp_release of the root per frame,
  *   frame_inner_<n>  the same after one dp_retain + dp_release of a child of the root
- *                    (a quarter of the tree hangs below it, held by edges only),
+ *                    (a quarter of the tree hangs below it, held by edges only); with
+ *                    _steps, the collector's steps per frame (dp_stats.cycle_steps),
  *   held_ring        a ring of 80,000 whose callers released every member but one, which
  *                    a group holds: the first update (it also takes in the releases), then
  *                    the next 399 (default collect_budget): their total and largest CPU
@@ -99,10 +100,12 @@ static void settle(dp_depot *dp)
     } while (steps(dp) != before);
 }
 
-/* Median owner CPU of FRAMES frames, each `poke` retained and released first unless null. */
-static double frame_us(dp_depot *dp, dp_handle poke)
+/* Median owner CPU of FRAMES frames, each `poke` retained and released first unless null;
+ * *steps: the collector's steps per frame. */
+static double frame_us(dp_depot *dp, dp_handle poke, double *steps_per_frame)
 {
     uint64_t t[FRAMES];
+    size_t s0 = steps(dp);
     for (int f = 0; f < FRAMES; f++) {
         uint64_t t0 = cpu_ns();
         if (poke.bits && (dp_retain(dp, poke) != DP_OK || dp_release(dp, poke) != DP_OK))
@@ -111,6 +114,7 @@ static double frame_us(dp_depot *dp, dp_handle poke)
             die("dp_update");
         t[f] = cpu_ns() - t0;
     }
+    *steps_per_frame = (double)(steps(dp) - s0) / FRAMES;
     qsort(t, FRAMES, sizeof t[0], cmp_u64);
     return (double)t[FRAMES / 2] / 1e3;
 }
@@ -136,13 +140,16 @@ static void bench_frames(uint32_t n, dp_handle *h)
         die("dp_group");
     release_from(dp, h, 0, n);
     settle(dp); /* the releases' candidates are collected (all live) */
-    double idle = frame_us(dp, DP_NULL_HANDLE);
-    double root = frame_us(dp, h[0]);
-    double inner = frame_us(dp, h[1]);
+    double idle_steps, root_steps, inner_steps;
+    double idle = frame_us(dp, DP_NULL_HANDLE, &idle_steps);
+    double root = frame_us(dp, h[0], &root_steps);
+    double inner = frame_us(dp, h[1], &inner_steps);
     report("frame_idle", n, idle, "us");
     report("frame_root", n, root, "us");
     report("frame_inner", n, inner, "us");
     report("frame_root_vs_idle", n, root / idle, "x");
+    report("frame_root_steps", n, root_steps, "steps");
+    report("frame_inner_steps", n, inner_steps, "steps");
     if (dp_group_destroy(dp, g) != DP_OK)
         die("dp_group_destroy");
     dp_update(dp);

@@ -79,21 +79,30 @@ void dp__candidate(dp_depot *dp, dp_handle h)
     r->oflags |= DP__OF_CANDIDATE;
 }
 
-/* Held (count > 0), live, not dying, not cached: the collector may look at it. */
-static dp__asset *visitable(dp_depot *dp, dp_handle h, uint32_t *count)
+/* The record h names and its user bits (count, DYING), or NULL if h is stale. */
+static dp__asset *named(dp_depot *dp, dp_handle h, uint32_t *user)
 {
     if (!dp_pool_alive(dp->pool, h))
         return NULL;
     /* Acquire: pairs with the creator's release of the slot word; the record is set up. */
     uint64_t w = atomic_load_explicit(dp__word(dp, h), memory_order_acquire);
-    uint32_t user = dp__word_user(w);
-    if (dp__word_gen(w) != dp_handle_gen(h) || (user & DP__DYING) || user == 0)
+    if (dp__word_gen(w) != dp_handle_gen(h))
         return NULL;
-    dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
-    if (r->oflags & DP__OF_CACHED)
-        return NULL;
-    *count = user;
-    return r;
+    *user = dp__word_user(w);
+    return dp__rec_at(dp, dp_handle_index(h));
+}
+
+/* Held (count > 0), not dying, not cached: the collector may look at it. */
+static bool held(const dp__asset *r, uint32_t user)
+{
+    return r && user && !(user & DP__DYING) && !(r->oflags & DP__OF_CACHED);
+}
+
+/* A record the collector may look at, with its count, else NULL. */
+static dp__asset *visitable(dp_depot *dp, dp_handle h, uint32_t *count)
+{
+    dp__asset *r = named(dp, h, count);
+    return held(r, *count) ? r : NULL;
 }
 
 /* True once this call's steps are spent; else counts one more step. */
@@ -422,7 +431,8 @@ static void abandon(dp_depot *dp, struct dp__cycles *c)
     c->phase = PH_RESET;
 }
 
-/* Starts a collection over the candidates recorded so far; false if there are none. */
+/* Starts a collection over the candidates recorded so far; false if there are none (left)
+ * or the steps are spent. */
 static bool start(dp_depot *dp, struct dp__cycles *c)
 {
     if (dp->cands_lost) {
@@ -432,6 +442,20 @@ static bool start(dp_depot *dp, struct dp__cycles *c)
         for (dp__live_iter it = dp__live_begin(dp); dp__live_next(dp, &it, &v);)
             if (v.count)
                 dp__candidate(dp, v.h);
+    }
+    /* The last candidates, while they need no walk (gone, or held from outside), are
+     * dropped here at a step each: a frame that released a held scene root starts nothing. */
+    while (dp->cands.n) {
+        dp_handle h = dp->cands.v[dp->cands.n - 1];
+        uint32_t cnt = 0;
+        dp__asset *r = named(dp, h, &cnt);
+        if (held(r, cnt) && cnt <= r->nin)
+            break; /* this one is walked: a collection starts */
+        if (spend(c))
+            return false;
+        if (r)
+            r->oflags &= (uint8_t)~DP__OF_CANDIDATE;
+        dp->cands.n--;
     }
     if (!dp->cands.n)
         return false;
@@ -462,7 +486,8 @@ static step advance(dp_depot *dp, struct dp__cycles *c)
             : was == PH_CLAIM  ? claim(dp, c)
                                : reset(dp, c);
         if (s == STEP_DONE && was != PH_RESET) {
-            c->phase = was + 1;
+            /* Nothing coloured (every root held from outside): nothing to scan or reset. */
+            c->phase = was == PH_MARK && !c->seen.n ? PH_RESET : was + 1;
             c->pos = 0;
         }
     }
@@ -482,8 +507,8 @@ static struct dp__cycles *cycles(dp_depot *dp)
 
 dp_status dp__collect(dp_depot *dp, size_t budget)
 {
-    if (!dp->cycles && !dp->cands.n && !dp->cands_lost)
-        return DP_OK;
+    if ((!dp->cycles || dp->cycles->phase == PH_IDLE) && !dp->cands.n && !dp->cands_lost)
+        return DP_OK; /* nothing in progress, nothing to start */
     struct dp__cycles *c = cycles(dp);
     if (!c)
         return DP_ERR_NOMEM;
