@@ -169,6 +169,7 @@ static dp_depot *ring(uint32_t n, dp_handle *h, bool held, dp_group *g)
             die("dp_depend");
     if (held && (dp_group_create(dp, "ring", g) != DP_OK || dp_group_add(dp, *g, h[0]) != DP_OK))
         die("dp_group");
+    dp_update(dp); /* the additions are taken in (deep state) before anything is measured */
     release_from(dp, h, 0, n);
     return dp;
 }
@@ -219,6 +220,7 @@ static double collect_chain(uint32_t n, dp_handle *h)
     for (uint32_t i = 1; i < n; i++)
         if (dp_depend(dp, h[i - 1], h[i]) != DP_OK)
             die("dp_depend");
+    dp_update(dp); /* the additions are taken in before anything is measured */
     release_from(dp, h, 1, n);
     double ns = time_collect(dp, n);
     dp_release(dp, h[0]);
