@@ -93,8 +93,8 @@ static void nginx_stop(void)
     }
 }
 
-/* Lines of the access log that contain `what` (e.g. "GET /a.bin" or "\" 304 "). */
-static int log_count(const char *what)
+/* Lines of the access log that contain `what`, read as the log stands now. */
+static int log_lines(const char *what)
 {
     FILE *f = fopen(F.log, "r");
     int n = 0;
@@ -104,6 +104,44 @@ static int log_count(const char *what)
     if (f)
         fclose(f);
     return n;
+}
+
+/* Waits until nginx has logged every request it finished so far. nginx writes a request's
+ * access-log line when it finalizes the request, which can come after the client already
+ * has the whole answer (depot's load is done, the test reads the log, the line is not there
+ * yet). So: send nginx a request of our own (HEAD, unique path, so no "GET /" count sees
+ * it) straight over a socket and wait for its line. nginx here is one process
+ * (master_process off, unbuffered access_log) that logs a finished request (keep-alive, as
+ * libcurl's are) in the same event handler that sent its last bytes, before it takes the
+ * next event; so when the sentinel's line is there, the lines of all requests answered
+ * before it are too, and a request depot should not have made is counted. */
+static void log_sync(void)
+{
+    static int seq;
+    char req[200], want[100], buf[512];
+    snprintf(want, sizeof want, "HEAD /log-sentinel-%d ", ++seq);
+    snprintf(req, sizeof req, "%sHTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", want);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)F.port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_true(s >= 0);
+    assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof a), 0);
+    assert_true(dp_test_http_send(s, req, strlen(req)));
+    while (read(s, buf, sizeof buf) > 0) /* the whole answer: nginx closes after it */
+        ;
+    close(s);
+    uint64_t deadline = dp_test_now_ns() + 60ull * 1000000000ull; /* generous: loaded CI */
+    while (log_lines(want) == 0 && dp_test_now_ns() < deadline)
+        usleep(1000);
+    assert_int_equal(log_lines(want), 1);
+}
+
+/* Lines of the access log that contain `what` (e.g. "GET /a.bin" or "\" 304 "), counted
+ * once nginx has logged every request it answered before this call. */
+static int log_count(const char *what)
+{
+    log_sync();
+    return log_lines(what);
 }
 
 static void serve(const char *name, const char *text)
