@@ -3,7 +3,9 @@
  *   mutexreg  the same operations done the simple way (bench/mutexreg.c: one global mutex,
  *             a malloc'd node per asset, a chained hash map, plain int counts),
  *   floor     one atomic fetch_add +1 and fetch_sub -1 on one word (the speed of light for
- *             a count that any thread may move).
+ *             a count that any thread may move), and floor.cas_inc_dec: the same +1 and -1 as
+ *             a generation-checked load + CAS on a slot-shaped word (the floor of the
+ *             protocol depot's counts use).
  * Every line is "BENCH <name> <value> <unit>"; times are ns per operation (per asset for the
  * cascade and collection lines). Short measurements are the median of several runs after a
  * warm-up. The registered type's destroy does nothing, so its cost does not hide ours. */
@@ -100,6 +102,42 @@ static double run_floor(void)
     }
     uint64_t t1 = dp_bench_now_ns();
     sink += acc;
+    return ns_per(t0, t1, PAIRS);
+}
+
+/* One count move of run_floor_cas: +1 or -1 (delta) if the word's generation is 1. */
+static inline uint64_t floor_cas_move(_Atomic uint64_t *word, uint64_t delta)
+{
+    /* Relaxed: the first guess of the CAS, which compares it again (seq_cst, as depot's
+     * count CAS). */
+    uint64_t w = atomic_load_explicit(word, memory_order_relaxed);
+    for (;;) {
+        if ((uint32_t)w != 1u)
+            return 1;
+        /* Relaxed on failure: a failed CAS only refreshes w for the next try. */
+        if (atomic_compare_exchange_weak_explicit(word, &w, w + delta, memory_order_seq_cst,
+                                                  memory_order_relaxed))
+            return 0;
+    }
+}
+
+/* The floor of a generation-checked count: the same move on one word laid out as a slot word
+ * (generation in the low half, count in the high half), done the only way such a word can be
+ * moved safely: load, check the generation, CAS. On x86 the load of a line that the previous
+ * locked instruction just wrote waits for that write to retire, so this floor is well above
+ * the bare fetch_add's; it shows how much of retain + release is the protocol itself. */
+static double run_floor_cas(void)
+{
+    static _Atomic uint64_t word = 1; /* generation 1 (live), count 0 */
+    uint64_t bad = 0;
+    uint64_t t0 = dp_bench_now_ns();
+    for (uint32_t i = 0; i < PAIRS; i++) {
+        bad += floor_cas_move(&word, 1ull << 32);
+        bad += floor_cas_move(&word, (uint64_t)-(int64_t)(1ll << 32));
+    }
+    uint64_t t1 = dp_bench_now_ns();
+    if (bad)
+        fail("floor_cas");
     return ns_per(t0, t1, PAIRS);
 }
 
@@ -613,15 +651,18 @@ int dp_bench_asset(void)
     run_retain_release(dp, h); /* warm up */
     run_mr_retain_release(reg, mn);
     run_floor();
-    double rr[REPS], mrr[REPS], fl[REPS], rr2t[REPS];
+    run_floor_cas();
+    double rr[REPS], mrr[REPS], fl[REPS], flc[REPS], rr2t[REPS];
     for (int i = 0; i < REPS; i++) {
         rr[i] = run_retain_release(dp, h);
         mrr[i] = run_mr_retain_release(reg, mn);
         fl[i] = run_floor();
+        flc[i] = run_floor_cas();
     }
     for (int i = 0; i < REPS; i++)
         rr2t[i] = run_retain_release_2t(dp, h);
     double v_rr = median(rr, REPS), v_mrr = median(mrr, REPS), v_fl = median(fl, REPS);
+    double v_flc = median(flc, REPS);
     double v_rr2 = median(rr2t, REPS);
     dp_release(dp, h);
     dp_update(dp);
@@ -633,7 +674,10 @@ int dp_bench_asset(void)
     dp_bench_report("asset.retain_release", v_rr, "ns");
     dp_bench_report("asset.retain_release_2t", v_rr2, "ns");
     dp_bench_report("mutexreg.retain_release", v_mrr, "ns");
+    dp_bench_report("floor.cas_inc_dec", v_flc, "ns");
     dp_bench_report("asset.retain_release_ratio_vs_floor", v_rr / v_fl, "x");
+    dp_bench_report("floor.cas_ratio_vs_floor", v_flc / v_fl, "x");
+    dp_bench_report("asset.retain_release_ratio_vs_cas_floor", v_rr / v_flc, "x");
 
     /* find: n keyed assets ("textures/tiles/tile_000042.png", 30 characters), looked up in
      * a shuffled order. find_hit is dp_find + dp_release; find_only times a pass of finds
@@ -648,6 +692,7 @@ int dp_bench_asset(void)
     dp_bench_report("asset.find_hit_hot100", fh[0], "ns");
     dp_bench_report("asset.find_hit_hot100_find_only", fh[1], "ns");
     dp_bench_report("mutexreg.find_hit_hot100", fhm[0], "ns");
+    dp_bench_report("asset.find_hit_ratio_vs_mutexreg", fa[0] / fm[0], "x");
 
     double aa[3], am[3];
     bench_add(aa, am);
