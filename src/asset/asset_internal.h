@@ -204,6 +204,8 @@ struct dp_depot {
     /* counters (any thread) */
     _Atomic size_t st_events_dropped, st_freed, st_cycles, st_discarded, st_edges;
     _Atomic size_t st_cycle_steps; /* the collector's steps (nodes, edges examined) */
+    _Atomic uint32_t claiming;     /* 1 while the collector's claim may hold live assets
+                                      DYING for a moment (cycles.c, count.c) */
     bool destroying;
     bool cascade_now; /* inside dp_update / dp_release_unused: zeros are freed at once */
 

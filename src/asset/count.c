@@ -1,5 +1,7 @@
 /* count.c — the any-thread hot paths: retain, release, upgrade, and the reads (count, get,
  * state). Each is a load or a CAS on the asset's slot word (generation | count). */
+#include <sched.h>
+
 #include "asset/asset_internal.h"
 #include "asset/trace.h"
 
@@ -69,6 +71,29 @@ void dp__attend(dp_depot *dp, uint32_t index, uint8_t reasons)
  * lookup as the word. DP_ERR_STALE, DP_ERR_OVERFLOW (+1 at the maximum), DP_ERR_UNDERFLOW
  * (-1 at 0, or at what soft references hold: those go through dp_release_soft). seq_cst: see attend_rec for why the count CAS must be. It publishes the asset's
  * data to an acquirer and orders a releaser's use of it before the owner's free. */
+/* The collector's claim (cycles.c) moves the members of a garbage candidate set to DYING one
+ * by one and restores them all if a later claim fails, so a word seen DYING may belong to a
+ * live asset for a moment. Off the owner thread, waits until no claim is in progress and
+ * re-reads the word into *w; true if it did (the caller looks again, once). seq_cst: the
+ * owner sets `claiming` before its first DYING CAS and clears it after the rollback, so a
+ * DYING read here (seq_cst) is followed by a read of `claiming` that sees 1 or the clear, and
+ * the clear happens after the restore. The owner itself never waits (the claim's test hook
+ * runs on it). */
+static bool claim_passed(dp_depot *dp, _Atomic uint64_t *wp, uint64_t *w)
+{
+    if (dp__is_owner(dp))
+        return false;
+    *w = atomic_load_explicit(wp, memory_order_seq_cst);
+    if (!(dp__word_user(*w) & DP__DYING))
+        return true;
+    if (!atomic_load_explicit(&dp->claiming, memory_order_seq_cst))
+        return false;
+    while (atomic_load_explicit(&dp->claiming, memory_order_seq_cst))
+        sched_yield();
+    *w = atomic_load_explicit(wp, memory_order_seq_cst);
+    return true;
+}
+
 static dp_status move_count(dp_depot *dp, dp_handle h, int up, uint32_t *old, dp__asset **rec)
 {
     uint32_t gen = dp_handle_gen(h);
@@ -85,8 +110,13 @@ static dp_status move_count(dp_depot *dp, dp_handle h, int up, uint32_t *old, dp
      * before soft references existed. (A record of a stale slot is caught by the word.) */
     uint32_t floor = up ? 0 : atomic_load_explicit(&((dp__asset *)payload)->soft,
                                                    memory_order_relaxed);
+    bool waited = false;
     for (;;) {
         uint32_t user = dp__word_user(w);
+        if (dp__word_gen(w) == gen && (user & DP__DYING) && !waited && claim_passed(dp, wp, &w)) {
+            waited = true;
+            continue; /* a claim that was rolled back: the asset lives */
+        }
         if (dp__word_gen(w) != gen || (user & DP__DYING))
             return DP_ERR_STALE;
         if (up && user >= DP__COUNT_MAX)

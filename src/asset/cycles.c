@@ -328,6 +328,8 @@ static bool recount(dp_depot *dp, struct dp__cycles *c)
 static bool claim_white(dp_depot *dp, const dp__hvec *w)
 {
     dp__mutex_lock(&dp->keys_lock);
+    /* seq_cst: before the first DYING, so an acquirer that meets one waits (count.c). */
+    atomic_store_explicit(&dp->claiming, 1, memory_order_seq_cst);
     size_t claimed = 0;
     for (; claimed < w->n; claimed++) {
         dp_handle h = w->v[claimed];
@@ -351,9 +353,12 @@ static bool claim_white(dp_depot *dp, const dp__hvec *w)
             atomic_store_explicit(dp__word(dp, h), dp__word_make(dp_handle_gen(h), was),
                                   memory_order_release);
         }
+        /* seq_cst: after the restores, which a waiting acquirer then reads. */
+        atomic_store_explicit(&dp->claiming, 0, memory_order_seq_cst);
         dp__mutex_unlock(&dp->keys_lock);
         return false;
     }
+    atomic_store_explicit(&dp->claiming, 0, memory_order_seq_cst); /* all claimed: DYING stays */
     dp__mutex_unlock(&dp->keys_lock);
     return true;
 }
