@@ -66,11 +66,6 @@ void dp__attend(dp_depot *dp, uint32_t index, uint8_t reasons)
     attend_rec(dp, dp__rec_at(dp, index), index, reasons);
 }
 
-/* Moves the count of a live, non-dying asset by +1 or -1 with one CAS on its slot word;
- * *old gets the count before, *rec (may be NULL) the record, found with the same chunk
- * lookup as the word. DP_ERR_STALE, DP_ERR_OVERFLOW (+1 at the maximum), DP_ERR_UNDERFLOW
- * (-1 at 0, or at what soft references hold: those go through dp_release_soft). seq_cst: see attend_rec for why the count CAS must be. It publishes the asset's
- * data to an acquirer and orders a releaser's use of it before the owner's free. */
 /* The collector's claim (cycles.c) moves the members of a garbage candidate set to DYING one
  * by one and restores them all if a later claim fails, so a word seen DYING may belong to a
  * live asset for a moment. Off the owner thread, waits until no claim is in progress and
@@ -94,6 +89,11 @@ static bool claim_passed(dp_depot *dp, _Atomic uint64_t *wp, uint64_t *w)
     return true;
 }
 
+/* Moves the count of a live, non-dying asset by +1 or -1 with one CAS on its slot word;
+ * *old gets the count before, *rec (may be NULL) the record, found with the same chunk
+ * lookup as the word. DP_ERR_STALE, DP_ERR_OVERFLOW (+1 at the maximum), DP_ERR_UNDERFLOW
+ * (-1 at 0, or at what soft references hold: those go through dp_release_soft). seq_cst: see attend_rec for why the count CAS must be. It publishes the asset's
+ * data to an acquirer and orders a releaser's use of it before the owner's free. */
 static dp_status move_count(dp_depot *dp, dp_handle h, int up, uint32_t *old, dp__asset **rec)
 {
     uint32_t gen = dp_handle_gen(h);
