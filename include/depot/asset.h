@@ -461,8 +461,8 @@ typedef struct dp_event {
 /** @brief The events of the last dp_update, in the order they happened: first what the
  * owner did since the last update (dp_replace/dp_touch MODIFIED, dp_evict FREED) in call
  * order; then load results (LOADED, FAILED, MODIFIED) and dp_add'ed assets (LOADED); then
- * LOADED_DEEP bottom-up (an asset's dependencies before it; a cycle's members before what
- * depends on the cycle); then UNUSED and FREED, a release cascade top-down (a parent's FREED
+ * LOADED_DEEP bottom-up (an asset's dependencies before it; a cycle's members one after
+ * another, after what the cycle depends on and before what depends on the cycle); then UNUSED and FREED, a release cascade top-down (a parent's FREED
  * before the UNUSED and FREED of the children its free released); then cyclic garbage's
  * FREED; then DEMOTED, least recently used first (dp_memory_pressure's come first, with
  * the owner's calls). Per asset: LOADED before LOADED_DEEP, UNUSED before FREED, nothing after FREED.

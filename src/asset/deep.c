@@ -17,7 +17,9 @@
  * cannot: a cycle above a seed, a seed or index entry lost to NOMEM, or a change that can
  * unsettle a settled asset's ancestors (an edge from a settled parent to an unsettled
  * child, a reload that fails), which rebuilds over every live asset; all rare. It rebuilds
- * the index afterwards. */
+ * the index afterwards. It announces LOADED_DEEP one strongly connected component at a time
+ * (Tarjan's walk): a cycle's members one after another, after every component below them
+ * and before any above. */
 #include <stdlib.h>
 
 #include "asset/deep.h"
@@ -111,8 +113,7 @@ void dp__deep_note_removed(dp_depot *dp, dp_handle parent, dp_handle child)
     note(dp, parent, child, false);
 }
 
-static void announce_deep(dp_depot *dp, const dp__hvec *set, const size_t *start,
-                          const uint32_t *from, const uint32_t *ann, size_t na);
+static void announce_deep(dp_depot *dp, const dp__hvec *set, const uint32_t *ann, size_t na);
 
 /* Marks a node pending because of a child outside the set; failures still override it. */
 #define PENDING_SEED 0x7f
@@ -442,7 +443,7 @@ static bool full_pass(dp_depot *dp)
         spread_failed(&w, nfailed);
         spread_pending(dp, &w);
         size_t na = publish(dp, &w);
-        announce_deep(dp, w.set, w.start, w.from, w.queue, na);
+        announce_deep(dp, w.set, w.queue, na);
         prune_waiting(dp);
         dp->deep_seeds.n = 0;
         dp->deep_seeds_lost = false;
@@ -471,89 +472,98 @@ void dp__deep_update(dp_depot *dp)
         dp__deep_free(dp); /* nothing waits: an idle depot keeps no index */
 }
 
-/* A member of a cycle among the positions still to announce, found by walking down from
- * one of them (each has a child still to announce, so the walk must come back). */
-static uint32_t cycle_member(dp_depot *dp, const dp__hvec *set, const uint8_t *todo,
-                             uint32_t *seen, uint32_t walk, const uint32_t *ann, size_t na)
+/* The bookkeeping of announce_deep: Tarjan's strongly connected components over the edges
+ * among the positions to announce, iterative. todo[p]: 1 to announce, 2 on the component
+ * stack, 0 announced or not to announce; num/low: visit number (0 unvisited) and lowlink;
+ * comp: the component stack; frame/cur: the walk's stack of positions and edge cursors. */
+typedef struct scc_work {
+    dp_depot *dp;
+    const dp__hvec *set;
+    uint8_t *todo;
+    uint32_t *num, *low, *comp, *frame, *cur;
+    uint32_t visits, ncomp, nframe;
+} scc_work;
+
+static void emit_deep(dp_depot *dp, dp_handle h)
 {
-    uint32_t x = 0;
-    for (size_t i = 0; i < na; i++)
-        if (todo[ann[i]]) {
-            x = ann[i];
-            break;
+    dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
+    /* Relaxed: the type is written by the owner (or by the creator before the slot word's
+     * release), read here by the owner. */
+    dp__emit(dp, DP_EV_LOADED_DEEP, h, atomic_load_explicit(&r->type, memory_order_relaxed),
+             DP_OK);
+}
+
+static void scc_enter(scc_work *s, uint32_t p)
+{
+    s->num[p] = s->low[p] = ++s->visits;
+    s->todo[p] = 2;
+    s->comp[s->ncomp++] = p;
+    s->frame[s->nframe] = p;
+    s->cur[s->nframe++] = 0;
+}
+
+/* The walk from position root: each component is announced as soon as it is complete,
+ * which is after every component it reaches. */
+static void scc_walk(scc_work *s, uint32_t root)
+{
+    scc_enter(s, root);
+    while (s->nframe) {
+        uint32_t v = s->frame[s->nframe - 1];
+        const dp__asset *r = dp__rec_at(s->dp, dp_handle_index(s->set->v[v]));
+        if (s->cur[s->nframe - 1] < r->nkids) {
+            long p = pos_of(s->set, dp__kids(r)[s->cur[s->nframe - 1]++]);
+            if (p < 0 || !s->todo[p])
+                continue; /* outside the set, not announced now, or announced already */
+            if (!s->num[p])
+                scc_enter(s, (uint32_t)p);
+            else if (s->num[p] < s->low[v]) /* on the component stack */
+                s->low[v] = s->num[p];
+            continue;
         }
-    while (seen[x] != walk) {
-        seen[x] = walk;
-        dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[x]));
-        for (uint32_t e = 0; e < r->nkids; e++) {
-            long p = pos_of(set, dp__kids(r)[e]);
-            if (p >= 0 && todo[p]) {
-                x = (uint32_t)p;
-                break;
-            }
+        if (--s->nframe) {
+            uint32_t u = s->frame[s->nframe - 1];
+            if (s->low[v] < s->low[u])
+                s->low[u] = s->low[v];
         }
+        if (s->low[v] != s->num[v])
+            continue; /* v's component is still open below a member above it */
+        uint32_t m;
+        do {
+            m = s->comp[--s->ncomp];
+            s->todo[m] = 0;
+            emit_deep(s->dp, s->set->v[m]);
+        } while (m != v);
     }
-    return x;
 }
 
 /* Emits LOADED_DEEP for the set positions ann[0..na), dependencies before the assets that
- * depend on them (Kahn's order over the edges among them; a cycle is entered at a member
- * found by cycle_member, its members in no particular order). Without memory for the
- * bookkeeping, in set order. */
-static void announce_deep(dp_depot *dp, const dp__hvec *set, const size_t *start,
-                          const uint32_t *from, const uint32_t *ann, size_t na)
+ * depend on them: a strongly connected component (a cycle's members) at a time, one after
+ * another, after every component it reaches. Without memory for the bookkeeping, in set
+ * order. */
+static void announce_deep(dp_depot *dp, const dp__hvec *set, const uint32_t *ann, size_t na)
 {
     size_t n = set->n;
     if (!na)
         return;
-    uint32_t *left = dp__calloc(&dp->alloc, n, sizeof *left);
-    uint32_t *seen = dp__calloc(&dp->alloc, n, sizeof *seen);
-    uint32_t *ready = dp__alloc(&dp->alloc, na * sizeof *ready);
-    uint8_t *todo = dp__calloc(&dp->alloc, n, 1);
-    bool ok = left && seen && ready && todo;
-    size_t nr = 0, done = 0;
-    uint32_t walk = 0;
+    scc_work s = {.dp = dp, .set = set};
+    s.todo = dp__calloc(&dp->alloc, n, 1);
+    s.num = dp__calloc(&dp->alloc, n, sizeof *s.num);
+    s.low = dp__alloc(&dp->alloc, n * sizeof *s.low);
+    s.comp = dp__alloc(&dp->alloc, na * sizeof *s.comp);
+    s.frame = dp__alloc(&dp->alloc, na * sizeof *s.frame);
+    s.cur = dp__alloc(&dp->alloc, na * sizeof *s.cur);
+    bool ok = s.todo && s.num && s.low && s.comp && s.frame && s.cur;
     for (size_t i = 0; ok && i < na; i++)
-        todo[ann[i]] = 1;
-    for (size_t i = 0; ok && i < na; i++) {
-        dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[ann[i]]));
-        for (uint32_t e = 0; e < r->nkids; e++) {
-            long p = pos_of(set, dp__kids(r)[e]);
-            if (p >= 0 && todo[p])
-                left[ann[i]]++;
-        }
-    }
+        s.todo[ann[i]] = 1;
     for (size_t i = 0; ok && i < na; i++)
-        if (!left[ann[i]])
-            ready[nr++] = ann[i];
-    while (ok && done < na) {
-        if (!nr) {
-            uint32_t x = cycle_member(dp, set, todo, seen, ++walk, ann, na);
-            left[x] = 0;
-            ready[nr++] = x;
-        }
-        uint32_t k = ready[--nr];
-        todo[k] = 0;
-        done++;
-        dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[k]));
-        /* Relaxed: the type is written by the owner (or by the creator before the slot word's
-         * release), read here by the owner. */
-        dp__emit(dp, DP_EV_LOADED_DEEP, set->v[k],
-                 atomic_load_explicit(&r->type, memory_order_relaxed), DP_OK);
-        for (size_t e = start[k]; e < start[k + 1]; e++) {
-            uint32_t q = from[e];
-            if (todo[q] && left[q] > 0 && --left[q] == 0)
-                ready[nr++] = q;
-        }
-    }
-    for (size_t i = 0; !ok && i < na; i++) {
-        dp__asset *r = dp__rec_at(dp, dp_handle_index(set->v[ann[i]]));
-        /* Relaxed: as above, the owner reads the type only it changes. */
-        dp__emit(dp, DP_EV_LOADED_DEEP, set->v[ann[i]],
-                 atomic_load_explicit(&r->type, memory_order_relaxed), DP_OK);
-    }
-    dp__free(&dp->alloc, left);
-    dp__free(&dp->alloc, seen);
-    dp__free(&dp->alloc, ready);
-    dp__free(&dp->alloc, todo);
+        if (s.todo[ann[i]] == 1)
+            scc_walk(&s, ann[i]);
+    for (size_t i = 0; !ok && i < na; i++)
+        emit_deep(dp, set->v[ann[i]]);
+    dp__free(&dp->alloc, s.todo);
+    dp__free(&dp->alloc, s.num);
+    dp__free(&dp->alloc, s.low);
+    dp__free(&dp->alloc, s.comp);
+    dp__free(&dp->alloc, s.frame);
+    dp__free(&dp->alloc, s.cur);
 }

@@ -10,7 +10,10 @@
  * announces LOADED_DEEP in that order: dependencies first.
  *
  * A cycle among what the walk reaches leaves the work to the full pass (deep.c), which
- * handles cycles (a cycle of loaded assets is LOADED) and rebuilds the index. Owner thread. */
+ * handles cycles (a cycle of loaded assets is LOADED, its members announced one after
+ * another before what depends on them) and rebuilds the index; this pass changes nothing
+ * before it knows it has no cycle, so it never announces a parent of an unsettled cycle.
+ * Owner thread. */
 #include "asset/deep.h"
 
 /* A seed's deep and direct states and its counts, from all its children (the rules of the

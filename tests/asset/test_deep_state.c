@@ -228,9 +228,70 @@ static void test_cycle_of_pending_assets_settles_once_both_load(void **state)
     expect(f, a, DP_STATE_LOADED, DP_STATE_LOADED);
     expect(f, b, DP_STATE_LOADED, DP_STATE_LOADED);
     expect(f, top, DP_STATE_LOADED, DP_STATE_LOADED);
+    assert_true(deep_pos(f, a) >= 0);
+    assert_true(deep_pos(f, b) >= 0);
     assert_true(deep_pos(f, top) > deep_pos(f, a));
+    assert_true(deep_pos(f, top) > deep_pos(f, b)); /* both members before what needs them */
     dp_undepend(f->dp, a, b); /* let the cycle go */
     release_all(f, (dp_handle[]){a, b, top}, 3);
+}
+
+/* The pass that sees a settle works out only what is above it; here that is a cycle
+ * (c1 -> c2 -> c3 -> c1) between the loading asset k and the parent top. */
+static void test_cycle_above_a_settling_child_announces_its_members_before_the_parent(void **state)
+{
+    fixture *f = *state;
+    dp_handle c1 = added(f), c2 = added(f), c3 = added(f), k = pending(f), top = added(f);
+    depend(f, top, c1);
+    depend(f, c1, c2);
+    depend(f, c2, c3);
+    depend(f, c3, c1);
+    depend(f, c3, k);
+    dp_update(f->dp);
+    expect(f, c1, DP_STATE_PENDING, DP_STATE_LOADED);
+    expect(f, c3, DP_STATE_PENDING, DP_STATE_PENDING);
+    load_update(f, k);
+    dp_handle cyc[3] = {c1, c2, c3};
+    int last = -1, first = 1 << 30;
+    for (int i = 0; i < 3; i++) {
+        expect(f, cyc[i], DP_STATE_LOADED, DP_STATE_LOADED);
+        int pos = deep_pos(f, cyc[i]);
+        assert_true(pos > deep_pos(f, k));
+        last = pos > last ? pos : last;
+        first = pos < first ? pos : first;
+    }
+    assert_int_equal(last - first, 2); /* the cycle's members one after another */
+    assert_true(deep_pos(f, top) > last);
+    dp_undepend(f->dp, c3, c1);
+    release_all(f, (dp_handle[]){top, c1, c2, c3, k}, 5);
+}
+
+/* A cycle whose members wait for different children settles only once both loaded, and
+ * then all at once. */
+static void test_cycle_members_waiting_for_different_children_settle_together(void **state)
+{
+    fixture *f = *state;
+    dp_handle a = added(f), b = added(f), ka = pending(f), kb = pending(f), top = added(f);
+    depend(f, top, b);
+    depend(f, a, b);
+    depend(f, b, a);
+    depend(f, a, ka);
+    depend(f, b, kb);
+    dp_update(f->dp);
+    load_update(f, ka);
+    expect(f, a, DP_STATE_PENDING, DP_STATE_LOADED);
+    expect(f, b, DP_STATE_PENDING, DP_STATE_PENDING);
+    assert_int_equal(deep_pos(f, a), -1);
+    load_update(f, kb);
+    expect(f, a, DP_STATE_LOADED, DP_STATE_LOADED);
+    expect(f, b, DP_STATE_LOADED, DP_STATE_LOADED);
+    expect(f, top, DP_STATE_LOADED, DP_STATE_LOADED);
+    assert_true(deep_pos(f, a) > deep_pos(f, kb));
+    assert_true(deep_pos(f, b) > deep_pos(f, kb));
+    assert_true(deep_pos(f, top) > deep_pos(f, a));
+    assert_true(deep_pos(f, top) > deep_pos(f, b));
+    dp_undepend(f->dp, b, a);
+    release_all(f, (dp_handle[]){top, a, b, ka, kb}, 5);
 }
 
 static void test_removing_the_last_pending_child_settles_the_parent(void **state)
@@ -432,8 +493,8 @@ static void random_step(walk *w, uint64_t *seed)
 }
 
 /* Every live asset's deep and direct states match reachability; LOADED_DEEP is announced
- * once by each asset that became deep-LOADED, after its children announced this update
- * (unless they are on a cycle with it). */
+ * once by each asset that became deep-LOADED, after everything it reaches that announced
+ * this update (unless that is on a cycle with it). */
 static void check_walk(walk *w, bool events)
 {
     for (int i = 0; i < RN; i++) {
@@ -449,13 +510,12 @@ static void check_walk(walk *w, bool events)
         int pos = deep_pos(w->f, w->h[i]);
         bool became = deep == DP_STATE_LOADED && w->was[i] != DP_STATE_LOADED;
         assert_true(became ? pos >= 0 : pos == -1);
-        kids k;
-        kids_of(w, i, &k);
-        for (int e = 0; pos >= 0 && e < k.n; e++) {
-            int kp = deep_pos(w->f, w->h[k.at[e]]);
-            if (kp > pos)
-                assert_true(reaches(w, k.at[e], i)); /* after i only on a cycle with it */
-        }
+        bool below[RN] = {0};
+        if (pos >= 0)
+            reach(w, i, below);
+        for (int j = 0; j < RN; j++) /* all it reaches: after i only on a cycle with it */
+            if (below[j] && deep_pos(w->f, w->h[j]) > pos)
+                assert_true(reaches(w, j, i));
         w->was[i] = deep;
     }
     assert_int_equal(dp_check(w->f->dp), DP_OK);
@@ -513,6 +573,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failure_reaches_grandparent_and_the_first_failure_stays, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settled_failed_parent_follows_a_child_that_stops_failing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cycle_of_pending_assets_settles_once_both_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cycle_above_a_settling_child_announces_its_members_before_the_parent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cycle_members_waiting_for_different_children_settle_together, setup, teardown),
         cmocka_unit_test_setup_teardown(test_removing_the_last_pending_child_settles_the_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_parent_freed_before_its_children_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_changes_keep_deep_states_equal_to_reachability, setup, teardown),
