@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "bench.h"
 #include "depot/pool.h"
@@ -59,10 +60,29 @@ typedef struct plain {
     pthread_mutex_t mu;
 } plain;
 
+/* A zeroed array of n 32-bit words; from 2 MB up it is 2 MB-aligned and its whole huge pages
+ * are advised as such, as depot's pool does with its chunks, so the alive rows compare
+ * layouts, not page sizes. */
+static uint32_t *plain_words(uint32_t n)
+{
+    size_t size = (size_t)n * sizeof(uint32_t), huge = (size_t)2 << 20;
+#ifdef MADV_HUGEPAGE
+    if (size >= huge) {
+        void *w;
+        if (posix_memalign(&w, huge, size) != 0)
+            return NULL;
+        (void)madvise(w, size & ~(huge - 1), MADV_HUGEPAGE);
+        memset(w, 0, size);
+        return w;
+    }
+#endif
+    return calloc(n, sizeof(uint32_t));
+}
+
 static void plain_init(plain *p, uint32_t cap)
 {
     memset(p, 0, sizeof *p);
-    p->gen = calloc(cap, sizeof *p->gen);
+    p->gen = plain_words(cap);
     p->freel = calloc(cap, sizeof *p->freel);
     p->cap = cap;
     pthread_mutex_init(&p->mu, NULL);

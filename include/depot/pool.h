@@ -12,6 +12,8 @@
  * Slots live in chunks that never move: the first holds 512 slots, each next one twice as
  * many, up to 2^32 slots in all; a chunk is allocated on first use. Each slot is one 64-bit
  * atomic word (generation and 32 user bits) plus, when asked for, a fixed-size payload.
+ * With the default allocator, chunks of 2 MB or more are 2 MB-aligned and advised as huge
+ * pages (Linux), so alive checks over many slots miss the TLB less.
  */
 #ifndef DEPOT_POOL_H
 #define DEPOT_POOL_H

@@ -28,6 +28,11 @@ void dp__alloc_init(dp_allocator *out, const dp_allocator *in)
     }
 }
 
+bool dp__alloc_is_std(const dp_allocator *a)
+{
+    return a->alloc == std_alloc && a->free == std_free;
+}
+
 void *dp__alloc(const dp_allocator *a, size_t size)
 {
     if (size == 0)

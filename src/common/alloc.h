@@ -9,6 +9,9 @@
 
 /* Fills `out` with *in, or with malloc/free when in is NULL or incomplete. */
 void dp__alloc_init(dp_allocator *out, const dp_allocator *in);
+/* True if `a` is the malloc/free pair dp__alloc_init fills in (memory it gives may also come
+ * from posix_memalign, since both end in free). */
+bool dp__alloc_is_std(const dp_allocator *a);
 /* NULL on failure or when size is 0. */
 void *dp__alloc(const dp_allocator *a, size_t size);
 /* Zeroed; NULL on failure or overflow of n * size. */

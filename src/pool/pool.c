@@ -15,7 +15,9 @@
 #include <stddef.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common/alloc.h"
 #include "pool/pool_internal.h"
@@ -34,6 +36,7 @@
 #define LOCAL_CAP 256u          /* owner-local free batch */
 #define RETIRED_MARK 0xFFFFFFFFu /* user bits of a slot retired at the wrap (gen 0) */
 #define MAX_PAYLOAD 4096u
+#define HUGE_PAGE ((size_t)2 << 20) /* x86-64 and arm64 (4 KB base pages) transparent huge page */
 #define CACHE_LINE 64 /* padding, not _Alignas: the allocator only promises malloc alignment */
 
 static inline uint64_t head_make(uint64_t top1, uint64_t tag, uint64_t busy)
@@ -133,6 +136,27 @@ static inline bool chunk_install(dp_pool *pool, uint32_t k, void **expected, voi
                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
+/* A zeroed chunk of `size` bytes, or NULL. With the malloc/free allocator a chunk of
+ * HUGE_PAGE bytes or more starts on a HUGE_PAGE boundary and its whole huge pages are advised
+ * as such before it is zeroed (Linux; the advice is only a hint, and the tail past the last
+ * whole huge page keeps small pages, so nothing beyond `size` becomes resident): an alive
+ * check over a million slots then walks 8 MB of words with few TLB misses. A user's
+ * allocator is used as it is. */
+static void *chunk_alloc(dp_pool *pool, size_t size)
+{
+#ifdef MADV_HUGEPAGE
+    if (size >= HUGE_PAGE && dp__alloc_is_std(&pool->alloc)) {
+        void *p;
+        if (posix_memalign(&p, HUGE_PAGE, size) != 0) /* std_free frees it */
+            return NULL;
+        (void)madvise(p, size & ~(HUGE_PAGE - 1), MADV_HUGEPAGE); /* a refusal: small pages */
+        memset(p, 0, size);
+        return p;
+    }
+#endif
+    return dp__calloc(&pool->alloc, 1, size);
+}
+
 /* Chunk k, allocating and installing it if missing; NULL only when the allocation failed.
  * Any thread. */
 static void *chunk_get_or_make(dp_pool *pool, uint32_t k)
@@ -144,7 +168,7 @@ static void *chunk_get_or_make(dp_pool *pool, uint32_t k)
     uint64_t per = sizeof(uint64_t) + pool->stride;
     if (n > SIZE_MAX / per)
         return NULL;
-    void *fresh = dp__calloc(&pool->alloc, (size_t)n, (size_t)per);
+    void *fresh = chunk_alloc(pool, (size_t)(n * per));
     if (!fresh)
         return NULL;
     void *expected = NULL;

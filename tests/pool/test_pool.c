@@ -758,6 +758,30 @@ static void test_stats_count_chunks_capacity_and_bytes(void **state)
     fixture_end(f);
 }
 
+/* With malloc/free, a chunk of 2 MB or more starts on a 2 MB boundary (so its words can sit
+ * on huge pages); payload 4096 makes the first chunk 512 * 4104 bytes. A user's allocator is
+ * used as it is (the fixture's counting allocator sees every chunk byte). */
+static void test_large_chunks_of_the_default_allocator_start_on_a_huge_page(void **state)
+{
+    (void)state;
+    dp_pool *p;
+    assert_int_equal(dp_pool_create(&(dp_pool_desc){.payload_size = 4096}, &p), DP_OK);
+    uint64_t before = stats_of(p).bytes;
+    dp_handle h = must_alloc(p);
+    const unsigned char *payload = dp_pool_payload(p, h);
+    assert_non_null(payload);
+    uintptr_t chunk = (uintptr_t)(payload - 512 * sizeof(uint64_t)); /* the words come first */
+#ifdef __linux__
+    assert_int_equal(chunk % ((uintptr_t)2 << 20), 0);
+#endif
+    assert_int_equal(stats_of(p).bytes - before, 512ull * (8 + 4096)); /* what it asked for */
+    dp_pool_destroy(p);
+    fixture *f = fixture_new(4096);
+    must_alloc(f->pool);
+    assert_int_equal(stats_of(f->pool).bytes, (uint64_t)atomic_load(&f->ta.live_bytes));
+    fixture_end(f);
+}
+
 /* live is derived from the free counts (no counter on the churn path), so walk a slot
  * through every place a free slot can be: the owner's batch, the shared list, retirement. */
 static void test_stats_live_counts_handles_through_reuse_publish_pop_and_retire(void **state)
@@ -844,6 +868,7 @@ int main(void)
         cmocka_unit_test(test_reserve_chunk_failure_returns_nomem_and_pool_stays_usable),
         cmocka_unit_test(test_each_allocation_failing_in_turn_leaks_nothing),
         cmocka_unit_test(test_stats_count_chunks_capacity_and_bytes),
+        cmocka_unit_test(test_large_chunks_of_the_default_allocator_start_on_a_huge_page),
         cmocka_unit_test(test_stats_live_counts_handles_through_reuse_publish_pop_and_retire),
         cmocka_unit_test(test_stats_with_null_pool_are_zero),
     };
