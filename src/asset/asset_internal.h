@@ -123,6 +123,16 @@ typedef struct dp__retired {
 } dp__retired;
 struct dp__rchunk; /* a chunk of read-guard slots (retire.c) */
 
+/* An extension's slot in the depot's extension table (open addressing, types.c): the first
+ * type registered with it. `type` is 0 while empty; it is stored (release) after ext and len,
+ * once, and never changes until dp_destroy. */
+#define DP__EXT_SLOTS 256u /* a power of two; filled to 3/4 at most */
+typedef struct dp__ext_slot {
+    _Atomic uint32_t type;
+    uint32_t len;
+    const char *ext; /* the type's own copy (dp__type.exts) */
+} dp__ext_slot;
+
 struct dp_depot {
     dp_allocator alloc;
     dp_desc desc;
@@ -135,6 +145,9 @@ struct dp_depot {
     dp__mutex types_lock;
     dp__type types[DP__MAX_TYPES + 1]; /* [0] unused */
     _Atomic uint32_t ntypes;           /* ids 1..ntypes are valid */
+    dp__ext_slot exts[DP__EXT_SLOTS];  /* extension -> type (types.c), written under types_lock */
+    uint32_t nexts;                    /* used slots (under types_lock) */
+    _Atomic bool exts_full;            /* some extension is not in `exts`: scan the types */
 
     /* keys */
     dp__mutex keys_lock;

@@ -43,6 +43,49 @@ static void warn_shadowed_extensions(const dp_depot *dp, dp_type_id id)
     }
 }
 
+/* The slot of extension ext (len bytes) in the table: the one that holds it, or the empty
+ * slot where it would go, or NULL when neither is met (a full table). Any thread. */
+static dp__ext_slot *ext_slot(const dp_depot *dp, const char *ext, size_t len)
+{
+    dp__ext_slot *tab = ((dp_depot *)dp)->exts;
+    size_t i = (size_t)dp__hash_bytes(ext, len);
+    for (size_t k = 0; k < DP__EXT_SLOTS; k++, i++) {
+        dp__ext_slot *e = &tab[i & (DP__EXT_SLOTS - 1)];
+        /* Acquire: pairs with the release in index_extensions; ext and len are written. */
+        if (!atomic_load_explicit(&e->type, memory_order_acquire) ||
+            (e->len == len && !memcmp(e->ext, ext, len)))
+            return e;
+    }
+    return NULL;
+}
+
+/* Enters a new type's extensions in the table (under types_lock, after its id is published,
+ * so a reader that finds the type in the table finds it registered). An extension already
+ * there keeps its first type; when the table would pass 3/4 full, dp__type_for_path scans
+ * the types instead, as it must find every extension. */
+static void index_extensions(dp_depot *dp, dp_type_id id)
+{
+    for (char **e = dp->types[id].exts; *e; e++) {
+        size_t len = strlen(*e);
+        if (len == 0)
+            continue; /* never matches: a path's extension follows a dot */
+        dp__ext_slot *s = dp->nexts < DP__EXT_SLOTS / 4 * 3 ? ext_slot(dp, *e, len) : NULL;
+        if (!s) {
+            /* Release: a reader that sees the flag scans types whose ids it sees. */
+            atomic_store_explicit(&dp->exts_full, true, memory_order_release);
+            return;
+        }
+        /* Relaxed: under types_lock, which every writer of the table holds. */
+        if (atomic_load_explicit(&s->type, memory_order_relaxed))
+            continue; /* claimed by an earlier type, which keeps it */
+        s->ext = *e;
+        s->len = (uint32_t)len;
+        /* Release: ext and len are written before a reader can see the slot used. */
+        atomic_store_explicit(&s->type, id, memory_order_release);
+        dp->nexts++;
+    }
+}
+
 dp_status dp_register_type(dp_depot *dp, const dp_type *type, dp_type_id *out)
 {
     if (out)
@@ -82,6 +125,7 @@ dp_status dp_register_type(dp_depot *dp, const dp_type *type, dp_type_id *out)
     t->t.extensions = (const char *const *)t->exts;
     /* Release: the entry is complete before readers can see its id. */
     atomic_store_explicit(&dp->ntypes, n + 1, memory_order_release);
+    index_extensions(dp, n + 1);
     *out = n + 1;
     dp__mutex_unlock(&dp->types_lock);
     warn_shadowed_extensions(dp, n + 1);
@@ -117,12 +161,11 @@ const char *dp_type_name(const dp_depot *dp, dp_type_id type)
     return t ? t->name : NULL;
 }
 
-dp_type_id dp__type_for_path(const dp_depot *dp, const char *path)
+/* The first-registered type of the longest extension that `path` (its first plen bytes)
+ * ends with after a dot, by looking at every type: for a table that could not take every
+ * extension. */
+static dp_type_id scan_types(const dp_depot *dp, const char *path, size_t plen)
 {
-    size_t plen = strlen(path);
-    const char *hash = strchr(path, '#');
-    if (hash)
-        plen = (size_t)(hash - path);
     dp_type_id best = 0;
     size_t best_len = 0;
     /* Acquire: pairs with the release in dp_register_type; entries 1..n are complete. */
@@ -140,6 +183,29 @@ dp_type_id dp__type_for_path(const dp_depot *dp, const char *path)
         }
     }
     return best;
+}
+
+dp_type_id dp__type_for_path(const dp_depot *dp, const char *path)
+{
+    size_t plen = strcspn(path, "#");
+    /* Acquire: pairs with the release in index_extensions. */
+    if (atomic_load_explicit(&((dp_depot *)dp)->exts_full, memory_order_acquire))
+        return scan_types(dp, path, plen);
+    /* Every tail after a dot is a candidate extension, the longest (first dot) first: the
+     * first one the table holds is the longest match, as scan_types finds it. */
+    const char *end = path + plen;
+    for (const char *p = memchr(path, '.', plen); p;
+         p = memchr(p + 1, '.', (size_t)(end - p) - 1)) {
+        size_t len = (size_t)(end - p) - 1;
+        if (len == 0)
+            break; /* a path ending in a dot has no extension */
+        dp__ext_slot *s = ext_slot(dp, p + 1, len);
+        /* Acquire: pairs with the release in index_extensions (dp__type_get's checks hold). */
+        dp_type_id t = s ? atomic_load_explicit(&s->type, memory_order_acquire) : 0;
+        if (t)
+            return t;
+    }
+    return 0;
 }
 
 void dp__types_free(dp_depot *dp)
