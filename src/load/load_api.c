@@ -74,7 +74,8 @@ static dp_status load_label(dp__loader *L, const char *key, size_t label_off, dp
 
 /* A new file-source asset: its path must resolve inside the root, symlinks followed (the
  * lexical check in dp__key_parse cannot see a symlink leading out). Only metadata is read:
- * no file is opened. The worker resolves again before it reads (a link may change).
+ * no file is opened. The worker resolves again before it reads (a link may change). `path`
+ * has passed dp__key_parse's lexical check.
  * DP_OK (also when the root itself is missing: the load fails later), DP_ERR_INVALID,
  * DP_ERR_NOMEM. */
 static dp_status file_path_inside(dp__loader *L, const char *path, size_t len)
@@ -87,7 +88,7 @@ static dp_status file_path_inside(dp__loader *L, const char *path, size_t len)
     /* The owner remembers the folders it found inside until its next dp_update: a burst of
      * loads from one folder costs an fstatat each, not a realpath each (os/path_dirs.h). */
     if (dp__is_owner(L->dp))
-        return dp__path_inside(&L->dirs, L->alloc, L->root, buf);
+        return dp__path_inside_checked(&L->dirs, L->alloc, L->root, buf);
     char *real = NULL;
     dp_status st = dp__path_resolve(L->alloc, L->root, buf, &real);
     dp__free(L->alloc, real);

@@ -106,6 +106,12 @@ dp_status dp__path_inside(dp__path_dirs *d, const dp_allocator *a, const char *r
     dp_status st = dp__path_check(rel);
     if (st != DP_OK)
         return st;
+    return dp__path_inside_checked(d, a, root_canon, rel);
+}
+
+dp_status dp__path_inside_checked(dp__path_dirs *d, const dp_allocator *a,
+                                  const char *root_canon, const char *rel)
+{
     const char *slash = strrchr(rel, '/');
     size_t len = slash ? (size_t)(slash - rel) : 0;
     const char *leaf = slash ? slash + 1 : rel;
