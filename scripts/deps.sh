@@ -20,6 +20,7 @@ packages=(
     chromium                          # headless browser test of the HTML report
     nginx-light                       # the http disk cache tests run against a real nginx
     libsdl2-dev xvfb xauth            # examples/sdl_viewer.c, run under Xvfb by its test
+    pingus-data frozen-bubble-data    # 4,128 real PNGs for `depot-bench real` (make bench)
 )
 
 missing=()
