@@ -7,7 +7,8 @@
  * The single-thread rows (churn, alive) are timed in the thread's CPU time, so time the
  * scheduler gives to other processes on a loaded machine does not count, and each is the
  * median of ROUNDS rounds that alternate depot and its baseline over the same inputs. The
- * contended rows need wall time (waiting is what they measure): median of 7 interleaved runs. */
+ * contended rows need wall time (waiting is what they measure): median of 7 interleaved runs,
+ * also reported in the workers' CPU time (the wall time less the time they waited for a CPU). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -364,6 +365,7 @@ typedef struct worker {
     contend *c;
     int kind; /* 0 pool reserve, 1 mutex alloc, 2 fetch_add */
     uint64_t ns;
+    uint64_t cpu_ns; /* the worker's CPU time: its wall time less the time it was not running */
     uint64_t check;
 } worker;
 
@@ -377,6 +379,7 @@ static void *worker_main(void *arg)
     while (!atomic_load_explicit(&c->go, memory_order_acquire))
         ;
     uint64_t check = 0;
+    uint64_t c0 = cpu_now_ns();
     uint64_t t0 = dp_bench_now_ns();
     for (uint32_t i = 0; i < RESERVE_PER_THREAD; i++) {
         if (w->kind == 0) {
@@ -390,12 +393,15 @@ static void *worker_main(void *arg)
         }
     }
     w->ns = dp_bench_now_ns() - t0;
+    w->cpu_ns = cpu_now_ns() - c0;
     w->check = check;
     return NULL;
 }
 
-/* 2 workers of `kind`; while they run, the owner frees `owner_frees` handles (pool/mutex). */
-static double run_contended(int kind)
+/* 2 workers of `kind`; while they run, the owner frees `owner_frees` handles (pool/mutex).
+ * Returns wall ns per operation; *cpu gets the workers' CPU ns per operation and, for the
+ * pool, *fresh the share of reserves that took a fresh index (the rest reused freed slots). */
+static double run_contended(int kind, double *cpu, double *fresh)
 {
     contend c;
     memset(&c, 0, sizeof c);
@@ -441,12 +447,16 @@ static double run_contended(int kind)
         pthread_join(w[i].t, NULL);
     sink += bad + w[0].check + w[1].check;
     if (kind == 0) {
+        dp_pool_stats s;
+        dp_pool_get_stats(c.pool, &s);
+        *fresh = (double)(s.high_water - owner_frees) / (2.0 * RESERVE_PER_THREAD);
         dp_pool_destroy(c.pool);
         free(hh);
     } else if (kind == 1) {
         plain_fini(&pl);
         free(held);
     }
+    *cpu = ((double)w[0].cpu_ns + (double)w[1].cpu_ns) / 2.0 / RESERVE_PER_THREAD;
     return ((double)w[0].ns + (double)w[1].ns) / 2.0 / RESERVE_PER_THREAD;
 }
 
@@ -481,16 +491,22 @@ int dp_bench_pool(void)
     /* Contended numbers swing with whatever else runs on the machine: take the median of
      * 7 interleaved runs of each. */
     enum { REPS = 7 };
-    double r[3][REPS];
+    double r[3][REPS], rc[3][REPS], fresh[REPS];
     for (int i = 0; i < REPS; i++)
         for (int kind = 0; kind < 3; kind++)
-            r[kind][i] = run_contended(kind);
+            r[kind][i] = run_contended(kind, &rc[kind][i], &fresh[i]);
     double pool_res = median(r[0], REPS);
     double mutex_res = median(r[1], REPS);
     double floor_res = median(r[2], REPS);
     dp_bench_report("pool.reserve_contended", pool_res, "ns");
     dp_bench_report("mutex.reserve_contended", mutex_res, "ns");
     dp_bench_report("floor.fetch_add_contended", floor_res, "ns");
+    /* The same runs in the workers' CPU time: with 3 threads on 2 cores (and other load),
+     * wall time also counts time a worker waited for a CPU. */
+    dp_bench_report("pool.reserve_contended_cpu", median(rc[0], REPS), "ns");
+    dp_bench_report("mutex.reserve_contended_cpu", median(rc[1], REPS), "ns");
+    dp_bench_report("floor.fetch_add_contended_cpu", median(rc[2], REPS), "ns");
+    dp_bench_report("pool.reserve_fresh_share", median(fresh, REPS), "x");
     dp_bench_report("pool.reserve_ratio_vs_floor", pool_res / floor_res, "x");
     dp_bench_report("pool.reserve_speedup_vs_mutex", mutex_res / pool_res, "x");
     dp_bench_report("pool.churn_ratio_vs_plain", pool_churn / plain_churn, "x");

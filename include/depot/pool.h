@@ -37,7 +37,7 @@ typedef struct dp_pool_stats {
     uint64_t live;       /**< slots handed out and not yet freed */
     uint64_t capacity;   /**< slots in allocated chunks */
     uint64_t high_water; /**< indices ever taken (fresh ones) */
-    uint64_t free_shared;/**< slots on the shared free list */
+    uint64_t free_shared;/**< slots on the shared free list (exact below 2^31) */
     uint64_t free_local; /**< slots freed by the owner and not yet published */
     uint64_t retired;    /**< slots whose generation would wrap: never reused */
     uint64_t chunks;     /**< chunks allocated */

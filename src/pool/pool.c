@@ -24,10 +24,12 @@
 
 /* Shared free-list head, one 64-bit word:
  *   bits  0..31  index of the top free slot + 1 (0 = empty)
- *   bits 32..62  ABA tag, bumped by every change of the head
+ *   bits 32..62  ABA tag, bumped by every change of the head: once by each pop, twice by
+ *                each publish (busy, then done)
  *   bit  63      "free in progress": the owner is linking a batch onto the list
  * DESIGN.md says the head packs the list's length; it cannot also hold the top index in 64
- * bits, so the length lives in separate counters (o_pushed - pops) used only for stats. */
+ * bits. Stats derive the length instead: pops = tag - 2 * publishes (mod 2^31), so the list
+ * holds o_pushed - pops slots, and a pop is one CAS with no counter to bump. */
 #define HEAD_TOP_MASK 0xFFFFFFFFull
 #define HEAD_TAG_SHIFT 32
 #define HEAD_TAG_MASK 0x7FFFFFFFull
@@ -68,11 +70,9 @@ struct dp_pool {
     uint32_t hook_gen;
     bool hook_armed;
 
-    /* Shared free list: head and the pop counter share a line, so a successful pop finds
-     * the counter already in its cache. */
+    /* Shared free list. */
     char pad_head[CACHE_LINE]; /* keeps the groups on separate cache lines */
     _Atomic uint64_t head;
-    _Atomic uint64_t pops;      /* slots ever popped from the shared list (any thread) */
 
     /* Fresh indices. */
     char pad_fresh[CACHE_LINE]; /* keeps the groups on separate cache lines */
@@ -92,6 +92,7 @@ struct dp_pool {
      * shared list or retired, so live = handed out fresh - batch - shared list - retired,
      * and the churn path (free + alloc) updates nothing but the batch size. */
     _Atomic uint64_t o_pushed;   /* slots published to the shared list */
+    _Atomic uint64_t o_publishes; /* publishes (each moved the head's tag on by 2) */
     _Atomic uint64_t o_retired;  /* slots retired by a free */
     _Atomic uint32_t o_nlocal;   /* slots in local[] (stats read it too) */
     uint32_t local[LOCAL_CAP];
@@ -240,7 +241,6 @@ dp_status dp_pool_create(const dp_pool_desc *desc, dp_pool **out)
         pool->stride = (d.payload_size + 15u) & ~(size_t)15u;
     pool->limit = DP__POOL_MAX_SLOTS;
     atomic_init(&pool->head, 0);
-    atomic_init(&pool->pops, 0);
     atomic_init(&pool->next_index, 0);
     atomic_init(&pool->skipped, 0);
     atomic_init(&pool->orphaned, 0);
@@ -248,6 +248,7 @@ dp_status dp_pool_create(const dp_pool_desc *desc, dp_pool **out)
     atomic_init(&pool->capacity, 0);
     atomic_init(&pool->bytes, sizeof *pool);
     atomic_init(&pool->o_pushed, 0);
+    atomic_init(&pool->o_publishes, 0);
     atomic_init(&pool->o_retired, 0);
     atomic_init(&pool->o_nlocal, 0);
     *out = pool;
@@ -290,7 +291,8 @@ static inline void set_local_count(dp_pool *pool, uint32_t n)
 
 /* Pops the shared free list. DP_OK with *index set, or DP_ERR_NOT_FOUND when it is empty.
  * Any thread. The only wait is for the owner's publish (a bounded loop of stores). */
-static dp_status pop_shared(dp_pool *pool, uint32_t *index, uint32_t *even_gen)
+static dp_status pop_shared(dp_pool *pool, uint32_t *index, uint32_t *even_gen,
+                            _Atomic uint64_t **word)
 {
     /* acquire: pairs with publish()'s release store; makes the links of the published
      * slots (their high bits) visible before we read them. */
@@ -323,9 +325,8 @@ static dp_status pop_shared(dp_pool *pool, uint32_t *index, uint32_t *even_gen)
          * with acquire for the same reason as the first load. */
         if (atomic_compare_exchange_weak_explicit(&pool->head, &h, nh, memory_order_acq_rel,
                                                   memory_order_acquire)) {
-            /* Relaxed: a statistic; the CAS above did the publishing. */
-            atomic_fetch_add_explicit(&pool->pops, 1, memory_order_relaxed);
             *index = top;
+            *word = w;
             *even_gen = dp__word_gen(wv);
             return DP_OK;
         }
@@ -382,12 +383,15 @@ dp_status dp__pool_reserve_with(dp_pool *pool, uint32_t user, dp_handle *out)
     if (!pool)
         return DP_ERR_INVALID;
     uint32_t index, even_gen;
-    dp_status s = pop_shared(pool, &index, &even_gen);
-    if (s == DP_ERR_NOT_FOUND)
+    _Atomic uint64_t *w;
+    dp_status s = pop_shared(pool, &index, &even_gen, &w);
+    if (s == DP_ERR_NOT_FOUND) {
         s = take_fresh(pool, &index, &even_gen);
-    if (s != DP_OK)
-        return s;
-    make_live(word_of(pool, index), index, even_gen, user, out);
+        if (s != DP_OK)
+            return s;
+        w = word_of(pool, index);
+    }
+    make_live(w, index, even_gen, user, out);
     return DP_OK;
 }
 
@@ -456,6 +460,7 @@ static __attribute__((noinline)) void publish(dp_pool *pool, uint32_t n)
                           head_make((uint64_t)pool->local[0] + 1, head_tag(busy) + 1, 0),
                           memory_order_release);
     owner_add(&pool->o_pushed, n);
+    owner_add(&pool->o_publishes, 1);
     uint32_t rest = local_count(pool) - n;
     memmove(pool->local, pool->local + n, rest * sizeof pool->local[0]);
     memmove(pool->local_w, pool->local_w + n, rest * sizeof pool->local_w[0]);
@@ -590,12 +595,17 @@ void dp_pool_get_stats(const dp_pool *pool, dp_pool_stats *out)
     uint64_t skipped = rd(&pool->skipped);
     fresh = fresh > skipped ? fresh - skipped : 0;
     uint64_t orphaned = rd(&pool->orphaned);
-    uint64_t pops = rd(&pool->pops);
+    uint64_t tag = head_tag(rd(&pool->head));
     uint64_t pushed = rd(&pool->o_pushed);
+    uint64_t publishes = rd(&pool->o_publishes);
     uint64_t retired = rd(&pool->o_retired);
     uint64_t nlocal = local_count(pool);
     uint64_t handed = fresh - (orphaned < fresh ? orphaned : fresh);
-    out->free_shared = pushed > pops ? pushed - pops : 0;
+    /* The list's length mod 2^31 (see the head's layout): exact below 2^31 slots; the
+     * counters are read one by one while a publish may be half done, so clamp a value that
+     * cannot be to 0. */
+    uint64_t shared = (pushed - (tag - 2 * publishes)) & HEAD_TAG_MASK;
+    out->free_shared = shared <= pushed ? shared : 0;
     /* Every slot handed out fresh is live, in the owner's batch, on the shared list or
      * retired; the counters are read one by one, so clamp a transient negative to 0. */
     uint64_t gone = nlocal + out->free_shared + retired;
