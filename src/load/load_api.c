@@ -14,10 +14,10 @@ dp_status dp__key_parse(dp__loader *L, const char *key, int *source, size_t *pat
     *label_off = 0;
     if (!key || !key[0])
         return DP_ERR_INVALID;
-    const char *sep = strstr(key, "://");
+    /* A scheme is what comes before a "://" that holds the key's first '/'. */
     const char *slash = strchr(key, '/');
-    if (sep && (!slash || sep < slash)) {
-        size_t sl = (size_t)(sep - key);
+    if (slash && slash > key && slash[-1] == ':' && slash[1] == '/') {
+        size_t sl = (size_t)(slash - 1 - key);
         /* Acquire: pairs with dp__source_add's release of nsources; sources 0..n-1 are complete. */
         int n = atomic_load_explicit(&L->nsources, memory_order_acquire);
         int found = -1;

@@ -26,8 +26,9 @@ dp__job *dp__job_new(dp__loader *L, dp_handle h, dp_type_id type, const char *ke
     memset(j, 0, sizeof *j);
     j->key = (char *)(j + 1);
     memcpy(j->key, key, kl);
-    const char *sep = strstr(j->key, "://");
-    j->path = sep ? sep + 3 : j->key;
+    /* A canonical key: the file source's is its path, another's "scheme://path"
+     * (dp__key_parse found the scheme, so its name is there). */
+    j->path = source ? j->key + strlen(L->sources[source].scheme) + 3 : j->key;
     j->h = h;
     j->type = type;
     j->source = source;
@@ -41,13 +42,20 @@ dp__job *dp__job_new(dp__loader *L, dp_handle h, dp_type_id type, const char *ke
 
 void dp__job_free(dp__loader *L, dp__job *job)
 {
-    for (size_t i = 0; i < job->nnames; i++)
-        dp__free(L->alloc, job->names[i]);
-    dp__free(L->alloc, job->names);
-    dp__free(L->alloc, job->deps);
-    dp__free(L->alloc, job->labels);
-    dp__free(L->alloc, job->why); /* the key lives in the job's block */
-    dp__free(L->alloc, job);
+    /* Most jobs have no names, dependencies, labels or message: only the block is freed
+     * then (each dp__free is a call through the allocator). */
+    if (job->names) {
+        for (size_t i = 0; i < job->nnames; i++)
+            dp__free(L->alloc, job->names[i]);
+        dp__free(L->alloc, job->names);
+    }
+    if (job->deps)
+        dp__free(L->alloc, job->deps);
+    if (job->labels)
+        dp__free(L->alloc, job->labels);
+    if (job->why)
+        dp__free(L->alloc, job->why);
+    dp__free(L->alloc, job); /* the key lives in the job's block */
 }
 
 void dp__loader_enqueue(dp__loader *L, dp__job *job)

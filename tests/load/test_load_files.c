@@ -543,6 +543,10 @@ static void test_unknown_extension_and_unknown_scheme_are_not_found(void **state
     assert_int_equal(dp_load(f->dp, "noext", &h), DP_ERR_NOT_FOUND);
     assert_int_equal(dp_load(f->dp, "gopher://host/a.png", &h), DP_ERR_NOT_FOUND);
     assert_int_equal(dp_load(f->dp, "ftp://host/a.png", &h), DP_ERR_NOT_FOUND);
+    assert_int_equal(dp_load(f->dp, "://a.png", &h), DP_ERR_NOT_FOUND); /* empty scheme */
+    assert_int_equal(dp_load(f->dp, "a:b://a.png", &h), DP_ERR_NOT_FOUND);
+    /* a "://" after the first '/' is part of a file path (here an empty component) */
+    assert_int_equal(dp_load(f->dp, "img/mem://a.png", &h), DP_ERR_INVALID);
     dp_stats st;
     dp_get_stats(f->dp, &st);
     assert_int_equal(st.live_assets, 0);
