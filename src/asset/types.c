@@ -44,18 +44,21 @@ static void warn_shadowed_extensions(const dp_depot *dp, dp_type_id id)
 }
 
 /* The slot of extension ext (len bytes) in the table: the one that holds it, or the empty
- * slot where it would go, or NULL when neither is met (a full table). Any thread. */
-static dp__ext_slot *ext_slot(const dp_depot *dp, const char *ext, size_t len)
+ * slot where it would go, or NULL when neither is met (a full table). *type gets the slot's
+ * type as read here (0: empty): a reader must use it, not read the slot again, as a type
+ * registered meanwhile may fill an empty slot with another extension. Any thread. */
+static dp__ext_slot *ext_slot(const dp_depot *dp, const char *ext, size_t len, dp_type_id *type)
 {
     dp__ext_slot *tab = ((dp_depot *)dp)->exts;
     size_t i = (size_t)dp__hash_bytes(ext, len);
     for (size_t k = 0; k < DP__EXT_SLOTS; k++, i++) {
         dp__ext_slot *e = &tab[i & (DP__EXT_SLOTS - 1)];
         /* Acquire: pairs with the release in index_extensions; ext and len are written. */
-        if (!atomic_load_explicit(&e->type, memory_order_acquire) ||
-            (e->len == len && !memcmp(e->ext, ext, len)))
+        *type = atomic_load_explicit(&e->type, memory_order_acquire);
+        if (!*type || (e->len == len && !memcmp(e->ext, ext, len)))
             return e;
     }
+    *type = 0;
     return NULL;
 }
 
@@ -69,14 +72,14 @@ static void index_extensions(dp_depot *dp, dp_type_id id)
         size_t len = strlen(*e);
         if (len == 0)
             continue; /* never matches: a path's extension follows a dot */
-        dp__ext_slot *s = dp->nexts < DP__EXT_SLOTS / 4 * 3 ? ext_slot(dp, *e, len) : NULL;
+        dp_type_id had = 0;
+        dp__ext_slot *s = dp->nexts < DP__EXT_SLOTS / 4 * 3 ? ext_slot(dp, *e, len, &had) : NULL;
         if (!s) {
             /* Release: a reader that sees the flag scans types whose ids it sees. */
             atomic_store_explicit(&dp->exts_full, true, memory_order_release);
             return;
         }
-        /* Relaxed: under types_lock, which every writer of the table holds. */
-        if (atomic_load_explicit(&s->type, memory_order_relaxed))
+        if (had)
             continue; /* claimed by an earlier type, which keeps it */
         s->ext = *e;
         s->len = (uint32_t)len;
@@ -199,9 +202,8 @@ dp_type_id dp__type_for_path(const dp_depot *dp, const char *path)
         size_t len = (size_t)(end - p) - 1;
         if (len == 0)
             break; /* a path ending in a dot has no extension */
-        dp__ext_slot *s = ext_slot(dp, p + 1, len);
-        /* Acquire: pairs with the release in index_extensions (dp__type_get's checks hold). */
-        dp_type_id t = s ? atomic_load_explicit(&s->type, memory_order_acquire) : 0;
+        dp_type_id t;
+        (void)ext_slot(dp, p + 1, len, &t);
         if (t)
             return t;
     }
