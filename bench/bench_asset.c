@@ -568,6 +568,7 @@ static void mem_delta(const dp__mem *m0, const dp__mem *m1, double grown)
     double edges = (double)(m1->edges - m0->edges) / n;
     double events = (double)(m1->events - m0->events) / n;
     double lists = (double)(m1->lists - m0->lists) / n;
+    double ext = (double)(m1->ext - m0->ext) / n;
     dp_bench_report("asset.bytes_record_size", (double)m1->record, "bytes");
     dp_bench_report("asset.bytes_slot_capacity_per_asset", (double)m1->slot_capacity / n,
                     "slots");
@@ -577,8 +578,9 @@ static void mem_delta(const dp__mem *m0, const dp__mem *m1, double grown)
     dp_bench_report("asset.bytes_part_edges", edges, "bytes");
     dp_bench_report("asset.bytes_part_events", events, "bytes");
     dp_bench_report("asset.bytes_part_lists", lists, "bytes");
+    dp_bench_report("asset.bytes_part_ext", ext, "bytes");
     dp_bench_report("asset.bytes_part_other",
-                    grown / n - slots - table - keys - edges - events - lists, "bytes");
+                    grown / n - slots - table - keys - edges - events - lists - ext, "bytes");
 }
 
 /* Bytes per asset for BYTES_N assets, keyed or not, chained by edges or not; with `parts`,

@@ -54,7 +54,27 @@
 /* Collector colours (dp__asset.color). */
 enum { DP__BLACK = 0, DP__GRAY = 1, DP__WHITE = 2 };
 
-/* One asset: the pool payload of its slot. Fields other threads read are atomic. */
+/* What an asset keeps beside its record when it uses a feature few assets use (ext.c): one
+ * entry per slot index, found with dp__ext_peek, made with dp__ext_make. */
+typedef struct dp__ext {
+    _Atomic uint32_t soft; /* soft references among the count (residency.c; the owner
+                              writes, any thread reads: count.c's release floor) */
+    _Atomic uint32_t used; /* residency clock (epoch) of the last use (any thread writes) */
+    uint32_t done_head;    /* its completion requests (done.c; index + 1, 0 = none; owner
+                              only; set only while DP__XF_DONE is) */
+    uint32_t lru_next;     /* unused cache link (index + 1; owner only; while cached) */
+} dp__ext;
+
+#define DP__EXT_FIRST 512u  /* slots of ext chunk 0; chunk k covers DP__EXT_FIRST << k */
+#define DP__EXT_CHUNKS 24u  /* chunks 0..23 cover 2^32 slots */
+#define DP__EXT_PAGE 128u   /* entries per page, made together */
+
+/* Owner-only flags of the extension record (dp__asset.xflags). */
+#define DP__XF_DONE 0x01u   /* has completion requests: its dp__ext.done_head is set */
+
+/* One asset: the pool payload of its slot. Fields other threads read are atomic. Fields
+ * that only some assets use live in its dp__ext instead. 64 bytes (the pool's stride): a
+ * field added here costs every asset 16 bytes. */
 typedef struct dp__asset {
     _Atomic(void *) data;        /* the asset (any state; dp_get returns it when LOADED) */
     _Atomic size_t bytes;        /* byte size its type reported */
@@ -64,13 +84,12 @@ typedef struct dp__asset {
         dp_handle *many;         /* nkids >= 2: an array, capacity dp__kids_cap(nkids) */
     } kids;
     uint32_t nkids;
-    uint32_t lru_prev, lru_next; /* unused cache links (index + 1); when not cached,
-                                    lru_prev is the collector's trial count (cycles.c) */
+    uint32_t lru_prev;           /* unused cache back link (index + 1; the forward link is
+                                    dp__ext.lru_next); when not cached, the collector's
+                                    trial count (cycles.c) */
     uint32_t nin;                /* edges from parents not yet freed (owner only) */
     uint32_t cheld;              /* edges from parents the unused cache keeps (owner only) */
     _Atomic uint32_t qnext;      /* attention queue link (index + 1, 0 = end) */
-    uint32_t done_head;          /* its completion requests (done.c; index + 1, 0 = none;
-                                    owner only) */
     _Atomic uint8_t kept;        /* held only by what the unused cache keeps (kept.c): the
                                     owner writes it, acquirers on any thread read it */
     _Atomic uint8_t type;
@@ -84,9 +103,9 @@ typedef struct dp__asset {
     uint8_t oflags;              /* DP__OF_* (owner only) */
     uint8_t color;               /* collector colour (owner only) */
     _Atomic uint8_t resid;       /* DP__RS_* (residency.h) */
-    _Atomic uint32_t soft;       /* soft references among the count (owner writes) */
-    _Atomic uint32_t used;       /* residency clock (epoch) of the last use */
+    uint8_t xflags;              /* DP__XF_* (owner only) */
 } dp__asset;
+_Static_assert(sizeof(dp__asset) <= 64, "dp__asset fits the pool's 64-byte stride");
 
 /* A registered type. */
 typedef struct dp__type {
@@ -153,6 +172,11 @@ struct dp_depot {
     dp__mutex keys_lock;
     dp__kentry *keys;
     size_t keys_cap, keys_n;
+
+    /* extension records (ext.c): per chunk, a directory of pages; NULL until used. Only
+     * the owner makes them; any thread reads them. */
+    _Atomic(_Atomic(dp__ext *) *) ext[DP__EXT_CHUNKS];
+    size_t ext_bytes; /* directories and pages (owner only) */
 
     /* attention queue (Treiber stack of index + 1 through dp__asset.qnext) */
     _Atomic uint32_t attn_head;
@@ -278,6 +302,40 @@ static inline const dp_handle *dp__kids(const dp__asset *r)
 {
     return r->nkids <= 1 ? &r->kids.one : r->kids.many;
 }
+
+/* ---- extension records (ext.c) ------------------------------------------------------------ */
+
+/* Chunk and offset of a slot index in the extension records' geometry. */
+static inline void dp__ext_locate(uint32_t index, uint32_t *chunk, uint32_t *offset)
+{
+    uint64_t v = ((uint64_t)index / DP__EXT_FIRST) + 1; /* >= 1 */
+    uint32_t k = 63u - (uint32_t)__builtin_clzll(v);
+    *chunk = k;
+    *offset = (uint32_t)((uint64_t)index - (((uint64_t)DP__EXT_FIRST << k) - DP__EXT_FIRST));
+}
+/* The extension record of slot `index`, or NULL if none was made there. Any thread; the
+ * entry stays valid until dp_destroy (its fields belong to whichever asset has the slot). */
+static inline dp__ext *dp__ext_peek(const dp_depot *dp, uint32_t index)
+{
+    uint32_t k, off;
+    dp__ext_locate(index, &k, &off);
+    /* Acquire: pairs with the owner's release in dp__ext_make; the directory is zeroed. */
+    _Atomic(dp__ext *) *dir = atomic_load_explicit(&((dp_depot *)dp)->ext[k],
+                                                   memory_order_acquire);
+    if (!dir)
+        return NULL;
+    /* Acquire: pairs with the owner's release in dp__ext_make; the page is zeroed. */
+    dp__ext *page = atomic_load_explicit(&dir[off / DP__EXT_PAGE], memory_order_acquire);
+    return page ? &page[off % DP__EXT_PAGE] : NULL;
+}
+/* The extension record of slot `index`, made (zeroed) if there was none. Owner thread.
+ * NULL on NOMEM. */
+dp__ext *dp__ext_make(dp_depot *dp, uint32_t index);
+/* A new asset takes slot `index`: its extension record, if there is one, is zeroed. Any
+ * thread (the creator, before the slot word publishes the record). */
+void dp__ext_reset(dp_depot *dp, uint32_t index);
+/* dp_destroy: frees every page and directory. */
+void dp__ext_free(dp_depot *dp);
 
 /* ---- the type registry (types.c) ---------------------------------------------------------- */
 const dp__type *dp__type_get(const dp_depot *dp, dp_type_id id);

@@ -89,6 +89,22 @@ static bool claim_passed(dp_depot *dp, _Atomic uint64_t *wp, uint64_t *w)
     return true;
 }
 
+/* What a strong release may not take the count below: its soft references. Only a listed
+ * asset has any (residency.c lists it before its first soft count, in its extension record,
+ * and unlists it at 0), so the others read no more than the record they release. */
+static uint32_t soft_floor(const dp_depot *dp, dp__asset *r, uint32_t index)
+{
+    /* Relaxed: the owner writes the flag and the soft count; a release racing a soft retain
+     * on the owner may see the flag not yet set (or the count one low), which only lets a
+     * release without a matching acquire through, as before soft references existed. (A
+     * record of a stale slot is caught by the word.) */
+    if (!(atomic_load_explicit(&r->resid, memory_order_relaxed) & DP__RS_LISTED))
+        return 0;
+    dp__ext *x = dp__ext_peek(dp, index);
+    /* Relaxed: as the flag above. */
+    return x ? atomic_load_explicit(&x->soft, memory_order_relaxed) : 0;
+}
+
 /* Moves the count of a live, non-dying asset by +1 or -1 with one CAS on its slot word;
  * *old gets the count before, *rec (may be NULL) the record, found with the same chunk
  * lookup as the word. DP_ERR_STALE, DP_ERR_OVERFLOW (+1 at the maximum), DP_ERR_UNDERFLOW
@@ -105,11 +121,7 @@ static dp_status move_count(dp_depot *dp, dp_handle h, int up, uint32_t *old, dp
         return DP_ERR_STALE;
     /* Relaxed: only the first guess of the CAS below, which compares it again (seq_cst). */
     uint64_t w = atomic_load_explicit(wp, memory_order_relaxed);
-    /* Relaxed: the owner writes the soft count; a release racing a soft retain on the owner
-     * may see it one low, which only lets a release without a matching acquire through, as
-     * before soft references existed. (A record of a stale slot is caught by the word.) */
-    uint32_t floor = up ? 0 : atomic_load_explicit(&((dp__asset *)payload)->soft,
-                                                   memory_order_relaxed);
+    uint32_t floor = up ? 0 : soft_floor(dp, payload, dp_handle_index(h));
     bool waited = false;
     for (;;) {
         uint32_t user = dp__word_user(w);

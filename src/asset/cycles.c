@@ -369,7 +369,7 @@ static void free_white(dp_depot *dp, const dp__hvec *w)
     for (size_t i = 0; i < w->n; i++) {
         dp__asset *r = dp__rec_at(dp, dp_handle_index(w->v[i]));
         r->color = DP__BLACK;
-        r->lru_prev = r->lru_next = 0;
+        r->lru_prev = 0; /* its trial count (not cached: the forward link is unused) */
     }
     dp->free_why = DP__WHY_CYCLE;
     for (size_t i = 0; i < w->n; i++) {

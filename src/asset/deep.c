@@ -387,7 +387,7 @@ static size_t publish(dp_depot *dp, deep_work *w)
         if (before == DP_STATE_FAILED && now != DP_STATE_FAILED &&
             r->nin > w->start[k + 1] - w->start[k])
             w->again = true; /* a settled (FAILED) parent outside the set may stop failing */
-        if (now != DP_STATE_PENDING && r->done_head)
+        if (now != DP_STATE_PENDING && (r->xflags & DP__XF_DONE))
             dp__done_settled(dp, h, r);
         if ((now == DP_STATE_PENDING || direct == DP_STATE_PENDING) &&
             !(r->oflags & DP__OF_WAITING)) {

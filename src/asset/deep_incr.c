@@ -176,7 +176,7 @@ static void work_out(dp_depot *dp, dp__dx *x, uint32_t i, uint8_t flags)
     /* Release: pairs with dp_state_deep's and dp_state_direct's acquire loads. */
     atomic_store_explicit(&r->deep, deep, memory_order_release);
     atomic_store_explicit(&r->direct, direct, memory_order_release);
-    if (deep != DP_STATE_PENDING && r->done_head)
+    if (deep != DP_STATE_PENDING && (r->xflags & DP__XF_DONE))
         dp__done_settled(dp, h, r);
     /* Relaxed: owner-written, read by the owner. */
     int8_t st = atomic_load_explicit(&r->status, memory_order_relaxed);

@@ -127,6 +127,7 @@ size_t dp_destroy(dp_depot *dp)
     dp__groups_free(dp);
     dp__resid_free(dp);
     dp__keys_free(dp);
+    dp__ext_free(dp);
     dp__events_free(dp);
     dp__holders_free(dp);
     dp__hvec_free(dp, &dp->waiting);

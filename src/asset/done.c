@@ -3,8 +3,9 @@
  * DP_ERR_CANCELLED when the asset is freed first or the depot is destroyed.
  *
  * A request may come from any thread: it waits in an inbox (under done_lock) until the next
- * dp_update adopts it. An adopted request hangs on its asset's record (dp__asset.done_head,
- * a chain through the request table), so nothing is scanned per update: the deep-state pass
+ * dp_update adopts it. An adopted request hangs on its asset (dp__ext.done_head, a chain
+ * through the request table, flagged by DP__XF_DONE in the record), so nothing is scanned
+ * per update: the deep-state pass
  * moves the chain of an asset whose deep state it settles to the ready list, and so does
  * the free of an asset; dp_update then calls the ready ones. A request holds no count, like
  * a job: it names its asset by a weak handle. */
@@ -80,11 +81,20 @@ static void make_ready(dp_depot *dp, dp_handle h, uint32_t head)
     d->ready[d->nready++] = (dp__done_ready){h, head};
 }
 
+/* Takes h's chain off it (its record r flags one): the head. */
+static uint32_t unhook(dp_depot *dp, dp_handle h, dp__asset *r)
+{
+    dp__ext *x = dp__ext_peek(dp, dp_handle_index(h));
+    DP__ASSERT(x != NULL); /* adopt made it before it set the flag */
+    uint32_t head = x->done_head;
+    x->done_head = 0;
+    r->xflags &= (uint8_t)~DP__XF_DONE;
+    return head;
+}
+
 void dp__done_settled(dp_depot *dp, dp_handle h, dp__asset *r)
 {
-    uint32_t head = r->done_head;
-    r->done_head = 0;
-    make_ready(dp, h, head);
+    make_ready(dp, h, unhook(dp, h, r));
 }
 
 /* Moves a request from the inbox into the table, on its asset's chain; its asset is looked
@@ -93,7 +103,10 @@ static void adopt(dp_depot *dp, const dp__done_req *q)
 {
     struct dp__done *d = done_of(dp);
     uint32_t i = d->free_head;
-    if (dp__grow(&dp->alloc, (void **)&d->ready, &d->capready, d->nopen + 1,
+    dp__asset *r = dp__rec_live(dp, q->h);
+    dp__ext *x = r ? dp__ext_make(dp, dp_handle_index(q->h)) : NULL; /* the chain's head */
+    if ((r && !x) ||
+        dp__grow(&dp->alloc, (void **)&d->ready, &d->capready, d->nopen + 1,
                  sizeof *d->ready) != DP_OK ||
         dp__hvec_push(dp, &d->checks, q->h) != DP_OK ||
         (!i && dp__grow(&dp->alloc, (void **)&d->reqs, &d->capreqs, d->nreqs + 1,
@@ -110,13 +123,13 @@ static void adopt(dp_depot *dp, const dp__done_req *q)
     d->nopen++;
     d->reqs[i] = *q;
     d->reqs[i].next = 0;
-    dp__asset *r = dp__rec_live(dp, q->h);
     if (!r) { /* freed before the owner saw the request */
         make_ready(dp, q->h, i + 1);
         return;
     }
-    d->reqs[i].next = r->done_head;
-    r->done_head = i + 1;
+    d->reqs[i].next = x->done_head;
+    x->done_head = i + 1;
+    r->xflags |= DP__XF_DONE;
 }
 
 void dp__done_adopt(dp_depot *dp)
@@ -171,7 +184,7 @@ void dp__done_run(dp_depot *dp)
     for (size_t k = 0; k < d->checks.n; k++) {
         dp__asset *r = dp__rec_live(dp, d->checks.v[k]);
         /* Relaxed: the owner writes the deep state, and this is the owner. */
-        if (r && r->done_head &&
+        if (r && (r->xflags & DP__XF_DONE) &&
             atomic_load_explicit(&r->deep, memory_order_relaxed) != DP_STATE_PENDING)
             dp__done_settled(dp, d->checks.v[k], r);
     }
@@ -197,8 +210,8 @@ void dp__done_close(dp_depot *dp)
     /* What is still waiting is cancelled: unhook it from its asset first. */
     for (size_t i = 0; i < d->nreqs; i++) {
         dp__asset *r = d->reqs[i].fn ? dp__rec_live(dp, d->reqs[i].h) : NULL;
-        if (r)
-            r->done_head = 0;
+        if (r && (r->xflags & DP__XF_DONE))
+            unhook(dp, d->reqs[i].h, r);
     }
     for (size_t i = 0; i < d->nreqs; i++) {
         dp__done_req q = d->reqs[i];

@@ -8,33 +8,44 @@
 
 /* ---- unused cache ------------------------------------------------------------------------- */
 
+/* The extension record of cached slot i (made before it entered the cache), where its
+ * forward link is. */
+static dp__ext *lru_ext(const dp_depot *dp, uint32_t i)
+{
+    dp__ext *x = dp__ext_peek(dp, i);
+    DP__ASSERT(x != NULL);
+    return x;
+}
+
 void dp__lru_unlink(dp_depot *dp, uint32_t i)
 {
     dp__asset *r = dp__rec_at(dp, i);
     if (!(r->oflags & DP__OF_CACHED))
         return;
+    dp__ext *x = lru_ext(dp, i);
     if (r->lru_prev)
-        dp__rec_at(dp, r->lru_prev - 1)->lru_next = r->lru_next;
+        lru_ext(dp, r->lru_prev - 1)->lru_next = x->lru_next;
     else
-        dp->lru_head = r->lru_next;
-    if (r->lru_next)
-        dp__rec_at(dp, r->lru_next - 1)->lru_prev = r->lru_prev;
+        dp->lru_head = x->lru_next;
+    if (x->lru_next)
+        dp__rec_at(dp, x->lru_next - 1)->lru_prev = r->lru_prev;
     else
         dp->lru_tail = r->lru_prev;
-    r->lru_prev = r->lru_next = 0;
+    r->lru_prev = x->lru_next = 0;
     r->oflags &= (uint8_t)~DP__OF_CACHED;
     /* Relaxed: bytes is written by the owner only, and this is the owner. */
     dp->cached_bytes -= atomic_load_explicit(&r->bytes, memory_order_relaxed);
     dp__kept_cached(dp, dp__handle_at(dp, i), false);
 }
 
+/* Slot i enters the cache as its most recently used asset; its extension record exists. */
 static void lru_push_tail(dp_depot *dp, uint32_t i)
 {
     dp__asset *r = dp__rec_at(dp, i);
     r->lru_prev = dp->lru_tail;
-    r->lru_next = 0;
+    lru_ext(dp, i)->lru_next = 0;
     if (dp->lru_tail)
-        dp__rec_at(dp, dp->lru_tail - 1)->lru_next = i + 1;
+        lru_ext(dp, dp->lru_tail - 1)->lru_next = i + 1;
     else
         dp->lru_head = i + 1;
     dp->lru_tail = i + 1;
@@ -200,7 +211,7 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
     r->key = NULL;
     if (!dp->destroying)
         dp__progress_freed(dp, h, r->oflags);
-    if (r->done_head)
+    if (r->xflags & DP__XF_DONE)
         dp__done_settled(dp, h, r); /* called with DP_ERR_CANCELLED */
     r->oflags = 0;
     /* Relaxed: a statistic; nothing is published through it. */
@@ -265,9 +276,11 @@ void dp__on_zero(dp_depot *dp, dp_handle h)
     dp_type_id type = atomic_load_explicit(&r->type, memory_order_relaxed);
     dp__emit(dp, DP_EV_UNUSED, h, type, DP_OK);
     size_t bytes = atomic_load_explicit(&r->bytes, memory_order_relaxed);
+    /* Without room for its extension record (the cache's forward link) it is freed. */
     bool cacheable = dp->desc.keep_unused_bytes > 0 && r->key &&
                      atomic_load_explicit(&r->state, memory_order_relaxed) == DP_STATE_LOADED &&
-                     bytes <= dp->desc.keep_unused_bytes;
+                     bytes <= dp->desc.keep_unused_bytes &&
+                     dp__ext_make(dp, dp_handle_index(h)) != NULL;
     if (cacheable) {
         lru_push_tail(dp, dp_handle_index(h));
         return;

@@ -179,8 +179,7 @@ static void init_record(dp__asset *r, dp_type_id type, void *data, size_t bytes,
     r->nin = 0;
     r->cheld = 0;
     atomic_store_explicit(&r->kept, 0, memory_order_relaxed);
-    r->lru_prev = r->lru_next = 0;
-    r->done_head = 0;
+    r->lru_prev = 0;
     atomic_store_explicit(&r->type, (uint8_t)type, memory_order_relaxed);
     atomic_store_explicit(&r->deep, DP_STATE_PENDING, memory_order_relaxed);
     atomic_store_explicit(&r->direct, DP_STATE_PENDING, memory_order_relaxed);
@@ -190,6 +189,7 @@ static void init_record(dp__asset *r, dp_type_id type, void *data, size_t bytes,
      * the slot's previous asset may have linked the slot on the queue; the drain sorts
      * stale reasons out (they are re-checked against the count). */
     r->oflags = 0;
+    r->xflags = 0;
     r->color = DP__BLACK;
 }
 
@@ -228,6 +228,7 @@ dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, 
     dp__asset *r = dp__rec_at(dp, dp_handle_index(h));
     init_record(r, type, data, bytes, kcopy);
     kcopy = NULL;
+    dp__ext_reset(dp, dp_handle_index(h));
     dp__resid_init(r, state == DP_STATE_LOADED);
     /* Release: the record is complete before anyone who reads the state sees it. */
     atomic_store_explicit(&r->state, (uint8_t)state, memory_order_release);

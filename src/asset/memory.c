@@ -23,6 +23,7 @@ void dp__mem_parts(const dp_depot *dp, dp__mem *out)
     out->key_table = dp->keys_cap * sizeof(dp__kentry);
     out->events = (dp->ev_capcur + dp->ev_cappub) * sizeof(dp_event);
     out->lists = dp__lists_bytes(dp);
+    out->ext = dp->ext_bytes;
     dp__view v;
     for (dp__live_iter it = dp__any_begin(dp); dp__live_next(dp, &it, &v);) {
         if (v.key)

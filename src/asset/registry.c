@@ -45,7 +45,8 @@ uint32_t dp__type_count(const dp_depot *dp)
 
 /* ---- reading an asset --------------------------------------------------------------------------- */
 
-static void fill_view(dp__asset *r, dp_handle h, uint32_t count, dp__view *v)
+static void fill_view(const dp_depot *dp, dp__asset *r, dp_handle h, uint32_t count,
+                      dp__view *v)
 {
     v->h = h;
     v->count = count;
@@ -58,7 +59,8 @@ static void fill_view(dp__asset *r, dp_handle h, uint32_t count, dp__view *v)
     v->key = r->key;
     v->kids = dp__kids(r);
     v->nkids = r->nkids;
-    v->soft = atomic_load_explicit(&r->soft, memory_order_relaxed);
+    dp__ext *x = dp__ext_peek(dp, dp_handle_index(h));
+    v->soft = x ? atomic_load_explicit(&x->soft, memory_order_relaxed) : 0;
     v->rec = r;
 }
 
@@ -75,7 +77,7 @@ bool dp__view_of(const dp_depot *dp, dp_handle h, dp__view *v)
     /* Relaxed: a snapshot of the count; dp__rec_live's acquire load already published the
      * record. */
     uint32_t count = dp__word_user(atomic_load_explicit(dp__word(dp, h), memory_order_relaxed));
-    fill_view(r, h, count & DP__COUNT_MAX, v);
+    fill_view(dp, r, h, count & DP__COUNT_MAX, v);
     return true;
 }
 
@@ -113,7 +115,7 @@ bool dp__live_next(const dp_depot *dp, dp__live_iter *it, dp__view *v)
         uint32_t user = dp__word_user(word);
         if (!h.bits || ((user & DP__DYING) && !it->dying))
             continue;
-        fill_view(payload, h, user, v);
+        fill_view(dp, payload, h, user, v);
         return true;
     }
     return false;

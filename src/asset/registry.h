@@ -230,6 +230,7 @@ typedef struct dp__mem {
     size_t edges;         /* edge arrays of the live assets (edges held in a record: 0) */
     size_t events;        /* the two event buffers */
     size_t lists;         /* the owner's handle lists (waiting, candidates, scratch) */
+    size_t ext;           /* extension records (ext.c): pages and their directories */
 } dp__mem;
 /* Fills *out. Owner thread; O(live assets). */
 void dp__mem_parts(const dp_depot *dp, dp__mem *out);

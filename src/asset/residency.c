@@ -79,24 +79,40 @@ static void mark_dirty(dp_depot *dp)
         R->dirty = true;
 }
 
-static uint32_t soft_of(const dp__asset *r)
+/* h's soft count: 0 without an extension record (nothing ever listed it). */
+static uint32_t soft_of(const dp_depot *dp, dp_handle h)
 {
+    dp__ext *x = dp__ext_peek(dp, dp_handle_index(h));
     /* Relaxed: the owner is the only writer; other threads read snapshots. */
-    return atomic_load_explicit(&((dp__asset *)r)->soft, memory_order_relaxed);
+    return x ? atomic_load_explicit(&x->soft, memory_order_relaxed) : 0;
 }
 
-static void soft_add(dp__asset *r, int delta)
+/* Moves h's soft count; h is listed (list_add made its extension record). */
+static void soft_add(dp_depot *dp, dp_handle h, int delta)
 {
+    dp__ext *x = dp__ext_peek(dp, dp_handle_index(h));
+    DP__ASSERT(x != NULL);
     /* Relaxed: the owner is the only writer; other threads read snapshots (stats, and the
      * release floor in count.c, whose comment says why a stale one is harmless). */
-    atomic_fetch_add_explicit(&r->soft, (uint32_t)delta, memory_order_relaxed);
+    atomic_fetch_add_explicit(&x->soft, (uint32_t)delta, memory_order_relaxed);
 }
 
-/* Marks a use of r now, for the LRU order. */
-static void touch(dp_depot *dp, dp__asset *r)
+/* h's use clock: 0 without an extension record. */
+static uint32_t used_of(const dp_depot *dp, dp_handle h)
 {
+    dp__ext *x = dp__ext_peek(dp, dp_handle_index(h));
     /* Relaxed: the clock orders uses for the LRU only; nothing is published through it. */
-    atomic_store_explicit(&r->used, clock_now(dp), memory_order_relaxed);
+    return x ? atomic_load_explicit(&x->used, memory_order_relaxed) : 0;
+}
+
+/* Marks a use of h now, for the LRU order. Without room for its extension record the use is
+ * not marked (a hint lost, as NOMEM allows). */
+static void touch(dp_depot *dp, dp_handle h)
+{
+    dp__ext *x = dp__ext_make(dp, dp_handle_index(h));
+    /* Relaxed: the clock orders uses for the LRU only; nothing is published through it. */
+    if (x)
+        atomic_store_explicit(&x->used, clock_now(dp), memory_order_relaxed);
 }
 
 static uint32_t count_of(const dp_depot *dp, dp_handle h)
@@ -120,6 +136,8 @@ static dp_status list_add(dp_depot *dp, struct dp__resid *R, dp_handle h, dp__as
     uint8_t rs = rs_of(r);
     if (rs & DP__RS_LISTED)
         return DP_OK;
+    if (!dp__ext_make(dp, dp_handle_index(h))) /* where its soft count and use clock go */
+        return DP_ERR_NOMEM;
     dp_status st = dp__hvec_push(dp, &R->list, h);
     if (st != DP_OK)
         return st;
@@ -147,8 +165,8 @@ static dp_status soft_take(dp_depot *dp, dp_handle h, const char *file, int line
         st = dp__acquire_owned(dp, h, NULL);
     if (st != DP_OK)
         return st;
-    soft_add(r, 1);
-    touch(dp, r);
+    soft_add(dp, h, 1);
+    touch(dp, h);
     R->dirty = true;
     if (record && dp->desc.track_holders)
         dp__holder_add_soft(dp, h, file, line);
@@ -160,11 +178,11 @@ static dp_status soft_drop(dp_depot *dp, dp_handle h, bool record)
     dp__asset *r = dp__rec_live(dp, h);
     if (!r)
         return DP_ERR_STALE;
-    if (soft_of(r) == 0)
+    if (soft_of(dp, h) == 0)
         return DP_ERR_UNDERFLOW;
     if (record && dp->desc.track_holders)
         dp__holder_remove_soft(dp, h);
-    soft_add(r, -1);
+    soft_add(dp, h, -1);
     dp_status st = dp__release_owned(dp, h);
     dp__run_frees(dp);
     return st;
@@ -192,13 +210,13 @@ dp_status dp__soft_convert(dp_depot *dp, dp_handle h, int dir)
             st = list_add(dp, R, h, r);
         if (st != DP_OK)
             return st;
-        soft_add(r, 1);
+        soft_add(dp, h, 1);
         R->dirty = true;
         return DP_OK;
     }
-    if (soft_of(r) == 0)
+    if (soft_of(dp, h) == 0)
         return DP_ERR_UNDERFLOW;
-    soft_add(r, -1);
+    soft_add(dp, h, -1);
     dp__resid_acquired(dp, h); /* now held strongly: demoted data comes back */
     return DP_OK;
 }
@@ -221,8 +239,9 @@ void dp__resid_used(dp_depot *dp, dp_handle h, dp__asset *r)
     uint8_t rs = atomic_load_explicit(&r->resid, memory_order_relaxed);
     uint32_t now = clock_now(dp);
     /* Relaxed: the clock is a hint for the LRU order only. */
-    if ((rs & DP__RS_LISTED) && atomic_load_explicit(&r->used, memory_order_relaxed) != now)
-        atomic_store_explicit(&r->used, now, memory_order_relaxed);
+    dp__ext *x = (rs & DP__RS_LISTED) ? dp__ext_peek(dp, dp_handle_index(h)) : NULL;
+    if (x && atomic_load_explicit(&x->used, memory_order_relaxed) != now)
+        atomic_store_explicit(&x->used, now, memory_order_relaxed);
     if (rs & DP__RS_LOST)
         dp__attend(dp, dp_handle_index(h), DP__AF_WANT);
 }
@@ -234,7 +253,7 @@ bool dp__resid_want(dp_depot *dp, dp_handle h)
         return false;
     uint8_t rs = rs_of(r);
     if (rs & (DP__RS_LISTED | DP__RS_LOST)) /* a use, for the LRU order */
-        touch(dp, r);
+        touch(dp, h);
     if (!(rs & DP__RS_LOST))
         return false;
     if (rs & DP__RS_RELOADING)
@@ -254,7 +273,7 @@ bool dp__resid_want(dp_depot *dp, dp_handle h)
 void dp__resid_acquired(dp_depot *dp, dp_handle h)
 {
     dp__asset *r = dp__rec_live(dp, h);
-    if (r && (rs_of(r) & DP__RS_LOST) && count_of(dp, h) > soft_of(r))
+    if (r && (rs_of(r) & DP__RS_LOST) && count_of(dp, h) > soft_of(dp, h))
         dp__resid_want(dp, h);
 }
 
@@ -265,7 +284,7 @@ void dp__resid_note(dp_depot *dp, dp_handle h)
         mark_dirty(dp);
 }
 
-bool dp__resid_back(dp_depot *dp, dp__asset *r)
+bool dp__resid_back(dp_depot *dp, dp_handle h, dp__asset *r)
 {
     uint8_t rs = rs_of(r);
     if (rs & DP__RS_LISTED)
@@ -273,7 +292,7 @@ bool dp__resid_back(dp_depot *dp, dp__asset *r)
     if (!(rs & (DP__RS_LOST | DP__RS_RELOADING)))
         return false;
     rs_set(r, (uint8_t)(rs & ~(DP__RS_LOST | DP__RS_RELOADING)));
-    touch(dp, r);
+    touch(dp, h);
     return (rs & DP__RS_LOST) != 0;
 }
 
@@ -292,7 +311,7 @@ static bool claim(dp_depot *dp, dp_handle h, dp__asset *r)
 {
     uint8_t rs = rs_of(r);
     rs_set(r, rs | DP__RS_DEMOTING);
-    if (count_of(dp, h) == soft_of(r))
+    if (count_of(dp, h) == soft_of(dp, h))
         return true;
     rs_set(r, rs); /* a strong acquire came first: it keeps the data */
     return false;
@@ -376,7 +395,7 @@ static void gather(dp_depot *dp, struct dp__resid *R)
         if (!r)
             continue; /* freed: its slot's next record starts unlisted */
         uint8_t rs = rs_of(r);
-        uint32_t soft = soft_of(r), count = count_of(dp, h);
+        uint32_t soft = soft_of(dp, h), count = count_of(dp, h);
         if (!soft && !(rs & DP__RS_LOST)) {
             rs_set(r, (uint8_t)(rs & ~DP__RS_LISTED));
             continue;
@@ -396,7 +415,7 @@ static void gather(dp_depot *dp, struct dp__resid *R)
             !room_for_one(dp, R))
             continue;
         R->c[R->nc++] = (cand){.h = h, .type = type,
-                               .used = atomic_load_explicit(&r->used, memory_order_relaxed)};
+                               .used = used_of(dp, h)};
     }
     R->list.n = keep;
 }
@@ -492,7 +511,7 @@ dp_status dp_release_soft(dp_depot *dp, dp_handle h)
 uint32_t dp_soft_count(const dp_depot *dp, dp_handle h)
 {
     dp__asset *r = dp__rec_live(dp, h);
-    return r ? soft_of(r) : 0;
+    return r ? soft_of(dp, h) : 0;
 }
 
 dp_status dp_set_soft_budget(dp_depot *dp, dp_type_id type, size_t bytes)
@@ -556,7 +575,7 @@ static void count_soft_member(void *u, dp_group g, const char *name, dp_handle m
 static bool soft_fits(const dp_depot *dp, const dp__view *v, uint32_t groups)
 {
     const dp__asset *r = v->rec;
-    uint32_t soft = soft_of(r);
+    uint32_t soft = soft_of(dp, v->h);
     uint8_t rs = rs_of(r);
     if (soft > v->count || soft < groups || (soft && !(rs & DP__RS_LISTED)))
         return false;

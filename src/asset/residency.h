@@ -2,9 +2,10 @@
  * the hooks the rest of src/asset calls. Included at the end of asset_internal.h.
  *
  * A soft reference is part of the strong count in the slot word (so nothing about freeing
- * changes) and is also counted in the record's `soft`, which only the owner writes. An
- * asset is soft-only when its count equals its soft count. The owner keeps a list of the
- * assets that have soft references or lost data (DP__RS_LISTED), and at the end of an
+ * changes) and is also counted in `soft` of its extension record (dp__ext, made when it is
+ * listed), which only the owner writes. An asset is soft-only when its count equals its
+ * soft count. The owner keeps a list of the assets that have soft references or lost data
+ * (DP__RS_LISTED, set before the first soft count, cleared at 0), and at the end of an
  * update demotes soft-only ones, least recently used first, while a budget is exceeded.
  *
  * The pass walks the list only when something may have added soft-only bytes since the last
@@ -35,9 +36,8 @@
  * is published (its release store publishes these). */
 static inline void dp__resid_init(dp__asset *r, bool added)
 {
-    /* Relaxed: published with the rest of the record by the slot word's release store. */
-    atomic_store_explicit(&r->soft, 0, memory_order_relaxed);
-    atomic_store_explicit(&r->used, 0, memory_order_relaxed);
+    /* Relaxed: published with the rest of the record by the slot word's release store. The
+     * soft count and use clock are in the extension record, which dp__ext_reset zeroes. */
     atomic_store_explicit(&r->resid, added ? DP__RS_ADDED : 0, memory_order_relaxed);
 }
 
@@ -52,9 +52,9 @@ void dp__resid_used(dp_depot *dp, dp_handle h, dp__asset *r);
 /* Owner: WANT attention, a strong count found by the pass, or dp_touch of h: a use (LRU order); if its
  * data is demoted or evicted, start loading it again (once). True if it was. */
 bool dp__resid_want(dp_depot *dp, dp_handle h);
-/* Owner, when a load result is installed on r: true if r was demoted or evicted (it is
- * back: MODIFIED). Clears the flags. */
-bool dp__resid_back(dp_depot *dp, dp__asset *r);
+/* Owner, when a load result is installed on h (record r): true if it was demoted or
+ * evicted (it is back: MODIFIED). Clears the flags. */
+bool dp__resid_back(dp_depot *dp, dp_handle h, dp__asset *r);
 /* Owner, when a load of r failed: it is no longer being brought back. */
 void dp__resid_failed(dp_depot *dp, dp__asset *r);
 /* Owner, in dp_update after the cache is trimmed: demote to the budgets. */

@@ -31,7 +31,7 @@ void dp__set_loaded(dp_depot *dp, dp_handle h, void *data, size_t bytes)
     dp_type_id type = atomic_load_explicit(&r->type, memory_order_relaxed);
     void *old = atomic_load_explicit(&r->data, memory_order_relaxed);
     /* Data back after a residency budget demoted or evicted it is a reload too. */
-    bool reload = dp__resid_back(dp, r) || old != NULL;
+    bool reload = dp__resid_back(dp, h, r) || old != NULL;
     if (r->oflags & DP__OF_CACHED) {
         /* Relaxed: the owner reads what only it writes. */
         dp->cached_bytes -= atomic_load_explicit(&r->bytes, memory_order_relaxed);

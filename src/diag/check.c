@@ -23,6 +23,25 @@ static bool kids_unique(const dp__asset *r, uint32_t *seen, uint64_t n, uint32_t
     return true;
 }
 
+/* The unused cache is a proper list of the `cached` cached assets, whose bytes add up. */
+static bool lru_ok(const dp_depot *dp, size_t cached, size_t cached_bytes)
+{
+    size_t walked = 0, walked_bytes = 0;
+    uint32_t prev = 0;
+    for (uint32_t it = dp->lru_head; it;) {
+        dp__asset *r = dp__rec_at(dp, it - 1);
+        dp__ext *x = dp__ext_peek(dp, it - 1); /* its forward link */
+        if (!(r->oflags & DP__OF_CACHED) || !x || r->lru_prev != prev || ++walked > cached)
+            return false;
+        /* Relaxed: bytes is written by the owner only, and this is the owner. */
+        walked_bytes += atomic_load_explicit(&r->bytes, memory_order_relaxed);
+        prev = it;
+        it = x->lru_next;
+    }
+    return walked == cached && walked_bytes == cached_bytes &&
+           cached_bytes == dp->cached_bytes && dp->lru_tail == prev;
+}
+
 dp_status dp_check(const dp_depot *dp)
 {
     if (!dp)
@@ -74,19 +93,7 @@ dp_status dp_check(const dp_depot *dp)
         if (!kids_unique(r, seen, g.n, (uint32_t)i + 1))
             st = DP_ERR_INVALID; /* edges are unique */
     }
-    /* The unused cache: a proper list of cached, unused assets whose bytes add up. */
-    size_t walked = 0, walked_bytes = 0;
-    uint32_t prev = 0;
-    for (uint32_t it = dp->lru_head; it && st == DP_OK; it = dp__rec_at(dp, it - 1)->lru_next) {
-        dp__asset *r = dp__rec_at(dp, it - 1);
-        if (!(r->oflags & DP__OF_CACHED) || r->lru_prev != prev || ++walked > cached)
-            st = DP_ERR_INVALID;
-        /* Relaxed: bytes is written by the owner only, and this is the owner. */
-        walked_bytes += atomic_load_explicit(&r->bytes, memory_order_relaxed);
-        prev = it;
-    }
-    if (st == DP_OK && (walked != cached || walked_bytes != cached_bytes ||
-                        cached_bytes != dp->cached_bytes || dp->lru_tail != prev))
+    if (st == DP_OK && !lru_ok(dp, cached, cached_bytes))
         st = DP_ERR_INVALID;
     /* Relaxed: the edge counter changes on the owner only, and this is the owner. */
     if (st == DP_OK && edges != atomic_load_explicit(&dp->st_edges, memory_order_relaxed))
