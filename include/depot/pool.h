@@ -11,7 +11,9 @@
  *
  * Slots live in chunks that never move: the first holds 512 slots, each next one twice as
  * many, up to 2^32 slots in all; a chunk is allocated on first use. Each slot is one 64-bit
- * atomic word (generation and 32 user bits) plus, when asked for, a fixed-size payload.
+ * atomic word (generation and 32 user bits) plus, when asked for, a fixed-size payload; the
+ * payload is allocated in pages of 512 slots on first use, so it grows with the slots taken,
+ * not with the doubling chunks.
  * With the default allocator, chunks of 2 MB or more are 2 MB-aligned and advised as huge
  * pages (Linux), so alive checks over many slots miss the TLB less.
  */
@@ -41,7 +43,7 @@ typedef struct dp_pool_stats {
     uint64_t free_local; /**< slots freed by the owner and not yet published */
     uint64_t retired;    /**< slots whose generation would wrap: never reused */
     uint64_t chunks;     /**< chunks allocated */
-    uint64_t bytes;      /**< bytes the pool holds (structure and chunks) */
+    uint64_t bytes;      /**< bytes the pool holds (structure, chunks, payload pages) */
 } dp_pool_stats;
 
 /** @brief Creates a pool. Any thread (the caller becomes the owner by convention).
@@ -49,14 +51,14 @@ typedef struct dp_pool_stats {
  * On success *out is owned by the caller and freed with dp_pool_destroy. */
 dp_status dp_pool_create(const dp_pool_desc *desc, dp_pool **out);
 
-/** @brief Frees the pool and every chunk. Owner thread, with no other thread inside any pool
+/** @brief Frees the pool, every chunk and every payload page. Owner thread, with no other thread inside any pool
  * call. NULL is ignored. Handles from this pool must not be used afterwards. */
 void dp_pool_destroy(dp_pool *pool);
 
 /** @brief Takes a slot and returns its live handle. Owner thread.
  * Reuses the owner's own recent frees first, then the shared free list, then a fresh index.
  * @return DP_OK; DP_ERR_INVALID on NULL arguments; DP_ERR_OVERFLOW when all 2^32 indices are
- * taken or retired; DP_ERR_NOMEM when a new chunk cannot be allocated. */
+ * taken or retired; DP_ERR_NOMEM when a new chunk or payload page cannot be allocated. */
 dp_status dp_pool_alloc(dp_pool *pool, dp_handle *out);
 
 /** @brief Takes a slot from any thread, lock-free, and returns its live handle.
@@ -64,8 +66,8 @@ dp_status dp_pool_alloc(dp_pool *pool, dp_handle *out);
  * Never takes a lock and never blocks on I/O. It pops the shared free list with one CAS,
  * or takes a fresh index with fetch_add. The only wait is a spin while the owner is
  * publishing a batch of frees, which is a bounded loop of stores. A fresh index in a chunk
- * not yet allocated makes the reserving thread allocate that chunk (through the allocator)
- * and install it with a CAS.
+ * (or payload page) not yet allocated makes the reserving thread allocate it (through the
+ * allocator) and install it with a CAS.
  * @return as dp_pool_alloc. */
 dp_status dp_pool_reserve(dp_pool *pool, dp_handle *out);
 

@@ -38,6 +38,7 @@
 #define LOCAL_CAP 256u          /* owner-local free batch */
 #define RETIRED_MARK 0xFFFFFFFFu /* user bits of a slot retired at the wrap (gen 0) */
 #define MAX_PAYLOAD 4096u
+#define PAGE_SLOTS DP__POOL_FIRST_CHUNK /* slots per payload page; every chunk holds whole pages */
 #define HUGE_PAGE ((size_t)2 << 20) /* x86-64 and arm64 (4 KB base pages) transparent huge page */
 #define CACHE_LINE 64 /* padding, not _Alignas: the allocator only promises malloc alignment */
 
@@ -59,7 +60,7 @@ static inline void cpu_pause(void)
 
 struct dp_pool {
     /* The chunk table, first (pool.h's inline dp_pool_alive reads it there); written and
-     * read only through chunk_load and chunk_install. */
+     * read only through chunk_load and table_install. */
     struct dp__pool_chunks table;
 
     /* Read-mostly: set at create (or by test hooks before other threads run). */
@@ -123,18 +124,46 @@ static inline uint64_t chunk_slots(uint32_t k)
  * includes, reads it inline. */
 static inline void *chunk_load(const dp_pool *pool, uint32_t k)
 {
-    /* acquire: pairs with chunk_install's release CAS: the chunk's words read as zero. */
+    /* acquire: pairs with table_install's release CAS: the chunk's words read as zero. */
     return __atomic_load_n(&pool->table.chunk[k], __ATOMIC_ACQUIRE);
 }
 
-/* Installs `fresh` as chunk k unless one is there: true if installed, else *expected is the
- * chunk that won. Any thread. */
-static inline bool chunk_install(dp_pool *pool, uint32_t k, void **expected, void *fresh)
+/* Installs `fresh` in the empty table entry *at (a chunk or a payload page) unless another
+ * thread filled it first: true if installed, else *expected is the one that won. Any thread. */
+static inline bool table_install(void **at, void **expected, void *fresh)
 {
-    /* acq_rel: release publishes the zeroed chunk to chunk_load and dp_pool_alive; acquire
-     * (also on failure) makes the winner's zeroed words visible to us. */
-    return __atomic_compare_exchange_n(&pool->table.chunk[k], expected, fresh, false,
-                                       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    /* acq_rel: release publishes the zeroed memory to chunk_load, page_load and
+     * dp_pool_alive; acquire (also on failure) makes the winner's zeroed bytes visible. */
+    return __atomic_compare_exchange_n(at, expected, fresh, false, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
+}
+
+/* Payload pages: with a payload, chunk k's words are preceded by one pointer per PAGE_SLOTS
+ * slots, in reverse (the page of offset `off` at c[-1 - off / PAGE_SLOTS], c being the words),
+ * each NULL until that page of payload is first used; so payload memory grows a page at a
+ * time while the words keep the doubling chunks that alive indexes. */
+static inline uint64_t chunk_pages(uint32_t k)
+{
+    return chunk_slots(k) / PAGE_SLOTS;
+}
+
+/* The table entry of the payload page holding offset `off` of the chunk whose words are c. */
+static inline void **page_at(void *c, uint64_t off)
+{
+    return (void **)c - 1 - off / PAGE_SLOTS;
+}
+
+/* That page, or NULL if not yet made. */
+static inline unsigned char *page_load(void *c, uint64_t off)
+{
+    /* acquire: pairs with table_install's release CAS: the page reads as zero. */
+    return __atomic_load_n(page_at(c, off), __ATOMIC_ACQUIRE);
+}
+
+/* The start of the allocation of the chunk whose words are c (its page table, if any). */
+static inline void *chunk_base(const dp_pool *pool, void *c, uint32_t k)
+{
+    return pool->stride ? (void *)((void **)c - chunk_pages(k)) : c;
 }
 
 /* A zeroed chunk of `size` bytes, or NULL. With the malloc/free allocator a chunk of
@@ -166,22 +195,54 @@ static void *chunk_get_or_make(dp_pool *pool, uint32_t k)
     if (c)
         return c;
     uint64_t n = chunk_slots(k);
-    uint64_t per = sizeof(uint64_t) + pool->stride;
-    if (n > SIZE_MAX / per)
+    uint64_t table = pool->stride ? chunk_pages(k) * sizeof(void *) : 0;
+    uint64_t size = table + n * sizeof(uint64_t);
+    if (size > SIZE_MAX)
         return NULL;
-    void *fresh = chunk_alloc(pool, (size_t)(n * per));
-    if (!fresh)
+    unsigned char *base = chunk_alloc(pool, (size_t)size);
+    if (!base)
         return NULL;
-    void *expected = NULL;
-    if (chunk_install(pool, k, &expected, fresh)) {
+    void *fresh = base + table, *expected = NULL;
+    if (table_install(&pool->table.chunk[k], &expected, fresh)) {
         /* Relaxed: statistics; the chunk itself is published by the CAS above. */
         atomic_fetch_add_explicit(&pool->n_chunks, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&pool->capacity, n, memory_order_relaxed);
-        atomic_fetch_add_explicit(&pool->bytes, n * per, memory_order_relaxed);
+        atomic_fetch_add_explicit(&pool->bytes, size, memory_order_relaxed);
+        return fresh;
+    }
+    dp__free(&pool->alloc, base);
+    return expected;
+}
+
+/* The payload page for offset `off` of chunk k (at c), allocating and installing it if
+ * missing; NULL only when the allocation failed. Any thread. */
+static void *page_get_or_make(dp_pool *pool, void *c, uint64_t off)
+{
+    void *page = page_load(c, off);
+    if (page)
+        return page;
+    size_t size = (size_t)PAGE_SLOTS * pool->stride;
+    void *fresh = chunk_alloc(pool, size);
+    if (!fresh)
+        return NULL;
+    void *expected = NULL;
+    if (table_install(page_at(c, off), &expected, fresh)) {
+        /* Relaxed: a statistic; the page itself is published by the CAS above. */
+        atomic_fetch_add_explicit(&pool->bytes, size, memory_order_relaxed);
         return fresh;
     }
     dp__free(&pool->alloc, fresh);
     return expected;
+}
+
+/* True if slot `off` of chunk k has its chunk and (with a payload) its payload page, making
+ * them if `make`; false if they are missing (or could not be made). Any thread. */
+static bool slot_memory(dp_pool *pool, uint32_t k, uint64_t off, bool make)
+{
+    void *c = make ? chunk_get_or_make(pool, k) : chunk_load(pool, k);
+    if (!c || !pool->stride)
+        return c != NULL;
+    return (make ? page_get_or_make(pool, c, off) : page_load(c, off)) != NULL;
 }
 
 /* dp__pool_locate, in fewer instructions for the hot paths: with u = index + 512, chunk k
@@ -205,7 +266,10 @@ _Atomic uint64_t *dp__pool_slot(const dp_pool *pool, uint32_t index, void **payl
     if (!c)
         return NULL;
     uint64_t off = u ^ (1ull << top);
-    *payload = c + chunk_slots(k) * sizeof(uint64_t) + (size_t)off * pool->stride;
+    unsigned char *page = page_load(c, off);
+    if (!page)
+        return NULL;
+    *payload = page + (size_t)(off % PAGE_SLOTS) * pool->stride;
     return (_Atomic uint64_t *)c + off;
 }
 
@@ -260,8 +324,14 @@ void dp_pool_destroy(dp_pool *pool)
     if (!pool)
         return;
     /* Plain reads: destroy runs when no other thread uses the pool any more. */
-    for (uint32_t k = 0; k < DP__POOL_MAX_CHUNKS; k++)
-        dp__free(&pool->alloc, pool->table.chunk[k]);
+    for (uint32_t k = 0; k < DP__POOL_MAX_CHUNKS; k++) {
+        void *c = pool->table.chunk[k];
+        if (!c)
+            continue;
+        for (uint64_t i = 0; pool->stride && i < chunk_pages(k); i++)
+            dp__free(&pool->alloc, *page_at(c, i * PAGE_SLOTS));
+        dp__free(&pool->alloc, chunk_base(pool, c, k));
+    }
     dp_allocator a = pool->alloc;
     dp__free(&a, pool);
 }
@@ -343,7 +413,7 @@ static dp_status take_fresh(dp_pool *pool, uint32_t *index, uint32_t *even_gen)
         return DP_ERR_OVERFLOW;
     uint32_t k, off;
     dp__pool_locate((uint32_t)i, &k, &off);
-    if (!chunk_get_or_make(pool, k)) {
+    if (!slot_memory(pool, k, off, true)) {
         /* Give the index back if nobody took a later one; otherwise it is orphaned (never
          * handed out, counted as retired) unless the chunk appeared meanwhile. */
         uint64_t expect = i + 1;
@@ -353,7 +423,7 @@ static dp_status take_fresh(dp_pool *pool, uint32_t *index, uint32_t *even_gen)
                                                     memory_order_relaxed,
                                                     memory_order_relaxed))
             return DP_ERR_NOMEM;
-        if (!chunk_load(pool, k)) {
+        if (!slot_memory(pool, k, off, false)) {
             /* Relaxed: a statistic. */
             atomic_fetch_add_explicit(&pool->orphaned, 1, memory_order_relaxed);
             return DP_ERR_NOMEM;
@@ -572,9 +642,8 @@ void *dp_pool_payload(const dp_pool *pool, dp_handle h)
     uint32_t k, off;
     dp__pool_locate(dp_handle_index(h), &k, &off);
     unsigned char *c = chunk_load(pool, k);
-    if (!c)
-        return NULL;
-    return c + chunk_slots(k) * sizeof(uint64_t) + (size_t)off * pool->stride;
+    unsigned char *page = c ? page_load(c, off) : NULL;
+    return page ? page + (size_t)(off % PAGE_SLOTS) * pool->stride : NULL;
 }
 
 static inline uint64_t rd(const _Atomic uint64_t *c)

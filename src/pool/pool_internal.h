@@ -45,9 +45,9 @@ static inline void dp__pool_locate(uint32_t index, uint32_t *chunk, uint32_t *of
     *offset = (uint32_t)((uint64_t)index - (((uint64_t)DP__POOL_FIRST_CHUNK << k) - DP__POOL_FIRST_CHUNK));
 }
 
-/* The atomic word of slot `index` and, in *payload, its payload, with one chunk lookup;
- * NULL (and *payload untouched) if its chunk does not exist. Any thread. The pool must have
- * a payload. */
+/* The atomic word of slot `index` and, in *payload, its payload, with one chunk and one
+ * payload-page lookup; NULL (and *payload untouched) if its chunk or its payload page does
+ * not exist (an index never handed out). Any thread. The pool must have a payload. */
 _Atomic uint64_t *dp__pool_slot(const dp_pool *pool, uint32_t index, void **payload);
 
 /* The atomic word of slot `index`, or NULL if its chunk does not exist. Any thread. */

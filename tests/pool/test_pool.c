@@ -759,25 +759,41 @@ static void test_stats_count_chunks_capacity_and_bytes(void **state)
 }
 
 /* With malloc/free, a chunk of 2 MB or more starts on a 2 MB boundary (so its words can sit
- * on huge pages); payload 4096 makes the first chunk 512 * 4104 bytes. A user's allocator is
- * used as it is (the fixture's counting allocator sees every chunk byte). */
+ * on huge pages): chunk 9 (from index 261,632) holds 2^18 slots, 2 MB of words. A user's
+ * allocator is used as it is (the fixture's counting allocator sees every chunk byte). */
 static void test_large_chunks_of_the_default_allocator_start_on_a_huge_page(void **state)
 {
     (void)state;
     dp_pool *p;
-    assert_int_equal(dp_pool_create(&(dp_pool_desc){.payload_size = 4096}, &p), DP_OK);
+    assert_int_equal(dp_pool_create(NULL, &p), DP_OK);
+    dp__pool_test_set_next_index(p, 511u * 512u);
     uint64_t before = stats_of(p).bytes;
     dp_handle h = must_alloc(p);
-    const unsigned char *payload = dp_pool_payload(p, h);
-    assert_non_null(payload);
-    uintptr_t chunk = (uintptr_t)(payload - 512 * sizeof(uint64_t)); /* the words come first */
+    assert_int_equal(dp_handle_index(h), 511u * 512u);
+    uintptr_t chunk = (uintptr_t)dp__pool_word(p, dp_handle_index(h)); /* its first word */
 #ifdef __linux__
     assert_int_equal(chunk % ((uintptr_t)2 << 20), 0);
 #endif
-    assert_int_equal(stats_of(p).bytes - before, 512ull * (8 + 4096)); /* what it asked for */
+    assert_int_equal(stats_of(p).bytes - before, (512ull << 9) * 8); /* what it asked for */
     dp_pool_destroy(p);
-    fixture *f = fixture_new(4096);
+    fixture *f = fixture_new(0);
+    dp__pool_test_set_next_index(f->pool, 511u * 512u);
     must_alloc(f->pool);
+    assert_int_equal(stats_of(f->pool).bytes, (uint64_t)atomic_load(&f->ta.live_bytes));
+    fixture_end(f);
+}
+
+/* The payload grows 512 slots at a time, not a chunk at a time: slot 512 opens chunk 1
+ * (1,024 words and 2 page pointers) and only the first of its two payload pages. */
+static void test_payload_grows_one_page_of_512_slots_at_a_time(void **state)
+{
+    (void)state;
+    fixture *f = fixture_new(64);
+    uint64_t s0 = stats_of(f->pool).bytes;
+    for (int i = 0; i < 513; i++)
+        must_alloc(f->pool);
+    uint64_t chunks = (512 * 8 + 1 * 8) + (1024 * 8 + 2 * 8);
+    assert_int_equal(stats_of(f->pool).bytes - s0, chunks + 2 * 512 * 64);
     assert_int_equal(stats_of(f->pool).bytes, (uint64_t)atomic_load(&f->ta.live_bytes));
     fixture_end(f);
 }
@@ -869,6 +885,7 @@ int main(void)
         cmocka_unit_test(test_each_allocation_failing_in_turn_leaks_nothing),
         cmocka_unit_test(test_stats_count_chunks_capacity_and_bytes),
         cmocka_unit_test(test_large_chunks_of_the_default_allocator_start_on_a_huge_page),
+        cmocka_unit_test(test_payload_grows_one_page_of_512_slots_at_a_time),
         cmocka_unit_test(test_stats_live_counts_handles_through_reuse_publish_pop_and_retire),
         cmocka_unit_test(test_stats_with_null_pool_are_zero),
     };
