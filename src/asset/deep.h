@@ -11,7 +11,14 @@
  * links, so an asset costs nothing here once it settled. A settled asset changes only
  * through dp__deep_note_change's rebuild over everything, after which the index is rebuilt
  * from the waiting list. The index exists (dp_depot.dx) while something waits; without it,
- * or while it is broken (out of memory), only the full pass runs, and rebuilds it. */
+ * or while it is broken (out of memory), only the full pass runs, and rebuilds it.
+ *
+ * Each entry has a level, higher than the level of every waiting child linked to it, so
+ * the incremental pass can work out what changed in level order (children first) and go up
+ * only where a change goes. A new link raises the parent and what is above it where needed,
+ * within a budget; a raise over budget (a long new chain, or a cycle) marks the levels
+ * stale, and the pass then orders by walking up from every seed to all its waiting
+ * ancestors, until a rebuild numbers the levels again (Kahn's order; not with a cycle). */
 #ifndef DEPOT_ASSET_DEEP_H
 #define DEPOT_ASSET_DEEP_H
 
@@ -33,8 +40,9 @@ typedef struct dp__dent {
     uint32_t parents; /* its first link to a waiting parent (link index + 1; 0: none) */
     uint32_t npk;     /* children whose published deep state is PENDING */
     uint32_t nok;     /* children whose own state is PENDING or LOADING (as counted) */
+    uint32_t lvl;     /* its level: above every linked waiting child's */
     uint8_t own;      /* its own state's class as its parents counted it (DP__DX_*) */
-    uint8_t mark;     /* pass scratch: 0 unseen, 1 on the walk's stack, 2 ordered */
+    uint8_t mark;     /* pass scratch: 0 unseen, 1 on the walk's stack (or queued), 2 ordered */
     uint8_t flags;    /* pass scratch: DP__DX_* flags */
     int8_t why;       /* pass scratch: with DP__DX_KFAIL, the child's failure */
 } dp__dent;
@@ -53,10 +61,13 @@ typedef struct dp__dx {
     uint32_t nlinks, toplinks, caplinks; /* in use, ever handed out, allocated */
     uint32_t freelinks;                  /* free list head (index + 1) */
     bool broken;    /* out of memory once: the index is not complete until rebuilt */
+    bool lvl_stale; /* the levels may not be ordered (see above) until rebuilt */
     dp__hvec todo;  /* dp__dx_enter's assets whose children are still to look at */
     /* the incremental pass's scratch, kept between updates */
     uint32_t *order, *stack, *cursor;
-    size_t capwork;
+    uint64_t *heap; /* the level-ordered pass's queue: level << 32 | slot index */
+    size_t capwork, nheap;
+    bool by_level; /* the pass in progress queues parents that a change reaches */
 } dp__dx;
 
 /* The own-state class of a record (EVICTED counts as loaded, as in the deep state). */

@@ -1,8 +1,11 @@
 /* deep_incr.c — the incremental deep-state pass: O(what changed), however much is waiting.
  *
  * Only the seeds (waiting assets whose own state, edges or tracking changed) and the waiting
- * assets above them can change, so the pass walks up from the seeds along the index's links
- * to waiting parents (deep.h), which orders those assets children first, and works each one
+ * assets above them can change. With the index's levels in order (deep.h), the pass queues
+ * the seeds by level and, as each one's change reaches its waiting parents, those parents:
+ * lowest level first, so children before parents, and an asset above that no change
+ * reaches is never looked at. With stale levels it walks up from the seeds along the links
+ * to every waiting ancestor, which orders them children first. Either way it works each one
  * out in that order: a seed (or an asset whose child stopped failing) by looking at all its
  * children, any other asset from its counts of pending children, which its children's
  * changes adjusted just before. An asset none of whose children changed is skipped, and so
@@ -106,6 +109,47 @@ static bool walk_up(dp_depot *dp, dp__dx *x, uint32_t seed, size_t *no)
     return true;
 }
 
+/* The level-ordered queue (a binary min-heap in x->heap): level << 32 | slot index. */
+static void queue_push(dp__dx *x, uint32_t lvl, uint32_t i)
+{
+    size_t k = x->nheap++;
+    uint64_t v = (uint64_t)lvl << 32 | i;
+    while (k && x->heap[(k - 1) / 2] > v) {
+        x->heap[k] = x->heap[(k - 1) / 2];
+        k = (k - 1) / 2;
+    }
+    x->heap[k] = v;
+}
+
+static uint32_t queue_pop(dp__dx *x)
+{
+    uint64_t top = x->heap[0], last = x->heap[--x->nheap];
+    size_t k = 0, n = x->nheap;
+    for (size_t c = 1; c < n; k = c, c = 2 * c + 1) {
+        if (c + 1 < n && x->heap[c + 1] < x->heap[c])
+            c++;
+        if (x->heap[c] >= last)
+            break;
+        x->heap[k] = x->heap[c];
+    }
+    if (n)
+        x->heap[k] = last;
+    return (uint32_t)top;
+}
+
+/* Queues a waiting asset for the level-ordered pass, once. */
+static void enqueue(dp_depot *dp, dp__dx *x, dp__dent *e)
+{
+    if (e->mark)
+        return;
+    if (x->nheap == x->capwork) { /* (cannot happen: each is queued once) */
+        dp->deep_rebuild_all = true;
+        return;
+    }
+    e->mark = 1;
+    queue_push(x, e->lvl, e->key - 1);
+}
+
 /* What a child's change tells its parents. */
 typedef struct change {
     int dpend, down;   /* -1, 0, +1: pending children by deep state, by own state */
@@ -115,7 +159,7 @@ typedef struct change {
 } change;
 
 /* Passes a change of asset e on to its waiting parents' counts and flags. */
-static void tell_parents(dp_depot *dp, const dp__dx *x, const dp__dent *e, const change *c)
+static void tell_parents(dp_depot *dp, dp__dx *x, const dp__dent *e, const change *c)
 {
     if (!c->dpend && !c->down && !c->fail && !c->dfail && !c->unfail)
         return;
@@ -132,6 +176,8 @@ static void tell_parents(dp_depot *dp, const dp__dx *x, const dp__dent *e, const
             pe->flags |= DP__DX_KDFAIL;
         if (c->unfail)
             pe->flags |= DP__DX_RESCAN;
+        if (x->by_level)
+            enqueue(dp, x, pe);
     }
 }
 
@@ -205,6 +251,37 @@ static void work_out(dp_depot *dp, dp__dx *x, uint32_t i, uint8_t flags)
                  DP_OK);
 }
 
+/* Takes an asset off the pass's order or queue and works it out if something changed. */
+static void visit(dp_depot *dp, dp__dx *x, uint32_t i)
+{
+    dp__dent *e = dp__dx_get(dp, i);
+    if (!e)
+        return; /* (each leaves only once worked out, so this does not happen) */
+    uint8_t flags = e->flags;
+    e->flags = 0;
+    e->mark = 0;
+    if (flags & (DP__DX_SEED | DP__DX_TOUCHED | DP__DX_RESCAN))
+        work_out(dp, x, i, flags);
+}
+
+/* With ordered levels: the seeds and then each parent a change reaches, lowest level
+ * first, so an asset is worked out after every child that changed and nothing that did
+ * not change is looked at. */
+static void by_level(dp_depot *dp, dp__dx *x)
+{
+    x->nheap = 0;
+    x->by_level = true;
+    for (size_t k = 0; k < dp->deep_seeds.n; k++) {
+        dp_handle h = dp->deep_seeds.v[k];
+        dp__asset *r = dp__rec_live(dp, h);
+        if (r && (r->oflags & DP__OF_WAITING))
+            enqueue(dp, x, dp__dx_get(dp, dp_handle_index(h)));
+    }
+    while (x->nheap)
+        visit(dp, x, queue_pop(x));
+    x->by_level = false;
+}
+
 bool dp__deep_incremental(dp_depot *dp)
 {
     dp__dx *x = dp->dx;
@@ -212,6 +289,11 @@ bool dp__deep_incremental(dp_depot *dp)
         return false;
     size_t no = 0;
     bool ok = dp__dx_reserve_work(dp, x->n) && mark_seeds(dp);
+    if (ok && !x->lvl_stale) {
+        by_level(dp, x);
+        dp__deep_maybe_prune(dp);
+        return true;
+    }
     for (size_t k = 0; ok && k < dp->deep_seeds.n; k++) {
         dp_handle h = dp->deep_seeds.v[k];
         dp__asset *r = dp__rec_live(dp, h);
@@ -222,17 +304,8 @@ bool dp__deep_incremental(dp_depot *dp)
         x->broken = true; /* marks are left behind: the full pass rebuilds the index */
         return false;
     }
-    while (no) {
-        uint32_t i = x->order[--no];
-        dp__dent *e = dp__dx_get(dp, i);
-        if (!e)
-            continue; /* (each leaves only once worked out, so this does not happen) */
-        uint8_t flags = e->flags;
-        e->flags = 0;
-        e->mark = 0;
-        if (flags & (DP__DX_SEED | DP__DX_TOUCHED | DP__DX_RESCAN))
-            work_out(dp, x, i, flags);
-    }
+    while (no)
+        visit(dp, x, x->order[--no]);
     dp__deep_maybe_prune(dp);
     return true;
 }

@@ -91,6 +91,35 @@ static dp__dx *index_of(dp_depot *dp)
     return dp->dx;
 }
 
+/* Raises the entry of slot index i to level lvl at least, and what is above it as far as
+ * needed to keep each level above its linked children's. Over the budget (a long chain
+ * above it, or a cycle, which would raise for ever) the levels are marked stale. */
+#define RAISE_BUDGET 256u
+#define RAISE_STACK 64
+static void raise_level(dp_depot *dp, dp__dx *x, uint32_t i, uint32_t lvl)
+{
+    uint32_t at[RAISE_STACK], want[RAISE_STACK], visits = 0;
+    int sp = 0;
+    at[sp] = i;
+    want[sp++] = lvl;
+    while (sp && !x->lvl_stale) {
+        sp--;
+        dp__dent *e = dp__dx_get(dp, at[sp]);
+        if (!e || e->lvl >= want[sp])
+            continue;
+        e->lvl = want[sp];
+        x->lvl_stale = ++visits > RAISE_BUDGET || e->lvl > x->n;
+        uint32_t up = e->lvl + 1;
+        for (uint32_t l = e->parents; l && !x->lvl_stale; l = x->links[l - 1].next) {
+            x->lvl_stale = sp == RAISE_STACK;
+            if (!x->lvl_stale) {
+                at[sp] = x->links[l - 1].parent;
+                want[sp++] = up;
+            }
+        }
+    }
+}
+
 /* Links child (slot index, with an entry) to parent. False on NOMEM. */
 static bool add_link(dp_depot *dp, dp__dx *x, uint32_t parent, uint32_t child)
 {
@@ -114,6 +143,8 @@ static bool add_link(dp_depot *dp, dp__dx *x, uint32_t parent, uint32_t child)
     x->links[l] = (dp__plink){.parent = parent, .next = e->parents};
     e->parents = l + 1;
     x->nlinks++;
+    if (!x->lvl_stale)
+        raise_level(dp, x, parent, e->lvl + 1);
     return true;
 }
 
@@ -160,6 +191,7 @@ static void shrink_if_empty(dp_depot *dp, dp__dx *x)
     dp__free(&dp->alloc, x->order);
     dp__free(&dp->alloc, x->stack);
     dp__free(&dp->alloc, x->cursor);
+    dp__free(&dp->alloc, x->heap);
     dp__hvec_free(dp, &x->todo);
     *x = (dp__dx){0};
 }
@@ -255,6 +287,39 @@ static bool count_children(dp_depot *dp, dp__dx *x, uint32_t i, const dp__asset 
     return true;
 }
 
+/* Numbers the levels in Kahn's order over the links, children first. They stay stale with
+ * a cycle among the waiting assets, or without memory. */
+static void number_levels(dp_depot *dp, dp__dx *x)
+{
+    x->lvl_stale = true;
+    uint32_t *deg = x->n ? dp__calloc(&dp->alloc, x->cap, sizeof *deg) : NULL;
+    if (!deg || !dp__dx_reserve_work(dp, x->n)) {
+        dp__free(&dp->alloc, deg);
+        x->lvl_stale = x->n != 0;
+        return;
+    }
+    for (uint32_t p = 0; p < x->cap; p++) {
+        x->tab[p].lvl = 0;
+        for (uint32_t l = x->tab[p].key ? x->tab[p].parents : 0; l; l = x->links[l - 1].next)
+            deg[dp__dx_get(dp, x->links[l - 1].parent) - x->tab]++;
+    }
+    uint32_t qn = 0; /* x->order: table positions whose linked children are numbered */
+    for (uint32_t p = 0; p < x->cap; p++)
+        if (x->tab[p].key && !deg[p])
+            x->order[qn++] = p;
+    for (uint32_t q = 0; q < qn; q++) {
+        const dp__dent *e = &x->tab[x->order[q]];
+        for (uint32_t l = e->parents; l; l = x->links[l - 1].next) {
+            dp__dent *pe = dp__dx_get(dp, x->links[l - 1].parent);
+            pe->lvl = pe->lvl > e->lvl ? pe->lvl : e->lvl + 1;
+            if (!--deg[pe - x->tab])
+                x->order[qn++] = (uint32_t)(pe - x->tab);
+        }
+    }
+    x->lvl_stale = qn != x->n; /* the rest is on or above a cycle */
+    dp__free(&dp->alloc, deg);
+}
+
 void dp__dx_rebuild(dp_depot *dp)
 {
     dp__dx *x = index_of(dp);
@@ -264,6 +329,7 @@ void dp__dx_rebuild(dp_depot *dp)
         return;
     }
     x->broken = true;
+    x->lvl_stale = true; /* no raising while the links are made: numbered at the end */
     if (x->tab)
         memset(x->tab, 0, (size_t)x->cap * sizeof *x->tab);
     x->n = x->nlinks = x->toplinks = x->freelinks = 0;
@@ -282,6 +348,7 @@ void dp__dx_rebuild(dp_depot *dp)
         if (r && (r->oflags & DP__OF_WAITING) && !count_children(dp, x, i, r))
             return;
     }
+    number_levels(dp, x);
     shrink_if_empty(dp, x);
     x->broken = false;
 }
@@ -295,18 +362,22 @@ bool dp__dx_reserve_work(dp_depot *dp, size_t n)
     uint32_t *o = dp__alloc(&dp->alloc, cap * sizeof *o);
     uint32_t *s = dp__alloc(&dp->alloc, cap * sizeof *s);
     uint32_t *c = dp__alloc(&dp->alloc, cap * sizeof *c);
-    if (!o || !s || !c) {
+    uint64_t *q = dp__alloc(&dp->alloc, cap * sizeof *q);
+    if (!o || !s || !c || !q) {
         dp__free(&dp->alloc, o);
         dp__free(&dp->alloc, s);
         dp__free(&dp->alloc, c);
+        dp__free(&dp->alloc, q);
         return false;
     }
     dp__free(&dp->alloc, x->order);
     dp__free(&dp->alloc, x->stack);
     dp__free(&dp->alloc, x->cursor);
+    dp__free(&dp->alloc, x->heap);
     x->order = o;
     x->stack = s;
     x->cursor = c;
+    x->heap = q;
     x->capwork = cap;
     return true;
 }

@@ -333,6 +333,45 @@ static void test_pending_parent_freed_before_its_children_load(void **state)
     release_all(f, (dp_handle[]){top, k, k2}, 3);
 }
 
+/* A chain of n pending assets, each depending on the next, linked while all of them wait
+ * (top first, or bottom first), then all loaded in one update (top first): every one
+ * settles, and each announces after the one below it. Linked top first, the chain is too
+ * long for the index to keep its levels in order as it grows, so it orders by walking up;
+ * linked bottom first, each link only numbers the new parent. */
+static void chain_loaded_at_once(fixture *f, bool top_first)
+{
+    enum { N = 300 };
+    dp_handle h[N];
+    for (int k = 0; k < N; k++)
+        h[k] = pending(f);
+    dp_update(f->dp);
+    for (int k = 0; k < N - 1; k++) {
+        int at = top_first ? k : N - 2 - k;
+        depend(f, h[at], h[at + 1]);
+    }
+    dp_update(f->dp);
+    expect(f, h[0], DP_STATE_PENDING, DP_STATE_PENDING);
+    for (int k = 0; k < N; k++)
+        load(f, h[k]);
+    dp_update(f->dp);
+    for (int k = 0; k < N; k++) {
+        expect(f, h[k], DP_STATE_LOADED, DP_STATE_LOADED);
+        if (k + 1 < N)
+            assert_true(deep_pos(f, h[k]) > deep_pos(f, h[k + 1]));
+    }
+    release_all(f, h, N);
+}
+
+static void test_chain_linked_top_first_settles_bottom_up(void **state)
+{
+    chain_loaded_at_once(*state, true);
+}
+
+static void test_chain_linked_bottom_first_settles_bottom_up(void **state)
+{
+    chain_loaded_at_once(*state, false);
+}
+
 /* ---- a random walk against reachability ------------------------------------------------- */
 
 #define RN 48
@@ -577,6 +616,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cycle_members_waiting_for_different_children_settle_together, setup, teardown),
         cmocka_unit_test_setup_teardown(test_removing_the_last_pending_child_settles_the_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_parent_freed_before_its_children_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chain_linked_top_first_settles_bottom_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chain_linked_bottom_first_settles_bottom_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_changes_keep_deep_states_equal_to_reachability, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_memory_anywhere_in_an_update_heals_at_the_next, setup, teardown),
     };
