@@ -196,7 +196,6 @@ static void work_out(dp_depot *dp, dp__dx *x, uint32_t i, uint8_t flags)
 {
     dp__asset *r = dp__rec_at(dp, i);
     dp__dent *e = dp__dx_get(dp, i);
-    dp_handle h = dp__handle_at(dp, i);
     uint8_t own = dp__dx_class(r), old_own = e->own, deep, direct;
     /* Relaxed: the owner reads its own last store. */
     uint8_t old = atomic_load_explicit(&r->deep, memory_order_relaxed);
@@ -222,6 +221,8 @@ static void work_out(dp_depot *dp, dp__dx *x, uint32_t i, uint8_t flags)
     /* Release: pairs with dp_state_deep's and dp_state_direct's acquire loads. */
     atomic_store_explicit(&r->deep, deep, memory_order_release);
     atomic_store_explicit(&r->direct, direct, memory_order_release);
+    /* The slot word only for what settles: a parent still pending costs no extra line. */
+    dp_handle h = deep == DP_STATE_PENDING ? DP_NULL_HANDLE : dp__handle_at(dp, i);
     if (deep != DP_STATE_PENDING && (r->xflags & DP__XF_DONE))
         dp__done_settled(dp, h, r);
     /* Relaxed: owner-written, read by the owner. */
