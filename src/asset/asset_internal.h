@@ -347,6 +347,11 @@ void dp__types_free(dp_depot *dp);
 /* +1 on a live, non-dying asset (also from 0). DP_OK, DP_ERR_STALE, DP_ERR_OVERFLOW.
  * Records a holder at file:line when tracking. */
 dp_status dp__acquire(dp_depot *dp, dp_handle h, const char *file, int line);
+/* dp__acquire of the asset alive at slot `index` (whatever its generation), for a caller
+ * that knows the slot is that asset's (a key entry, under keys_lock); *out gets its handle
+ * on DP_OK. Saves the handle's separate slot-word lookup. */
+dp_status dp__acquire_at(dp_depot *dp, uint32_t index, dp_handle *out, const char *file,
+                         int line);
 /* -1; queues ZERO or CAND attention. DP_OK, DP_ERR_STALE, DP_ERR_UNDERFLOW. */
 dp_status dp__release(dp_depot *dp, dp_handle h);
 /* The bare CAS of acquire: no holder record, no attention; *old is the count before. For

@@ -107,21 +107,27 @@ static uint32_t soft_floor(const dp_depot *dp, dp__asset *r, uint32_t index)
 
 /* Moves the count of a live, non-dying asset by +1 or -1 with one CAS on its slot word;
  * *old gets the count before, *rec (may be NULL) the record, found with the same chunk
- * lookup as the word. DP_ERR_STALE, DP_ERR_OVERFLOW (+1 at the maximum), DP_ERR_UNDERFLOW
- * (-1 at 0, or at what soft references hold: those go through dp_release_soft). seq_cst: see attend_rec for why the count CAS must be. It publishes the asset's
- * data to an acquirer and orders a releaser's use of it before the owner's free. */
-static dp_status move_count(dp_depot *dp, dp_handle h, int up, uint32_t *old, dp__asset **rec)
+ * lookup as the word. *h names the asset; `by_index`, only its index counts: the live asset
+ * there, whatever its generation, and *h gets that asset's handle on DP_OK.
+ * DP_ERR_STALE, DP_ERR_OVERFLOW (+1 at the maximum), DP_ERR_UNDERFLOW (-1 at 0, or at what
+ * soft references hold: those go through dp_release_soft). seq_cst: see attend_rec for why
+ * the count CAS must be. It publishes the asset's data to an acquirer and orders a
+ * releaser's use of it before the owner's free. */
+static dp_status move_count(dp_depot *dp, dp_handle *h, bool by_index, int up, uint32_t *old,
+                            dp__asset **rec)
 {
-    uint32_t gen = dp_handle_gen(h);
-    if (!(gen & 1u))
+    uint32_t gen = dp_handle_gen(*h);
+    if (!by_index && !(gen & 1u))
         return DP_ERR_STALE;
     void *payload;
-    _Atomic uint64_t *wp = dp__pool_slot(dp->pool, dp_handle_index(h), &payload);
+    _Atomic uint64_t *wp = dp__pool_slot(dp->pool, dp_handle_index(*h), &payload);
     if (!wp)
         return DP_ERR_STALE;
     /* Relaxed: only the first guess of the CAS below, which compares it again (seq_cst). */
     uint64_t w = atomic_load_explicit(wp, memory_order_relaxed);
-    uint32_t floor = up ? 0 : soft_floor(dp, payload, dp_handle_index(h));
+    if (by_index)
+        gen = dp__word_gen(w) | 1u; /* a free (even) generation fails the comparison below */
+    uint32_t floor = up ? 0 : soft_floor(dp, payload, dp_handle_index(*h));
     bool waited = false;
     for (;;) {
         uint32_t user = dp__word_user(w);
@@ -142,6 +148,8 @@ static dp_status move_count(dp_depot *dp, dp_handle h, int up, uint32_t *old, dp
             *old = user;
             if (rec)
                 *rec = payload;
+            if (by_index)
+                *h = dp__word_handle(w, dp_handle_index(*h));
             return DP_OK;
         }
     }
@@ -149,21 +157,24 @@ static dp_status move_count(dp_depot *dp, dp_handle h, int up, uint32_t *old, dp
 
 dp_status dp__acquire_raw(dp_depot *dp, dp_handle h, uint32_t *old)
 {
-    return move_count(dp, h, 1, old, NULL);
+    return move_count(dp, &h, false, 1, old, NULL);
 }
 
 dp_status dp__release_raw(dp_depot *dp, dp_handle h, uint32_t *old)
 {
-    return move_count(dp, h, 0, old, NULL);
+    return move_count(dp, &h, false, 0, old, NULL);
 }
 
-dp_status dp__acquire(dp_depot *dp, dp_handle h, const char *file, int line)
+/* dp__acquire of *hp, or of the asset at its index (see move_count). */
+static dp_status acquire_from(dp_depot *dp, dp_handle *hp, bool by_index, const char *file,
+                              int line)
 {
     uint32_t old;
     dp__asset *r;
-    dp_status st = move_count(dp, h, 1, &old, &r);
+    dp_status st = move_count(dp, hp, by_index, 1, &old, &r);
     if (st != DP_OK)
         return st;
+    dp_handle h = *hp;
     /* seq_cst flag loads after the seq_cst count CAS: against the owner's store of the flag
      * and re-read of the count in kept.c (and residency.c's DEMOTING), one side always sees
      * the other. */
@@ -180,6 +191,21 @@ dp_status dp__acquire(dp_depot *dp, dp_handle h, const char *file, int line)
     return DP_OK;
 }
 
+dp_status dp__acquire(dp_depot *dp, dp_handle h, const char *file, int line)
+{
+    return acquire_from(dp, &h, false, file, line);
+}
+
+dp_status dp__acquire_at(dp_depot *dp, uint32_t index, dp_handle *out, const char *file,
+                         int line)
+{
+    dp_handle h = {(uint64_t)index};
+    dp_status st = acquire_from(dp, &h, true, file, line);
+    if (st == DP_OK)
+        *out = h;
+    return st;
+}
+
 /* -1 with attention; the holder record dropped is the caller's (site NULL) or one recorded
  * at an internal site, which goes before the count so no record outlives its count. */
 static dp_status release_from(dp_depot *dp, dp_handle h, const char *site)
@@ -188,7 +214,7 @@ static dp_status release_from(dp_depot *dp, dp_handle h, const char *site)
         dp__holder_remove_site(dp, h, site);
     uint32_t old;
     dp__asset *r;
-    dp_status st = move_count(dp, h, 0, &old, &r);
+    dp_status st = move_count(dp, &h, false, 0, &old, &r);
     if (st != DP_OK)
         return st;
     if (!site && dp->desc.track_holders)

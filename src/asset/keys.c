@@ -118,15 +118,14 @@ void dp__keys_free(dp_depot *dp)
 dp_status dp__find(dp_depot *dp, const char *key, dp_handle *out, const char *file, int line)
 {
     dp_status st = DP_ERR_NOT_FOUND;
+    uint32_t hash = key_tag(dp__hash(key)); /* outside the lock: it reads only the key */
     dp__mutex_lock(&dp->keys_lock);
     if (dp->keys_cap) {
-        dp__kentry *e = slot_for(dp, key, key_tag(dp__hash(key)));
+        dp__kentry *e = slot_for(dp, key, hash);
         if (e->hash) {
-            dp_handle h = entry_handle(dp, e);
-            st = dp__acquire(dp, h, file, line);
-            if (st == DP_OK)
-                *out = h;
-            else if (st == DP_ERR_STALE)
+            /* By index: the entry's slot is its asset's while the entry names it. */
+            st = dp__acquire_at(dp, e->index, out, file, line);
+            if (st == DP_ERR_STALE)
                 st = DP_ERR_NOT_FOUND; /* being freed: as good as gone */
         }
     }
@@ -144,12 +143,9 @@ static dp_status claim_key(dp_depot *dp, const char *key, uint32_t hash, dp__ken
     if (dp->keys_cap) {
         e = slot_for(dp, key, hash);
         if (e->hash) {
-            dp_handle h = entry_handle(dp, e);
-            dp_status st = dp__acquire(dp, h, file, line);
-            if (st == DP_OK) {
-                *out = h;
+            dp_status st = dp__acquire_at(dp, e->index, out, file, line);
+            if (st == DP_OK)
                 return DP_ERR_EXISTS;
-            }
             if (st != DP_ERR_STALE)
                 return st;
             /* The old asset is being freed: this key now names the new one. */
