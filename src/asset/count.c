@@ -279,24 +279,47 @@ uint32_t dp_count(const dp_depot *dp, dp_handle h)
     return dp__word_user(w);
 }
 
-dp__asset *dp__rec_live(const dp_depot *dp, dp_handle h)
+/* The record of a live asset h names and, in *wp, its slot word; NULL if h is stale or dying. */
+static dp__asset *rec_live_word(const dp_depot *dp, dp_handle h, _Atomic uint64_t **wp)
 {
     if (!dp || !(dp_handle_gen(h) & 1u))
         return NULL;
     void *payload;
-    _Atomic uint64_t *wp = dp__pool_slot(dp->pool, dp_handle_index(h), &payload);
-    if (!wp)
+    *wp = dp__pool_slot(dp->pool, dp_handle_index(h), &payload);
+    if (!*wp)
         return NULL;
     /* Acquire: pairs with the creator's release of the slot word; the record is set up. */
-    uint64_t w = atomic_load_explicit(wp, memory_order_acquire);
+    uint64_t w = atomic_load_explicit(*wp, memory_order_acquire);
     if (dp__word_gen(w) != dp_handle_gen(h) || (dp__word_user(w) & DP__DYING))
         return NULL;
     return payload;
 }
 
+dp__asset *dp__rec_live(const dp_depot *dp, dp_handle h)
+{
+    _Atomic uint64_t *wp;
+    return rec_live_word(dp, h, &wp);
+}
+
+/* True if h still names the live asset of its slot, after a read from its record that came
+ * later than rec_live_word's check. Between the two the owner may evict (or free) the asset
+ * and, at the next dp_add after an update, give the slot to a new asset, so the read may have
+ * seen that asset's field: the caller then must not use it. Relaxed is enough: every store of
+ * a field read this way (the data: init_record, dp__set_loaded, residency's swap; the state:
+ * every state store) is a release, the new asset's come after the store that freed the slot
+ * on the owner, and the caller read the field with acquire, so this load cannot see a word
+ * older than the free. */
+static bool still_live(_Atomic uint64_t *wp, dp_handle h)
+{
+    /* Relaxed: see above (the caller's acquire of the field orders it). */
+    uint64_t w = atomic_load_explicit(wp, memory_order_relaxed);
+    return dp__word_gen(w) == dp_handle_gen(h) && !(dp__word_user(w) & DP__DYING);
+}
+
 void *(dp_get)(const dp_depot *dp, dp_handle h)
 {
-    dp__asset *r = dp__rec_live(dp, h);
+    _Atomic uint64_t *wp;
+    dp__asset *r = rec_live_word(dp, h, &wp);
     if (!r)
         return NULL;
     /* Relaxed: a hint for residency (a use of a soft-held asset, or a demoted one wanted
@@ -307,7 +330,10 @@ void *(dp_get)(const dp_depot *dp, dp_handle h)
     /* Acquire: pairs with the owner's release store of the state; the data is complete. */
     if (atomic_load_explicit(&r->state, memory_order_acquire) != DP_STATE_LOADED)
         return NULL;
-    return atomic_load_explicit(&r->data, memory_order_acquire);
+    /* Acquire: pairs with the release of every data store (and orders still_live after it). */
+    void *data = atomic_load_explicit(&r->data, memory_order_acquire);
+    /* A stale handle must not return the data of the asset that took its slot meanwhile. */
+    return still_live(wp, h) ? data : NULL;
 }
 
 dp_type_id dp_type_of(const dp_depot *dp, dp_handle h)
@@ -333,9 +359,13 @@ size_t dp_bytes_of(const dp_depot *dp, dp_handle h)
 
 dp_state dp_state_of(const dp_depot *dp, dp_handle h)
 {
-    dp__asset *r = dp__rec_live(dp, h);
+    _Atomic uint64_t *wp;
+    dp__asset *r = rec_live_word(dp, h, &wp);
+    if (!r)
+        return DP_STATE_INVALID;
     /* Acquire: pairs with the release of each state store; seeing LOADED shows the data. */
-    return r ? (dp_state)atomic_load_explicit(&r->state, memory_order_acquire) : DP_STATE_INVALID;
+    dp_state s = (dp_state)atomic_load_explicit(&r->state, memory_order_acquire);
+    return still_live(wp, h) ? s : DP_STATE_INVALID; /* not the next asset's state */
 }
 
 dp_state dp_state_deep(const dp_depot *dp, dp_handle h)

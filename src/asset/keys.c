@@ -165,9 +165,11 @@ static dp_status claim_key(dp_depot *dp, const char *key, uint32_t hash, dp__ken
  * record takes `key` (owned). */
 static void init_record(dp__asset *r, dp_type_id type, void *data, size_t bytes, char *key)
 {
-    /* Relaxed stores to the record: the release stores of the state and the slot word in
-     * dp__create publish them. */
-    atomic_store_explicit(&r->data, data, memory_order_relaxed);
+    /* Release: a dp_get on a stale handle of the slot's previous asset that loads this
+     * pointer must then see the slot freed (count.c, still_live). */
+    atomic_store_explicit(&r->data, data, memory_order_release);
+    /* Relaxed stores to the rest of the record: the release stores of the state and the slot
+     * word in dp__create publish them. */
     atomic_store_explicit(&r->bytes, bytes, memory_order_relaxed);
     r->key = key;
     r->kids.many = NULL;
