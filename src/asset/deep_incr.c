@@ -268,19 +268,25 @@ static void visit(dp_depot *dp, dp__dx *x, uint32_t i)
 /* With ordered levels: the seeds and then each parent a change reaches, lowest level
  * first, so an asset is worked out after every child that changed and nothing that did
  * not change is looked at. */
-static void by_level(dp_depot *dp, dp__dx *x)
+static bool by_level(dp_depot *dp, dp__dx *x)
 {
     x->nheap = 0;
-    x->by_level = true;
     for (size_t k = 0; k < dp->deep_seeds.n; k++) {
         dp_handle h = dp->deep_seeds.v[k];
         dp__asset *r = dp__rec_live(dp, h);
-        if (r && (r->oflags & DP__OF_WAITING))
-            enqueue(dp, x, dp__dx_get(dp, dp_handle_index(h)));
+        if (!r || !(r->oflags & DP__OF_WAITING))
+            continue; /* freed, or settled since */
+        dp__dent *e = dp__dx_get(dp, dp_handle_index(h));
+        if (!e)
+            return false; /* the index is not whole (nothing changed yet) */
+        e->flags |= DP__DX_SEED;
+        enqueue(dp, x, e);
     }
+    x->by_level = true;
     while (x->nheap)
         visit(dp, x, queue_pop(x));
     x->by_level = false;
+    return true;
 }
 
 bool dp__deep_incremental(dp_depot *dp)
@@ -289,23 +295,23 @@ bool dp__deep_incremental(dp_depot *dp)
     if (dp->deep_rebuild_all || dp->deep_seeds_lost || !x || x->broken)
         return false;
     size_t no = 0;
-    bool ok = dp__dx_reserve_work(dp, x->n) && mark_seeds(dp);
+    bool ok = dp__dx_reserve_work(dp, x->n);
     if (ok && !x->lvl_stale) {
-        by_level(dp, x);
-        dp__deep_maybe_prune(dp);
-        return true;
-    }
-    for (size_t k = 0; ok && k < dp->deep_seeds.n; k++) {
-        dp_handle h = dp->deep_seeds.v[k];
-        dp__asset *r = dp__rec_live(dp, h);
-        if (r && (r->oflags & DP__OF_WAITING))
-            ok = walk_up(dp, x, dp_handle_index(h), &no);
+        ok = by_level(dp, x);
+    } else {
+        ok = ok && mark_seeds(dp);
+        for (size_t k = 0; ok && k < dp->deep_seeds.n; k++) {
+            dp_handle h = dp->deep_seeds.v[k];
+            dp__asset *r = dp__rec_live(dp, h);
+            if (r && (r->oflags & DP__OF_WAITING))
+                ok = walk_up(dp, x, dp_handle_index(h), &no);
+        }
     }
     if (!ok) {
         x->broken = true; /* marks are left behind: the full pass rebuilds the index */
         return false;
     }
-    while (no)
+    while (no) /* (the walk's order; the pass by level is done) */
         visit(dp, x, x->order[--no]);
     dp__deep_maybe_prune(dp);
     return true;

@@ -199,15 +199,15 @@ static void shrink_if_empty(dp_depot *dp, dp__dx *x)
 void dp__dx_leave(dp_depot *dp, uint32_t i, const dp__asset *r)
 {
     dp__dx *x = dp->dx;
-    if (!x || x->broken || !dp__dx_get(dp, i))
+    dp__dent *e = x && !x->broken ? dp__dx_get(dp, i) : NULL;
+    if (!e)
         return;
     const dp_handle *kids = dp__kids(r);
-    for (uint32_t e = 0; e < r->nkids; e++) {
-        const dp__asset *cr = dp__rec(dp, kids[e]);
+    for (uint32_t k = 0; k < r->nkids; k++) { /* (unlinking moves no entry: e stays valid) */
+        const dp__asset *cr = dp__rec(dp, kids[k]);
         if (cr && (cr->oflags & DP__OF_WAITING)) /* live or dying: it still has its entry */
-            dp__dx_unlink(dp, i, dp_handle_index(kids[e]));
+            dp__dx_unlink(dp, i, dp_handle_index(kids[k]));
     }
-    dp__dent *e = dp__dx_get(dp, i);
     for (uint32_t l = e->parents; l;) {
         uint32_t next = x->links[l - 1].next;
         free_link(x, l - 1);
