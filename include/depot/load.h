@@ -10,7 +10,7 @@
  *
  * Thread rules: dp_load, dp_load_as, dp_load_ex (without a group), dp_set_priority,
  * dp_set_class_limit, dp_mem_add, dp_builtins and dp_cancelled may be called from any thread, and
- * dp_type_ranged too; dp_wait, dp_reload, dp_load_into, dp_load_folder,
+ * dp_type_ranged too; dp_wait, dp_wait_idle, dp_reload, dp_load_into, dp_load_folder,
  * dp_register_source, dp_http_configure, dp_http_cache, dp_mount, dp_unmount and
  * dp_catalog_load from the owner thread only; dp_ctx_* only inside a type's load
  * callback, on the worker running it.
@@ -148,6 +148,20 @@ dp_status dp_set_priority(dp_depot *dp, dp_handle h, int p);
  * @return DP_OK when deep-loaded; the failure status when it failed; DP_ERR_TIMEOUT;
  * DP_ERR_STALE; DP_ERR_WRONG_THREAD. */
 dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms);
+
+/** @brief Blocks until no load job is queued or running on a worker (every result is handed
+ * over and waits for dp_update), or until timeout_ms passes (negative = no limit, 0 = only
+ * look). It applies nothing and raises no event: call dp_update after it. A loading screen
+ * calls `dp_wait_idle(dp, frame_ms); dp_update(dp);` instead of sleeping between updates:
+ * the owner sleeps until the workers are done or a frame is due, and no worker is woken
+ * for it. Only loads end the wait (not a watched file, not another thread's dp_release);
+ * the dependencies a result names are queued when dp_update applies it, so loop until the
+ * handles settle. Starts the load layer if it has not started (then nothing is in flight).
+ * Owner thread.
+ * @return DP_OK when nothing is queued or running; DP_ERR_TIMEOUT when jobs remain;
+ * DP_ERR_INVALID (NULL dp); DP_ERR_WRONG_THREAD; DP_ERR_NOMEM (the load layer could not
+ * start). */
+dp_status dp_wait_idle(dp_depot *dp, int timeout_ms);
 
 /** @brief Loads the asset's key again; the new data is swapped in at a later dp_update with
  * a MODIFIED event, and the old data destroyed one update after that. The new result's

@@ -330,6 +330,32 @@ dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms)
     }
 }
 
+dp_status dp_wait_idle(dp_depot *dp, int timeout_ms)
+{
+    if (!dp)
+        return DP_ERR_INVALID;
+    dp__loader *L;
+    dp_status st = dp__loader_owner(dp, &L);
+    if (st != DP_OK)
+        return st;
+    uint64_t until = timeout_ms >= 0 ? dp__now_ns() + (uint64_t)timeout_ms * 1000000ull
+                                     : UINT64_MAX;
+    dp__mutex_lock(&L->lock);
+    L->owner_waits = true;
+    bool idle;
+    while (!(idle = dp__loader_idle(L))) {
+        if (until == UINT64_MAX)
+            dp__cond_wait(&L->idle, &L->lock);
+        else if (!dp__cond_wait_until(&L->idle, &L->lock, until) && dp__now_ns() >= until) {
+            idle = dp__loader_idle(L);
+            break;
+        }
+    }
+    L->owner_waits = false;
+    dp__mutex_unlock(&L->lock);
+    return idle ? DP_OK : DP_ERR_TIMEOUT;
+}
+
 /* Whether h can be loaded again through its key: keyed, unlabelled, of a type that loads,
  * with a source; *source gets the source's index. */
 static bool restartable(dp__loader *L, dp_handle h, int *source)

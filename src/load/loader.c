@@ -86,6 +86,7 @@ static void loader_free(dp__loader *L)
     dp__free(L->alloc, L->args);
     dp__mutex_destroy(&L->lock);
     dp__cond_destroy(&L->wake);
+    dp__cond_destroy(&L->idle);
     dp__mutex_destroy(&L->sources_lock);
     dp__mutex_destroy(&L->mem_lock);
     dp__mutex_destroy(&L->label_lock);
@@ -120,6 +121,7 @@ static dp__loader *loader_new(dp_depot *dp)
     L->alloc = a;
     dp__mutex_init(&L->lock);
     dp__cond_init(&L->wake);
+    dp__cond_init_monotonic(&L->idle);
     dp__mutex_init(&L->sources_lock);
     dp__mutex_init(&L->mem_lock);
     dp__mutex_init(&L->label_lock);

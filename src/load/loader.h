@@ -124,6 +124,8 @@ typedef struct dp__loader {
     const dp_allocator *alloc;
     dp__mutex lock;
     dp__cond wake;             /* workers wait here for jobs */
+    dp__cond idle;             /* dp_wait_idle waits here until no job is queued or running */
+    bool owner_waits;          /* under lock: dp_wait_idle is waiting on `idle` */
     dp__queue queue;           /* under lock: queued jobs by priority and class */
     dp__job *done, *done_tail;
     dp__job **running;         /* per worker: the job it runs, or NULL */
@@ -192,6 +194,8 @@ dp_status dp__loader_owner(dp_depot *dp, dp__loader **out);
 /* ---- worker side (worker.c): jobs, the queue, the worker threads; under L->lock, any
  * thread unless marked; nothing here touches the graph ---- */
 
+/* True when no job is queued or running (results may wait in `done`). Under L->lock. */
+bool dp__loader_idle(const dp__loader *L);
 /* Queues a job (takes ownership) at job->level. Any thread. */
 void dp__loader_enqueue(dp__loader *L, dp__job *job);
 /* A new job for an asset (key copied); NULL on NOMEM. */

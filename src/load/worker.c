@@ -170,6 +170,16 @@ void dp__loader_supersede(dp__loader *L, dp_handle h)
     dp__mutex_unlock(&L->lock);
 }
 
+bool dp__loader_idle(const dp__loader *L)
+{
+    if (L->queue.count)
+        return false;
+    for (int i = 0; i < L->nthreads; i++)
+        if (L->running[i])
+            return false;
+    return true;
+}
+
 /* ---- workers --------------------------------------------------------------------------------- */
 
 typedef struct worker_arg {
@@ -215,6 +225,9 @@ static void *worker_main(void *arg)
         else
             L->done = job;
         L->done_tail = job;
+        /* Only while dp_wait_idle waits: a worker pays nothing for it otherwise. */
+        if (L->owner_waits && dp__loader_idle(L))
+            dp__cond_signal(&L->idle);
     }
     dp__mutex_unlock(&L->lock);
     return NULL;

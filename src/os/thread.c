@@ -20,6 +20,22 @@ void dp__thread_join(dp__thread t)
     pthread_join(t, NULL);
 }
 
+void dp__cond_init_monotonic(dp__cond *c)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(c, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+bool dp__cond_wait_until(dp__cond *c, dp__mutex *m, uint64_t until_ns)
+{
+    struct timespec ts = {.tv_sec = (time_t)(until_ns / 1000000000ull),
+                          .tv_nsec = (long)(until_ns % 1000000000ull)};
+    return pthread_cond_timedwait(c, m, &ts) == 0;
+}
+
 uint64_t dp__now_ns(void)
 {
     struct timespec ts;

@@ -20,6 +20,12 @@ static inline void dp__cond_destroy(dp__cond *c) { pthread_cond_destroy(c); }
 static inline void dp__cond_wait(dp__cond *c, dp__mutex *m) { pthread_cond_wait(c, m); }
 static inline void dp__cond_signal(dp__cond *c) { pthread_cond_signal(c); }
 static inline void dp__cond_broadcast(dp__cond *c) { pthread_cond_broadcast(c); }
+/* A condition variable for dp__cond_wait_until (its timed waits read the monotonic clock);
+ * destroyed with dp__cond_destroy. */
+void dp__cond_init_monotonic(dp__cond *c);
+/* Waits on c (m locked) until signalled or until dp__now_ns() reaches until_ns; false when
+ * the time ran out. May return true spuriously: the caller re-checks its condition. */
+bool dp__cond_wait_until(dp__cond *c, dp__mutex *m, uint64_t until_ns);
 
 /* An id of the calling thread that can be compared with dp__thread_is_self. */
 typedef pthread_t dp__thread_id;
