@@ -65,8 +65,9 @@ typedef struct dp__dx {
     dp__hvec todo;  /* dp__dx_enter's assets whose children are still to look at */
     /* the incremental pass's scratch, kept between updates */
     uint32_t *order, *stack, *cursor;
+    size_t capwork;
     uint64_t *heap; /* the level-ordered pass's queue: level << 32 | slot index */
-    size_t capwork, nheap;
+    size_t nheap, capheap; /* (it grows with what one pass queues, not with what waits) */
     bool by_level; /* the pass in progress queues parents that a change reaches */
 } dp__dx;
 
@@ -97,7 +98,7 @@ void dp__dx_leave(dp_depot *dp, uint32_t i, const dp__asset *r);
 /* Rebuilds the index from the waiting list (each live waiting asset once), counts
  * included. On NOMEM the index stays broken. */
 void dp__dx_rebuild(dp_depot *dp);
-/* Makes room for n assets in the pass's scratch. False on NOMEM. */
+/* Makes room for n assets in the walk up's scratch. False on NOMEM. */
 bool dp__dx_reserve_work(dp_depot *dp, size_t n);
 
 /* ---- tracking (deep.c) --------------------------------------------------------------- */

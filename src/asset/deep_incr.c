@@ -142,9 +142,14 @@ static void enqueue(dp_depot *dp, dp__dx *x, dp__dent *e)
 {
     if (e->mark)
         return;
-    if (x->nheap == x->capwork) { /* (cannot happen: each is queued once) */
-        dp->deep_rebuild_all = true;
-        return;
+    if (x->nheap == x->capheap) {
+        size_t cap = x->capheap;
+        if (dp__grow(&dp->alloc, (void **)&x->heap, &cap, x->nheap + 1, sizeof *x->heap) !=
+            DP_OK) {
+            dp->deep_rebuild_all = true; /* out of memory: the full pass follows at once */
+            return;
+        }
+        x->capheap = cap;
     }
     e->mark = 1;
     queue_push(x, e->lvl, e->key - 1);
@@ -295,11 +300,11 @@ bool dp__deep_incremental(dp_depot *dp)
     if (dp->deep_rebuild_all || dp->deep_seeds_lost || !x || x->broken)
         return false;
     size_t no = 0;
-    bool ok = dp__dx_reserve_work(dp, x->n);
-    if (ok && !x->lvl_stale) {
+    bool ok;
+    if (!x->lvl_stale) {
         ok = by_level(dp, x);
     } else {
-        ok = ok && mark_seeds(dp);
+        ok = dp__dx_reserve_work(dp, x->n) && mark_seeds(dp);
         for (size_t k = 0; ok && k < dp->deep_seeds.n; k++) {
             dp_handle h = dp->deep_seeds.v[k];
             dp__asset *r = dp__rec_live(dp, h);

@@ -293,8 +293,10 @@ static void number_levels(dp_depot *dp, dp__dx *x)
 {
     x->lvl_stale = true;
     uint32_t *deg = x->n ? dp__calloc(&dp->alloc, x->cap, sizeof *deg) : NULL;
-    if (!deg || !dp__dx_reserve_work(dp, x->n)) {
+    uint32_t *order = x->n ? dp__alloc(&dp->alloc, x->n * sizeof *order) : NULL;
+    if (!deg || !order) {
         dp__free(&dp->alloc, deg);
+        dp__free(&dp->alloc, order);
         x->lvl_stale = x->n != 0;
         return;
     }
@@ -303,21 +305,22 @@ static void number_levels(dp_depot *dp, dp__dx *x)
         for (uint32_t l = x->tab[p].key ? x->tab[p].parents : 0; l; l = x->links[l - 1].next)
             deg[dp__dx_get(dp, x->links[l - 1].parent) - x->tab]++;
     }
-    uint32_t qn = 0; /* x->order: table positions whose linked children are numbered */
+    uint32_t qn = 0; /* order: table positions whose linked children are numbered */
     for (uint32_t p = 0; p < x->cap; p++)
         if (x->tab[p].key && !deg[p])
-            x->order[qn++] = p;
+            order[qn++] = p;
     for (uint32_t q = 0; q < qn; q++) {
-        const dp__dent *e = &x->tab[x->order[q]];
+        const dp__dent *e = &x->tab[order[q]];
         for (uint32_t l = e->parents; l; l = x->links[l - 1].next) {
             dp__dent *pe = dp__dx_get(dp, x->links[l - 1].parent);
             pe->lvl = pe->lvl > e->lvl ? pe->lvl : e->lvl + 1;
             if (!--deg[pe - x->tab])
-                x->order[qn++] = (uint32_t)(pe - x->tab);
+                order[qn++] = (uint32_t)(pe - x->tab);
         }
     }
     x->lvl_stale = qn != x->n; /* the rest is on or above a cycle */
     dp__free(&dp->alloc, deg);
+    dp__free(&dp->alloc, order);
 }
 
 void dp__dx_rebuild(dp_depot *dp)
@@ -362,22 +365,18 @@ bool dp__dx_reserve_work(dp_depot *dp, size_t n)
     uint32_t *o = dp__alloc(&dp->alloc, cap * sizeof *o);
     uint32_t *s = dp__alloc(&dp->alloc, cap * sizeof *s);
     uint32_t *c = dp__alloc(&dp->alloc, cap * sizeof *c);
-    uint64_t *q = dp__alloc(&dp->alloc, cap * sizeof *q);
-    if (!o || !s || !c || !q) {
+    if (!o || !s || !c) {
         dp__free(&dp->alloc, o);
         dp__free(&dp->alloc, s);
         dp__free(&dp->alloc, c);
-        dp__free(&dp->alloc, q);
         return false;
     }
     dp__free(&dp->alloc, x->order);
     dp__free(&dp->alloc, x->stack);
     dp__free(&dp->alloc, x->cursor);
-    dp__free(&dp->alloc, x->heap);
     x->order = o;
     x->stack = s;
     x->cursor = c;
-    x->heap = q;
     x->capwork = cap;
     return true;
 }
