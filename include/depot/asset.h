@@ -330,7 +330,9 @@ dp_status dp_children(const dp_depot *dp, dp_handle parent,
  * cascade at the next update). Its data is retired, not destroyed: a dp_get pointer a holder
  * got before the evict stays readable until the next dp_update (inside a read guard,
  * until the guard ends), and the type's destroy runs in a later dp_update (or dp_destroy).
- * Owner thread. @return DP_OK; DP_ERR_STALE; DP_ERR_WRONG_THREAD. */
+ * Owner thread; it may wait for a dp_find in progress on another thread that is reading the
+ * asset's key (a few instructions, unless that thread is descheduled).
+ * @return DP_OK; DP_ERR_STALE; DP_ERR_WRONG_THREAD. */
 dp_status dp_evict(dp_depot *dp, dp_handle h);
 
 /** @brief Frees every UNUSED asset now, the unused cache included. Owner thread.

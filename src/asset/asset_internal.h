@@ -120,16 +120,24 @@ typedef struct dp__hvec {
     size_t n, cap;
 } dp__hvec;
 
-/* A key table entry (16 bytes): the low 32 bits of the key's hash (never 0; 0 = empty), the
- * asset's slot index and the key string, which the asset record owns (kept here too so that
- * a lookup compares without touching the record). The generation is the slot word's: an
- * entry goes before its asset's slot is freed (free.c), so the word at `index` is the
- * asset's own while the entry names it. */
-typedef struct dp__kentry {
-    uint32_t hash;
-    uint32_t index;
-    const char *key;
-} dp__kentry;
+/* The key table: open addressing, at most half full. An entry is one 8-byte word: the low
+ * 32 bits of the key's hash (never 0; 0 = empty) and the asset's slot index << 32. The key
+ * string is the record's (r->key): a lookup compares it there. The generation is the slot
+ * word's: an entry goes before its asset's slot is freed (free.c), so the word at the index
+ * is the asset's own while the entry names it. Writers hold keys_lock; dp_find reads without
+ * it (keyfind.c), so entries are atomics, and a table that was replaced by a bigger one stays
+ * (on `older`) until dp_destroy: a lock-free reader may still be probing it. */
+typedef struct dp__ktable {
+    size_t cap;                 /* a power of two */
+    struct dp__ktable *older;   /* the table this one replaced */
+    _Atomic uint64_t e[];
+} dp__ktable;
+
+/* Lock-free finders announce themselves in a slot per thread (dp__thread_number): chunks of
+ * DP__FINDER_CHUNK slots, one per cache line, made on first use and freed by dp_destroy. */
+#define DP__FINDER_CHUNK 64u
+#define DP__FINDER_CHUNKS (DP__THREAD_NUMBERS / DP__FINDER_CHUNK)
+struct dp__fchunk; /* keyfind.c */
 
 /* Data that left its asset (replaced by a reload or dp_replace, or evicted), destroyed by
  * dp_update once its epoch is old enough for the frame rule and every read guard (retire.c). */
@@ -170,8 +178,9 @@ struct dp_depot {
 
     /* keys */
     dp__mutex keys_lock;
-    dp__kentry *keys;
-    size_t keys_cap, keys_n;
+    _Atomic(dp__ktable *) ktab; /* NULL until the first key; written under keys_lock */
+    size_t keys_n;              /* under keys_lock */
+    _Atomic(struct dp__fchunk *) finders[DP__FINDER_CHUNKS];
 
     /* extension records (ext.c): per chunk, a directory of pages; NULL until used. Only
      * the owner makes them; any thread reads them. */
@@ -352,6 +361,14 @@ dp_status dp__acquire(dp_depot *dp, dp_handle h, const char *file, int line);
  * on DP_OK. Saves the handle's separate slot-word lookup. */
 dp_status dp__acquire_at(dp_depot *dp, uint32_t index, dp_handle *out, const char *file,
                          int line);
+/* The two halves of dp__acquire_at, for a caller that checks the asset between them (the
+ * lock-free find): the CAS (*old: the count before; *rec: the record; DP_ERR_STALE, without
+ * waiting, for a DYING word or a count at its maximum), then the attention, holder record
+ * and trace of the acquire. */
+dp_status dp__count_up_at(dp_depot *dp, uint32_t index, dp_handle *out, uint32_t *old,
+                          dp__asset **rec);
+void dp__acquired(dp_depot *dp, dp_handle h, dp__asset *r, uint32_t old, const char *file,
+                  int line);
 /* -1; queues ZERO or CAND attention. DP_OK, DP_ERR_STALE, DP_ERR_UNDERFLOW. */
 dp_status dp__release(dp_depot *dp, dp_handle h);
 /* The bare CAS of acquire: no holder record, no attention; *old is the count before. For
@@ -364,12 +381,38 @@ void dp__attend(dp_depot *dp, uint32_t index, uint8_t reasons);
 /* ---- creation and keys (keys.c) ------------------------------------------------------------- */
 
 /* dp__create and dp__find: see registry.h. */
+/* What an entry keeps of a key's hash: its low 32 bits, 0 moved to 1 (0 marks empty). */
+static inline uint32_t dp__key_tag(uint64_t hash)
+{
+    uint32_t t = (uint32_t)hash;
+    return t ? t : 1u;
+}
 /* Removes `key` from the table if it maps to h. Owner thread. */
 void dp__key_remove(dp_depot *dp, const char *key, dp_handle h);
 /* True if looking `key` up in the table (as dp_find probes) leads to h. Takes the key lock;
  * dp_check's per-asset test, O(1) expected. */
 bool dp__key_maps(const dp_depot *dp, const char *key, dp_handle h);
+/* dp__find's lookup under keys_lock, which decides what the lock-free one (keyfind.c) cannot:
+ * DP_OK with a count on the asset of `key` (tag: its dp__key_tag), or DP_ERR_NOT_FOUND. */
+dp_status dp__find_locked(dp_depot *dp, const char *key, uint32_t tag, dp_handle *out,
+                          const char *file, int line);
+
+/* Bytes of the key tables (the current one and those it replaced). Any thread. */
+size_t dp__keys_bytes(const dp_depot *dp);
+/* dp_destroy: frees the key tables and the finder slots. */
 void dp__keys_free(dp_depot *dp);
+
+/* ---- lock-free lookup (keyfind.c; dp__find: see registry.h) ------------------------------- */
+
+/* Waits until no lock-free finder that may have counted an asset before the caller made it
+ * DYING still reads its key: before dp_evict frees the key of an asset others hold. Owner
+ * thread; waits only for finds in progress, which never block. */
+void dp__finders_wait(dp_depot *dp);
+/* dp_destroy: frees the finder slots. */
+void dp__finders_free(dp_depot *dp);
+/* Test hook: `fn` runs inside every lock-free find right after its count CAS succeeded, before
+ * it reads the key (NULL: none). Set it before any thread finds. */
+void dp__find_set_test_hook(void (*fn)(dp_handle counted));
 
 /* ---- state changes: the setters the loader uses are in registry.h ------------------------ */
 

@@ -165,16 +165,36 @@ dp_status dp__release_raw(dp_depot *dp, dp_handle h, uint32_t *old)
     return move_count(dp, &h, false, 0, old, NULL);
 }
 
-/* dp__acquire of *hp, or of the asset at its index (see move_count). */
-static dp_status acquire_from(dp_depot *dp, dp_handle *hp, bool by_index, const char *file,
-                              int line)
+dp_status dp__count_up_at(dp_depot *dp, uint32_t index, dp_handle *out, uint32_t *old,
+                          dp__asset **rec)
 {
-    uint32_t old;
-    dp__asset *r;
-    dp_status st = move_count(dp, hp, by_index, 1, &old, &r);
-    if (st != DP_OK)
-        return st;
-    dp_handle h = *hp;
+    void *payload;
+    _Atomic uint64_t *wp = dp__pool_slot(dp->pool, index, &payload);
+    if (!wp)
+        return DP_ERR_STALE;
+    /* The caller reads the record's key next: its line comes while the word's does. */
+    __builtin_prefetch(&((dp__asset *)payload)->key);
+    /* Relaxed: only the first guess of the CAS below (seq_cst, as in move_count). */
+    uint64_t w = atomic_load_explicit(wp, memory_order_relaxed);
+    for (;;) {
+        uint32_t user = dp__word_user(w);
+        /* Free, DYING (freed, or a claim the caller leaves to the locked lookup), or full. */
+        if (!(dp__word_gen(w) & 1u) || user >= DP__COUNT_MAX)
+            return DP_ERR_STALE;
+        /* Relaxed on failure: a failed CAS only refreshes w for the next try. */
+        if (atomic_compare_exchange_weak_explicit(wp, &w, w + (1ull << 32), memory_order_seq_cst,
+                                                  memory_order_relaxed)) {
+            *old = user;
+            *rec = payload;
+            *out = dp__word_handle(w, index);
+            return DP_OK;
+        }
+    }
+}
+
+void dp__acquired(dp_depot *dp, dp_handle h, dp__asset *r, uint32_t old, const char *file,
+                  int line)
+{
     /* seq_cst flag loads after the seq_cst count CAS: against the owner's store of the flag
      * and re-read of the count in kept.c (and residency.c's DEMOTING), one side always sees
      * the other. */
@@ -188,7 +208,18 @@ static dp_status acquire_from(dp_depot *dp, dp_handle *hp, bool by_index, const 
     if (dp->desc.track_holders)
         dp__holder_add(dp, h, file, line);
     DP__TRACE(dp, DP__T_ACQUIRE, h, old + 1, file, line);
-    return DP_OK;
+}
+
+/* dp__acquire of *hp, or of the asset at its index (see move_count). */
+static dp_status acquire_from(dp_depot *dp, dp_handle *hp, bool by_index, const char *file,
+                              int line)
+{
+    uint32_t old;
+    dp__asset *r;
+    dp_status st = move_count(dp, hp, by_index, 1, &old, &r);
+    if (st == DP_OK)
+        dp__acquired(dp, *hp, r, old, file, line);
+    return st;
 }
 
 dp_status dp__acquire(dp_depot *dp, dp_handle h, const char *file, int line)

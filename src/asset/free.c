@@ -207,6 +207,8 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
     }
     if (n > 1)
         dp__free(&dp->alloc, kids);
+    if (retire && r->key)
+        dp__finders_wait(dp); /* an evicted asset may be held: a finder may be reading its key */
     dp__free(&dp->alloc, r->key);
     r->key = NULL;
     if (!dp->destroying)

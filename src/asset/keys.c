@@ -1,82 +1,103 @@
-/* keys.c — the key table (key -> handle, open addressing under one lock) and asset
- * creation, which any thread may do: dp_add, and the loader's reservations. */
+/* keys.c — the key table (key -> handle, open addressing; writers hold keys_lock, a dp_find
+ * hit reads it without: keyfind.c) and asset creation, which any thread may do: dp_add, and
+ * the loader's reservations. */
 #include <string.h>
 
 #include "asset/asset_internal.h"
 #include "asset/trace.h"
 
-/* What an entry keeps of a key's hash: its low 32 bits, 0 moved to 1 (0 marks empty). */
-static uint32_t key_tag(uint64_t hash)
+/* Relaxed loads and stores of entries: under keys_lock the lock orders them; a lock-free
+ * reader takes an entry only as a hint, checked against the slot word and the record's key
+ * (keyfind.c). */
+static uint64_t entry_get(const dp__ktable *t, size_t i)
 {
-    uint32_t t = (uint32_t)hash;
-    return t ? t : 1u;
+    /* Relaxed: see above. */
+    return atomic_load_explicit(&((dp__ktable *)t)->e[i], memory_order_relaxed);
 }
 
-/* The asset an entry names (its slot's live handle, dying or not; null if the slot is free,
- * which an entry never sees: see dp__kentry). Under keys_lock. */
-static dp_handle entry_handle(const dp_depot *dp, const dp__kentry *e)
+static void entry_set(dp__ktable *t, size_t i, uint64_t v)
 {
-    return dp__handle_at(dp, e->index);
+    /* Relaxed: see above. */
+    atomic_store_explicit(&t->e[i], v, memory_order_relaxed);
 }
 
-/* The entry of `key` or the empty entry where it would go. Under keys_lock. */
-static dp__kentry *slot_for(dp_depot *dp, const char *key, uint32_t hash)
+static uint64_t entry_make(uint32_t tag, uint32_t index)
 {
-    size_t mask = dp->keys_cap - 1;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-        dp__kentry *e = &dp->keys[i];
-        if (e->hash == 0)
-            return e;
-        if (e->hash == hash && !strcmp(e->key, key))
-            return e;
+    return ((uint64_t)index << 32) | tag;
+}
+
+/* The table, under keys_lock (or on the owner in dp_destroy). */
+static dp__ktable *table(const dp_depot *dp)
+{
+    /* Relaxed: the lock orders its replacement; reserve_key's release store is for lock-free
+     * readers. */
+    return atomic_load_explicit(&((dp_depot *)dp)->ktab, memory_order_relaxed);
+}
+
+/* The position of `key`'s entry in t or of the empty entry where it would go. The key is
+ * compared in the record of the entry's slot, which is that asset's (see dp__ktable). Under
+ * keys_lock. */
+static size_t slot_for(const dp_depot *dp, const dp__ktable *t, const char *key, uint32_t tag)
+{
+    size_t mask = t->cap - 1;
+    for (size_t i = tag & mask;; i = (i + 1) & mask) {
+        uint64_t e = entry_get(t, i);
+        if (e == 0)
+            return i;
+        if ((uint32_t)e == tag && !strcmp(dp__rec_at(dp, (uint32_t)(e >> 32))->key, key))
+            return i;
     }
 }
 
-/* Makes room for one more entry (load factor <= 1/2). Under keys_lock. */
+/* Makes room for one more entry (load factor <= 1/2). The old table is kept (older): a
+ * lock-free finder may still read it. Under keys_lock. */
 static dp_status reserve_key(dp_depot *dp)
 {
-    if ((dp->keys_n + 1) * 2 <= dp->keys_cap)
+    dp__ktable *t = table(dp);
+    size_t cap = t ? t->cap : 0;
+    if ((dp->keys_n + 1) * 2 <= cap)
         return DP_OK;
-    size_t ncap = dp->keys_cap ? dp->keys_cap * 2 : 64;
-    dp__kentry *n = dp__calloc(&dp->alloc, ncap, sizeof *n);
+    size_t ncap = cap ? cap * 2 : 64;
+    dp__ktable *n = dp__calloc(&dp->alloc, 1, sizeof *n + ncap * sizeof n->e[0]);
     if (!n)
         return DP_ERR_NOMEM;
-    for (size_t i = 0; i < dp->keys_cap; i++) {
-        dp__kentry e = dp->keys[i];
-        if (!e.hash)
+    n->cap = ncap;
+    n->older = t;
+    for (size_t i = 0; i < cap; i++) {
+        uint64_t e = entry_get(t, i);
+        if (!e)
             continue;
-        size_t j = e.hash & (ncap - 1);
-        while (n[j].hash)
+        size_t j = (uint32_t)e & (ncap - 1);
+        while (entry_get(n, j))
             j = (j + 1) & (ncap - 1);
-        n[j] = e;
+        entry_set(n, j, e);
     }
-    dp__free(&dp->alloc, dp->keys);
-    dp->keys = n;
-    dp->keys_cap = ncap;
+    /* Release: a lock-free reader that loads the new table sees its entries. */
+    atomic_store_explicit(&dp->ktab, n, memory_order_release);
     return DP_OK;
 }
 
-/* Removes entry e with backward-shift deletion (no tombstones). Under keys_lock. */
-static void erase_entry(dp_depot *dp, dp__kentry *e)
+/* Removes entry i with backward-shift deletion (no tombstones). A lock-free reader may miss
+ * an entry while it moves; it then asks the locked lookup. Under keys_lock. */
+static void erase_entry(dp_depot *dp, dp__ktable *t, size_t i)
 {
-    size_t mask = dp->keys_cap - 1;
-    size_t i = (size_t)(e - dp->keys);
+    size_t mask = t->cap - 1;
     for (;;) {
-        dp->keys[i].hash = 0;
-        dp->keys[i].index = 0;
-        dp->keys[i].key = NULL;
+        entry_set(t, i, 0);
         size_t j = i;
+        uint64_t e;
         for (;;) {
             j = (j + 1) & mask;
-            if (!dp->keys[j].hash)
+            e = entry_get(t, j);
+            if (!e)
                 goto done;
-            size_t home = dp->keys[j].hash & mask;
+            size_t home = (uint32_t)e & mask;
             /* Entry j may move to i if its home is not in (i, j]. */
             bool between = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
             if (!between)
                 break;
         }
-        dp->keys[i] = dp->keys[j];
+        entry_set(t, i, e);
         i = j;
     }
 done:
@@ -87,13 +108,15 @@ void dp__key_remove(dp_depot *dp, const char *key, dp_handle h)
 {
     if (!key)
         return;
-    /* keys_cap is read under the lock: a dp_load on another thread may be growing the table
-     * (TSan caught the unlocked read racing reserve_key's write in test_load_threads_mt). */
+    uint32_t tag = dp__key_tag(dp__hash(key));
+    /* The table is read under the lock: a dp_load on another thread may be growing it. */
     dp__mutex_lock(&dp->keys_lock);
-    if (dp->keys_cap) {
-        dp__kentry *e = slot_for(dp, key, key_tag(dp__hash(key)));
-        if (e->hash && e->index == dp_handle_index(h))
-            erase_entry(dp, e);
+    dp__ktable *t = table(dp);
+    if (t) {
+        size_t i = slot_for(dp, t, key, tag);
+        uint64_t e = entry_get(t, i);
+        if (e && (uint32_t)(e >> 32) == dp_handle_index(h))
+            erase_entry(dp, t, i);
     }
     dp__mutex_unlock(&dp->keys_lock);
 }
@@ -101,49 +124,69 @@ void dp__key_remove(dp_depot *dp, const char *key, dp_handle h)
 bool dp__key_maps(const dp_depot *dp, const char *key, dp_handle h)
 {
     dp_depot *d = (dp_depot *)dp; /* the lock is the only thing written */
+    uint32_t tag = dp__key_tag(dp__hash(key));
     dp__mutex_lock(&d->keys_lock);
-    dp__kentry *e = d->keys_cap ? slot_for(d, key, key_tag(dp__hash(key))) : NULL;
-    bool maps = e && e->hash && entry_handle(d, e).bits == h.bits;
+    dp__ktable *t = table(d);
+    uint64_t e = t ? entry_get(t, slot_for(d, t, key, tag)) : 0;
+    bool maps = e && dp__handle_at(d, (uint32_t)(e >> 32)).bits == h.bits;
     dp__mutex_unlock(&d->keys_lock);
     return maps;
 }
 
-void dp__keys_free(dp_depot *dp)
+size_t dp__keys_bytes(const dp_depot *dp)
 {
-    dp__free(&dp->alloc, dp->keys);
-    dp->keys = NULL;
-    dp->keys_cap = dp->keys_n = 0;
+    dp_depot *d = (dp_depot *)dp; /* the lock is the only thing written */
+    size_t n = 0;
+    dp__mutex_lock(&d->keys_lock); /* another thread may be growing the table */
+    for (const dp__ktable *t = table(d); t; t = t->older)
+        n += sizeof *t + t->cap * sizeof t->e[0];
+    dp__mutex_unlock(&d->keys_lock);
+    return n;
 }
 
-dp_status dp__find(dp_depot *dp, const char *key, dp_handle *out, const char *file, int line)
+void dp__keys_free(dp_depot *dp)
+{
+    for (dp__ktable *t = table(dp), *older; t; t = older) {
+        older = t->older;
+        dp__free(&dp->alloc, t);
+    }
+    atomic_store_explicit(&dp->ktab, NULL, memory_order_relaxed); /* dp_destroy: no readers */
+    dp->keys_n = 0;
+    dp__finders_free(dp);
+}
+
+dp_status dp__find_locked(dp_depot *dp, const char *key, uint32_t tag, dp_handle *out,
+                          const char *file, int line)
 {
     dp_status st = DP_ERR_NOT_FOUND;
-    uint32_t hash = key_tag(dp__hash(key)); /* outside the lock: it reads only the key */
     dp__mutex_lock(&dp->keys_lock);
-    if (dp->keys_cap) {
-        dp__kentry *e = slot_for(dp, key, hash);
-        if (e->hash) {
-            /* By index: the entry's slot is its asset's while the entry names it. */
-            st = dp__acquire_at(dp, e->index, out, file, line);
-            if (st == DP_ERR_STALE)
-                st = DP_ERR_NOT_FOUND; /* being freed: as good as gone */
-        }
+    dp__ktable *t = table(dp);
+    uint64_t e = t ? entry_get(t, slot_for(dp, t, key, tag)) : 0;
+    if (e) {
+        /* By index: the entry's slot is its asset's while the entry names it. */
+        st = dp__acquire_at(dp, (uint32_t)(e >> 32), out, file, line);
+        if (st == DP_ERR_STALE)
+            st = DP_ERR_NOT_FOUND; /* being freed: as good as gone */
     }
     dp__mutex_unlock(&dp->keys_lock);
     return st;
 }
 
-/* Under keys_lock: where `key` goes in the table. DP_OK with *slot the entry to fill (empty,
- * or naming an asset being freed, which the new one replaces); DP_ERR_EXISTS with a count
- * on the live asset of the key in *out; else dp__acquire's or reserve_key's error. */
-static dp_status claim_key(dp_depot *dp, const char *key, uint32_t hash, dp__kentry **slot,
+/* Under keys_lock: where `key` goes in the table. DP_OK with *pos the entry to fill (empty,
+ * or naming an asset being freed, which the new one replaces) in the table current after
+ * this call; DP_ERR_EXISTS with a count on the live asset of the key in *out; else
+ * dp__acquire's or reserve_key's error. */
+static dp_status claim_key(dp_depot *dp, const char *key, uint32_t tag, size_t *pos,
                            dp_handle *out, const char *file, int line)
 {
-    dp__kentry *e = NULL;
-    if (dp->keys_cap) {
-        e = slot_for(dp, key, hash);
-        if (e->hash) {
-            dp_status st = dp__acquire_at(dp, e->index, out, file, line);
+    dp__ktable *t = table(dp);
+    uint64_t e = 0;
+    size_t i = 0;
+    if (t) {
+        i = slot_for(dp, t, key, tag);
+        e = entry_get(t, i);
+        if (e) {
+            dp_status st = dp__acquire_at(dp, (uint32_t)(e >> 32), out, file, line);
             if (st == DP_OK)
                 return DP_ERR_EXISTS;
             if (st != DP_ERR_STALE)
@@ -151,13 +194,13 @@ static dp_status claim_key(dp_depot *dp, const char *key, uint32_t hash, dp__ken
             /* The old asset is being freed: this key now names the new one. */
         }
     }
-    if (!e || !e->hash) {
+    if (!e) {
         dp_status st = reserve_key(dp);
         if (st != DP_OK)
             return st;
-        e = slot_for(dp, key, hash);
+        i = slot_for(dp, table(dp), key, tag);
     }
-    *slot = e;
+    *pos = i;
     return DP_OK;
 }
 
@@ -206,12 +249,12 @@ dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, 
             return DP_ERR_NOMEM;
     }
     dp_status st = DP_OK;
-    dp__kentry *e = NULL;
-    uint32_t hash = 0;
+    size_t pos = 0;
+    uint32_t tag = 0;
     if (key) {
-        hash = key_tag(dp__hash(key));
+        tag = dp__key_tag(dp__hash(key));
         dp__mutex_lock(&dp->keys_lock);
-        st = claim_key(dp, key, hash, &e, out, file, line);
+        st = claim_key(dp, key, tag, &pos, out, file, line);
         if (st != DP_OK)
             goto unlock;
     }
@@ -234,11 +277,10 @@ dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, 
     atomic_store_explicit(dp__word(dp, h), dp__word_make(dp_handle_gen(h), 1),
                           memory_order_release);
     if (key) {
-        if (!e->hash)
+        dp__ktable *t = table(dp);
+        if (!entry_get(t, pos))
             dp->keys_n++;
-        e->hash = hash;
-        e->index = dp_handle_index(h);
-        e->key = r->key;
+        entry_set(t, pos, entry_make(tag, dp_handle_index(h)));
     }
     if (dp->desc.track_holders)
         dp__holder_add(dp, h, file, line);

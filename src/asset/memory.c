@@ -20,7 +20,7 @@ void dp__mem_parts(const dp_depot *dp, dp__mem *out)
     out->slots = (size_t)ps.bytes;
     out->record = sizeof(dp__asset);
     out->slot_capacity = (size_t)ps.capacity;
-    out->key_table = dp->keys_cap * sizeof(dp__kentry);
+    out->key_table = dp__keys_bytes(dp);
     out->events = (dp->ev_capcur + dp->ev_cappub) * sizeof(dp_event);
     out->lists = dp__lists_bytes(dp);
     out->ext = dp->ext_bytes;

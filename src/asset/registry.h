@@ -101,7 +101,7 @@ bool dp__live_next(const dp_depot *dp, dp__live_iter *it, dp__view *v);
  * DP_OK; DP_ERR_EXISTS; DP_ERR_NOMEM; DP_ERR_OVERFLOW; DP_ERR_INVALID. */
 dp_status dp__create(dp_depot *dp, dp_type_id type, dp_state state, void *data, size_t bytes,
                      const char *key, dp_handle *out, const char *file, int line);
-/* Under the key lock: acquires the live asset of `key`, recording file:line as its holder.
+/* Acquires the live asset of `key`, recording file:line as its holder; a hit takes no lock.
  * Any thread. DP_OK or DP_ERR_NOT_FOUND. */
 dp_status dp__find(dp_depot *dp, const char *key, dp_handle *out, const char *file, int line);
 /* Owner: takes an internal count (edge, group, a job's hold); a revived cached asset leaves
@@ -225,7 +225,7 @@ typedef struct dp__mem {
     size_t slots;         /* the asset pool: slot words and records, whole chunks */
     size_t slot_capacity; /* slots in those chunks */
     size_t record;        /* bytes of one record (sizeof; the pool rounds its stride up) */
-    size_t key_table;     /* key table entries */
+    size_t key_table;     /* key tables (the current one and those it replaced) */
     size_t key_strings;   /* key strings of the live assets */
     size_t edges;         /* edge arrays of the live assets (edges held in a record: 0) */
     size_t events;        /* the two event buffers */

@@ -10,6 +10,54 @@ uint64_t dp__thread_tag(void)
     return (uint64_t)(uintptr_t)&anchor;
 }
 
+/* dp__thread_number: a bitmap of the numbers in use, under one process-wide lock taken once
+ * per thread (its first call, and its exit). */
+static pthread_mutex_t numbers_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t numbers_used[DP__THREAD_NUMBERS / 64];
+static pthread_once_t numbers_once = PTHREAD_ONCE_INIT;
+static pthread_key_t numbers_key;
+static bool numbers_keyed;
+_Thread_local uint32_t dp__my_number __attribute__((tls_model("initial-exec")));
+
+/* Thread exit: the number goes back. `v` is the number + 1 (never NULL here). */
+static void number_release(void *v)
+{
+    uint32_t n = (uint32_t)(uintptr_t)v - 1;
+    pthread_mutex_lock(&numbers_lock);
+    numbers_used[n / 64] &= ~(1ull << (n % 64));
+    pthread_mutex_unlock(&numbers_lock);
+    dp__my_number = 0;
+}
+
+static void numbers_init(void)
+{
+    numbers_keyed = pthread_key_create(&numbers_key, number_release) == 0;
+}
+
+uint32_t dp__thread_number_take(void)
+{
+    pthread_once(&numbers_once, numbers_init);
+    if (!numbers_keyed)
+        return DP__THREAD_NUMBERS;
+    uint32_t n = DP__THREAD_NUMBERS;
+    pthread_mutex_lock(&numbers_lock);
+    for (uint32_t w = 0; w < DP__THREAD_NUMBERS / 64 && n == DP__THREAD_NUMBERS; w++) {
+        if (~numbers_used[w]) {
+            n = w * 64 + (uint32_t)__builtin_ctzll(~numbers_used[w]);
+            numbers_used[w] |= 1ull << (n % 64);
+        }
+    }
+    pthread_mutex_unlock(&numbers_lock);
+    if (n == DP__THREAD_NUMBERS)
+        return n;
+    if (pthread_setspecific(numbers_key, (void *)(uintptr_t)(n + 1)) != 0) {
+        number_release((void *)(uintptr_t)(n + 1)); /* no exit hook: do not keep it */
+        return DP__THREAD_NUMBERS;
+    }
+    dp__my_number = n + 1;
+    return n;
+}
+
 int dp__thread_start(dp__thread *t, void *(*fn)(void *), void *arg)
 {
     return pthread_create(t, NULL, fn, arg);

@@ -35,6 +35,24 @@ static inline bool dp__thread_is_self(dp__thread_id id) { return pthread_equal(i
 /* A small number identifying the calling thread (for holder records); never 0. */
 uint64_t dp__thread_tag(void);
 
+/* How many numbers dp__thread_number hands out at most. */
+#define DP__THREAD_NUMBERS 4096u
+/* A small number for the calling thread, unique among the live threads of the process and
+ * given to another thread after this one exits (so that arrays indexed by it stay small):
+ * the lowest one free when the thread first asks. DP__THREAD_NUMBERS if none is free (more
+ * live threads than that asked) or the thread-exit hook could not be set up. Any thread;
+ * after the first call, one thread-local read. */
+static inline uint32_t dp__thread_number(void);
+/* The calling thread's number + 1, 0 until it asked (thread.c). */
+extern _Thread_local uint32_t dp__my_number __attribute__((tls_model("initial-exec")));
+/* dp__thread_number's first call on a thread. */
+uint32_t dp__thread_number_take(void);
+static inline uint32_t dp__thread_number(void)
+{
+    uint32_t n = dp__my_number;
+    return n ? n - 1 : dp__thread_number_take();
+}
+
 /* Starts a thread; returns 0 on success. */
 int dp__thread_start(dp__thread *t, void *(*fn)(void *), void *arg);
 void dp__thread_join(dp__thread t);
