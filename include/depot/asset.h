@@ -339,11 +339,11 @@ dp_status dp_evict(dp_depot *dp, dp_handle h);
  * @return DP_OK; DP_ERR_WRONG_THREAD. */
 dp_status dp_release_unused(dp_depot *dp);
 
-/** @brief Runs the cycle collector to completion and frees the cyclic garbage it finds: the
- * collection that dp_update left unfinished, then one more that takes every held asset as a
- * candidate (not only those decremented since the last collection: the bounded collector's
- * candidate record has an open defect, so this explicit call does not rely on it). Time
- * linear in the held assets and their edges. Members whose count another thread changed
+/** @brief Runs the cycle collector to completion over every candidate (assets decremented
+ * to a non-zero count since the last collection, and children of edges added while a
+ * collection was marking) and frees the cyclic garbage it finds: the collection that
+ * dp_update left unfinished, then one more over the candidates left. Time linear in the
+ * assets and edges the candidates reach. Members whose count another thread changed
  * while they were being claimed stay candidates for the next collection. An acquire that
  * races with the collector never succeeds on an asset that is then freed: either it succeeds
  * and the asset survives, or it fails with DP_ERR_STALE; an acquire off the owner thread that

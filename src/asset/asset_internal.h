@@ -481,6 +481,10 @@ void dp__deep_free(dp_depot *dp);
 
 /* ---- cycles (cycles.c) --------------------------------------------------------------------- */
 void dp__candidate(dp_depot *dp, dp_handle h);
+/* True if the collection in progress is marking and has coloured `parent`: its edges may
+ * have been walked already, so an edge added to it now is one the mark never takes off its
+ * child's trial count, and the child must be a candidate of the next collection. */
+bool dp__cycles_walked(const dp_depot *dp, const dp__asset *parent);
 /* Runs the collection in progress, and new ones over the candidates, for at most `budget`
  * steps (nodes and edges examined) plus the claim of the garbage found; 0 = the one in
  * progress and one new one to completion. DP_OK or DP_ERR_NOMEM. */

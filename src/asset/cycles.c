@@ -33,6 +33,14 @@
  * claim fail) or fails with DP_ERR_STALE. If a claim fails, every claimed member is restored
  * and the members become candidates again.
  *
+ * Completeness rule: a stale mark can make garbage look live (scan blackens it), never the
+ * reverse past the claim, so whatever a change between steps can hide must leave a candidate
+ * for the next collection. A count that goes down does (the roots lose their candidate mark
+ * when the collection starts). An edge added during the mark from a node the mark has
+ * coloured does too (dp__cycles_walked, edges.c): the walk may have passed that node's
+ * edges, so the child's trial count keeps the new edge's count, and the child, garbage
+ * perhaps, looks held from outside; no count goes down afterwards to say so.
+ *
  * The trial count lives in the record's lru_prev, which is free while an asset is held and
  * not cached; a node that enters the unused cache mid-collection is never written again
  * (every access checks), and only its colour is reset at the end. */
@@ -77,6 +85,11 @@ void dp__candidate(dp_depot *dp, dp_handle h)
         return;
     }
     r->oflags |= DP__OF_CANDIDATE;
+}
+
+bool dp__cycles_walked(const dp_depot *dp, const dp__asset *parent)
+{
+    return dp->cycles && dp->cycles->phase == PH_MARK && parent->color == DP__GRAY;
 }
 
 /* The record h names and its user bits (count, DYING), or NULL if h is stale. */
@@ -588,10 +601,5 @@ dp_status dp_collect_cycles(dp_depot *dp)
         return DP_ERR_WRONG_THREAD;
     dp__drain_attention(dp);
     dp__process_unused(dp);
-    /* Every held asset is a candidate of the full collection this call starts: the bounded
-     * collector's candidate bookkeeping has an open defect (a garbage graph the registry
-     * fuzzer builds is never recorded as a candidate again, stop 10's note), so the explicit
-     * call does not rely on it. Linear in the held assets. */
-    dp->cands_lost = true;
     return dp__collect(dp, 0);
 }

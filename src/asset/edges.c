@@ -111,7 +111,10 @@ dp_status dp_depend(dp_depot *dp, dp_handle parent, dp_handle child)
         return st;
     }
     DP__TRACE_WIDE(dp, DP__T_EDGE_ADD, parent, child.bits);
-    if (before == 0)
+    /* A held child's count comes from a holder whose release will make it a candidate,
+     * unless the collection in progress has walked the parent already: then the new edge is
+     * one its mark never takes off (the child, garbage perhaps, would look held, cycles.c). */
+    if (before == 0 || dp__cycles_walked(dp, p))
         may_close_cycle(dp, child);
     dp__kept_edge(dp, parent, child, 1);
     dp__deep_note_change(dp, parent, child);
