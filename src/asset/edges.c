@@ -87,6 +87,17 @@ static void may_close_cycle(dp_depot *dp, dp_handle child)
         dp__candidate(dp, child);
 }
 
+/* An edge added while the collection in progress is marking, from a parent the mark has
+ * coloured, may be one the mark never takes off the child's trial count (it has walked the
+ * parent's edges already): the child, garbage perhaps, would look held, and no release will
+ * say otherwise, so it is a candidate of the next collection (cycles.c's completeness rule).
+ * Edges or not: one it gets later would pass the wrong colour on. */
+static void missed_by_mark(dp_depot *dp, const dp__asset *parent, dp_handle child)
+{
+    if (dp__cycles_walked(dp, parent))
+        dp__candidate(dp, child);
+}
+
 dp_status dp_depend(dp_depot *dp, dp_handle parent, dp_handle child)
 {
     if (!dp)
@@ -111,11 +122,9 @@ dp_status dp_depend(dp_depot *dp, dp_handle parent, dp_handle child)
         return st;
     }
     DP__TRACE_WIDE(dp, DP__T_EDGE_ADD, parent, child.bits);
-    /* A held child's count comes from a holder whose release will make it a candidate,
-     * unless the collection in progress has walked the parent already: then the new edge is
-     * one its mark never takes off (the child, garbage perhaps, would look held, cycles.c). */
-    if (before == 0 || dp__cycles_walked(dp, p))
+    if (before == 0)
         may_close_cycle(dp, child);
+    missed_by_mark(dp, p, child);
     dp__kept_edge(dp, parent, child, 1);
     dp__deep_note_change(dp, parent, child);
     dp__progress_edge(dp, parent, child, 1);
@@ -143,6 +152,7 @@ dp_status dp__edge_add_owned(dp_depot *dp, dp_handle parent, dp_handle child)
     }
     DP__TRACE_WIDE(dp, DP__T_EDGE_ADD, parent, child.bits);
     may_close_cycle(dp, child); /* the job's count moved to the edge: no release says so */
+    missed_by_mark(dp, p, child);
     dp__kept_edge(dp, parent, child, 1);
     dp__deep_note_change(dp, parent, child);
     dp__progress_edge(dp, parent, child, 1);

@@ -9,7 +9,7 @@
 #include "asset/asset_internal.h"
 #include "asset_fixture.h"
 
-enum { PH_MARK = 1, PH_CLAIM = 4 }; /* dp__cycles_phase values */
+enum { PH_MARK = 1, PH_SCAN = 2, PH_CLAIM = 4 }; /* dp__cycles_phase values */
 
 static int setup_64(void **state) { return setup_desc(state, (dp_desc){.collect_budget = 64}); }
 static int setup_1(void **state) { return setup_desc(state, (dp_desc){.collect_budget = 1}); }
@@ -253,6 +253,40 @@ static void test_an_edge_from_an_asset_the_mark_walked_gets_its_child_looked_at_
     assert_int_equal(dp_check(f->dp), DP_OK);
 }
 
+/* The same, with a child that has no edges of its own when the edge comes: it cannot close
+ * a cycle then, but scan still finds it held, and an edge it gets before its scan passes
+ * that colour on to a garbage ring. */
+static void test_an_edgeless_child_of_an_asset_the_mark_walked_is_looked_at_again(void **state)
+{
+    fixture *f = *state;
+    dp_handle p = add(f, NULL), n = add(f, NULL), x = add(f, NULL), y = add(f, NULL);
+    assert_int_equal(dp_depend(f->dp, x, y), DP_OK);
+    assert_int_equal(dp_depend(f->dp, y, x), DP_OK);
+    assert_int_equal(dp_depend(f->dp, x, p), DP_OK);
+    assert_int_equal(dp_depend(f->dp, y, n), DP_OK);
+    settle(f);
+    dp_release(f->dp, p); /* the first root: walked (it has no edges) before the others */
+    dp_release(f->dp, n);
+    dp_release(f->dp, x);
+    dp_release(f->dp, y); /* garbage now: the ring x <-> y holds p and n */
+    const dp__asset *rp = dp__rec(f->dp, p), *rn = dp__rec(f->dp, n);
+    int updates = 0;
+    while (rp->color != DP__GRAY) {
+        assert_int_equal(dp_update(f->dp), DP_OK);
+        assert_true(++updates < 16);
+    }
+    assert_int_equal(dp_update(f->dp), DP_OK); /* p leaves the stack: its edges are walked */
+    assert_int_not_equal(rn->color, DP__GRAY);
+    assert_int_equal(dp_depend(f->dp, p, n), DP_OK); /* n has no edges yet */
+    step_to(f, PH_SCAN);
+    assert_int_equal(rn->color, DP__GRAY);
+    assert_int_equal(dp_depend(f->dp, n, x), DP_OK); /* before n's scan: x turns black too */
+    settle(f);
+    pass_quarantine(f);
+    assert_int_equal(f->destroyed, 4);
+    assert_int_equal(dp_check(f->dp), DP_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +299,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_member_cached_between_steps_keeps_what_it_reaches, setup_1_cache, teardown),
         cmocka_unit_test_setup_teardown(test_a_root_released_before_its_turn_is_looked_at_again, setup_1, teardown),
         cmocka_unit_test_setup_teardown(test_an_edge_from_an_asset_the_mark_walked_gets_its_child_looked_at_again, setup_1, teardown),
+        cmocka_unit_test_setup_teardown(test_an_edgeless_child_of_an_asset_the_mark_walked_is_looked_at_again, setup_1, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
