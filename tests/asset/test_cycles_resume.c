@@ -222,6 +222,20 @@ static void test_a_root_released_before_its_turn_is_looked_at_again(void **state
     assert_int_equal(dp_check(f->dp), DP_OK);
 }
 
+/* With a collect_budget of 1: dp_update until the mark has walked p (an asset without
+ * edges, the collection's first root), while n is not coloured yet. */
+static void mark_past(fixture *f, dp_handle p, dp_handle n)
+{
+    const dp__asset *rp = dp__rec(f->dp, p);
+    int updates = 0;
+    while (rp->color != DP__GRAY) {
+        assert_int_equal(dp_update(f->dp), DP_OK);
+        assert_true(++updates < 16);
+    }
+    assert_int_equal(dp_update(f->dp), DP_OK); /* p leaves the stack: its edges are walked */
+    assert_int_not_equal(dp__rec(f->dp, n)->color, DP__GRAY);
+}
+
 /* An edge added during the mark from an asset the mark has walked already, to a garbage
  * asset it has not reached yet: that asset's count takes the edge, its trial count keeps it
  * (the walk never takes it off), so scan finds it held and blackens the garbage. No count
@@ -238,14 +252,7 @@ static void test_an_edge_from_an_asset_the_mark_walked_gets_its_child_looked_at_
     dp_release(f->dp, p); /* the first root: walked (it has no edges) before n's turn */
     dp_release(f->dp, n);
     dp_release(f->dp, m); /* garbage now: the ring n <-> m holds p */
-    const dp__asset *rp = dp__rec(f->dp, p), *rn = dp__rec(f->dp, n);
-    int updates = 0;
-    while (rp->color != DP__GRAY) {
-        assert_int_equal(dp_update(f->dp), DP_OK);
-        assert_true(++updates < 16);
-    }
-    assert_int_equal(dp_update(f->dp), DP_OK); /* p leaves the stack: its edges are walked */
-    assert_int_not_equal(rn->color, DP__GRAY);
+    mark_past(f, p, n);
     assert_int_equal(dp_depend(f->dp, p, n), DP_OK); /* garbage still: p <-> n <-> m */
     settle(f);
     pass_quarantine(f);
@@ -269,17 +276,10 @@ static void test_an_edgeless_child_of_an_asset_the_mark_walked_is_looked_at_agai
     dp_release(f->dp, n);
     dp_release(f->dp, x);
     dp_release(f->dp, y); /* garbage now: the ring x <-> y holds p and n */
-    const dp__asset *rp = dp__rec(f->dp, p), *rn = dp__rec(f->dp, n);
-    int updates = 0;
-    while (rp->color != DP__GRAY) {
-        assert_int_equal(dp_update(f->dp), DP_OK);
-        assert_true(++updates < 16);
-    }
-    assert_int_equal(dp_update(f->dp), DP_OK); /* p leaves the stack: its edges are walked */
-    assert_int_not_equal(rn->color, DP__GRAY);
+    mark_past(f, p, n);
     assert_int_equal(dp_depend(f->dp, p, n), DP_OK); /* n has no edges yet */
     step_to(f, PH_SCAN);
-    assert_int_equal(rn->color, DP__GRAY);
+    assert_int_equal(dp__rec(f->dp, n)->color, DP__GRAY);
     assert_int_equal(dp_depend(f->dp, n, x), DP_OK); /* before n's scan: x turns black too */
     settle(f);
     pass_quarantine(f);
