@@ -73,12 +73,21 @@ struct dp__cycles {
  * hvec.c's trim gives back the room of the depot's lists). */
 #define KEEP_SCRATCH 1024u
 
+/* The collection in progress is marking: some of its roots may not be taken yet. */
+static bool marking(const dp_depot *dp)
+{
+    return dp->cycles && dp->cycles->phase == PH_MARK;
+}
+
 void dp__candidate(dp_depot *dp, dp_handle h)
 {
     dp__asset *r = dp__rec(dp, h);
     if (r)
         dp__resid_note(dp, h); /* a count went down: soft-only now? */
-    if (!r || (r->oflags & DP__OF_CANDIDATE))
+    /* A marked asset is listed already, unless it is a root of the collection that is
+     * marking and its turn has not come (the mark clears a root's mark at its turn): it is
+     * listed again, for the next collection (at worst a duplicate, which costs a step). */
+    if (!r || ((r->oflags & DP__OF_CANDIDATE) && !marking(dp)))
         return;
     if (dp__hvec_push(dp, &dp->cands, h) != DP_OK) {
         dp->cands_lost = true; /* the next collection looks at every asset */
@@ -89,7 +98,7 @@ void dp__candidate(dp_depot *dp, dp_handle h)
 
 bool dp__cycles_walked(const dp_depot *dp, const dp__asset *parent)
 {
-    return dp->cycles && dp->cycles->phase == PH_MARK && parent->color == DP__GRAY;
+    return marking(dp) && parent->color == DP__GRAY;
 }
 
 /* The record h names and its user bits (count, DYING), or NULL if h is stale. */
@@ -206,7 +215,9 @@ static int mark_seed(dp_depot *dp, struct dp__cycles *c)
         return 0;
     dp_handle h = c->roots.v[c->next_root++];
     uint32_t cnt;
-    dp__asset *r = visitable(dp, h, &cnt);
+    dp__asset *r = visitable(dp, h, &cnt), *any = r ? r : dp__rec(dp, h);
+    if (any)
+        any->oflags &= (uint8_t)~DP__OF_CANDIDATE; /* a count that goes down now lists it again */
     if (r && r->color == DP__BLACK && cnt <= r->nin && !gray(dp, c, h, r, cnt))
         return -1;
     return 1;
@@ -441,7 +452,11 @@ static step reset(dp_depot *dp, struct dp__cycles *c)
  * and the next collection looks at every held asset. */
 static void abandon(dp_depot *dp, struct dp__cycles *c)
 {
-    c->next_root = c->roots.n;
+    for (; c->next_root < c->roots.n; c->next_root++) {
+        dp__asset *r = dp__rec(dp, c->roots.v[c->next_root]);
+        if (r)
+            r->oflags &= (uint8_t)~DP__OF_CANDIDATE; /* so that the look at every asset lists it */
+    }
     dp->cands_lost = true;
     c->stack.n = 0;
     c->cur = DP_NULL_HANDLE;
@@ -477,17 +492,13 @@ static bool start(dp_depot *dp, struct dp__cycles *c)
     }
     if (!dp->cands.n)
         return false;
+    /* The roots keep their candidate mark until their turn (mark_seed clears it, a step it
+     * takes anyway), so taking them costs nothing per root. A count that goes down meanwhile
+     * still lists the asset for the next collection (dp__candidate): the mark may have
+     * passed it already, or skipped it as held from outside. */
     dp__hvec spare = c->roots; /* empty; its buffer becomes the next candidates' */
     c->roots = dp->cands;
     dp->cands = spare;
-    /* The roots leave the candidate list now, not at their turn: a count that goes down
-     * while this collection runs (the mark may have passed the asset already, or skipped it
-     * as held from outside) makes it a candidate of the next collection. */
-    for (size_t i = 0; i < c->roots.n; i++) {
-        dp__asset *r = dp__rec(dp, c->roots.v[i]);
-        if (r)
-            r->oflags &= (uint8_t)~DP__OF_CANDIDATE;
-    }
     c->phase = PH_MARK;
     return true;
 }
