@@ -35,8 +35,8 @@
  *
  * Completeness rule: a stale mark can make garbage look live (scan blackens it), never the
  * reverse past the claim, so whatever a change between steps can hide must leave a candidate
- * for the next collection. A count that goes down does (the roots lose their candidate mark
- * when the collection starts). An edge added during the mark from a node the mark has
+ * for the next collection. A count that goes down does (a root is listed again while the
+ * mark runs, and loses its candidate mark at its turn). An edge added during the mark from a node the mark has
  * coloured does too (dp__cycles_walked, edges.c): the walk may have passed that node's
  * edges, so the child's trial count keeps the new edge's count, and the child, garbage
  * perhaps, looks held from outside; no count goes down afterwards to say so.
