@@ -336,8 +336,8 @@ dp__asset *dp__rec_live(const dp_depot *dp, dp_handle h)
  * later than rec_live_word's check. Between the two the owner may evict (or free) the asset
  * and, at the next dp_add after an update, give the slot to a new asset, so the read may have
  * seen that asset's field: the caller then must not use it. Relaxed is enough: every store of
- * a field read this way (the data: init_record, dp__set_loaded, residency's swap; the state:
- * every state store) is a release, the new asset's come after the store that freed the slot
+ * a field read this way (the data: init_record, dp__set_loaded, residency's swap; the state,
+ * the deep and direct states, the type and the size: every store of them) is a release, the new asset's come after the store that freed the slot
  * on the owner, and the caller read the field with acquire, so this load cannot see a word
  * older than the free. */
 static bool still_live(_Atomic uint64_t *wp, dp_handle h)
@@ -369,10 +369,13 @@ void *(dp_get)(const dp_depot *dp, dp_handle h)
 
 dp_type_id dp_type_of(const dp_depot *dp, dp_handle h)
 {
-    dp__asset *r = dp__rec_live(dp, h);
-    /* Relaxed: written before the slot went live (published by its release) or by the owner
-     * before LOADED. */
-    return r ? atomic_load_explicit(&r->type, memory_order_relaxed) : 0;
+    _Atomic uint64_t *wp;
+    dp__asset *r = rec_live_word(dp, h, &wp);
+    if (!r)
+        return 0;
+    /* Acquire: pairs with init_record's release, which orders still_live after it. */
+    dp_type_id type = atomic_load_explicit(&r->type, memory_order_acquire);
+    return still_live(wp, h) ? type : 0; /* not the next asset's type */
 }
 
 const char *dp_key_of(const dp_depot *dp, dp_handle h)
@@ -383,9 +386,13 @@ const char *dp_key_of(const dp_depot *dp, dp_handle h)
 
 size_t dp_bytes_of(const dp_depot *dp, dp_handle h)
 {
-    dp__asset *r = dp__rec_live(dp, h);
-    /* Relaxed: a size report; the data it describes is published by the state's release. */
-    return r ? atomic_load_explicit(&r->bytes, memory_order_relaxed) : 0;
+    _Atomic uint64_t *wp;
+    dp__asset *r = rec_live_word(dp, h, &wp);
+    if (!r)
+        return 0;
+    /* Acquire: pairs with the release of every size store (init_record, state.c, residency). */
+    size_t bytes = atomic_load_explicit(&r->bytes, memory_order_acquire);
+    return still_live(wp, h) ? bytes : 0; /* not the next asset's size */
 }
 
 dp_state dp_state_of(const dp_depot *dp, dp_handle h)
@@ -401,17 +408,26 @@ dp_state dp_state_of(const dp_depot *dp, dp_handle h)
 
 dp_state dp_state_deep(const dp_depot *dp, dp_handle h)
 {
-    dp__asset *r = dp__rec_live(dp, h);
-    /* Acquire: pairs with the owner's release store of the deep state in dp__deep_update. */
-    return r ? (dp_state)atomic_load_explicit(&r->deep, memory_order_acquire) : DP_STATE_INVALID;
+    _Atomic uint64_t *wp;
+    dp__asset *r = rec_live_word(dp, h, &wp);
+    if (!r)
+        return DP_STATE_INVALID;
+    /* Acquire: pairs with the owner's release stores of the deep state (init_record,
+     * dp__deep_update). */
+    dp_state s = (dp_state)atomic_load_explicit(&r->deep, memory_order_acquire);
+    return still_live(wp, h) ? s : DP_STATE_INVALID; /* not the next asset's */
 }
 
 dp_state dp_state_direct(const dp_depot *dp, dp_handle h)
 {
-    dp__asset *r = dp__rec_live(dp, h);
-    /* Acquire: pairs with the owner's release store of the direct state in dp__deep_update. */
-    return r ? (dp_state)atomic_load_explicit(&r->direct, memory_order_acquire)
-             : DP_STATE_INVALID;
+    _Atomic uint64_t *wp;
+    dp__asset *r = rec_live_word(dp, h, &wp);
+    if (!r)
+        return DP_STATE_INVALID;
+    /* Acquire: pairs with the owner's release stores of the direct state (init_record,
+     * dp__deep_update). */
+    dp_state s = (dp_state)atomic_load_explicit(&r->direct, memory_order_acquire);
+    return still_live(wp, h) ? s : DP_STATE_INVALID; /* not the next asset's */
 }
 
 dp_status dp_failure_of(const dp_depot *dp, dp_handle h)

@@ -211,9 +211,11 @@ static void init_record(dp__asset *r, dp_type_id type, void *data, size_t bytes,
     /* Release: a dp_get on a stale handle of the slot's previous asset that loads this
      * pointer must then see the slot freed (count.c, still_live). */
     atomic_store_explicit(&r->data, data, memory_order_release);
+    /* Release, as the data: size, type and the deep and direct states are read by other
+     * threads the same way (count.c, still_live). */
+    atomic_store_explicit(&r->bytes, bytes, memory_order_release);
     /* Relaxed stores to the rest of the record: the release stores of the state and the slot
      * word in dp__create publish them. */
-    atomic_store_explicit(&r->bytes, bytes, memory_order_relaxed);
     r->key = key;
     r->kids.many = NULL;
     r->nkids = 0;
@@ -221,9 +223,12 @@ static void init_record(dp__asset *r, dp_type_id type, void *data, size_t bytes,
     r->cheld = 0;
     atomic_store_explicit(&r->kept, 0, memory_order_relaxed);
     r->lru_prev = 0;
-    atomic_store_explicit(&r->type, (uint8_t)type, memory_order_relaxed);
-    atomic_store_explicit(&r->deep, DP_STATE_PENDING, memory_order_relaxed);
-    atomic_store_explicit(&r->direct, DP_STATE_PENDING, memory_order_relaxed);
+    /* Release: as bytes above. */
+    atomic_store_explicit(&r->type, (uint8_t)type, memory_order_release);
+    /* Release: as bytes above. */
+    atomic_store_explicit(&r->deep, DP_STATE_PENDING, memory_order_release);
+    /* Release: as bytes above. */
+    atomic_store_explicit(&r->direct, DP_STATE_PENDING, memory_order_release);
     atomic_store_explicit(&r->status, DP_OK, memory_order_relaxed);
     atomic_store_explicit(&r->deep_status, DP_OK, memory_order_relaxed);
     /* qnext and aflags are left alone: a late attention push from a thread that released

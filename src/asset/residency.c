@@ -329,7 +329,8 @@ static size_t swap_out(dp_depot *dp, dp_handle h, dp__asset *r, void *data, size
         atomic_store_explicit(&r->state, DP_STATE_EVICTED, memory_order_release);
     /* Release: the smaller data is complete before a reader loads the pointer. */
     void *old = atomic_exchange_explicit(&r->data, data, memory_order_acq_rel);
-    atomic_store_explicit(&r->bytes, bytes, memory_order_relaxed);
+    /* Release: as every size store (dp_bytes_of re-checks the slot word after it). */
+    atomic_store_explicit(&r->bytes, bytes, memory_order_release);
     dp__retire_data(dp, h, type, old, DP__WHY_RESIDENCY);
     rs_set(r, (uint8_t)((rs_of(r) & ~(DP__RS_DEMOTING | DP__RS_DEMOTED)) | flag));
     struct dp__resid *R = resid_of(dp);

@@ -37,10 +37,10 @@ void dp__set_loaded(dp_depot *dp, dp_handle h, void *data, size_t bytes)
         dp->cached_bytes -= atomic_load_explicit(&r->bytes, memory_order_relaxed);
         dp->cached_bytes += bytes;
     }
-    /* Relaxed: owner-written and read by the owner; readers on other threads (dp_bytes_of) only
-     * want a number, and LOADED's release below orders the new size before the state. */
+    /* Relaxed: owner-written and read by the owner. */
     dp__kept_resized(dp, r, atomic_load_explicit(&r->bytes, memory_order_relaxed), bytes);
-    atomic_store_explicit(&r->bytes, bytes, memory_order_relaxed);
+    /* Release: dp_bytes_of's acquire load then re-checks the slot word (count.c, still_live). */
+    atomic_store_explicit(&r->bytes, bytes, memory_order_release);
     /* Release: the data is complete before a reader that sees LOADED loads the pointer. */
     atomic_store_explicit(&r->data, data, memory_order_release);
     atomic_store_explicit(&r->status, DP_OK, memory_order_relaxed);

@@ -208,8 +208,11 @@ static void test_guard_keeps_evicted_data_across_updates(void **state)
  * re-add returned the new asset's data (under TSan: a read of a blob with no happens-before
  * with its malloc). Readers only compare pointers: incarnation n's data is slab[n] (never
  * freed during the test, so no address comes back), and a dp_get on its handle may return
- * slab[n] or NULL, nothing else. */
+ * slab[n] or NULL, nothing else. The same holds for the record's other fields that other
+ * threads read: incarnation n has size SIZE_OF(n), and dp_bytes_of on its handle answers that
+ * or 0 (a stale handle), never the next incarnation's size. */
 enum { INCARNATIONS = 1000, GET_READERS = 4, GETS_PER_LOOK = 16 };
+#define SIZE_OF(n) ((size_t)(n) + 1000)
 
 typedef struct stale_world {
     world *w;
@@ -219,6 +222,7 @@ typedef struct stale_world {
     atomic_int current;  /* the newest published incarnation */
     atomic_int done;
     atomic_long wrong;   /* dp_get returned neither NULL nor the incarnation's own data */
+    atomic_long wrong_size; /* dp_bytes_of answered neither 0 nor the incarnation's size */
     atomic_long looks;
 } stale_world;
 
@@ -239,6 +243,9 @@ static void *stale_getter(void *arg)
             const void *got = dp_get(s->w->dp, h);
             if (got && got != &s->slab[n])
                 atomic_fetch_add(&s->wrong, 1);
+            size_t size = dp_bytes_of(s->w->dp, h);
+            if (size && size != SIZE_OF(n))
+                atomic_fetch_add(&s->wrong_size, 1);
         }
         atomic_fetch_add(&s->looks, 1);
     }
@@ -249,7 +256,7 @@ static void *stale_getter(void *arg)
 static void add_incarnation(stale_world *s, int n)
 {
     atomic_fetch_add(&s->w->nobj, 1);
-    assert_int_equal((dp_add)(s->w->dp, s->slab_type, &s->slab[n], sizeof(blob), NULL, &s->h[n]),
+    assert_int_equal((dp_add)(s->w->dp, s->slab_type, &s->slab[n], SIZE_OF(n), NULL, &s->h[n]),
                      DP_OK);
     /* Release: the handle is written before a reader sees its number. */
     atomic_store_explicit(&s->current, n, memory_order_release);
@@ -285,6 +292,7 @@ static void test_get_on_an_evicted_handle_never_returns_the_next_assets_data(voi
     /* The last add took the slot of the asset evicted just before it. */
     assert_int_equal(dp_handle_index(s.h[INCARNATIONS - 1]), dp_handle_index(s.h[INCARNATIONS - 2]));
     assert_int_equal(atomic_load(&s.wrong), 0);
+    assert_int_equal(atomic_load(&s.wrong_size), 0);
     assert_int_equal(dp_evict(s.w->dp, s.h[INCARNATIONS - 1]), DP_OK);
     dp_update(s.w->dp);
     dp_update(s.w->dp);
