@@ -16,10 +16,10 @@ void dp__set_state(dp_depot *dp, dp_handle h, dp_state s)
 void dp__set_type(dp_depot *dp, dp_handle h, dp_type_id type)
 {
     dp__asset *r = dp__rec_live(dp, h);
-    /* Relaxed: the owner writes it before installing data, and readers pair the type with
-     * the data through the release store of the state in dp__set_loaded. */
+    /* Release: dp_type_of's acquire load then re-checks the slot word (count.c, still_live),
+     * as for every store of the type; readers of the data pair it with the state's release. */
     if (r)
-        atomic_store_explicit(&r->type, (uint8_t)type, memory_order_relaxed);
+        atomic_store_explicit(&r->type, (uint8_t)type, memory_order_release);
 }
 
 void dp__set_loaded(dp_depot *dp, dp_handle h, void *data, size_t bytes)
