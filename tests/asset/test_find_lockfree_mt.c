@@ -18,7 +18,7 @@ static dp_type_id type;
 static int dummy;
 static dp_handle live[LIVE];
 static char live_key[LIVE][32];
-static atomic_int stop, misses, wrong, finds;
+static atomic_int stop, misses, wrong, finds, started;
 
 static void nop_destroy(void *asset, void *user)
 {
@@ -36,7 +36,10 @@ static void setup_depot(void)
 static void *finder(void *arg)
 {
     (void)arg;
-    for (unsigned i = 0; !atomic_load(&stop) || i % LIVE; i++) {
+    atomic_fetch_add(&started, 1);
+    /* At least one whole pass over the live keys, however late this thread was scheduled
+     * (a finder that first ran after the owner's churn found nothing: CI, stop 11). */
+    for (unsigned i = 0; i < LIVE || !atomic_load(&stop) || i % LIVE; i++) {
         dp_handle h;
         dp_status st = dp_find(dp, live_key[i % LIVE], &h);
         if (st != DP_OK) {
@@ -62,6 +65,8 @@ static void test_live_keys_are_found_while_the_table_grows_and_entries_move(void
     pthread_t th[FINDERS];
     for (int i = 0; i < FINDERS; i++)
         assert_int_equal(pthread_create(&th[i], NULL, finder, NULL), 0);
+    while (atomic_load(&started) < FINDERS)
+        dp__sleep_ms(1); /* the churn is meant to race the finders: start it once they run */
     /* The owner adds keys (the table doubles several times), frees them a batch at a time
      * (backward-shift deletion moves the live keys' entries) and reuses their slots. */
     for (int i = 0; i < CHURN; i++) {
