@@ -223,8 +223,11 @@ void dp_read_end(dp_depot *dp, dp_read_guard *g);
 /** @brief The asset's type, or 0 for a dead handle. Any thread. */
 dp_type_id dp_type_of(const dp_depot *dp, dp_handle h);
 
-/** @brief The asset's key (NULL for a keyless one). Owner thread, or any thread that holds a
- * reference; the string lives as long as the asset. NULL for a dead handle. */
+/** @brief The asset's key (NULL for a keyless one); NULL for a dead handle, also one that
+ * went stale during the call (never the key of the asset that took its slot). Owner thread,
+ * or any thread that holds a reference. The depot owns the string; it lives as long as the
+ * asset and, when dp_evict frees a held asset, as long as its data would (dp_get): until the
+ * owner's next dp_update, or inside a read guard until the guard ends. */
 const char *dp_key_of(const dp_depot *dp, dp_handle h);
 
 /** @brief The asset's byte size as its type reported it; 0 for a dead handle. Any thread. */
@@ -330,9 +333,11 @@ dp_status dp_children(const dp_depot *dp, dp_handle parent,
  * cascade at the next update). Its data is retired, not destroyed: a dp_get pointer a holder
  * got before the evict stays readable until the next dp_update (inside a read guard,
  * until the guard ends), and the type's destroy runs in a later dp_update (or dp_destroy).
+ * Its key string is retired with the data (dp_key_of).
  * Owner thread; it may wait for a dp_find in progress on another thread that is reading the
  * asset's key (a few instructions, unless that thread is descheduled).
- * @return DP_OK; DP_ERR_STALE; DP_ERR_WRONG_THREAD. */
+ * @return DP_OK; DP_ERR_STALE; DP_ERR_NOMEM (no room to retire: nothing changed);
+ * DP_ERR_WRONG_THREAD. */
 dp_status dp_evict(dp_depot *dp, dp_handle h);
 
 /** @brief Frees every UNUSED asset now, the unused cache included. Owner thread.

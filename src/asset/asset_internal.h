@@ -78,7 +78,8 @@ typedef struct dp__ext {
 typedef struct dp__asset {
     _Atomic(void *) data;        /* the asset (any state; dp_get returns it when LOADED) */
     _Atomic size_t bytes;        /* byte size its type reported */
-    char *key;                   /* owned; NULL if keyless; fixed while alive */
+    _Atomic(char *) key;         /* owned; NULL if keyless; fixed while alive (read it with
+                                    dp__rec_key; dp_key_of races the owner's stores) */
     union {                      /* dependency edges (owner only): read them with dp__kids */
         dp_handle one;           /* the only edge, while nkids == 1 (no allocation) */
         dp_handle *many;         /* nkids >= 2: an array, capacity dp__kids_cap(nkids) */
@@ -147,6 +148,7 @@ typedef struct dp__retired {
     uint64_t epoch; /* dp->epoch when it was retired */
     uint64_t due;   /* the first epoch at which the frame rule lets it go */
     struct dp__qlabel *label; /* debug_lifetimes: what the quarantine reports (quarantine.h) */
+    char *key;      /* an evicted asset's key, freed with its data (dp_key_of's rule) */
 } dp__retired;
 struct dp__rchunk; /* a chunk of read-guard slots (retire.c) */
 
@@ -312,6 +314,15 @@ static inline const dp_handle *dp__kids(const dp__asset *r)
     return r->nkids <= 1 ? &r->kids.one : r->kids.many;
 }
 
+/* r's key (NULL: keyless) for a reader the key cannot change under: the owner, a holder of
+ * keys_lock, a finder inside its finder slot (keyfind.c). */
+static inline char *dp__rec_key(const dp__asset *r)
+{
+    /* Relaxed: those readers are ordered after the store by the owner's program order, the
+     * lock or the count CAS; dp_key_of, which may race the owner, loads with acquire. */
+    return atomic_load_explicit(&((dp__asset *)r)->key, memory_order_relaxed);
+}
+
 /* ---- extension records (ext.c) ------------------------------------------------------------ */
 
 /* Chunk and offset of a slot index in the extension records' geometry. */
@@ -420,9 +431,10 @@ void dp__find_set_test_hook(void (*fn)(dp_handle counted));
 /* Queues data to destroy at the next update if retired inside dp_update, else at the one
  * after (owner). On NOMEM destroys it now. */
 void dp__retire_data(dp_depot *dp, dp_handle h, dp_type_id type, void *data, uint8_t why);
-/* Queues data to destroy `delay` updates from now at the earliest, and not while a read
- * guard that may have seen it is open (owner). On NOMEM destroys it now. */
-void dp__retire_at(dp_depot *dp, dp_type_id type, void *data, uint64_t delay,
+/* Queues data (and `key`, an evicted asset's key string, owned; may be NULL) to destroy
+ * `delay` updates from now at the earliest, and not while a read guard that may have seen it
+ * is open (owner). On NOMEM destroys them now: dp_evict reserves room first. */
+void dp__retire_at(dp_depot *dp, dp_type_id type, void *data, char *key, uint64_t delay,
                    struct dp__qlabel *label);
 /* Makes room for one more retired datum. DP_OK or DP_ERR_NOMEM. */
 dp_status dp__retire_reserve(dp_depot *dp);

@@ -337,9 +337,9 @@ dp__asset *dp__rec_live(const dp_depot *dp, dp_handle h)
  * and, at the next dp_add after an update, give the slot to a new asset, so the read may have
  * seen that asset's field: the caller then must not use it. Relaxed is enough: every store of
  * a field read this way (the data: init_record, dp__set_loaded, residency's swap; the state,
- * the deep and direct states, the type and the size: every store of them) is a release, the new asset's come after the store that freed the slot
- * on the owner, and the caller read the field with acquire, so this load cannot see a word
- * older than the free. */
+ * the deep and direct states, the type, the size and the key: every store of them) is a
+ * release, the new asset's come after the store that freed the slot on the owner, and the
+ * caller read the field with acquire, so this load cannot see a word older than the free. */
 static bool still_live(_Atomic uint64_t *wp, dp_handle h)
 {
     /* Relaxed: see above (the caller's acquire of the field orders it). */
@@ -380,8 +380,14 @@ dp_type_id dp_type_of(const dp_depot *dp, dp_handle h)
 
 const char *dp_key_of(const dp_depot *dp, dp_handle h)
 {
-    dp__asset *r = dp__rec_live(dp, h);
-    return r ? r->key : NULL;
+    _Atomic uint64_t *wp;
+    dp__asset *r = rec_live_word(dp, h, &wp);
+    if (!r)
+        return NULL;
+    /* Acquire: pairs with init_record's release and the free's release of NULL, which orders
+     * still_live after it. The string is never read here: an evicted asset's is retired. */
+    const char *key = atomic_load_explicit(&r->key, memory_order_acquire);
+    return still_live(wp, h) ? key : NULL; /* not the next asset's key */
 }
 
 size_t dp_bytes_of(const dp_depot *dp, dp_handle h)

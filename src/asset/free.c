@@ -164,15 +164,16 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
     dp__asset *r = dp__rec_at(dp, i);
     /* Relaxed: the owner is the only writer of a live asset's type, and this is the owner. */
     dp_type_id type = atomic_load_explicit(&r->type, memory_order_relaxed);
+    char *key = dp__rec_key(r);
     dp__lru_unlink(dp, i);
     dp__kept_forget(dp, h);
-    if (r->key)
-        dp__key_remove(dp, r->key, h);
+    if (key)
+        dp__key_remove(dp, key, h);
     uint8_t why = retire ? DP__WHY_EVICTED
                          : (r->oflags & DP__OF_CASCADE) ? DP__WHY_CASCADE : dp->free_why;
-    struct dp__qlabel *label = dp__quarantine_label(dp, h, r->key, why);
+    struct dp__qlabel *label = dp__quarantine_label(dp, h, key, why);
     if (dp->trace && !dp->destroying) {
-        dp__trace_name_dead(dp->trace, h, r->key);
+        dp__trace_name_dead(dp->trace, h, key);
         dp__trace_record(dp->trace, DP__T_FREE, h, why, NULL, 0);
     }
     if (dp->desc.track_holders)
@@ -181,8 +182,10 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
      * its acquire with it), and the INVALID state below is released after it. */
     void *data = atomic_exchange_explicit(&r->data, NULL, memory_order_acq_rel);
     atomic_store_explicit(&r->state, DP_STATE_INVALID, memory_order_release);
+    /* An evicted asset may be held: its key is retired with its data (dp_key_of's rule, room
+     * reserved by dp_evict), not freed. */
     if (retire)
-        dp__retire_at(dp, type, data, 1, label);
+        dp__retire_at(dp, type, data, key, 1, label);
     else
         dp__data_dispose(dp, type, data, label); /* destroyed, or quarantined */
     if (!dp->destroying)
@@ -207,10 +210,13 @@ static void free_dying_as(dp_depot *dp, dp_handle h, bool retire)
     }
     if (n > 1)
         dp__free(&dp->alloc, kids);
-    if (retire && r->key)
-        dp__finders_wait(dp); /* an evicted asset may be held: a finder may be reading its key */
-    dp__free(&dp->alloc, r->key);
-    r->key = NULL;
+    if (!retire)
+        dp__free(&dp->alloc, key);
+    else if (key)
+        dp__finders_wait(dp); /* the key is retired, but a finder reading it holds no guard */
+    /* Release: a dp_key_of that loads the NULL then sees the word DYING (count.c, still_live).
+     * After the wait: a finder that counted the asset before the evict still compares its key. */
+    atomic_store_explicit(&r->key, NULL, memory_order_release);
     if (!dp->destroying)
         dp__progress_freed(dp, h, r->oflags);
     if (r->xflags & DP__XF_DONE)
@@ -279,7 +285,7 @@ void dp__on_zero(dp_depot *dp, dp_handle h)
     dp__emit(dp, DP_EV_UNUSED, h, type, DP_OK);
     size_t bytes = atomic_load_explicit(&r->bytes, memory_order_relaxed);
     /* Without room for its extension record (the cache's forward link) it is freed. */
-    bool cacheable = dp->desc.keep_unused_bytes > 0 && r->key &&
+    bool cacheable = dp->desc.keep_unused_bytes > 0 && dp__rec_key(r) &&
                      atomic_load_explicit(&r->state, memory_order_relaxed) == DP_STATE_LOADED &&
                      bytes <= dp->desc.keep_unused_bytes &&
                      dp__ext_make(dp, dp_handle_index(h)) != NULL;
@@ -387,6 +393,9 @@ dp_status dp_evict(dp_depot *dp, dp_handle h)
         return DP_ERR_STALE;
     /* Relaxed: only the first guess of the CAS below, which compares it again. */
     uint64_t w = atomic_load_explicit(wp, memory_order_relaxed);
+    /* Room to retire the data and the key first, so that NOMEM changes nothing. */
+    if (dp__word_gen(w) == dp_handle_gen(h) && dp__retire_reserve(dp) != DP_OK)
+        return DP_ERR_NOMEM;
     for (;;) {
         if (dp__word_gen(w) != dp_handle_gen(h) || (dp__word_user(w) & DP__DYING))
             return DP_ERR_STALE;

@@ -77,7 +77,8 @@ static bool note(const dp_depot *dp, struct dp__gets *g, dp_handle h, const char
     *s = (get_site){.file = file, .line = line, .calls = 1, .first = now, .last = now,
                     .owner = dp__is_owner(dp), .index = dp_handle_index(h)};
     const dp__asset *r = dp__rec_live(dp, h);
-    snprintf(s->key, sizeof s->key, "%s", r && r->key && dp__is_owner(dp) ? r->key : "");
+    const char *key = r && dp__is_owner(dp) ? dp__rec_key(r) : NULL;
+    snprintf(s->key, sizeof s->key, "%s", key ? key : "");
     return true;
 }
 

@@ -103,7 +103,8 @@ static dp_status find_fast(dp_depot *dp, const char *key, uint32_t tag, dp_handl
     if (counted && test_hook)
         test_hook(h);
     /* The key is read only under the count just taken. */
-    bool same = counted && r->key && !strcmp(r->key, key);
+    const char *k = counted ? dp__rec_key(r) : NULL;
+    bool same = k && !strcmp(k, key);
     /* Release: the compare above happens before a dp_evict that waits for this store. */
     atomic_store_explicit(slot, seq + 2, memory_order_release);
     if (!counted)

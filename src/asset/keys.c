@@ -44,7 +44,7 @@ static size_t slot_for(const dp_depot *dp, const dp__ktable *t, const char *key,
         uint64_t e = entry_get(t, i);
         if (e == 0)
             return i;
-        if ((uint32_t)e == tag && !strcmp(dp__rec_at(dp, (uint32_t)(e >> 32))->key, key))
+        if ((uint32_t)e == tag && !strcmp(dp__rec_key(dp__rec_at(dp, (uint32_t)(e >> 32))), key))
             return i;
     }
 }
@@ -214,9 +214,11 @@ static void init_record(dp__asset *r, dp_type_id type, void *data, size_t bytes,
     /* Release, as the data: size, type and the deep and direct states are read by other
      * threads the same way (count.c, still_live). */
     atomic_store_explicit(&r->bytes, bytes, memory_order_release);
+    /* Release: as the data; a dp_key_of on a stale handle that loads this key then sees the
+     * slot freed (count.c, still_live). */
+    atomic_store_explicit(&r->key, key, memory_order_release);
     /* Relaxed stores to the rest of the record: the release stores of the state and the slot
      * word in dp__create publish them. */
-    r->key = key;
     r->kids.many = NULL;
     r->nkids = 0;
     r->nin = 0;

@@ -273,7 +273,7 @@ static void keep_oldest(const pentry *e, const dp__asset *r, uint64_t now,
     dp_state s = (dp_state)atomic_load_explicit(&r->state, memory_order_relaxed);
     out[at] = (dp_pending_info){
         .handle = {e->bits},
-        .key = r->key,
+        .key = dp__rec_key(r),
         .state = s,
         .pending_ms = (now - e->since_ns) / 1000000u,
     };

@@ -56,7 +56,7 @@ static void fill_view(const dp_depot *dp, dp__asset *r, dp_handle h, uint32_t co
     v->state = (dp_state)atomic_load_explicit(&r->state, memory_order_relaxed);
     v->bytes = atomic_load_explicit(&r->bytes, memory_order_relaxed);
     v->data = atomic_load_explicit(&r->data, memory_order_relaxed);
-    v->key = r->key;
+    v->key = dp__rec_key(r);
     v->kids = dp__kids(r);
     v->nkids = r->nkids;
     dp__ext *x = dp__ext_peek(dp, dp_handle_index(h));

@@ -1,6 +1,7 @@
 /* retire.c — data that left its asset while someone may still read it (replaced by a reload
  * or dp_replace, or its asset evicted) is retired, not destroyed, and read guards that let a
- * worker read data across updates.
+ * worker read data across updates. An evicted asset's key string is retired with its data:
+ * a holder may have it from dp_key_of.
  *
  * Epochs. The owner advances dp->epoch by one at the start of every dp_update. A retired
  * datum is tagged with the epoch of its retirement and with the first epoch at which the
@@ -35,6 +36,7 @@ struct dp__rchunk {
 static void destroy_one(dp_depot *dp, const dp__retired *it)
 {
     dp__data_dispose(dp, it->type, it->data, it->label); /* the quarantine may take it */
+    dp__free(&dp->alloc, it->key);
 }
 
 dp_status dp__retire_reserve(dp_depot *dp)
@@ -45,33 +47,33 @@ dp_status dp__retire_reserve(dp_depot *dp)
                     sizeof *dp->retired);
 }
 
-void dp__retire_at(dp_depot *dp, dp_type_id type, void *data, uint64_t delay,
+void dp__retire_at(dp_depot *dp, dp_type_id type, void *data, char *key, uint64_t delay,
                    struct dp__qlabel *label)
 {
-    if (!data) {
+    if (!data && !key) {
         dp__quarantine_unlabel(dp, label);
         return;
     }
     if (dp__retire_reserve(dp) != DP_OK) {
-        destroy_one(dp, &(dp__retired){.type = type, .data = data, .label = label});
+        destroy_one(dp, &(dp__retired){.type = type, .data = data, .key = key, .label = label});
         return; /* no room to defer: the old rule of "now" (only under NOMEM) */
     }
     /* Relaxed: only the owner advances the epoch, and this is the owner. */
     uint64_t e = atomic_load_explicit(&dp->epoch, memory_order_relaxed);
     /* The queue stays sorted by both tags: retirements come in epoch order, and within one
      * epoch those made inside the update (delay 1) come before those made after it. */
-    dp->retired[dp->nretired++] = (dp__retired){.type = type, .data = data, .epoch = e,
-                                                .due = e + delay, .label = label};
+    dp->retired[dp->nretired++] = (dp__retired){.type = type, .data = data, .key = key,
+                                                .epoch = e, .due = e + delay, .label = label};
 }
 
 void dp__retire_data(dp_depot *dp, dp_handle h, dp_type_id type, void *data, uint8_t why)
 {
     const dp__asset *r = dp__rec(dp, h);
-    struct dp__qlabel *label = dp__quarantine_label(dp, h, r ? r->key : NULL, why);
+    struct dp__qlabel *label = dp__quarantine_label(dp, h, r ? dp__rec_key(r) : NULL, why);
     /* Data swapped inside dp_update (a reload applied) dies at the following update; data
      * swapped between updates (dp_replace) is still this frame's, and dies one update after
      * the next. */
-    dp__retire_at(dp, type, data, dp->cascade_now ? 1 : 2, label);
+    dp__retire_at(dp, type, data, NULL, dp->cascade_now ? 1 : 2, label);
 }
 
 /* The oldest epoch an open guard started in; UINT64_MAX when none is open. */

@@ -85,9 +85,10 @@ dp_status dp_check(const dp_depot *dp)
             /* Relaxed: as the loads above (the owner reads what it writes). */
             cached_bytes += atomic_load_explicit(&r->bytes, memory_order_relaxed);
         }
-        if (r->key) {
+        const char *key = dp__rec_key(r);
+        if (key) {
             keyed++;
-            if (!dp__key_maps(dp, r->key, h))
+            if (!dp__key_maps(dp, key, h))
                 st = DP_ERR_INVALID; /* the key must lead back to this asset */
         }
         if (!kids_unique(r, seen, g.n, (uint32_t)i + 1))
