@@ -472,6 +472,11 @@ void dp__deep_update(dp_depot *dp)
         dp__deep_free(dp); /* nothing waits: an idle depot keeps no index */
 }
 
+bool dp__deep_due(const dp_depot *dp)
+{
+    return dp->deep_dirty;
+}
+
 /* The bookkeeping of announce_deep: Tarjan's strongly connected components over the edges
  * among the positions to announce, iterative. todo[p]: 1 to announce, 2 on the component
  * stack, 0 announced or not to announce; num/low: visit number (0 unvisited) and lowlink;

@@ -146,6 +146,10 @@ void dp__set_type(dp_depot *dp, dp_handle h, dp_type_id type);
  * added, so its deep state and its parents' are worked out again (a removed edge:
  * dp__deep_note_removed). */
 void dp__deep_note_change(dp_depot *dp, dp_handle parent, dp_handle child);
+/* Owner, after a dp_update: true when deep states wait for a pass that update could not
+ * finish (out of memory, or a rebuild asked for more than it runs), so that only another
+ * dp_update settles them; dp_wait then looks again soon instead of sleeping. */
+bool dp__deep_due(const dp_depot *dp);
 
 /* ---- completion requests -------------------------------------------------------------------- */
 

@@ -1,5 +1,5 @@
-/* load_api.c — the public entry points of the load layer: dp_load, dp_load_as, dp_wait,
- * dp_reload, key parsing. */
+/* load_api.c — the public entry points of the load layer: dp_load, dp_load_as, dp_reload,
+ * key parsing (the waits are in wait.c). */
 #include <string.h>
 
 #include "load/catalog.h"
@@ -292,68 +292,6 @@ dp_status dp_load_as_at(dp_depot *dp, const char *key, dp_type_id type, dp_handl
 dp_status (dp_load_as)(dp_depot *dp, const char *key, dp_type_id type, dp_handle *out)
 {
     return dp_load_as_at(dp, key, type, out, "(unknown)", 0);
-}
-
-dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms)
-{
-    if (!dp)
-        return DP_ERR_INVALID;
-    if (!dp__is_owner(dp))
-        return DP_ERR_WRONG_THREAD;
-    dp__loader *L = dp__loader_get(dp);
-    uint64_t until = timeout_ms >= 0 ? dp__now_ms() + (uint64_t)timeout_ms : UINT64_MAX;
-    for (;;) {
-        dp_update(dp);
-        /* An asset that failed itself is deep-FAILED whatever its dependencies do; say so
-         * even when the deep-state pass could not run (it allocates). */
-        dp_state s = dp_state_of(dp, h) == DP_STATE_FAILED ? DP_STATE_FAILED
-                                                            : dp_state_deep(dp, h);
-        if (s == DP_STATE_INVALID)
-            return DP_ERR_STALE;
-        /* A load of h still in flight (a reload, a retry) decides the answer: the state
-         * seen now is the one before it. An asset a residency budget evicted is asked back
-         * (dp_touch) and waited for. */
-        bool busy = L && dp__loader_busy(L, h);
-        if (s == DP_STATE_LOADED && !busy && dp_state_of(dp, h) == DP_STATE_EVICTED) {
-            dp_touch(dp, h);
-            busy = true;
-        }
-        if (s == DP_STATE_LOADED && !busy)
-            return DP_OK;
-        if (s == DP_STATE_FAILED && !busy) {
-            dp_status why = dp_failure_of(dp, h);
-            return why != DP_OK ? why : DP_ERR_FORMAT;
-        }
-        if (dp__now_ms() >= until)
-            return DP_ERR_TIMEOUT;
-        dp__sleep_ms(1);
-    }
-}
-
-dp_status dp_wait_idle(dp_depot *dp, int timeout_ms)
-{
-    if (!dp)
-        return DP_ERR_INVALID;
-    dp__loader *L;
-    dp_status st = dp__loader_owner(dp, &L);
-    if (st != DP_OK)
-        return st;
-    uint64_t until = timeout_ms >= 0 ? dp__now_ns() + (uint64_t)timeout_ms * 1000000ull
-                                     : UINT64_MAX;
-    dp__mutex_lock(&L->lock);
-    L->owner_waits = true;
-    bool idle;
-    while (!(idle = dp__loader_idle(L))) {
-        if (until == UINT64_MAX)
-            dp__cond_wait(&L->idle, &L->lock);
-        else if (!dp__cond_wait_until(&L->idle, &L->lock, until) && dp__now_ns() >= until) {
-            idle = dp__loader_idle(L);
-            break;
-        }
-    }
-    L->owner_waits = false;
-    dp__mutex_unlock(&L->lock);
-    return idle ? DP_OK : DP_ERR_TIMEOUT;
 }
 
 /* Whether h can be loaded again through its key: keyed, unlabelled, of a type that loads,

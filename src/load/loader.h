@@ -124,8 +124,12 @@ typedef struct dp__loader {
     const dp_allocator *alloc;
     dp__mutex lock;
     dp__cond wake;             /* workers wait here for jobs */
-    dp__cond idle;             /* dp_wait_idle waits here until no job is queued or running */
+    dp__cond idle;             /* the owner waits here: dp_wait_idle until no job is queued
+                                  or running, dp_wait until `posted` moves (wait.c) */
     bool owner_waits;          /* under lock: dp_wait_idle is waiting on `idle` */
+    bool owner_waits_post;     /* under lock: dp_wait is waiting on `idle` for `posted` */
+    uint64_t posted;           /* under lock: what was handed to the owner so far (finished
+                                  jobs, links, retries): dp_wait's sequence number */
     dp__queue queue;           /* under lock: queued jobs by priority and class */
     dp__job *done, *done_tail;
     dp__job **running;         /* per worker: the job it runs, or NULL */
@@ -196,6 +200,12 @@ dp_status dp__loader_owner(dp_depot *dp, dp__loader **out);
 
 /* True when no job is queued or running (results may wait in `done`). Under L->lock. */
 bool dp__loader_idle(const dp__loader *L);
+/* Under L->lock, after handing the owner a finished job, a link or a retry: counts it in
+ * `posted` and wakes a dp_wait that waits for it. */
+void dp__loader_posted(dp__loader *L);
+/* True while something will be handed to the owner without its help: a job queued or
+ * running, or a result, link or retry not applied yet. Under L->lock. */
+bool dp__loader_in_flight(const dp__loader *L);
 /* Queues a job (takes ownership) at job->level. Any thread. */
 void dp__loader_enqueue(dp__loader *L, dp__job *job);
 /* A new job for an asset (key copied); NULL on NOMEM. */

@@ -75,6 +75,7 @@ void dp__loader_enqueue(dp__loader *L, dp__job *job)
         else
             L->done = job;
         L->done_tail = job;
+        dp__loader_posted(L);
     } else {
         /* One wake-up when the queue turns from nothing to take to something with a worker
          * idle; the worker that takes a job wakes the next idle one if jobs it may take
@@ -109,6 +110,7 @@ dp_status dp__loader_link(dp__loader *L, dp_handle label, dp_handle parent, dp_t
         L->links[L->nlinks++] = (dp__link){.label = label, .parent = parent, .forced = forced};
         /* Relaxed: a counter for dp_stats; the link is handed over under L->lock. */
         atomic_fetch_add_explicit(&L->pending, 1, memory_order_relaxed);
+        dp__loader_posted(L);
     }
     dp__mutex_unlock(&L->lock);
     if (st != DP_OK)
@@ -124,6 +126,7 @@ void dp__loader_retry(dp__loader *L, dp_handle h)
         L->retries[L->nretries++] = h;
         /* Relaxed: a counter for dp_stats; the retry is handed over under L->lock. */
         atomic_fetch_add_explicit(&L->pending, 1, memory_order_relaxed);
+        dp__loader_posted(L);
     }
     dp__mutex_unlock(&L->lock);
 }
@@ -180,6 +183,20 @@ bool dp__loader_idle(const dp__loader *L)
     return true;
 }
 
+bool dp__loader_in_flight(const dp__loader *L)
+{
+    return L->done || L->nlinks || L->nretries || !dp__loader_idle(L);
+}
+
+void dp__loader_posted(dp__loader *L)
+{
+    L->posted++;
+    /* Under the lock dp_wait checks `posted` under before it sleeps: no lost wake-up. Only
+     * while it sleeps: a post costs an increment otherwise. */
+    if (L->owner_waits_post)
+        dp__cond_signal(&L->idle);
+}
+
 /* ---- workers --------------------------------------------------------------------------------- */
 
 typedef struct worker_arg {
@@ -225,6 +242,7 @@ static void *worker_main(void *arg)
         else
             L->done = job;
         L->done_tail = job;
+        dp__loader_posted(L); /* a result (also a failure or a cancellation) for dp_wait */
         /* Only while dp_wait_idle waits: a worker pays nothing for it otherwise. */
         if (L->owner_waits && dp__loader_idle(L))
             dp__cond_signal(&L->idle);

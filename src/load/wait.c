@@ -1,0 +1,131 @@
+/* wait.c — the owner's waits: dp_wait (until one asset settles) and dp_wait_idle (until no
+ * job is queued or running). Owner thread only.
+ *
+ * The wake rule of dp_wait. Between two dp_update calls the state it waits for changes only
+ * when something is handed to the owner: a worker's finished job (a result, a failure, a
+ * cancellation), or a link or retry that a dp_load queued (worker.c counts each in
+ * L->posted, under L->lock, and signals L->idle while dp_wait sleeps). So dp_wait reads
+ * `posted` before each dp_update and, when the asset has not settled, sleeps on L->idle
+ * while `posted` has not moved, rechecked under the same lock: a post made during the
+ * update or the look is seen, never lost. The sleep ends at the timeout, or after a
+ * millisecond (the old poll) where the next update has work of its own that no post would
+ * announce: a deep-state pass the update could not finish (out of memory), a residency
+ * restore that dp_touch could not start, or nothing in flight at all (no loader, no job
+ * queued, running or unapplied: then only the program's other threads can change anything,
+ * say a dp_release that frees the asset). */
+#include "load/loader.h"
+
+#define POLL_NS 1000000ull /* the look-again interval where no post would wake the wait */
+
+/* One look at h after a dp_update: true with *st set when the wait is over (deep-loaded,
+ * failed, gone). An asset a residency budget evicted is asked back here (dp_touch); *soon
+ * is set when that could not start its load, so the wait looks again soon. */
+static bool settled(dp_depot *dp, dp__loader *L, dp_handle h, dp_status *st, bool *soon)
+{
+    /* An asset that failed itself is deep-FAILED whatever its dependencies do; say so even
+     * when the deep-state pass could not run (it allocates). */
+    dp_state s = dp_state_of(dp, h) == DP_STATE_FAILED ? DP_STATE_FAILED : dp_state_deep(dp, h);
+    if (s == DP_STATE_INVALID) {
+        *st = DP_ERR_STALE;
+        return true;
+    }
+    /* A load of h still in flight (a reload, a retry) decides the answer: the state seen now
+     * is the one before it. An asset a residency budget evicted is asked back (dp_touch) and
+     * waited for. */
+    bool busy = L && dp__loader_busy(L, h);
+    if (s == DP_STATE_LOADED && !busy && dp_state_of(dp, h) == DP_STATE_EVICTED) {
+        dp_touch(dp, h);
+        *soon = !L || !dp__loader_busy(L, h); /* out of memory: the next update tries again */
+        busy = true;
+    }
+    if (s == DP_STATE_LOADED && !busy) {
+        *st = DP_OK;
+        return true;
+    }
+    if (s == DP_STATE_FAILED && !busy) {
+        dp_status why = dp_failure_of(dp, h);
+        *st = why != DP_OK ? why : DP_ERR_FORMAT;
+        return true;
+    }
+    return false;
+}
+
+static uint64_t posted_now(dp__loader *L)
+{
+    dp__mutex_lock(&L->lock);
+    uint64_t n = L->posted;
+    dp__mutex_unlock(&L->lock);
+    return n;
+}
+
+/* Sleeps until something is posted after `seen`, or until `until` (UINT64_MAX: no limit);
+ * with `soon`, or with nothing in flight, no longer than POLL_NS. */
+static void sleep_until_posted(dp__loader *L, uint64_t seen, uint64_t until, bool soon)
+{
+    dp__mutex_lock(&L->lock);
+    if (soon || !dp__loader_in_flight(L)) {
+        uint64_t poll = dp__now_ns() + POLL_NS;
+        until = poll < until ? poll : until;
+    }
+    L->owner_waits_post = true;
+    while (L->posted == seen) {
+        if (until == UINT64_MAX)
+            dp__cond_wait(&L->idle, &L->lock);
+        else if (!dp__cond_wait_until(&L->idle, &L->lock, until) && dp__now_ns() >= until)
+            break;
+    }
+    L->owner_waits_post = false;
+    dp__mutex_unlock(&L->lock);
+}
+
+dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms)
+{
+    if (!dp)
+        return DP_ERR_INVALID;
+    if (!dp__is_owner(dp))
+        return DP_ERR_WRONG_THREAD;
+    dp__loader *L = dp__loader_get(dp);
+    uint64_t until = timeout_ms >= 0 ? dp__now_ns() + (uint64_t)timeout_ms * 1000000ull
+                                     : UINT64_MAX;
+    for (;;) {
+        /* Read before the update: whatever is posted from here on wakes the sleep below. */
+        uint64_t seen = L ? posted_now(L) : 0;
+        dp_update(dp);
+        dp_status st;
+        bool soon = dp__deep_due(dp);
+        if (settled(dp, L, h, &st, &soon))
+            return st;
+        if (dp__now_ns() >= until)
+            return DP_ERR_TIMEOUT;
+        if (L)
+            sleep_until_posted(L, seen, until, soon);
+        else
+            dp__sleep_ms(1); /* no loader (out of memory): nothing would post */
+    }
+}
+
+dp_status dp_wait_idle(dp_depot *dp, int timeout_ms)
+{
+    if (!dp)
+        return DP_ERR_INVALID;
+    dp__loader *L;
+    dp_status st = dp__loader_owner(dp, &L);
+    if (st != DP_OK)
+        return st;
+    uint64_t until = timeout_ms >= 0 ? dp__now_ns() + (uint64_t)timeout_ms * 1000000ull
+                                     : UINT64_MAX;
+    dp__mutex_lock(&L->lock);
+    L->owner_waits = true;
+    bool idle;
+    while (!(idle = dp__loader_idle(L))) {
+        if (until == UINT64_MAX)
+            dp__cond_wait(&L->idle, &L->lock);
+        else if (!dp__cond_wait_until(&L->idle, &L->lock, until) && dp__now_ns() >= until) {
+            idle = dp__loader_idle(L);
+            break;
+        }
+    }
+    L->owner_waits = false;
+    dp__mutex_unlock(&L->lock);
+    return idle ? DP_OK : DP_ERR_TIMEOUT;
+}
