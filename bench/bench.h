@@ -97,6 +97,8 @@ int dp_bench_priority(void);
 int dp_bench_trace(void);
 /* The cycle collector: frame cost over a held tree, held rings, dp_collect_cycles (bench_collect.c). */
 int dp_bench_collect(void);
+/* dp_wait's owner CPU and wake-up latency against a 1 ms polling loop (bench_wait.c). */
+int dp_bench_wait(void);
 /* The atlas page allocator (bench_atlas.c), run by dp_bench_render. */
 int dp_bench_atlas_alloc(void);
 

@@ -7,8 +7,9 @@
  *           system between runs, and faults are dear on this VM),
  *   depot   the same files through dp_load with dp_desc.workers = 2 (and 1, as an extra
  *           line): every key loaded from the owner thread, then pumped with dp_wait on each
- *           handle (the owner sleeps 1 ms between its updates, leaving both cores to the
- *           workers; the extra "spinpump" line pumps dp_update without sleeping instead)
+ *           handle (the owner sleeps between its updates until a worker posts a result,
+ *           leaving both cores to the workers; the extra "spinpump" line pumps dp_update
+ *           without sleeping instead)
  *           until every handle is deep-LOADED; timed from the first dp_load to the last
  *           LOADED,
  *   ideal2  2 plain threads sharing the files, keeping the images (depot's work without
@@ -91,7 +92,7 @@ static void remove_tree(const char *dir)
 
 /* How the owner thread waits for a batch. */
 typedef enum pump_mode {
-    PUMP_WAIT, /* dp_wait on each handle in turn (sleeps 1 ms between its updates) */
+    PUMP_WAIT, /* dp_wait on each handle in turn (sleeps until a worker posts) */
     PUMP_SPIN  /* dp_update in a loop, counting LOADED_DEEP / FAILED events, no sleep */
 } pump_mode;
 

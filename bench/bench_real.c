@@ -10,7 +10,7 @@
  *           to a REAL_FRAME_MS frame (it returns as soon as no job is queued or running),
  *           then dp_update; timed from the first dp_load to the last event. The owner's
  *           whole thread CPU is counted, the waits too. (Before dp_wait_idle the loop slept
- *           1 ms after an update that settled nothing, as dp_wait does: 530-740 updates a
+ *           1 ms after an update that settled nothing, as dp_wait did before stop 12: 530-740 updates a
  *           run and 1.1-1.8 us of owner CPU per file outside depot's calls; with a 100 us
  *           sleep the owner woke ~10,000 times a second, preempting a worker each time on
  *           2 cores: +9 us per file, and the workers' CPU rose too.)

@@ -1,5 +1,5 @@
 /* depot-bench — runs the benchmark of one layer or all of them.
- * Usage: depot-bench [pool|asset|load|render|formats|vk|pack|scale|deep|priority|progress|trace|collect|all]
+ * Usage: depot-bench [pool|asset|load|render|formats|vk|pack|scale|deep|priority|progress|trace|collect|wait|all]
  *        depot-bench real DIR [DIR...]   (every PNG under the folders; not part of "all")
  * Output: one "BENCH <name> <value> <unit>" line per measurement, baselines included. */
 #include <stdio.h>
@@ -26,13 +26,14 @@ static const struct {
     {"deep", dp_bench_deep},
     {"trace", dp_bench_trace},
     {"collect", dp_bench_collect},
+    {"wait", dp_bench_wait},
 };
 
 int main(int argc, char **argv)
 {
     const char *which = argc > 1 ? argv[1] : "all";
     if (!strcmp(which, "-h") || !strcmp(which, "--help")) {
-        printf("usage: depot-bench [pool|asset|load|render|formats|vk|pack|scale|deep|priority|progress|trace|collect|all]\n"
+        printf("usage: depot-bench [pool|asset|load|render|formats|vk|pack|scale|deep|priority|progress|trace|collect|wait|all]\n"
                "       depot-bench real DIR [DIR...]  (every PNG under the folders)\n"
                "Prints one 'BENCH <name> <value> <unit>' line per measurement.\n");
         return 0;
@@ -55,7 +56,7 @@ int main(int argc, char **argv)
         }
     }
     if (!found) {
-        fprintf(stderr, "depot-bench: unknown benchmark '%s' (pool, asset, load, render, formats, vk, pack, scale, deep, priority, progress, trace, collect, all)\n", which);
+        fprintf(stderr, "depot-bench: unknown benchmark '%s' (pool, asset, load, render, formats, vk, pack, scale, deep, priority, progress, trace, collect, wait, all)\n", which);
         return 2;
     }
     return rc;

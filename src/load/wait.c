@@ -35,7 +35,8 @@ static bool settled(dp_depot *dp, dp__loader *L, dp_handle h, dp_status *st, boo
     bool busy = L && dp__loader_busy(L, h);
     if (s == DP_STATE_LOADED && !busy && dp_state_of(dp, h) == DP_STATE_EVICTED) {
         dp_touch(dp, h);
-        *soon = !L || !dp__loader_busy(L, h); /* out of memory: the next update tries again */
+        if (!L || !dp__loader_busy(L, h))
+            *soon = true; /* out of memory: the next update tries again */
         busy = true;
     }
     if (s == DP_STATE_LOADED && !busy) {

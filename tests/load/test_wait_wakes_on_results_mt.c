@@ -102,6 +102,7 @@ static int setup(void **state)
     write_file(f, "a.gated");
     write_file(f, "child.gated");
     write_file(f, "p.parent");
+    write_file(f, "e.plain");
     for (int i = 0; i < MANY; i++) {
         char name[32];
         snprintf(name, sizeof name, "q%d.plain", i);
@@ -225,6 +226,43 @@ static void test_no_wake_up_is_lost_over_many_quick_loads(void **state)
     assert_true(worst_ns < (uint64_t)WAIT_MS * 1000000u);
 }
 
+/* An evicted asset whose reload dp_wait's dp_touch cannot start (out of memory) is asked
+ * again soon, not when some other load posts: here the only other load stays at its gate
+ * for the whole wait, so a wait that slept until a post would time out. */
+static void test_a_restore_that_could_not_start_is_tried_again_without_a_post(void **state)
+{
+    fx *f = *state;
+    dp_handle e, g;
+    assert_int_equal(dp_load(f->dp, "e.plain", &e), DP_OK);
+    assert_int_equal(dp_wait(f->dp, e, WAIT_MS), DP_OK);
+    assert_int_equal(dp_retain_soft(f->dp, e), DP_OK);
+    assert_int_equal(dp_release(f->dp, e), DP_OK);
+    assert_int_equal(dp_memory_pressure(f->dp, DP_PRESSURE_CRITICAL), DP_OK);
+    assert_int_equal(dp_state_of(f->dp, e), DP_STATE_EVICTED);
+    assert_int_equal(dp_load(f->dp, "a.gated", &g), DP_OK);
+    assert_true(dp_test_gate_wait_reached(&f->gate, WAIT_MS));
+    /* The gated asset taken in, the evicted data destroyed: the next update allocates
+     * nothing, so the failing allocation is the reload's job. */
+    dp_update(f->dp);
+    dp_test_pass_quarantine(f->dp);
+    dp_update(f->dp);
+    dp_stats before;
+    assert_int_equal(dp_get_stats(f->dp, &before), DP_OK);
+    dp_test_alloc_fail_at(&f->alloc, 1); /* the reload's job, in dp_wait's first dp_touch */
+    assert_int_equal(dp_wait(f->dp, e, WAIT_MS), DP_OK);
+    dp_stats after;
+    assert_int_equal(dp_get_stats(f->dp, &after), DP_OK);
+    assert_int_equal(atomic_load(&f->alloc.failed), 1);
+    assert_int_equal(after.restored_total, before.restored_total + 1); /* one restore began */
+    assert_int_equal(dp_state_of(f->dp, e), DP_STATE_LOADED);
+    assert_int_equal(dp_state_of(f->dp, g), DP_STATE_LOADING); /* the gate held throughout */
+    dp_test_gate_open(&f->gate);
+    assert_int_equal(dp_wait(f->dp, g, WAIT_MS), DP_OK);
+    assert_int_equal(dp_release_soft(f->dp, e), DP_OK);
+    assert_int_equal(dp_release(f->dp, g), DP_OK);
+    dp_update(f->dp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +273,8 @@ int main(void)
             teardown),
         cmocka_unit_test_setup_teardown(test_no_wake_up_is_lost_over_many_quick_loads, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_restore_that_could_not_start_is_tried_again_without_a_post, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
