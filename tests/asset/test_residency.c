@@ -64,7 +64,7 @@ static dp_handle load_soft(fx *f, int i, const char *ext)
     key_of(key, sizeof key, i, ext);
     dp_handle h;
     assert_int_equal(dp_load(f->dp, key, &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_retain_soft(f->dp, h), DP_OK);
     assert_int_equal(dp_release(f->dp, h), DP_OK);
     return h;
@@ -102,7 +102,7 @@ static dp_stats stats(fx *f)
 /* Pumps updates until dp_get gives data for h (a soft holder's use asks it back). */
 static const void *get_back(fx *f, dp_handle h)
 {
-    uint64_t until = dp_test_now_ns() + (uint64_t)WAIT_MS * 1000000u;
+    uint64_t until = dp_test_now_ns() + (uint64_t)DP_TEST_WAIT_MS * 1000000u;
     const void *p;
     while (!(p = dp_get(f->dp, h)) && dp_test_now_ns() < until)
         dp_update(f->dp);
@@ -144,7 +144,7 @@ static void test_evicted_asset_comes_back_with_identical_bytes_on_a_strong_retai
     assert_null(dp_get(f->dp, f->h[5]));
     assert_int_equal(dp_retain(f->dp, f->h[5]), DP_OK);
     bool modified = false;
-    uint64_t until = dp_test_now_ns() + (uint64_t)WAIT_MS * 1000000u;
+    uint64_t until = dp_test_now_ns() + (uint64_t)DP_TEST_WAIT_MS * 1000000u;
     while (dp_state_of(f->dp, f->h[5]) != DP_STATE_LOADED && dp_test_now_ns() < until) {
         dp_update(f->dp);
         modified |= count_events(f, DP_EV_MODIFIED, f->h[5]) == 1;
@@ -171,7 +171,7 @@ static void test_dp_wait_and_dp_touch_bring_an_evicted_asset_back(void **state)
     fx *f = *state;
     load_all_soft(f, "bin");
     assert_int_equal(dp_memory_pressure(f->dp, DP_PRESSURE_CRITICAL), DP_OK);
-    assert_int_equal(dp_wait(f->dp, f->h[1], WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, f->h[1], DP_TEST_WAIT_MS), DP_OK);
     assert_true(blob_is_file(dp_get(f->dp, f->h[1]), 1, FILE_BYTES));
     assert_int_equal(dp_touch(f->dp, f->h[4]), DP_OK);
     assert_true(blob_is_file(get_back(f, f->h[4]), 4, FILE_BYTES));
@@ -185,7 +185,7 @@ static void test_strong_references_are_never_demoted(void **state)
     assert_int_equal(dp_retain(f->dp, f->h[0]), DP_OK); /* soft and strong */
     dp_handle strong;
     assert_int_equal(dp_load(f->dp, "0.half", &strong), DP_OK); /* strong only */
-    assert_int_equal(dp_wait(f->dp, strong, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, strong, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_set_soft_budget(f->dp, 0, 1), DP_OK);
     for (int k = 0; k < 3; k++) {
         dp_update(f->dp);
@@ -242,7 +242,7 @@ static void test_a_strong_retain_brings_the_full_data_back_after_a_demote(void *
     assert_true(victim >= 0);
     assert_int_equal(dp_retain(f->dp, f->h[victim]), DP_OK);
     bool modified = false, demoted = true;
-    uint64_t until = dp_test_now_ns() + (uint64_t)WAIT_MS * 1000000u;
+    uint64_t until = dp_test_now_ns() + (uint64_t)DP_TEST_WAIT_MS * 1000000u;
     while (!modified && dp_test_now_ns() < until) {
         dp_update(f->dp);
         modified = count_events(f, DP_EV_MODIFIED, f->h[victim]) == 1;
@@ -305,7 +305,7 @@ static void test_critical_pressure_also_frees_the_unused_cache(void **state)
     open_depot(f, (dp_desc){.keep_unused_bytes = 1 << 20});
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "3.bin", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_release(f->dp, h), DP_OK);
     dp_update(f->dp);
     assert_int_equal(stats(f).unused_cached_bytes, BLOB_BYTES);
@@ -384,7 +384,7 @@ static void test_a_soft_group_holds_its_members_softly(void **state)
     assert_int_equal(dp_group_set_soft(f->dp, g, true), DP_OK);
     dp_handle h;
     assert_int_equal(dp_load_into(f->dp, "2.bin", g, &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_soft_count(f->dp, h), 1);
     assert_int_equal(dp_memory_pressure(f->dp, DP_PRESSURE_CRITICAL), DP_OK);
     assert_int_equal(dp_state_of(f->dp, h), DP_STATE_EVICTED);
@@ -392,7 +392,7 @@ static void test_a_soft_group_holds_its_members_softly(void **state)
     /* Held strongly from now on: it comes back, and stays. */
     assert_int_equal(dp_group_set_soft(f->dp, g, false), DP_OK);
     assert_int_equal(dp_soft_count(f->dp, h), 0);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     assert_true(blob_is_file(dp_get(f->dp, h), 2, FILE_BYTES));
     assert_int_equal(dp_memory_pressure(f->dp, DP_PRESSURE_CRITICAL), DP_OK);
     assert_int_equal(dp_state_of(f->dp, h), DP_STATE_LOADED);
@@ -442,7 +442,7 @@ static void test_dp_load_soft_hands_back_a_soft_reference(void **state)
     dp_holder hs[2];
     assert_int_equal(dp_holders(f->dp, h, hs, 2), 1);
     assert_true(hs[0].soft);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_memory_pressure(f->dp, DP_PRESSURE_CRITICAL), DP_OK);
     assert_int_equal(dp_state_of(f->dp, h), DP_STATE_EVICTED);
     assert_int_equal(dp_check(f->dp), DP_OK);

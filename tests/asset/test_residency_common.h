@@ -11,7 +11,6 @@
 #include "depot/depot.h"
 #include "testutil.h"
 
-#define WAIT_MS 20000
 
 /* The "half" type's data: `size` bytes that follow. */
 typedef struct half {

@@ -44,7 +44,7 @@ static void *work(void *arg)
         assert_int_equal(dp_read_begin(s->dp, &g), DP_OK);
         assert_int_equal(dp_retain(s->dp, s->h[k]), DP_OK);
         const void *p = NULL;
-        uint64_t until = dp_test_now_ns() + (uint64_t)WAIT_MS * 1000000u;
+        uint64_t until = dp_test_now_ns() + (uint64_t)DP_TEST_WAIT_MS * 1000000u;
         while (!(p = dp_get(s->dp, s->h[k])) && dp_test_now_ns() < until)
             sched_yield(); /* the owner brings it back at one of its updates */
         if (!p)
@@ -72,7 +72,7 @@ static void test_strong_holds_on_other_threads_always_get_their_files_bytes(void
     for (int i = 0; i < NFILES; i++) {
         key_of(key, sizeof key, i, "bin");
         assert_int_equal(dp_load(s.dp, key, &s.h[i]), DP_OK);
-        assert_int_equal(dp_wait(s.dp, s.h[i], WAIT_MS), DP_OK);
+        assert_int_equal(dp_wait(s.dp, s.h[i], DP_TEST_WAIT_MS), DP_OK);
         assert_int_equal(dp_retain_soft(s.dp, s.h[i]), DP_OK);
         assert_int_equal(dp_release(s.dp, s.h[i]), DP_OK);
     }

@@ -102,7 +102,7 @@ static void open_world(world *w, const dp_allocator *a)
         dp_handle *h = i < NBIN ? &w->bin[i] : &w->hf[i - NBIN];
         key_of(key, sizeof key, i < NBIN ? i : i - NBIN, i < NBIN ? "bin" : "half");
         assert_int_equal(dp_load(w->dp, key, h), DP_OK);
-        assert_int_equal(dp_wait(w->dp, *h, WAIT_MS), DP_OK);
+        assert_int_equal(dp_wait(w->dp, *h, DP_TEST_WAIT_MS), DP_OK);
         assert_int_equal(dp_retain_soft(w->dp, *h), DP_OK);
         assert_int_equal(dp_release(w->dp, *h), DP_OK);
     }
@@ -139,7 +139,7 @@ static void step(world *w, size_t *seen, size_t *came_back)
         w->strong[j] = h;
         w->strong_file[j] = k;
         if (!p) { /* evicted: the strong hold brings it back, with its file's bytes */
-            assert_int_equal(dp_wait(w->dp, h, WAIT_MS), DP_OK);
+            assert_int_equal(dp_wait(w->dp, h, DP_TEST_WAIT_MS), DP_OK);
             assert_true(data_ok(k, dp_get(w->dp, h)));
             assert_non_null(dp_get(w->dp, h));
             (*came_back)++;
@@ -188,11 +188,11 @@ static bool oom_run(long n, int all_after)
         dp_update(w.dp);
         dp_memory_pressure(w.dp, DP_PRESSURE_MODERATE);
     }
-    dp_wait(w.dp, w.bin[1], all_after ? 50 : WAIT_MS);
+    dp_wait(w.dp, w.bin[1], all_after ? 50 : DP_TEST_WAIT_MS);
     bool injected = atomic_load(&ta.failed) > 0;
     dp_test_alloc_fail_at(&ta, 0);
     ta.fail_all_after = 0;
-    dp_wait(w.dp, w.bin[1], WAIT_MS); /* (after lasting OOM it may have failed) */
+    dp_wait(w.dp, w.bin[1], DP_TEST_WAIT_MS); /* (after lasting OOM it may have failed) */
     assert_true(data_ok(1, dp_get(w.dp, w.bin[1])));
     dp_update(w.dp);
     assert_int_equal(dp_check(w.dp), DP_OK);

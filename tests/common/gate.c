@@ -15,7 +15,8 @@ void dp_test_gate_block(dp_test_gate *g)
 
 bool dp_test_gate_wait_reached(dp_test_gate *g, long ms)
 {
-    for (long i = 0; i < ms && !atomic_load(&g->reached); i++)
+    uint64_t t0 = dp_test_now_ns();
+    while (!atomic_load(&g->reached) && dp_test_now_ns() - t0 < (uint64_t)ms * 1000000u)
         usleep(1000);
     return atomic_load(&g->reached);
 }

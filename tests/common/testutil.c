@@ -95,6 +95,11 @@ uint64_t dp_test_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+bool dp_test_waiting(uint64_t t0_ns)
+{
+    return dp_test_now_ns() - t0_ns < (uint64_t)DP_TEST_WAIT_MS * 1000000u;
+}
+
 void dp_test_log_record(void *user, dp_log_level level, const char *message)
 {
     dp_test_logbook *b = user;

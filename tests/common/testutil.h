@@ -5,6 +5,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdatomic.h>
@@ -43,6 +44,20 @@ void dp_test_pass_quarantine(dp_depot *dp);
 
 /* Monotonic nanoseconds. */
 uint64_t dp_test_now_ns(void);
+
+/* How long a test waits for something that must happen (a load to settle, a thread to
+ * reach a gate, a worker to finish, an event to come): a hang guard, not a speed bound.
+ * Generous because CI runs on loaded machines where a thread may first run seconds late;
+ * ctest's TIMEOUT is the backstop. A test that expects DP_ERR_TIMEOUT keeps its own small
+ * timeout. Never assert that something took less than some time. */
+#define DP_TEST_WAIT_MS 60000
+
+/* A polling loop's hang guard: true while less than DP_TEST_WAIT_MS has passed since t0_ns
+ * (a dp_test_now_ns() reading). A loop that waits for `done` bounds itself by time, never
+ * by a count of iterations (a count is a speed guess):
+ *     for (uint64_t t0 = dp_test_now_ns(); !done && dp_test_waiting(t0);) { ... }
+ * and asserts `done` after it. */
+bool dp_test_waiting(uint64_t t0_ns);
 
 /* A log hook target (dp_desc.log = {dp_test_log_record, &book}): counts messages and keeps
  * the level and text of the last one. Not thread-safe (the tests log from the owner). */

@@ -40,7 +40,7 @@ static void record_scene(scene *s)
     dp_depot *dp = make(4096, s->dir);
     dp_handle file, a, b;
     assert_int_equal(dp_load(dp, "data.bin", &file), DP_OK);
-    assert_int_equal(dp_wait(dp, file, 60000), DP_OK);
+    assert_int_equal(dp_wait(dp, file, DP_TEST_WAIT_MS), DP_OK);
     dp_type_id blob;
     assert_int_equal(dp_type_find(dp, "blob", &blob), DP_OK);
     assert_int_equal(dp_add(dp, blob, calloc(1, sizeof(dp_blob)), 1, "level/a", &a), DP_OK);

@@ -175,7 +175,8 @@ static void test_a_thread_idle_while_the_ring_wrapped_keeps_its_next_event(void 
     dp_handle busy = add_obj(dp, "busy");
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, lane_run, &idle), 0);
-    assert_true(dp_test_gate_wait_reached(&idle.gate, 60000)); /* it holds a claimed block */
+    /* it holds a claimed block */
+    assert_true(dp_test_gate_wait_reached(&idle.gate, DP_TEST_WAIT_MS));
     for (int i = 0; i < 3000; i++) {
         dp_retain(dp, busy);
         dp_release(dp, busy);

@@ -73,7 +73,7 @@ static void test_id_key_loads_the_asset_the_catalog_names(void **state)
     assert_int_equal(dp_catalog_load(f->dp, f->cat), DP_OK);
     dp_handle by_id, by_key;
     assert_int_equal(dp_load(f->dp, "id:0xa1", &by_id), DP_OK);
-    assert_int_equal(dp_wait(f->dp, by_id, 10000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, by_id, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_load(f->dp, "img/new.png", &by_key), DP_OK);
     assert_true(dp_handle_eq(by_id, by_key));
     assert_string_equal(dp_key_of(f->dp, by_id), "img/new.png");
@@ -87,7 +87,7 @@ static void test_old_key_of_a_renamed_file_gives_the_new_keys_asset(void **state
     assert_int_equal(dp_catalog_load(f->dp, f->cat), DP_OK);
     dp_handle old, cur;
     assert_int_equal(dp_load(f->dp, "img/old.png", &old), DP_OK);
-    assert_int_equal(dp_wait(f->dp, old, 10000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, old, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_load(f->dp, "img/new.png", &cur), DP_OK);
     assert_true(dp_handle_eq(old, cur));
     dp_release(f->dp, old);
@@ -100,7 +100,7 @@ static void test_sprite_naming_a_renamed_image_still_loads(void **state)
     dp_handle s;
     /* Without the catalog the sprite's image is missing... */
     assert_int_equal(dp_load(f->dp, "hero.sprite", &s), DP_OK);
-    assert_int_not_equal(dp_wait(f->dp, s, 10000), DP_OK);
+    assert_int_not_equal(dp_wait(f->dp, s, DP_TEST_WAIT_MS), DP_OK);
     dp_release(f->dp, s);
     dp_update(f->dp);
     dp_collect_cycles(f->dp);
@@ -108,7 +108,7 @@ static void test_sprite_naming_a_renamed_image_still_loads(void **state)
     /* ...with it, the redirect finds the renamed file. */
     assert_int_equal(dp_catalog_load(f->dp, f->cat), DP_OK);
     assert_int_equal(dp_load(f->dp, "id:0xB2", &s), DP_OK);
-    assert_int_equal(dp_wait(f->dp, s, 10000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, s, DP_TEST_WAIT_MS), DP_OK);
     const dp_sprite *sp = dp_get(f->dp, s);
     assert_string_equal(dp_key_of(f->dp, sp->image), "img/new.png");
     dp_release(f->dp, s);
@@ -139,7 +139,7 @@ static void test_ids_and_redirects_name_keys_with_a_scheme(void **state)
     dp_handle by_id, by_old;
     dp_type_id blob = dp_builtins(f->dp).blob;
     assert_int_equal(dp_load_as(f->dp, "id:0xc3", blob, &by_id), DP_OK);
-    assert_int_equal(dp_wait(f->dp, by_id, 10000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, by_id, DP_TEST_WAIT_MS), DP_OK);
     assert_string_equal(dp_key_of(f->dp, by_id), "mem://cfg/new.json");
     assert_int_equal(dp_load_as(f->dp, "mem://cfg/old.json", blob, &by_old), DP_OK);
     assert_true(dp_handle_eq(by_id, by_old));

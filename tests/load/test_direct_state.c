@@ -8,7 +8,7 @@
 #include "node_type.h"
 #include "testutil.h"
 
-#define LONG_NS (60ull * 1000000000ull) /* a hung load, not a slow machine */
+#define LONG_NS ((uint64_t)DP_TEST_WAIT_MS * 1000000u) /* a hung load, not a slow machine */
 
 typedef struct fx {
     dp_depot *dp;
@@ -62,7 +62,7 @@ static void test_direct_state_is_loaded_while_a_grandchild_still_loads(void **st
     assert_int_equal(dp_load(f->dp, "mem://root.node", &root), DP_OK);
 
     pump_direct(f, root, DP_STATE_LOADED);
-    assert_true(dp_test_gate_wait_reached(&dp_test_node_gate, 60000));
+    assert_true(dp_test_gate_wait_reached(&dp_test_node_gate, DP_TEST_WAIT_MS));
     assert_int_equal(dp_update(f->dp), DP_OK);
 
     dp_handle mid = find(f, "mem://mid.node");
@@ -106,7 +106,7 @@ static void test_direct_state_settles_after_the_deep_state_failed(void **state)
     dp_test_node_put(f->dp, "slow.node", "gate");
     dp_handle root;
     assert_int_equal(dp_load(f->dp, "mem://root.node", &root), DP_OK);
-    assert_true(dp_test_gate_wait_reached(&dp_test_node_gate, 60000));
+    assert_true(dp_test_gate_wait_reached(&dp_test_node_gate, DP_TEST_WAIT_MS));
     uint64_t end = dp_test_now_ns() + LONG_NS;
     while (dp_state_deep(f->dp, root) != DP_STATE_FAILED) {
         assert_true(dp_test_now_ns() < end);

@@ -9,7 +9,6 @@
 #include "depot/depot.h"
 #include "testutil.h"
 
-#define WAIT_MS 5000
 
 typedef struct fx {
     dp_test_alloc alloc;
@@ -90,7 +89,7 @@ static dp_handle load_settled(fx *f, const char *key)
 {
     dp_handle h;
     assert_int_equal(dp_load(f->dp, key, &h), DP_OK);
-    (void)dp_wait(f->dp, h, WAIT_MS);
+    (void)dp_wait(f->dp, h, DP_TEST_WAIT_MS);
     return h;
 }
 
@@ -183,7 +182,7 @@ static void test_out_of_memory_leaves_the_status_alone(void **state)
             f->alloc.fail_all_after = 0;
             continue;
         }
-        (void)dp_wait(f->dp, h, WAIT_MS);
+        (void)dp_wait(f->dp, h, DP_TEST_WAIT_MS);
         dp_failure_info info;
         assert_int_equal(dp_failure(f->dp, h, &info), DP_OK);
         if (info.status == DP_ERR_FORMAT) {

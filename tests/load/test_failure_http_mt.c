@@ -12,7 +12,6 @@
 #include "http_server.h"
 #include "testutil.h"
 
-#define WAIT_MS 20000
 
 typedef struct fx {
     dp_test_alloc alloc;
@@ -76,7 +75,7 @@ static dp_handle load_failed(fx *f, const char *url, dp_status want)
 {
     dp_handle h;
     assert_int_equal(dp_load(f->dp, url, &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), want);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), want);
     assert_int_equal(dp_failure(f->dp, h, &f->info), DP_OK);
     assert_int_equal(f->info.status, want);
     assert_string_equal(f->info.key, url);
@@ -166,7 +165,7 @@ static void test_custom_source_message_from_source_fail(void **state)
     assert_int_equal(dp_register_source(f->dp, &src), DP_OK);
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "vault://gold.png", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_ERR_IO);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_ERR_IO);
     assert_int_equal(dp_failure(f->dp, h, &f->info), DP_OK);
     assert_string_equal(f->info.message, "vault is locked (asked for gold.png)");
     dp_failure_text(&f->info, f->line, sizeof f->line);

@@ -14,7 +14,6 @@
 #include "depot/pack.h"
 #include "testutil.h"
 
-#define WAIT_MS 10000
 
 typedef struct fx {
     dp_test_alloc alloc;
@@ -84,7 +83,7 @@ static dp_handle load_failed(fx *f, const char *key, dp_status want)
 {
     dp_handle h;
     assert_int_equal(dp_load(f->dp, key, &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), want);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), want);
     assert_int_equal(dp_failure(f->dp, h, &f->info), DP_OK);
     assert_int_equal(f->info.status, want);
     assert_string_equal(f->info.key, key);
@@ -219,7 +218,7 @@ static void test_bundle_with_a_missing_member_names_the_member(void **state)
     put_text(f, "scene.bundle", "{\"assets\": [\"img/ok.png\", \"img/missing.png\"]}");
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "scene.bundle", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_ERR_NOT_FOUND);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_ERR_NOT_FOUND);
     assert_int_equal(dp_failure(f->dp, h, &f->info), DP_OK);
     assert_int_equal(f->info.status, DP_ERR_NOT_FOUND);
     assert_string_equal(f->info.key, "scene.bundle");

@@ -79,7 +79,7 @@ static void nginx_start(void)
         execl(NGINX, "nginx", "-p", F.dir, "-c", conf, (char *)NULL);
         _exit(127);
     }
-    for (int i = 0; i < 2000 && !can_connect(F.port); i++)
+    for (uint64_t t0 = dp_test_now_ns(); !can_connect(F.port) && dp_test_waiting(t0);)
         usleep(5000);
     assert_true(can_connect(F.port));
 }
@@ -183,7 +183,7 @@ static dp_status load_once(const dp_http_cache_desc *d, const char *path, char *
     snprintf(key, sizeof key, "http://127.0.0.1:%d/%s", F.port, path);
     dp_handle h;
     assert_int_equal(dp_load_as(dp, key, dp_builtins(dp).blob, &h), DP_OK);
-    dp_status st = dp_wait(dp, h, 30000);
+    dp_status st = dp_wait(dp, h, DP_TEST_WAIT_MS);
     if (st == DP_OK) {
         const dp_blob *b = dp_get(dp, h);
         snprintf(out, cap, "%.*s", (int)b->size, (const char *)b->bytes);
@@ -359,7 +359,7 @@ static void test_catalog_entry_is_cached_by_hash_and_served_with_the_server_stop
     assert_int_equal(dp_http_cache(dp, &d), DP_OK);
     dp_handle h;
     assert_int_equal(dp_load_as(dp, "id:0xa1", dp_builtins(dp).blob, &h), DP_OK);
-    assert_int_equal(dp_wait(dp, h, 30000), DP_OK);
+    assert_int_equal(dp_wait(dp, h, DP_TEST_WAIT_MS), DP_OK);
     snprintf(text, sizeof text, "http://127.0.0.1:%d/lvl/a.bin", F.port);
     assert_string_equal(dp_key_of(dp, h), text);
     assert_memory_equal(((const dp_blob *)dp_get(dp, h))->bytes, "alpha content", 13);
@@ -381,7 +381,7 @@ static void test_corrupt_entry_on_the_server_is_a_format_error_and_is_not_cached
     snprintf(key, sizeof key, "http://127.0.0.1:%d/a.bin", F.port);
     dp_handle h;
     assert_int_equal(dp_load_as(dp, key, dp_builtins(dp).blob, &h), DP_OK);
-    assert_int_equal(dp_wait(dp, h, 30000), DP_ERR_FORMAT);
+    assert_int_equal(dp_wait(dp, h, DP_TEST_WAIT_MS), DP_ERR_FORMAT);
     dp_failure_info fi;
     assert_int_equal(dp_failure(dp, h, &fi), DP_OK);
     assert_int_equal(fi.status, DP_ERR_FORMAT);
@@ -448,11 +448,11 @@ static void test_ranged_load_of_a_catalog_entry_is_checked_whole(void **state)
         dp_handle h;
         assert_int_equal(dp_load_as(dp, key, t, &h), DP_OK);
         if (round == 0) { /* the corrupt bytes: refused, never handed to the type */
-            assert_int_equal(dp_wait(dp, h, 30000), DP_ERR_FORMAT);
+            assert_int_equal(dp_wait(dp, h, DP_TEST_WAIT_MS), DP_ERR_FORMAT);
             assert_int_equal(cache_files("c-"), 0);
             serve("r.bin", "ranged content");
         } else {
-            assert_int_equal(dp_wait(dp, h, 30000), DP_OK);
+            assert_int_equal(dp_wait(dp, h, DP_TEST_WAIT_MS), DP_OK);
             assert_string_equal(dp_get(dp, h), "ranged content");
             assert_int_equal(cache_files("c-"), 1);
         }
@@ -542,7 +542,7 @@ static void test_truncated_transfer_is_retried(void **state)
     snprintf(key, sizeof key, "http://127.0.0.1:%d/t.bin", dp_test_server_port(srv));
     dp_handle h;
     assert_int_equal(dp_load_as(dp, key, dp_builtins(dp).blob, &h), DP_OK);
-    assert_int_equal(dp_wait(dp, h, 30000), DP_OK);
+    assert_int_equal(dp_wait(dp, h, DP_TEST_WAIT_MS), DP_OK);
     const dp_blob *b = dp_get(dp, h);
     assert_memory_equal(b->bytes, "complete body", 13);
     assert_int_equal(atomic_load(&trunc_calls), 2);

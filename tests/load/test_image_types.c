@@ -7,7 +7,6 @@
 #include "depot/depot.h"
 #include "load/image.h"
 
-#define WAIT_MS 10000
 
 static int setup(void **state)
 {
@@ -30,7 +29,7 @@ static const dp_image *load_image(dp_depot *dp, const char *key, dp_type_id forc
         assert_int_equal(dp_load_as(dp, key, forced, h), DP_OK);
     else
         assert_int_equal(dp_load(dp, key, h), DP_OK);
-    assert_int_equal(dp_wait(dp, *h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(dp, *h, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_type_of(dp, *h), forced ? forced : dp_builtins(dp).image);
     const dp_image *img = dp_get(dp, *h);
     assert_non_null(img);
@@ -70,7 +69,7 @@ static void test_oversized_jpeg_fails_the_asset_with_format(void **state)
     dp_handle h;
     assert_int_equal(dp_load(dp, "jpeg_oversized_60000x60000.jpg", &h), DP_OK);
 
-    assert_int_equal(dp_wait(dp, h, WAIT_MS), DP_ERR_FORMAT);
+    assert_int_equal(dp_wait(dp, h, DP_TEST_WAIT_MS), DP_ERR_FORMAT);
 
     assert_int_equal(dp_state_of(dp, h), DP_STATE_FAILED);
     dp_release(dp, h);
@@ -83,7 +82,7 @@ static void test_unknown_content_fails_with_format(void **state)
     dp_handle h;
     assert_int_equal(dp_load(dp, "mem://text.webp", &h), DP_OK);
 
-    assert_int_equal(dp_wait(dp, h, WAIT_MS), DP_ERR_FORMAT);
+    assert_int_equal(dp_wait(dp, h, DP_TEST_WAIT_MS), DP_ERR_FORMAT);
 
     dp_release(dp, h);
 }

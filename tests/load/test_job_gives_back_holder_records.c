@@ -63,9 +63,9 @@ static void test_failed_job_gives_back_its_holder_record(void **state)
     fx *f = *state;
     dp_handle c, p;
     assert_int_equal(dp_load(f->dp, "mem://c.bin", &c), DP_OK);
-    assert_int_equal(dp_wait(f->dp, c, 5000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, c, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_load(f->dp, "mem://p.par", &p), DP_OK);
-    assert_int_equal(dp_wait(f->dp, p, 5000), DP_ERR_FORMAT);
+    assert_int_equal(dp_wait(f->dp, p, DP_TEST_WAIT_MS), DP_ERR_FORMAT);
     dp_update(f->dp);
     assert_int_equal(dp_count(f->dp, c), 1); /* ours only: the job's count was given back */
     assert_int_equal(dp_check(f->dp), DP_OK);  /* ... and so was its holder record: */

@@ -251,8 +251,8 @@ static void test_texture_type_loads_by_extension(void **state)
     assert_int_equal(dp_load(dp, "ktx2_bc1_mips_8x8.ktx2", &h), DP_OK);
     assert_int_equal(dp_load(dp, "ktx2_basislz.ktx2", &basis), DP_OK);
 
-    assert_int_equal(dp_wait(dp, h, 10000), DP_OK);
-    assert_int_equal(dp_wait(dp, basis, 10000), DP_ERR_UNSUPPORTED);
+    assert_int_equal(dp_wait(dp, h, DP_TEST_WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(dp, basis, DP_TEST_WAIT_MS), DP_ERR_UNSUPPORTED);
 
     assert_int_equal(dp_type_of(dp, h), dp_builtins(dp).texture);
     const dp_texture *t = dp_get(dp, h);

@@ -12,7 +12,6 @@
 #include "gate.h"
 #include "testutil.h"
 
-#define WAIT_MS 10000
 
 typedef struct mat {
     dp_handle texture; /* weak; the label's edge holds it */
@@ -178,7 +177,7 @@ static void test_a_labels_deep_state_waits_for_its_own_dependency(void **state)
     put(f, "slowmat mem://s.slow\nplain -\n");
     dp_handle x, m, p;
     assert_int_equal(dp_load(f->dp, "mem://x.mats", &x), DP_OK);
-    uint64_t until = dp_test_now_ns() + (uint64_t)WAIT_MS * 1000000u;
+    uint64_t until = dp_test_now_ns() + (uint64_t)DP_TEST_WAIT_MS * 1000000u;
     while (dp_state_of(f->dp, x) != DP_STATE_LOADED && dp_test_now_ns() < until)
         dp_update(f->dp);
     assert_int_equal(dp_find(f->dp, "mem://x.mats#slowmat", &m), DP_OK);
@@ -190,7 +189,7 @@ static void test_a_labels_deep_state_waits_for_its_own_dependency(void **state)
     const mat *md = dp_get(f->dp, m);
     assert_true(dp_handle_eq(child_of(f, m), md->texture)); /* the edge starts at the label */
     dp_test_gate_open(&f->gate);
-    assert_int_equal(dp_wait(f->dp, m, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, m, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_state_deep(f->dp, x), DP_STATE_LOADED);
     dp_release(f->dp, p);
     dp_release(f->dp, m);
@@ -205,7 +204,7 @@ static void test_a_label_alone_keeps_its_dependency_and_releases_it(void **state
     put(f, "m mem://a.tex\n");
     dp_handle x, m;
     assert_int_equal(dp_load(f->dp, "mem://x.mats", &x), DP_OK);
-    assert_int_equal(dp_wait(f->dp, x, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, x, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_find(f->dp, "mem://x.mats#m", &m), DP_OK);
     assert_int_equal(dp_release(f->dp, x), DP_OK);
     settle(f);
@@ -224,19 +223,19 @@ static void test_a_reload_replaces_a_labels_dependencies(void **state)
     put(f, "m mem://a.tex\n");
     dp_handle x, m;
     assert_int_equal(dp_load(f->dp, "mem://x.mats#m", &m), DP_OK);
-    assert_int_equal(dp_wait(f->dp, m, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, m, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_find(f->dp, "mem://x.mats", &x), DP_OK);
     put(f, "m mem://b.tex\n");
     assert_int_equal(dp_reload(f->dp, x), DP_OK);
     /* Until the reload is applied: the label's data names b.tex. */
-    uint64_t until = dp_test_now_ns() + (uint64_t)WAIT_MS * 1000000u;
+    uint64_t until = dp_test_now_ns() + (uint64_t)DP_TEST_WAIT_MS * 1000000u;
     const mat *md = dp_get(f->dp, m);
     dp_handle a = md->texture;
     while (dp_handle_eq(md->texture, a) && dp_test_now_ns() < until) {
         dp_update(f->dp);
         md = dp_get(f->dp, m);
     }
-    assert_int_equal(dp_wait(f->dp, m, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, m, DP_TEST_WAIT_MS), DP_OK);
     settle(f);
     assert_false(alive(f, "mem://a.tex"));
     dp_handle b;

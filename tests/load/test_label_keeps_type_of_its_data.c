@@ -98,13 +98,13 @@ static void test_reload_changing_a_label_type_destroys_old_data_with_its_type(vo
     fx *f = *state;
     dp_handle p, lb;
     assert_int_equal(dp_load(f->dp, "mem://x.sheet", &p), DP_OK);
-    assert_int_equal(dp_wait(f->dp, p, 5000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, p, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_load(f->dp, "mem://x.sheet#a", &lb), DP_OK);
     assert_int_equal(dp_type_of(f->dp, lb), f->ta);
     assert_int_equal(dp_mem_add(f->dp, "x.sheet", "B", 1), DP_OK);
     assert_int_equal(dp_reload(f->dp, p), DP_OK);
     dp_stats st;
-    for (int i = 0; i < 5000; i++) {
+    for (uint64_t t0 = dp_test_now_ns(); dp_test_waiting(t0);) {
         dp_update(f->dp);
         dp_get_stats(f->dp, &st);
         if (atomic_load(&f->loads) == 2 && st.pending_jobs == 0)
@@ -131,7 +131,7 @@ static void test_load_as_of_a_label_with_another_type_is_refused(void **state)
     fx *f = *state;
     dp_handle p, lb;
     assert_int_equal(dp_load(f->dp, "mem://x.sheet", &p), DP_OK);
-    assert_int_equal(dp_wait(f->dp, p, 5000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, p, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_load_as(f->dp, "mem://x.sheet#a", f->tb, &lb), DP_ERR_EXISTS);
     assert_true(dp_handle_is_null(lb));
     assert_int_equal(dp_load_as(f->dp, "mem://x.sheet#a", f->ta, &lb), DP_OK);
@@ -148,7 +148,7 @@ static void test_a_forced_placeholder_refuses_another_emitted_type(void **state)
     fx *f = *state;
     dp_handle lb, p;
     assert_int_equal(dp_load_as(f->dp, "mem://x.sheet#a", f->tb, &lb), DP_OK); /* file: A */
-    assert_int_equal(dp_wait(f->dp, lb, 5000), DP_ERR_EXISTS);
+    assert_int_equal(dp_wait(f->dp, lb, DP_TEST_WAIT_MS), DP_ERR_EXISTS);
     assert_int_equal(dp_state_of(f->dp, lb), DP_STATE_FAILED);
     assert_int_equal(dp_failure_of(f->dp, lb), DP_ERR_EXISTS);
     assert_int_equal(dp_type_of(f->dp, lb), f->tb);
@@ -167,7 +167,7 @@ static void test_a_forced_placeholder_takes_data_of_its_type(void **state)
     fx *f = *state;
     dp_handle lb;
     assert_int_equal(dp_load_as(f->dp, "mem://x.sheet#a", f->ta, &lb), DP_OK);
-    assert_int_equal(dp_wait(f->dp, lb, 5000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, lb, DP_TEST_WAIT_MS), DP_OK);
     const item *it = dp_get(f->dp, lb);
     assert_non_null(it);
     assert_int_equal(it->tag, 'A');

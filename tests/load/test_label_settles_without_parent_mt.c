@@ -77,11 +77,11 @@ static void test_label_of_failed_parent_fails(void **state)
     f->result = DP_ERR_FORMAT;
     dp_handle p, lb;
     assert_int_equal(dp_load(f->dp, "mem://x.sheet", &p), DP_OK);
-    assert_true(dp_test_gate_wait_reached(&f->emitted, 5000));
+    assert_true(dp_test_gate_wait_reached(&f->emitted, DP_TEST_WAIT_MS));
     assert_int_equal(dp_load(f->dp, "mem://x.sheet#a", &lb), DP_OK);
     dp_test_gate_open(&f->emitted);
-    assert_int_equal(dp_wait(f->dp, p, 5000), DP_ERR_FORMAT);
-    assert_int_equal(dp_wait(f->dp, lb, 2000), DP_ERR_FORMAT);
+    assert_int_equal(dp_wait(f->dp, p, DP_TEST_WAIT_MS), DP_ERR_FORMAT);
+    assert_int_equal(dp_wait(f->dp, lb, DP_TEST_WAIT_MS), DP_ERR_FORMAT);
     assert_int_equal(dp_state_of(f->dp, lb), DP_STATE_FAILED);
     assert_int_equal(dp_release(f->dp, lb), DP_OK);
     assert_int_equal(dp_release(f->dp, p), DP_OK);
@@ -94,13 +94,13 @@ static void test_label_of_dead_parent_fails(void **state)
     f->result = DP_OK;
     dp_handle p, lb;
     assert_int_equal(dp_load(f->dp, "mem://x.sheet", &p), DP_OK);
-    assert_true(dp_test_gate_wait_reached(&f->emitted, 5000));
+    assert_true(dp_test_gate_wait_reached(&f->emitted, DP_TEST_WAIT_MS));
     assert_int_equal(dp_load(f->dp, "mem://x.sheet#a", &lb), DP_OK);
     assert_int_equal(dp_release(f->dp, p), DP_OK);
     dp_update(f->dp); /* the parent is freed; its running job is cancelled */
     assert_int_equal(dp_state_of(f->dp, p), DP_STATE_INVALID);
     dp_test_gate_open(&f->emitted);
-    dp_status st = dp_wait(f->dp, lb, 2000);
+    dp_status st = dp_wait(f->dp, lb, DP_TEST_WAIT_MS);
     assert_int_not_equal(st, DP_ERR_TIMEOUT);
     assert_int_equal(dp_state_of(f->dp, lb), DP_STATE_FAILED);
     assert_int_equal(dp_release(f->dp, lb), DP_OK);

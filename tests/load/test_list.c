@@ -122,7 +122,7 @@ static void test_recursive_listing_reaches_every_entry_below(void **state)
     /* The keys listed are the keys that load. */
     dp_handle h;
     assert_int_equal(dp_load_as(f->dp, f->keys[2], dp_builtins(f->dp).blob, &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, 10000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     assert_memory_equal(((const dp_blob *)dp_get(f->dp, h))->bytes, "base c", 6);
     dp_release(f->dp, h);
 }

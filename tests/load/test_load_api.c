@@ -34,14 +34,15 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Pumps updates counting events of `kind` for `h`: at least `updates` of them, on (up to about
- * ten seconds) until one was seen, and then `updates` more, so that a second one would be
- * counted too. A fixed number of updates failed on a loaded machine whose worker had not run
- * yet (the count came back 0). */
+/* Pumps updates counting events of `kind` for `h`: at least `updates` of them, on (up to the
+ * hang guard DP_TEST_WAIT_MS) until one was seen, and then `updates` more, so that a second
+ * one would be counted too. A fixed number of updates failed on a loaded machine whose
+ * worker had not run yet (the count came back 0). */
 static int pump_count(fx *f, dp_handle h, dp_event_kind kind, int updates)
 {
     int seen = 0, after = 0;
-    for (int i = 0; i < 10000 && (i < updates || !seen || after < updates); i++) {
+    uint64_t t0 = dp_test_now_ns();
+    for (int i = 0; (i < updates || !seen || after < updates) && dp_test_waiting(t0); i++) {
         dp_update(f->dp);
         const dp_event *ev;
         size_t n = dp_events(f->dp, &ev);
@@ -61,7 +62,7 @@ static void test_loaded_asset_announces_loaded_once(void **state)
     assert_int_equal(dp_load(f->dp, "mem://a.txt", &h), DP_OK);
     /* Let the worker finish before the first update, so that the result and the creation
      * are seen by the same update: that used to announce LOADED twice. */
-    usleep(50000);
+    assert_int_equal(dp_wait_idle(f->dp, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(pump_count(f, h, DP_EV_LOADED, 20), 1);
     dp_release(f->dp, h);
 }
@@ -116,7 +117,7 @@ static void test_custom_source_watch_and_poll_reload_the_asset(void **state)
     assert_int_equal(dp_register_source(f->dp, &src), DP_OK);
     dp_handle h;
     assert_int_equal(dp_load_as(f->dp, "gen://x.txt", dp_builtins(f->dp).blob, &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, 5000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(g.watched, 1);
     assert_string_equal(g.path, "x.txt");
     assert_string_equal((char *)((dp_blob *)dp_get(f->dp, h))->bytes, "x.txt v1");
@@ -142,7 +143,7 @@ static void test_load_into_group_unloads_with_the_group(void **state)
     assert_int_equal(dp_count(f->dp, b), 1); /* the group's */
     assert_int_equal(dp_load_into(f->dp, "mem://scene.bundle", g, NULL), DP_ERR_EXISTS);
     assert_int_equal(dp_count(f->dp, b), 1);
-    assert_int_equal(dp_wait(f->dp, b, 5000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, b, DP_TEST_WAIT_MS), DP_OK);
     dp_stats st;
     dp_get_stats(f->dp, &st);
     assert_int_equal(st.live_assets, 3);

@@ -16,7 +16,6 @@
 #include "http_server.h"
 #include "testutil.h"
 
-#define WAIT_MS 20000
 #define NET_LOADS 8
 #define DISK_LOADS 20
 
@@ -44,7 +43,7 @@ static void count_in(fx *f)
 /* Blocks until the gate opens (bounded, so a broken test cannot hang the suite). */
 static void hold(fx *f)
 {
-    for (int i = 0; i < 60000 && !atomic_load(&f->open); i++)
+    for (uint64_t t0 = dp_test_now_ns(); !atomic_load(&f->open) && dp_test_waiting(t0);)
         usleep(1000);
 }
 
@@ -138,7 +137,7 @@ static int teardown(void **state)
 
 static bool wait_inflight(int n)
 {
-    for (int i = 0; i < WAIT_MS && atomic_load(&F->inflight) < n; i++)
+    for (uint64_t t0 = dp_test_now_ns(); atomic_load(&F->inflight) < n && dp_test_waiting(t0);)
         usleep(1000);
     return atomic_load(&F->inflight) >= n;
 }
@@ -171,7 +170,7 @@ static void disk_loads_complete(void)
         assert_int_equal(dp_load(F->dp, key, &hs[i]), DP_OK);
     }
     for (int i = 0; i < DISK_LOADS; i++) {
-        assert_int_equal(dp_wait(F->dp, hs[i], WAIT_MS), DP_OK);
+        assert_int_equal(dp_wait(F->dp, hs[i], DP_TEST_WAIT_MS), DP_OK);
         assert_int_equal(dp_release(F->dp, hs[i]), DP_OK);
     }
 }
@@ -180,7 +179,7 @@ static void finish(dp_handle *hs, int n)
 {
     atomic_store(&F->open, 1);
     for (int i = 0; i < n; i++) {
-        assert_int_equal(dp_wait(F->dp, hs[i], WAIT_MS), DP_OK);
+        assert_int_equal(dp_wait(F->dp, hs[i], DP_TEST_WAIT_MS), DP_OK);
         assert_int_equal(dp_release(F->dp, hs[i]), DP_OK);
     }
 }

@@ -10,7 +10,7 @@
 #include "node_type.h"
 #include "testutil.h"
 
-#define LONG_NS (60ull * 1000000000ull) /* a hung load, not a slow machine */
+#define LONG_NS ((uint64_t)DP_TEST_WAIT_MS * 1000000u) /* a hung load, not a slow machine */
 
 typedef struct fx fx;
 
@@ -123,7 +123,7 @@ static void test_done_is_cancelled_when_the_asset_is_freed_first(void **state)
     fx *f = *state;
     call_log c = {0};
     dp_handle h = request(f, "mem://stuck.node", &c);
-    assert_true(dp_test_gate_wait_reached(&dp_test_node_gate, 60000));
+    assert_true(dp_test_gate_wait_reached(&dp_test_node_gate, DP_TEST_WAIT_MS));
     dp_release(f->dp, h); /* nobody wants it any more: freed at the next update */
     pump_until_called(f, &c);
     assert_int_equal(c.status, DP_ERR_CANCELLED);
@@ -159,7 +159,7 @@ static void test_done_waiting_at_destroy_is_cancelled_during_destroy_only(void *
     fx *f = *state;
     call_log c = {0};
     dp_handle h = request(f, "mem://stuck.node", &c);
-    assert_true(dp_test_gate_wait_reached(&dp_test_node_gate, 60000));
+    assert_true(dp_test_gate_wait_reached(&dp_test_node_gate, DP_TEST_WAIT_MS));
     assert_int_equal(dp_update(f->dp), DP_OK);
     assert_int_equal(c.calls, 0);
     dp_release(f->dp, h); /* not freed before dp_destroy: no update comes */

@@ -15,7 +15,6 @@
 #include "depot/depot.h"
 #include "testutil.h"
 
-#define WAIT_MS 5000
 
 typedef struct fx {
     dp_test_alloc alloc;
@@ -128,7 +127,7 @@ static int teardown(void **state)
 static void settle(fx *f, size_t live)
 {
     dp_stats st;
-    for (int i = 0; i < 2000; i++) {
+    for (uint64_t t0 = dp_test_now_ns(); dp_test_waiting(t0);) {
         dp_update(f->dp);
         dp_get_stats(f->dp, &st);
         if (st.pending_jobs == 0 && st.live_assets == live)
@@ -150,7 +149,7 @@ static void expect_image(fx *f, const char *key, uint32_t w, uint32_t h)
 {
     dp_handle a;
     assert_int_equal(dp_load(f->dp, key, &a), DP_OK);
-    assert_int_equal(dp_wait(f->dp, a, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, a, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_state_of(f->dp, a), DP_STATE_LOADED);
     assert_int_equal(dp_state_deep(f->dp, a), DP_STATE_LOADED);
     dp_image *img = dp_get(f->dp, a);
@@ -179,7 +178,7 @@ static void test_palette_png_with_transparency_expands_to_rgba(void **state)
     fx *f = *state;
     dp_handle a;
     assert_int_equal(dp_load(f->dp, "img/pal.png", &a), DP_OK);
-    assert_int_equal(dp_wait(f->dp, a, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, a, DP_TEST_WAIT_MS), DP_OK);
     dp_image *img = dp_get(f->dp, a);
     /* At least one pixel carries the tRNS transparency: alpha below 255. */
     int transparent = 0;
@@ -193,7 +192,7 @@ static void expect_format_failure(fx *f, const char *key)
 {
     dp_handle a;
     assert_int_equal(dp_load(f->dp, key, &a), DP_OK);
-    assert_int_equal(dp_wait(f->dp, a, WAIT_MS), DP_ERR_FORMAT);
+    assert_int_equal(dp_wait(f->dp, a, DP_TEST_WAIT_MS), DP_ERR_FORMAT);
     assert_int_equal(dp_state_of(f->dp, a), DP_STATE_FAILED);
     assert_int_equal(dp_state_deep(f->dp, a), DP_STATE_FAILED);
     assert_int_equal(dp_failure_of(f->dp, a), DP_ERR_FORMAT);
@@ -222,7 +221,7 @@ static void test_missing_file_fails_with_not_found(void **state)
     fx *f = *state;
     dp_handle a;
     assert_int_equal(dp_load(f->dp, "img/none.png", &a), DP_OK);
-    assert_int_equal(dp_wait(f->dp, a, WAIT_MS), DP_ERR_NOT_FOUND);
+    assert_int_equal(dp_wait(f->dp, a, DP_TEST_WAIT_MS), DP_ERR_NOT_FOUND);
     assert_int_equal(dp_state_of(f->dp, a), DP_STATE_FAILED);
     assert_int_equal(dp_failure_of(f->dp, a), DP_ERR_NOT_FOUND);
     dp_release(f->dp, a);
@@ -234,7 +233,7 @@ static void test_sprite_with_missing_image_is_loaded_but_deep_failed(void **stat
     fx *f = *state;
     dp_handle s;
     assert_int_equal(dp_load(f->dp, "lost.sprite", &s), DP_OK);
-    assert_int_equal(dp_wait(f->dp, s, WAIT_MS), DP_ERR_NOT_FOUND);
+    assert_int_equal(dp_wait(f->dp, s, DP_TEST_WAIT_MS), DP_ERR_NOT_FOUND);
     assert_int_equal(dp_state_of(f->dp, s), DP_STATE_LOADED);
     assert_int_equal(dp_state_deep(f->dp, s), DP_STATE_FAILED);
     /* The parent's own load succeeded; dp_failure_of names the failed dependency's status. */
@@ -255,8 +254,8 @@ static void test_bundles_share_members_loaded_once(void **state)
     dp_handle one, two;
     assert_int_equal(dp_load(f->dp, "one.bundle", &one), DP_OK);
     assert_int_equal(dp_load(f->dp, "two.bundle", &two), DP_OK);
-    assert_int_equal(dp_wait(f->dp, one, WAIT_MS), DP_OK);
-    assert_int_equal(dp_wait(f->dp, two, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, one, DP_TEST_WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, two, DP_TEST_WAIT_MS), DP_OK);
     /* img/a.png (under both sprites), img/b.png (in both bundles), img/grey.png. */
     assert_int_equal(live_of_type(f, bt.image), 3);
     assert_int_equal(live_of_type(f, bt.sprite), 2);
@@ -303,10 +302,10 @@ static void test_bundle_cycle_loads_deep_and_is_collected_after_release(void **s
     fx *f = *state;
     dp_handle a;
     assert_int_equal(dp_load(f->dp, "cyc/a.bundle", &a), DP_OK);
-    assert_int_equal(dp_wait(f->dp, a, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, a, DP_TEST_WAIT_MS), DP_OK);
     dp_handle b;
     assert_int_equal(dp_find(f->dp, "cyc/b.bundle", &b), DP_OK);
-    assert_int_equal(dp_wait(f->dp, b, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, b, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_state_deep(f->dp, a), DP_STATE_LOADED);
     assert_int_equal(dp_state_deep(f->dp, b), DP_STATE_LOADED);
     assert_int_equal(dp_count(f->dp, a), 2); /* us + b's edge */
@@ -329,7 +328,7 @@ static void test_bundle_cycle_is_collected_by_updates_alone(void **state)
     fx *f = *state;
     dp_handle a;
     assert_int_equal(dp_load(f->dp, "cyc/a.bundle", &a), DP_OK);
-    assert_int_equal(dp_wait(f->dp, a, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, a, DP_TEST_WAIT_MS), DP_OK);
     dp_release(f->dp, a);
     settle(f, 0);
     dp_stats st;
@@ -342,7 +341,7 @@ static void test_dot_slash_dependency_resolves_against_the_sprite_folder(void **
     fx *f = *state;
     dp_handle s;
     assert_int_equal(dp_load(f->dp, "sub/rel.sprite", &s), DP_OK);
-    assert_int_equal(dp_wait(f->dp, s, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, s, DP_TEST_WAIT_MS), DP_OK);
     dp_sprite *sp = dp_get(f->dp, s);
     assert_non_null(sp);
     assert_int_equal(sp->x, 1);
@@ -472,7 +471,7 @@ static void test_folder_swapped_for_a_symlink_out_within_a_frame_is_never_read(v
     /* dp_load may answer from the folder it remembers; the worker's own check refuses it. */
     dp_status st = dp_load(f->dp, "sub/x.png", &h);
     if (st == DP_OK) {
-        assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_ERR_INVALID);
+        assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_ERR_INVALID);
         assert_null(dp_get(f->dp, h));
         dp_release(f->dp, h);
     } else {
@@ -493,8 +492,8 @@ static void test_symlink_inside_the_root_pointing_inside_is_allowed(void **state
     dp_handle h, g;
     assert_int_equal(dp_load(f->dp, "alias.png", &h), DP_OK);
     assert_int_equal(dp_load(f->dp, "imgs/b.png", &g), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
-    assert_int_equal(dp_wait(f->dp, g, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, g, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(((dp_image *)dp_get(f->dp, h))->width, 4);
     assert_int_equal(((dp_image *)dp_get(f->dp, g))->width, 3);
     dp_release(f->dp, h);
@@ -507,14 +506,14 @@ static void test_load_as_forces_the_type_and_conflicts_with_another(void **state
     dp_builtin_types bt = dp_builtins(f->dp);
     dp_handle n;
     assert_int_equal(dp_load_as(f->dp, "notes.xyz", bt.blob, &n), DP_OK);
-    assert_int_equal(dp_wait(f->dp, n, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, n, DP_TEST_WAIT_MS), DP_OK);
     dp_blob *b = dp_get(f->dp, n);
     assert_int_equal(b->size, 10);
     assert_memory_equal(b->bytes, "plain text", 10);
     /* A PNG read raw. */
     dp_handle raw;
     assert_int_equal(dp_load_as(f->dp, "img/a.png", bt.blob, &raw), DP_OK);
-    assert_int_equal(dp_wait(f->dp, raw, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, raw, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_type_of(f->dp, raw), bt.blob);
     assert_memory_equal(((dp_blob *)dp_get(f->dp, raw))->bytes, "\x89PNG", 4);
     /* The same key with its natural type is another type: EXISTS, nothing held. */
@@ -564,7 +563,7 @@ static void test_get_is_null_and_state_pending_until_the_update_that_applies(voi
     dp_state s = dp_state_of(f->dp, h);
     assert_true(s == DP_STATE_PENDING || s == DP_STATE_LOADING);
     assert_int_equal(dp_state_deep(f->dp, h), DP_STATE_PENDING);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     assert_non_null(dp_get(f->dp, h));
     dp_release(f->dp, h);
 }
@@ -577,7 +576,7 @@ static void test_null_and_stale_handles_have_invalid_state(void **state)
     assert_null(dp_get(f->dp, DP_NULL_HANDLE));
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "img/a.png", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     dp_release(f->dp, h);
     dp_update(f->dp);
     assert_int_equal(dp_state_of(f->dp, h), DP_STATE_INVALID);
@@ -598,7 +597,7 @@ static void test_reload_of_a_keyless_asset_is_invalid(void **state)
     b->bytes = NULL;
     dp_handle h;
     assert_int_equal(dp_add(f->dp, bt.blob, b, sizeof *b, NULL, &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK); /* a run-time asset is loaded */
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK); /* a run-time asset is loaded */
     assert_int_equal(dp_reload(f->dp, h), DP_ERR_INVALID);
     dp_release(f->dp, h);
 }
@@ -622,7 +621,7 @@ static void test_wait_and_reload_from_another_thread_are_wrong_thread(void **sta
     fx *f = *state;
     thread_call c = {.f = f};
     assert_int_equal(dp_load(f->dp, "img/a.png", &c.h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, c.h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, c.h, DP_TEST_WAIT_MS), DP_OK);
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, call_owner_only, &c), 0);
     pthread_join(t, NULL);
@@ -668,7 +667,7 @@ static void test_wait_times_out_on_a_load_that_cannot_finish_in_time(void **stat
     assert_int_equal(dp_state_deep(f->dp, h), DP_STATE_PENDING);
     assert_null(dp_get(f->dp, h));
     atomic_store(&gate, true);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     dp_blob *b = dp_get(f->dp, h);
     assert_memory_equal(b->bytes, "abc", 3);
     dp_release(f->dp, h);

@@ -12,7 +12,6 @@
 #include "gate.h"
 #include "testutil.h"
 
-#define WAIT_MS 10000
 
 typedef struct fx {
     dp_test_alloc alloc;
@@ -160,7 +159,7 @@ static void test_destroy_does_not_count_an_unapplied_jobs_dependency_as_a_leak(v
     fx *f = *state;
     dp_handle p;
     assert_int_equal(dp_load(f->dp, "mem://p.par", &p), DP_OK);
-    assert_true(dp_test_gate_wait_reached(&f->par_gate, WAIT_MS));
+    assert_true(dp_test_gate_wait_reached(&f->par_gate, DP_TEST_WAIT_MS));
     assert_int_equal(dp_release(f->dp, p), DP_OK);
     /* teardown opens the gate: the job finishes, and dp_destroy joins it before counting */
 }
@@ -172,7 +171,7 @@ static void test_releasing_a_label_while_its_file_loads_frees_the_file(void **st
     fx *f = *state;
     dp_handle lb, p;
     assert_int_equal(dp_load(f->dp, "mem://g.sheet#a", &lb), DP_OK);
-    assert_true(dp_test_gate_wait_reached(&f->sheet_gate, WAIT_MS));
+    assert_true(dp_test_gate_wait_reached(&f->sheet_gate, DP_TEST_WAIT_MS));
     assert_int_equal(dp_release(f->dp, lb), DP_OK);
     dp_update(f->dp);
     dp_update(f->dp);
@@ -194,7 +193,7 @@ static void test_destroy_after_releasing_a_label_reports_no_leak(void **state)
     fx *f = *state;
     dp_handle lb;
     assert_int_equal(dp_load(f->dp, "mem://g.sheet#a", &lb), DP_OK);
-    assert_true(dp_test_gate_wait_reached(&f->sheet_gate, WAIT_MS));
+    assert_true(dp_test_gate_wait_reached(&f->sheet_gate, DP_TEST_WAIT_MS));
     assert_int_equal(dp_release(f->dp, lb), DP_OK);
 }
 
@@ -205,13 +204,13 @@ static void test_a_label_step_does_not_wait_behind_slow_io(void **state)
     fx *f = *state;
     dp_handle x, s, lb;
     assert_int_equal(dp_load(f->dp, "mem://x.sheet", &x), DP_OK);
-    assert_int_equal(dp_wait(f->dp, x, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, x, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_load(f->dp, "mem://s.slow", &s), DP_OK);
-    assert_true(dp_test_gate_wait_reached(&f->slow_gate, WAIT_MS));
+    assert_true(dp_test_gate_wait_reached(&f->slow_gate, DP_TEST_WAIT_MS));
     assert_int_equal(dp_load(f->dp, "mem://x.sheet#nope", &lb), DP_OK);
-    assert_int_equal(dp_wait(f->dp, lb, WAIT_MS), DP_ERR_NOT_FOUND);
+    assert_int_equal(dp_wait(f->dp, lb, DP_TEST_WAIT_MS), DP_ERR_NOT_FOUND);
     dp_test_gate_open(&f->slow_gate);
-    assert_int_equal(dp_wait(f->dp, s, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, s, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_release(f->dp, lb), DP_OK);
     assert_int_equal(dp_release(f->dp, s), DP_OK);
     assert_int_equal(dp_release(f->dp, x), DP_OK);
@@ -225,8 +224,8 @@ static void test_a_label_is_not_deep_loaded_before_its_files_dependency(void **s
     fx *f = *state;
     dp_handle lb, file;
     assert_int_equal(dp_load(f->dp, "mem://dx.sheet#a", &lb), DP_OK);
-    assert_true(dp_test_gate_wait_reached(&f->slow_gate, WAIT_MS));
-    uint64_t until = dp_test_now_ns() + (uint64_t)WAIT_MS * 1000000u;
+    assert_true(dp_test_gate_wait_reached(&f->slow_gate, DP_TEST_WAIT_MS));
+    uint64_t until = dp_test_now_ns() + (uint64_t)DP_TEST_WAIT_MS * 1000000u;
     while (dp_state_of(f->dp, lb) != DP_STATE_LOADED && dp_test_now_ns() < until)
         dp_update(f->dp);
     assert_int_equal(dp_state_of(f->dp, lb), DP_STATE_LOADED);
@@ -235,7 +234,7 @@ static void test_a_label_is_not_deep_loaded_before_its_files_dependency(void **s
     assert_int_equal(dp_find(f->dp, "mem://dx.sheet", &file), DP_OK);
     assert_int_not_equal(dp_state_deep(f->dp, file), DP_STATE_LOADED);
     dp_test_gate_open(&f->slow_gate);
-    assert_int_equal(dp_wait(f->dp, lb, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, lb, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_state_deep(f->dp, file), DP_STATE_LOADED);
     assert_int_equal(dp_release(f->dp, file), DP_OK);
     assert_int_equal(dp_release(f->dp, lb), DP_OK);

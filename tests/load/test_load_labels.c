@@ -10,7 +10,6 @@
 #include "depot/depot.h"
 #include "testutil.h"
 
-#define WAIT_MS 5000
 
 typedef struct sheet {
     int frames;
@@ -117,7 +116,7 @@ static int teardown(void **state)
 static void drain(fx *f)
 {
     dp_stats st;
-    for (int i = 0; i < 2000; i++) {
+    for (uint64_t t0 = dp_test_now_ns(); dp_test_waiting(t0);) {
         dp_update(f->dp);
         dp_collect_cycles(f->dp);
         dp_get_stats(f->dp, &st);
@@ -141,7 +140,7 @@ static void test_labels_emitted_by_the_parent_can_be_found_after_it_loads(void *
     fx *f = *state;
     dp_handle x;
     assert_int_equal(dp_load(f->dp, "x.sheet", &x), DP_OK);
-    assert_int_equal(dp_wait(f->dp, x, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, x, DP_TEST_WAIT_MS), DP_OK);
     for (int i = 0; i < 4; i++) {
         char key[64];
         snprintf(key, sizeof key, "x.sheet#frame_%02d", i);
@@ -170,7 +169,7 @@ static void test_load_of_a_label_before_its_parent_becomes_loaded_when_the_paren
     dp_handle fr;
     assert_int_equal(dp_load(f->dp, "x.sheet#frame_02", &fr), DP_OK);
     assert_null(dp_get(f->dp, fr));
-    assert_int_equal(dp_wait(f->dp, fr, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, fr, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_state_of(f->dp, fr), DP_STATE_LOADED);
     assert_int_equal(dp_type_of(f->dp, fr), f->frame_type);
     frame *data = dp_get(f->dp, fr);
@@ -200,8 +199,8 @@ static void test_two_labels_requested_before_the_parent_both_load(void **state)
     dp_handle a, b;
     assert_int_equal(dp_load(f->dp, "sub/y.sheet#frame_00", &a), DP_OK);
     assert_int_equal(dp_load(f->dp, "sub/y.sheet#frame_01", &b), DP_OK);
-    assert_int_equal(dp_wait(f->dp, a, WAIT_MS), DP_OK);
-    assert_int_equal(dp_wait(f->dp, b, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, a, DP_TEST_WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, b, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(((frame *)dp_get(f->dp, a))->index, 0);
     assert_int_equal(((frame *)dp_get(f->dp, b))->index, 1);
     assert_int_equal(atomic_load(&f->sheet_loads), 1);
@@ -216,7 +215,7 @@ static void test_label_the_parent_does_not_emit_fails_not_found(void **state)
     fx *f = *state;
     dp_handle fr;
     assert_int_equal(dp_load(f->dp, "x.sheet#frame_09", &fr), DP_OK);
-    assert_int_equal(dp_wait(f->dp, fr, WAIT_MS), DP_ERR_NOT_FOUND);
+    assert_int_equal(dp_wait(f->dp, fr, DP_TEST_WAIT_MS), DP_ERR_NOT_FOUND);
     assert_int_equal(dp_state_of(f->dp, fr), DP_STATE_FAILED);
     assert_int_equal(dp_failure_of(f->dp, fr), DP_ERR_NOT_FOUND);
     assert_null(dp_get(f->dp, fr));
@@ -231,9 +230,9 @@ static void test_label_of_a_loaded_parent_that_does_not_emit_it_fails_not_found(
     fx *f = *state;
     dp_handle x, fr;
     assert_int_equal(dp_load(f->dp, "x.sheet", &x), DP_OK);
-    assert_int_equal(dp_wait(f->dp, x, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, x, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_load(f->dp, "x.sheet#nope", &fr), DP_OK);
-    assert_int_equal(dp_wait(f->dp, fr, WAIT_MS), DP_ERR_NOT_FOUND);
+    assert_int_equal(dp_wait(f->dp, fr, DP_TEST_WAIT_MS), DP_ERR_NOT_FOUND);
     dp_release(f->dp, fr);
     dp_release(f->dp, x);
     assert_nothing_live(f);
@@ -244,7 +243,7 @@ static void test_label_of_a_missing_parent_fails_with_the_parents_status(void **
     fx *f = *state;
     dp_handle fr;
     assert_int_equal(dp_load(f->dp, "none.sheet#frame_00", &fr), DP_OK);
-    assert_int_equal(dp_wait(f->dp, fr, WAIT_MS), DP_ERR_NOT_FOUND);
+    assert_int_equal(dp_wait(f->dp, fr, DP_TEST_WAIT_MS), DP_ERR_NOT_FOUND);
     assert_int_equal(dp_state_of(f->dp, fr), DP_STATE_FAILED);
     dp_release(f->dp, fr);
     assert_nothing_live(f);

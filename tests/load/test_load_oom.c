@@ -10,7 +10,6 @@
 #include "depot/depot.h"
 #include "testutil.h"
 
-#define WAIT_MS 5000
 #define MAX_RUNS 5000
 
 static char dir[256];
@@ -70,14 +69,14 @@ static bool run_once(long n, int all_after, const char *key, const char *label)
         if (st == DP_OK) {
             /* Under lasting OOM the deep state of a loaded asset cannot be computed (that
              * pass allocates): there a bounded wait may time out. */
-            for (int i = 0; all_after && i < WAIT_MS; i++) {
+            for (uint64_t t0 = dp_test_now_ns(); all_after && dp_test_waiting(t0);) {
                 dp_state own = dp_state_of(dp, h);
                 if (own == DP_STATE_LOADED || own == DP_STATE_FAILED)
                     break;
                 dp_update(dp);
                 usleep(1000);
             }
-            dp_status w = dp_wait(dp, h, all_after ? 50 : WAIT_MS);
+            dp_status w = dp_wait(dp, h, all_after ? 50 : DP_TEST_WAIT_MS);
             if (all_after && w == DP_ERR_TIMEOUT && dp_state_of(dp, h) == DP_STATE_LOADED)
                 w = DP_ERR_NOMEM;
             if (w == DP_ERR_TIMEOUT) {
@@ -99,7 +98,7 @@ static bool run_once(long n, int all_after, const char *key, const char *label)
             fail_msg("%s, allocation %ld failing: dp_load gave %s", label, n, dp_status_str(st));
         }
         /* Let running jobs finish and everything unused go. */
-        for (int i = 0; i < 2000; i++) {
+        for (uint64_t t0 = dp_test_now_ns(); dp_test_waiting(t0);) {
             dp_update(dp);
             dp_collect_cycles(dp);
             dp_stats s;

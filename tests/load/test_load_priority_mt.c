@@ -15,7 +15,6 @@
 #include "gate.h"
 #include "testutil.h"
 
-#define WAIT_MS 20000
 #define MAX_RUNS 64
 
 typedef struct fx {
@@ -124,13 +123,13 @@ static dp_handle load_at(const char *key, int priority)
 static dp_handle hold_worker(void)
 {
     dp_handle h = load_at("mem://gateA.thing", DP_PRIORITY_NORMAL);
-    assert_true(dp_test_gate_wait_reached(&F->gate_a, WAIT_MS));
+    assert_true(dp_test_gate_wait_reached(&F->gate_a, DP_TEST_WAIT_MS));
     return h;
 }
 
 static void wait_loaded(dp_handle h)
 {
-    assert_int_equal(dp_wait(F->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(F->dp, h, DP_TEST_WAIT_MS), DP_OK);
 }
 
 /* The keys that ran, in order, joined with spaces. */
@@ -410,7 +409,7 @@ static void queue_parent_and_dependency(dp_handle hs[6])
     hs[3] = load_at("mem://c.thing", DP_PRIORITY_LOW);
     hs[4] = load_at("mem://d.thing", DP_PRIORITY_LOW);
     dp_test_gate_open(&F->gate_a);
-    assert_true(dp_test_gate_wait_reached(&F->gate_b, WAIT_MS)); /* p ran: e is queued */
+    assert_true(dp_test_gate_wait_reached(&F->gate_b, DP_TEST_WAIT_MS)); /* p ran: e is queued */
     hs[5] = DP_NULL_HANDLE;
 }
 
@@ -428,7 +427,8 @@ static void test_set_priority_raises_a_queued_dependency_of_a_loaded_parent(void
     (void)state;
     dp_handle hs[6];
     queue_parent_and_dependency(hs);
-    for (int i = 0; i < WAIT_MS && dp_state_of(F->dp, hs[1]) != DP_STATE_LOADED; i++)
+    for (uint64_t t0 = dp_test_now_ns();
+         dp_state_of(F->dp, hs[1]) != DP_STATE_LOADED && dp_test_waiting(t0);)
         dp_update(F->dp); /* p's result applied: its edge to e exists */
     assert_int_equal(dp_state_of(F->dp, hs[1]), DP_STATE_LOADED);
     assert_int_equal(dp_set_priority(F->dp, hs[1], DP_PRIORITY_HIGH), DP_OK);
@@ -444,7 +444,8 @@ static void test_set_priority_raises_a_dependency_before_its_parent_is_applied(v
     assert_int_equal(dp_set_priority(F->dp, hs[1], DP_PRIORITY_HIGH), DP_OK);
     /* Apply p while the worker still sits at gate B: the raise happens at apply. Opening the
      * gate first let the worker take c before the owner applied p (1 run in 20 under TSan). */
-    for (int i = 0; i < WAIT_MS && dp_state_of(F->dp, hs[1]) != DP_STATE_LOADED; i++)
+    for (uint64_t t0 = dp_test_now_ns();
+         dp_state_of(F->dp, hs[1]) != DP_STATE_LOADED && dp_test_waiting(t0);)
         dp_update(F->dp);
     assert_int_equal(dp_state_of(F->dp, hs[1]), DP_STATE_LOADED);
     finish_parent_and_dependency(hs);
@@ -462,7 +463,8 @@ static void test_set_priority_from_another_thread_raises_dependencies_at_update(
     (void)state;
     dp_handle hs[6];
     queue_parent_and_dependency(hs);
-    for (int i = 0; i < WAIT_MS && dp_state_of(F->dp, hs[1]) != DP_STATE_LOADED; i++)
+    for (uint64_t t0 = dp_test_now_ns();
+         dp_state_of(F->dp, hs[1]) != DP_STATE_LOADED && dp_test_waiting(t0);)
         dp_update(F->dp);
     set_arg a = {.h = hs[1]};
     pthread_t t;

@@ -12,7 +12,6 @@
 #include "gate.h"
 #include "testutil.h"
 
-#define WAIT_MS 10000
 
 typedef struct fx {
     dp_test_alloc alloc;
@@ -100,13 +99,13 @@ static void reload_released(fx *f, dp_handle h)
     dp_handle m;
     assert_int_equal(dp_reload(f->dp, h), DP_OK);
     assert_int_equal(dp_load(f->dp, "mem://m.slow", &m), DP_OK);
-    assert_true(dp_test_gate_wait_reached(&f->marker, WAIT_MS));
+    assert_true(dp_test_gate_wait_reached(&f->marker, DP_TEST_WAIT_MS));
     assert_int_equal(dp_release(f->dp, h), DP_OK);
     dp_update(f->dp);
     dp_update(f->dp);
     assert_int_equal(dp_state_of(f->dp, h), DP_STATE_INVALID); /* nobody holds it */
     dp_test_gate_open(&f->marker);
-    assert_int_equal(dp_wait(f->dp, m, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, m, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_release(f->dp, m), DP_OK);
     dp_update(f->dp);
     dp_update(f->dp);
@@ -119,7 +118,7 @@ static void test_a_reload_dropping_a_self_edge_destroys_the_new_data(void **stat
     put(f, "a.me", "self");
     dp_handle a;
     assert_int_equal(dp_load(f->dp, "mem://a.me", &a), DP_OK);
-    assert_int_equal(dp_wait(f->dp, a, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, a, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_count(f->dp, a), 2); /* ours and its own edge */
     put(f, "a.me", "-");
     reload_released(f, a);
@@ -132,9 +131,9 @@ static void test_a_reload_breaking_a_two_cycle_destroys_the_new_data(void **stat
     put(f, "b.me", "mem://a.me");
     dp_handle a, b;
     assert_int_equal(dp_load(f->dp, "mem://a.me", &a), DP_OK);
-    assert_int_equal(dp_wait(f->dp, a, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, a, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_find(f->dp, "mem://b.me", &b), DP_OK);
-    assert_int_equal(dp_wait(f->dp, b, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, b, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_release(f->dp, b), DP_OK);
     put(f, "a.me", "-");
     reload_released(f, a);

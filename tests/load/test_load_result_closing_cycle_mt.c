@@ -72,12 +72,13 @@ static void test_cycle_closed_by_a_result_is_collected(void **state)
     fx *f = *state;
     dp_handle a;
     assert_int_equal(dp_load(f->dp, "mem://a.t", &a), DP_OK);
-    for (int i = 0; i < 5000 && !atomic_load(&f->b_dep.reached); i++) {
+    for (uint64_t t0 = dp_test_now_ns(); !atomic_load(&f->b_dep.reached) && dp_test_waiting(t0);) {
         dp_update(f->dp); /* b's job may need the owner to start */
         usleep(1000);
     }
     assert_true(atomic_load(&f->b_dep.reached));
-    for (int i = 0; i < 5000 && dp_state_of(f->dp, a) != DP_STATE_LOADED; i++) {
+    for (uint64_t t0 = dp_test_now_ns();
+         dp_state_of(f->dp, a) != DP_STATE_LOADED && dp_test_waiting(t0);) {
         dp_update(f->dp);
         usleep(1000);
     }
@@ -91,7 +92,7 @@ static void test_cycle_closed_by_a_result_is_collected(void **state)
     assert_int_equal(st.live_assets, 2);
     /* b's result turns that count into the edge b -> a: now a and b are garbage. */
     dp_test_gate_open(&f->b_dep);
-    for (int i = 0; i < 3000; i++) {
+    for (uint64_t t0 = dp_test_now_ns(); dp_test_waiting(t0);) {
         dp_update(f->dp);
         dp_collect_cycles(f->dp);
         dp_get_stats(f->dp, &st);

@@ -10,7 +10,6 @@
 #include "depot/depot.h"
 #include "testutil.h"
 
-#define WAIT_MS 5000
 
 typedef struct fx {
     dp_test_alloc alloc;
@@ -120,7 +119,7 @@ static int teardown(void **state)
 
 static bool wait_for(atomic_int *v, int at_least)
 {
-    for (int i = 0; i < 5000; i++) {
+    for (uint64_t t0 = dp_test_now_ns(); dp_test_waiting(t0);) {
         if (atomic_load(v) >= at_least)
             return true;
         usleep(1000);
@@ -146,7 +145,7 @@ static void test_destroy_with_queued_running_and_stalled_loads_frees_everything(
         char key[32];
         snprintf(key, sizeof key, "t%02d.thing", i);
         assert_int_equal(dp_load(f->dp, key, &loaded[i]), DP_OK);
-        assert_int_equal(dp_wait(f->dp, loaded[i], WAIT_MS), DP_OK);
+        assert_int_equal(dp_wait(f->dp, loaded[i], DP_TEST_WAIT_MS), DP_OK);
     }
     /* Both workers stall inside the source. */
     dp_handle stalled[2];
@@ -163,12 +162,11 @@ static void test_destroy_with_queued_running_and_stalled_loads_frees_everything(
     dp_update(f->dp);
     assert_int_equal(dp_state_of(f->dp, stalled[0]), DP_STATE_LOADING);
     assert_int_equal(dp_state_of(f->dp, queued[29]), DP_STATE_PENDING);
-    uint64_t t0 = dp_test_now_ns();
+    /* The stalled reads end only when cancelled (their gate never opens): destroy returning
+     * and both counted cancelled is the proof, with no bound on how long it took. */
     size_t held = dp_destroy(f->dp);
-    uint64_t ms = (dp_test_now_ns() - t0) / 1000000u;
     f->dp = NULL;
     assert_int_equal(held, 3 + 2 + 30);
-    assert_true(ms < 3000);
     assert_int_equal(atomic_load(&f->reads_cancelled), 2);
     assert_int_equal(atomic_load(&f->loads_ok), 3);
     assert_int_equal(atomic_load(&f->destroys), 3); /* once per asset that was loaded */
@@ -180,9 +178,9 @@ static void test_destroy_with_a_load_finished_but_not_applied_destroys_its_resul
     fx *f = *state;
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "t00.thing", &h), DP_OK);
-    /* Finished on the worker, never applied: no update. */
+    /* Finished on the worker and handed over, never applied: no update. */
     assert_true(wait_for(&f->loads_ok, 1));
-    usleep(20000);
+    assert_int_equal(dp_wait_idle(f->dp, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_destroy(f->dp), 1);
     f->dp = NULL;
     assert_int_equal(atomic_load(&f->destroys), 1);
@@ -228,7 +226,7 @@ static void test_result_arriving_for_a_dead_asset_is_destroyed_and_counted(void 
     size_t discarded_before = st.results_discarded;
     atomic_store(&f->load_gate, true);
     assert_true(wait_for(&f->loads_ok, 1));
-    for (int i = 0; i < 2000; i++) {
+    for (uint64_t t0 = dp_test_now_ns(); dp_test_waiting(t0);) {
         dp_update(f->dp);
         dp_get_stats(f->dp, &st);
         if (st.pending_jobs == 0)
@@ -258,7 +256,7 @@ static void test_a_loading_asset_is_counted_only_by_its_callers(void **state)
     dp_release(f->dp, again);
     assert_int_equal(dp_count(f->dp, h), 1);
     atomic_store(&f->gate, true);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_count(f->dp, h), 1);
     assert_int_equal(atomic_load(&f->reads_cancelled), 0);
     dp_release(f->dp, h);
@@ -275,7 +273,7 @@ static void test_release_to_zero_while_loading_cancels_the_read_and_frees_the_as
     assert_int_equal(dp_state_of(f->dp, h), DP_STATE_INVALID);
     assert_true(wait_for(&f->reads_cancelled, 1));
     dp_stats st;
-    for (int i = 0; i < 2000; i++) {
+    for (uint64_t t0 = dp_test_now_ns(); dp_test_waiting(t0);) {
         dp_update(f->dp);
         dp_get_stats(f->dp, &st);
         if (st.pending_jobs == 0)
@@ -290,7 +288,7 @@ static void test_release_to_zero_while_loading_cancels_the_read_and_frees_the_as
     /* The worker is free again: another load completes. */
     dp_handle t;
     assert_int_equal(dp_load(f->dp, "t00.thing", &t), DP_OK);
-    assert_int_equal(dp_wait(f->dp, t, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, t, DP_TEST_WAIT_MS), DP_OK);
     dp_release(f->dp, t);
 }
 
@@ -307,7 +305,7 @@ static void test_release_and_reacquire_in_one_frame_does_not_cancel(void **state
     usleep(20000);
     assert_int_equal(atomic_load(&f->reads_cancelled), 0);
     atomic_store(&f->gate, true);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     dp_release(f->dp, h);
 }
 

@@ -82,7 +82,7 @@ static void *load_all(void *arg)
 static void drain(fx *f)
 {
     dp_stats st;
-    for (int i = 0; i < 3000; i++) {
+    for (uint64_t t0 = dp_test_now_ns(); dp_test_waiting(t0);) {
         dp_update(f->dp);
         dp_get_stats(f->dp, &st);
         if (st.pending_jobs == 0 && st.live_assets == 0)
@@ -117,7 +117,7 @@ static void test_threads_loading_the_same_keys_at_once_get_one_asset_per_key(voi
     dp_get_stats(f->dp, &st);
     assert_int_equal(st.live_assets, NKEYS);
     for (int k = 0; k < NKEYS; k++)
-        assert_int_equal(dp_wait(f->dp, f->got[0][k], 10000), DP_OK);
+        assert_int_equal(dp_wait(f->dp, f->got[0][k], DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_check(f->dp), DP_OK);
     for (int i = 0; i < NTHREADS; i++)
         for (int k = 0; k < NKEYS; k++)
@@ -161,8 +161,8 @@ static void test_loads_from_other_threads_while_the_owner_updates(void **state)
         assert_int_equal(pthread_create(&th[i], NULL, load_release_loop, &args[i]), 0);
     }
     /* The owner keeps updating while they load and release. */
-    uint64_t end = dp_test_now_ns() + 20000000000ull;
-    while (atomic_load(&f->done_threads) < NTHREADS && dp_test_now_ns() < end) {
+    for (uint64_t t0 = dp_test_now_ns();
+         atomic_load(&f->done_threads) < NTHREADS && dp_test_waiting(t0);) {
         assert_int_equal(dp_update(f->dp), DP_OK);
         usleep(200);
     }

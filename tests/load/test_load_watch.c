@@ -14,8 +14,6 @@
 #include "load/loader.h" /* the watcher's table size, to see freed assets leave it */
 #include "testutil.h"
 
-#define WAIT_MS 5000
-#define POLL_TOTAL_MS 3000
 
 typedef struct text {
     char s[32];
@@ -109,7 +107,7 @@ static int modified_now(fx *f, dp_handle h)
 /* Updates until a MODIFIED for h arrives (true) or the bound passes (false). */
 static bool until_modified(fx *f, dp_handle h)
 {
-    uint64_t end = dp_test_now_ns() + (uint64_t)POLL_TOTAL_MS * 1000000u;
+    uint64_t end = dp_test_now_ns() + (uint64_t)DP_TEST_WAIT_MS * 1000000u;
     while (dp_test_now_ns() < end) {
         dp_update(f->dp);
         if (modified_now(f, h))
@@ -137,7 +135,7 @@ static void test_edited_png_reloads_with_new_pixels_after_modified(void **state)
     fx *f = *state;
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "pic.png", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(((dp_image *)dp_get(f->dp, h))->width, 4);
     usleep(100000); /* the watch is in place (added when the load applied) */
     put_data(f, "rgb_3x2.png", "pic.png");
@@ -155,7 +153,7 @@ static void test_old_data_is_destroyed_exactly_one_update_after_modified(void **
     fx *f = *state;
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "note.text", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     text *old = dp_get(f->dp, h);
     assert_string_equal(old->s, "v1");
     usleep(100000);
@@ -179,7 +177,7 @@ static void test_quick_successive_writes_give_one_reload(void **state)
     fx *f = *state;
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "note.text", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     usleep(100000);
     const char *v[] = {"w1", "w2", "w3", "w4", "w5"};
     for (int i = 0; i < 5; i++)
@@ -195,7 +193,7 @@ static void test_rename_over_save_gives_one_reload(void **state)
     fx *f = *state;
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "note.text", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     usleep(100000);
     put(f, "note.text.tmp", "r1", 2);
     char from[512], to[512];
@@ -215,7 +213,7 @@ static void test_rename_over_save_gives_one_reload(void **state)
 /* Updates until h's state is `want` (true) or the bound passes (false). */
 static bool until_state(fx *f, dp_handle h, dp_state want)
 {
-    uint64_t end = dp_test_now_ns() + (uint64_t)POLL_TOTAL_MS * 1000000u;
+    uint64_t end = dp_test_now_ns() + (uint64_t)DP_TEST_WAIT_MS * 1000000u;
     while (dp_test_now_ns() < end) {
         dp_update(f->dp);
         if (dp_state_of(f->dp, h) == want)
@@ -230,9 +228,9 @@ static void test_a_file_whose_first_load_failed_reloads_when_it_is_fixed(void **
     fx *f = *state;
     dp_handle h, g;
     assert_int_equal(dp_load(f->dp, "late.text", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_ERR_NOT_FOUND);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_ERR_NOT_FOUND);
     assert_int_equal(dp_load(f->dp, "later/late.text", &g), DP_OK); /* folder missing too */
-    assert_int_equal(dp_wait(f->dp, g, WAIT_MS), DP_ERR_NOT_FOUND);
+    assert_int_equal(dp_wait(f->dp, g, DP_TEST_WAIT_MS), DP_ERR_NOT_FOUND);
     put(f, "late.text", "fixed", 5);
     assert_true(until_state(f, h, DP_STATE_LOADED));
     assert_string_equal(((text *)dp_get(f->dp, h))->s, "fixed");
@@ -249,14 +247,14 @@ static void test_hot_reload_survives_its_folder_being_deleted_and_made_again(voi
     put(f, "sub/n.text", "v1", 2);
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "sub/n.text", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     char sub[512];
     snprintf(sub, sizeof sub, "%s/sub", f->dir);
     dp_test_rmrf(sub); /* a clean step, a checkout */
     modified_during(f, h, 200); /* the watcher sees its folder go */
     put(f, "sub/n.text", "v2", 2);
     assert_true(until_modified(f, h));
-    uint64_t end = dp_test_now_ns() + (uint64_t)POLL_TOTAL_MS * 1000000u;
+    uint64_t end = dp_test_now_ns() + (uint64_t)DP_TEST_WAIT_MS * 1000000u;
     while (strcmp(((text *)dp_get(f->dp, h))->s, "v2") && dp_test_now_ns() < end)
         until_modified(f, h);
     assert_string_equal(((text *)dp_get(f->dp, h))->s, "v2");
@@ -274,7 +272,7 @@ static void test_freed_assets_stop_being_watched(void **state)
     assert_non_null(L);
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "note.text", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp__watch_count(L->watch), 1);
     dp_release(f->dp, h);
     dp_update(f->dp);
@@ -282,7 +280,7 @@ static void test_freed_assets_stop_being_watched(void **state)
     assert_int_equal(dp__watch_count(L->watch), 0);
     /* Loaded anew, it is watched anew. */
     assert_int_equal(dp_load(f->dp, "note.text", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp__watch_count(L->watch), 1);
     put(f, "note.text", "v2", 2);
     assert_true(until_modified(f, h));

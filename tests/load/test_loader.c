@@ -69,7 +69,7 @@ static void test_load_png_gives_rgba_image(void **state)
     fx *f = *state;
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "img/a.png", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, 5000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     dp_image *img = dp_get(f->dp, h);
     assert_non_null(img);
     assert_int_equal(img->width, 4);
@@ -83,7 +83,7 @@ static void test_bundle_loads_members_and_shares_image(void **state)
     fx *f = *state;
     dp_handle b;
     assert_int_equal(dp_load(f->dp, "level1.bundle", &b), DP_OK);
-    assert_int_equal(dp_wait(f->dp, b, 5000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, b, DP_TEST_WAIT_MS), DP_OK);
     dp_bundle *bd = dp_get(f->dp, b);
     assert_non_null(bd);
     assert_int_equal(bd->count, 3);
@@ -106,7 +106,7 @@ static void test_failed_dependency_fails_parent_deep_state(void **state)
     fx *f = *state;
     dp_handle b;
     assert_int_equal(dp_load(f->dp, "broken.bundle", &b), DP_OK);
-    assert_int_equal(dp_wait(f->dp, b, 5000), DP_ERR_FORMAT);
+    assert_int_equal(dp_wait(f->dp, b, DP_TEST_WAIT_MS), DP_ERR_FORMAT);
     assert_int_equal(dp_state_of(f->dp, b), DP_STATE_LOADED);
     assert_int_equal(dp_state_deep(f->dp, b), DP_STATE_FAILED);
     dp_release(f->dp, b);
@@ -117,7 +117,7 @@ static void test_missing_file_fails_not_found(void **state)
     fx *f = *state;
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "img/none.png", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, 5000), DP_ERR_NOT_FOUND);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_ERR_NOT_FOUND);
     assert_int_equal(dp_state_of(f->dp, h), DP_STATE_FAILED);
     dp_release(f->dp, h);
 }
@@ -156,7 +156,7 @@ static void test_mem_source_and_blob(void **state)
     assert_int_equal(dp_mem_add(f->dp, "hello.txt", "hi there", 8), DP_OK);
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "mem://hello.txt", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, 5000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     dp_blob *b = dp_get(f->dp, h);
     assert_int_equal(b->size, 8);
     assert_memory_equal(b->bytes, "hi there", 8);
@@ -169,7 +169,7 @@ static void test_release_while_loading_discards_result(void **state)
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "level1.bundle", &h), DP_OK);
     dp_release(f->dp, h);
-    for (int i = 0; i < 200; i++) {
+    for (uint64_t t0 = dp_test_now_ns(); dp_test_waiting(t0);) {
         dp_update(f->dp);
         dp_stats st;
         dp_get_stats(f->dp, &st);
@@ -188,11 +188,11 @@ static void test_reload_swaps_data_with_modified_event(void **state)
     fx *f = *state;
     dp_handle h;
     dp_load(f->dp, "img/a.png", &h);
-    assert_int_equal(dp_wait(f->dp, h, 5000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     copy_data(f, "rgb_3x2.png", "img/a.png");
     assert_int_equal(dp_reload(f->dp, h), DP_OK);
     int modified = 0;
-    for (int i = 0; i < 500 && !modified; i++) {
+    for (uint64_t t0 = dp_test_now_ns(); !modified && dp_test_waiting(t0);) {
         dp_update(f->dp);
         const dp_event *ev;
         size_t n = dp_events(f->dp, &ev);
@@ -213,7 +213,7 @@ static void test_a_loaded_asset_announces_loaded_exactly_once(void **state)
     assert_int_equal(dp_load(f->dp, "level1.bundle", &h), DP_OK);
     int loaded = 0, deep = 0, after = 0;
     /* Until the deep load, then 10 updates more: a late second announcement counts too. */
-    for (int i = 0; i < 2000 && after < 10; i++) {
+    for (uint64_t t0 = dp_test_now_ns(); after < 10 && dp_test_waiting(t0);) {
         after += deep > 0;
         dp_update(f->dp);
         const dp_event *ev;
@@ -238,12 +238,12 @@ static void test_a_settled_root_given_a_pending_dependency_settles_again(void **
     fx *f = *state;
     dp_handle h, k;
     assert_int_equal(dp_load(f->dp, "img/a.png", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, 10000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_state_deep(f->dp, h), DP_STATE_LOADED);
     assert_int_equal(dp_load(f->dp, "img/b.png", &k), DP_OK);
     assert_int_equal(dp_depend(f->dp, h, k), DP_OK);
     int most = 0;
-    for (int i = 0; i < 10000; i++) {
+    for (uint64_t t0 = dp_test_now_ns(); dp_test_waiting(t0);) {
         dp_update(f->dp);
         const dp_event *ev;
         size_t n = dp_events(f->dp, &ev);

@@ -80,7 +80,7 @@ static int teardown(void **state)
 static const char *text_of(fx *f, const char *key, dp_handle *h)
 {
     assert_int_equal(dp_load_as(f->dp, key, f->blob, h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, *h, 10000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, *h, DP_TEST_WAIT_MS), DP_OK);
     return (const char *)((const dp_blob *)dp_get(f->dp, *h))->bytes;
 }
 
@@ -131,7 +131,7 @@ static void test_keys_no_mount_has_come_from_the_root(void **state)
     expect(f, "a.txt", "base a"); /* any mount is above the root */
     dp_handle h;
     assert_int_equal(dp_load_as(f->dp, "nowhere.txt", f->blob, &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, 10000), DP_ERR_NOT_FOUND);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_ERR_NOT_FOUND);
     dp_release(f->dp, h);
 }
 
@@ -148,7 +148,7 @@ static void test_unmount_is_deferred_live_assets_keep_their_data(void **state)
     assert_string_equal((const char *)((const dp_blob *)dp_get(f->dp, h))->bytes, "patch a");
     /* A reload resolves through what is mounted now. */
     assert_int_equal(dp_reload(f->dp, h), DP_OK);
-    for (int i = 0; i < 10000; i++) {
+    for (uint64_t t0 = dp_test_now_ns(); dp_test_waiting(t0);) {
         dp_update(f->dp);
         if (!strcmp((const char *)((const dp_blob *)dp_get(f->dp, h))->bytes, "base a"))
             break;
@@ -223,15 +223,15 @@ static void test_corrupt_entry_in_a_mounted_pack_fails_with_format(void **state)
     assert_int_equal(dp_mount(f->dp, "pack", f->base, 0), DP_OK);
     dp_handle h;
     assert_int_equal(dp_load_as(f->dp, "a.txt", f->blob, &h), DP_OK); /* data in key order */
-    assert_int_equal(dp_wait(f->dp, h, 10000), DP_ERR_FORMAT);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_ERR_FORMAT);
     assert_null(dp_get(f->dp, h));
     dp_release(f->dp, h);
 }
 
-/* Pumps until the blob of h reads `want` (a MODIFIED swap), or gives up after ~20 s. */
+/* Pumps until the blob of h reads `want` (a MODIFIED swap), or gives up after DP_TEST_WAIT_MS. */
 static bool wait_text(fx *f, dp_handle h, const char *want)
 {
-    for (int i = 0; i < 20000; i++) {
+    for (uint64_t t0 = dp_test_now_ns(); dp_test_waiting(t0);) {
         dp_update(f->dp);
         const dp_blob *b = dp_get(f->dp, h);
         if (b && !strcmp((const char *)b->bytes, want))

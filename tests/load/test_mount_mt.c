@@ -47,7 +47,7 @@ static void test_many_workers_load_from_one_pack_and_unmount_mid_flight(void **s
                 assert_int_equal(dp_unmount(dp, pack), DP_OK); /* loads still in flight */
         }
         for (int i = 0; i < KEYS; i++) {
-            dp_status st = dp_wait(dp, h[i], 20000);
+            dp_status st = dp_wait(dp, h[i], DP_TEST_WAIT_MS);
             if (round == 0 || st == DP_OK) {
                 assert_int_equal(st, DP_OK);
                 char want[32];

@@ -9,7 +9,7 @@
 #include "node_type.h"
 #include "testutil.h"
 
-#define LONG_NS (60ull * 1000000000ull) /* a hung load, not a slow machine */
+#define LONG_NS ((uint64_t)DP_TEST_WAIT_MS * 1000000u) /* a hung load, not a slow machine */
 
 typedef struct fx {
     dp_depot *dp;
@@ -60,7 +60,7 @@ static void test_pending_names_the_stuck_asset_and_its_state(void **state)
 {
     fx *f = *state;
     assert_int_equal(dp_load_into(f->dp, "mem://root.node", f->g, NULL), DP_OK);
-    assert_true(dp_test_gate_wait_reached(&dp_test_node_gate, 60000));
+    assert_true(dp_test_gate_wait_reached(&dp_test_node_gate, DP_TEST_WAIT_MS));
     pump_settled(f, 2); /* root and fine; stuck is at the gate */
 
     dp_pending_info out[4];
@@ -88,7 +88,7 @@ static void test_pending_lists_the_longest_waiting_first(void **state)
     dp_test_node_put(f->dp, "blocker.node", "gate");
     dp_handle blocker;
     assert_int_equal(dp_load_into(f->dp, "mem://blocker.node", f->g, &blocker), DP_OK);
-    assert_true(dp_test_gate_wait_reached(&dp_test_node_gate, 60000));
+    assert_true(dp_test_gate_wait_reached(&dp_test_node_gate, DP_TEST_WAIT_MS));
     /* The one worker is held: what joins now stays queued. */
     assert_int_equal(dp_load_into(f->dp, "mem://fine.node", f->g, NULL), DP_OK);
     size_t n;

@@ -11,7 +11,7 @@
 #include "node_type.h"
 #include "testutil.h"
 
-#define LONG_NS (60ull * 1000000000ull) /* a hung load, not a slow machine */
+#define LONG_NS ((uint64_t)DP_TEST_WAIT_MS * 1000000u) /* a hung load, not a slow machine */
 
 typedef struct fx {
     dp_depot *dp;

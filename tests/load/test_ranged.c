@@ -81,7 +81,7 @@ static int teardown(void **state)
 static const slice *load_slice(fx *f, const char *key, dp_handle *h)
 {
     assert_int_equal(dp_load(f->dp, key, h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, *h, 10000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, *h, DP_TEST_WAIT_MS), DP_OK);
     return dp_get(f->dp, *h);
 }
 
@@ -142,7 +142,7 @@ static void test_a_content_shorter_than_the_range_fails_the_load(void **state)
     assert_int_equal(dp_test_write_file(path, "0123", 4), 0);
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "short.slice", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, 10000), DP_ERR_FORMAT);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_ERR_FORMAT);
     dp_release(f->dp, h);
 }
 

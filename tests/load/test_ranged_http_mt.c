@@ -103,7 +103,7 @@ static void load_and_check(fx *f, const char *path)
     snprintf(key, sizeof key, "http://127.0.0.1:%d%s", dp_test_server_port(f->srv), path);
     dp_handle h;
     assert_int_equal(dp_load(f->dp, key, &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, 20000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     assert_memory_equal(dp_get(f->dp, h), body + 50000, 16);
     dp_release(f->dp, h);
 }
@@ -142,7 +142,7 @@ static void test_http_ranged_load_of_a_missing_file_is_not_found(void **state)
     snprintf(key, sizeof key, "http://127.0.0.1:%d/nope.slice", dp_test_server_port(f->srv));
     dp_handle h;
     assert_int_equal(dp_load(f->dp, key, &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, 20000), DP_ERR_NOT_FOUND);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_ERR_NOT_FOUND);
     dp_release(f->dp, h);
 }
 

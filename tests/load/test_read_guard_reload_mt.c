@@ -64,7 +64,7 @@ static void test_guarded_readers_survive_reloads(void **state)
                      DP_OK);
     put(f, 1);
     assert_int_equal(dp_load(f->dp, "mem://guard.bin", &f->h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, f->h, 10000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, f->h, DP_TEST_WAIT_MS), DP_OK);
     pthread_t t[READERS];
     for (int i = 0; i < READERS; i++)
         pthread_create(&t[i], NULL, reader, f);

@@ -15,7 +15,6 @@
 #include "gate.h"
 #include "testutil.h"
 
-#define WAIT_MS 10000
 
 typedef struct fx {
     dp_test_alloc alloc;
@@ -94,14 +93,14 @@ static void test_wait_after_reload_returns_with_the_new_data(void **state)
     put(f, "one");
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "mem://a.txt", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     put(f, "two!");
     assert_int_equal(dp_reload(f->dp, h), DP_OK);
-    assert_true(dp_test_gate_wait_reached(&f->gate, WAIT_MS));
+    assert_true(dp_test_gate_wait_reached(&f->gate, DP_TEST_WAIT_MS));
     /* The reload is in flight: no return with the old data (before: DP_OK at once). */
     assert_int_equal(dp_wait(f->dp, h, 100), DP_ERR_TIMEOUT);
     dp_test_gate_open(&f->gate);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     assert_string_equal(dp_get(f->dp, h), "two!");
     assert_int_equal(f->modified, 1);
     dp_release(f->dp, h);
@@ -114,12 +113,12 @@ static void test_a_reload_that_keeps_the_deep_state_announces_modified_only(void
     put(f, "one");
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "mem://a.txt", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     dp_update(f->dp);
     assert_int_equal(f->loaded_deep, 1);
     put(f, "two");
     assert_int_equal(dp_reload(f->dp, h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     dp_update(f->dp);
     assert_int_equal(f->modified, 1);
     assert_int_equal(f->loaded_deep, 1); /* no second LOADED_DEEP: MODIFIED is the signal */
@@ -133,13 +132,13 @@ static void test_wait_after_a_failed_reload_returns_with_the_old_data(void **sta
     put(f, "one");
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "mem://a.txt", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     put(f, "bad!");
     assert_int_equal(dp_reload(f->dp, h), DP_OK);
-    assert_true(dp_test_gate_wait_reached(&f->gate, WAIT_MS));
+    assert_true(dp_test_gate_wait_reached(&f->gate, DP_TEST_WAIT_MS));
     assert_int_equal(dp_wait(f->dp, h, 100), DP_ERR_TIMEOUT);
     dp_test_gate_open(&f->gate);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(atomic_load(&f->loads), 2);
     assert_int_equal(f->failed, 1); /* the reload's outcome is the FAILED event */
     assert_string_equal(dp_get(f->dp, h), "one");
@@ -153,11 +152,11 @@ static void test_load_of_a_failed_asset_nobody_holds_loads_it_again(void **state
     put(f, "bad");
     dp_handle h, g;
     assert_int_equal(dp_load(f->dp, "mem://a.txt", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_ERR_FORMAT);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_ERR_FORMAT);
     assert_int_equal(dp_release(f->dp, h), DP_OK); /* unused, not freed before an update */
     put(f, "fixed");
     assert_int_equal(dp_load(f->dp, "mem://a.txt", &g), DP_OK);
-    assert_int_equal(dp_wait(f->dp, g, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, g, DP_TEST_WAIT_MS), DP_OK);
     assert_string_equal(dp_get(f->dp, g), "fixed");
     assert_int_equal(atomic_load(&f->loads), 2);
     dp_release(f->dp, g);
@@ -170,14 +169,14 @@ static void test_load_of_a_failed_asset_others_hold_returns_it_as_it_is(void **s
     put(f, "bad");
     dp_handle h, g;
     assert_int_equal(dp_load(f->dp, "mem://a.txt", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_ERR_FORMAT);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_ERR_FORMAT);
     put(f, "fixed");
     assert_int_equal(dp_load(f->dp, "mem://a.txt", &g), DP_OK);
     assert_true(dp_handle_eq(g, h));
-    assert_int_equal(dp_wait(f->dp, g, WAIT_MS), DP_ERR_FORMAT);
+    assert_int_equal(dp_wait(f->dp, g, DP_TEST_WAIT_MS), DP_ERR_FORMAT);
     assert_int_equal(atomic_load(&f->loads), 1);
     assert_int_equal(dp_reload(f->dp, h), DP_OK); /* the explicit retry */
-    assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     assert_string_equal(dp_get(f->dp, h), "fixed");
     dp_release(f->dp, g);
     dp_release(f->dp, h);

@@ -94,7 +94,7 @@ static int teardown(void **state)
 
 static void pump_until(fx *f, dp_handle h, const char *want)
 {
-    for (int i = 0; i < 5000; i++) {
+    for (uint64_t t0 = dp_test_now_ns(); dp_test_waiting(t0);) {
         dp_update(f->dp);
         const char *s = dp_get(f->dp, h);
         if (s && strcmp(s, want) == 0)
@@ -109,15 +109,15 @@ static void test_older_reload_result_does_not_replace_newer_data(void **state)
     fx *f = *state;
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "slow://x.t", &h), DP_OK);
-    assert_int_equal(dp_wait(f->dp, h, 5000), DP_OK);
+    assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
     assert_string_equal(dp_get(f->dp, h), "v0");
     assert_int_equal(dp_reload(f->dp, h), DP_OK); /* read 2: slow */
-    assert_true(dp_test_gate_wait_reached(&f->read2, 5000));
+    assert_true(dp_test_gate_wait_reached(&f->read2, DP_TEST_WAIT_MS));
     assert_int_equal(dp_reload(f->dp, h), DP_OK); /* read 3: quick */
     pump_until(f, h, "v2");
     dp_test_gate_open(&f->read2);
     dp_stats st;
-    for (int i = 0; i < 5000; i++) {
+    for (uint64_t t0 = dp_test_now_ns(); dp_test_waiting(t0);) {
         dp_update(f->dp);
         dp_get_stats(f->dp, &st);
         if (st.pending_jobs == 0)

@@ -221,8 +221,8 @@ static void test_sound_type_loads_by_extension(void **state)
     assert_int_equal(dp_load(dp, "sound_saw_stereo.flac", &h), DP_OK);
     assert_int_equal(dp_load(dp, "sound_truncated.wav", &bad), DP_OK);
 
-    assert_int_equal(dp_wait(dp, h, 10000), DP_OK);
-    assert_int_equal(dp_wait(dp, bad, 10000), DP_ERR_FORMAT);
+    assert_int_equal(dp_wait(dp, h, DP_TEST_WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(dp, bad, DP_TEST_WAIT_MS), DP_ERR_FORMAT);
 
     assert_int_equal(dp_type_of(dp, h), dp_builtins(dp).sound);
     const dp_sound *s = dp_get(dp, h);

@@ -12,7 +12,6 @@
 #include "gate.h"
 #include "testutil.h"
 
-#define WAIT_MS 20000
 #define MANY 64
 
 typedef struct fx {
@@ -87,7 +86,7 @@ static void test_wait_idle_with_nothing_in_flight_returns_ok_at_once(void **stat
 static void *opener(void *arg)
 {
     fx *f = arg;
-    if (dp_test_gate_wait_reached(&f->gate, WAIT_MS))
+    if (dp_test_gate_wait_reached(&f->gate, DP_TEST_WAIT_MS))
         dp_test_gate_open(&f->gate);
     return NULL;
 }
@@ -112,7 +111,7 @@ static void test_wait_idle_times_out_while_a_load_runs(void **state)
     fx *f = *state;
     dp_handle h;
     assert_int_equal(dp_load(f->dp, "mem://s.slow", &h), DP_OK);
-    assert_true(dp_test_gate_wait_reached(&f->gate, WAIT_MS));
+    assert_true(dp_test_gate_wait_reached(&f->gate, DP_TEST_WAIT_MS));
     assert_int_equal(dp_wait_idle(f->dp, 0), DP_ERR_TIMEOUT);
     assert_int_equal(dp_wait_idle(f->dp, 20), DP_ERR_TIMEOUT);
     assert_int_equal(dp_update(f->dp), DP_OK);
