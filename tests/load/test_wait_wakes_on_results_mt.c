@@ -8,7 +8,7 @@
  * (what a polling wait does in about POLL_PROOF ms) or HOLD_MS have passed, whichever comes
  * first: a polling dp_wait fails the update bound at once, an event-driven one holds it
  * whatever the machine's load. A lost wake-up would show as a wait that ran into its
- * (generous) timeout. */
+ * (generous) timeout, DP_TEST_WAIT_MS. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +19,6 @@
 #include "gate.h"
 #include "testutil.h"
 
-#define WAIT_MS 30000
 #define POLL_PROOF 50 /* updates during one gated wait that only polling explains */
 #define HOLD_MS 300   /* the longest the helper holds the gate (a polling wait ends it sooner) */
 #define SMALL 4       /* updates one event-driven wait may take: before, after the result */
@@ -146,7 +145,7 @@ static int teardown(void **state)
 static void *hold_gate(void *arg)
 {
     fx *f = arg;
-    if (!dp_test_gate_wait_reached(&f->gate, WAIT_MS))
+    if (!dp_test_gate_wait_reached(&f->gate, DP_TEST_WAIT_MS))
         return NULL; /* the test's own assertions report it */
     for (int ms = 0; ms < HOLD_MS && atomic_load(&f->updates) < POLL_PROOF; ms++)
         usleep(1000);
@@ -162,7 +161,7 @@ static void gated_wait(fx *f, dp_handle h, int *total, int *after_open)
     pthread_t helper;
     assert_int_equal(pthread_create(&helper, NULL, hold_gate, f), 0);
     int before = atomic_load(&f->updates);
-    dp_status st = dp_wait(f->dp, h, WAIT_MS);
+    dp_status st = dp_wait(f->dp, h, DP_TEST_WAIT_MS);
     int end = atomic_load(&f->updates);
     assert_int_equal(pthread_join(helper, NULL), 0);
     assert_int_equal(st, DP_OK);
@@ -214,7 +213,7 @@ static void test_no_wake_up_is_lost_over_many_quick_loads(void **state)
         assert_int_equal(dp_load(f->dp, key, &h), DP_OK);
         uint64_t t0 = dp_test_now_ns();
         int before = atomic_load(&f->updates);
-        assert_int_equal(dp_wait(f->dp, h, WAIT_MS), DP_OK);
+        assert_int_equal(dp_wait(f->dp, h, DP_TEST_WAIT_MS), DP_OK);
         int made = atomic_load(&f->updates) - before;
         uint64_t took = dp_test_now_ns() - t0;
         worst_ns = took > worst_ns ? took : worst_ns;
@@ -223,7 +222,7 @@ static void test_no_wake_up_is_lost_over_many_quick_loads(void **state)
     }
     dp_update(f->dp);
     /* A lost wake-up sleeps until the timeout (the last look then finds the result). */
-    assert_true(worst_ns < (uint64_t)WAIT_MS * 1000000u);
+    assert_true(worst_ns < (uint64_t)DP_TEST_WAIT_MS * 1000000u);
 }
 
 /* An evicted asset whose reload dp_wait's dp_touch cannot start (out of memory) is asked
@@ -234,13 +233,13 @@ static void test_a_restore_that_could_not_start_is_tried_again_without_a_post(vo
     fx *f = *state;
     dp_handle e, g;
     assert_int_equal(dp_load(f->dp, "e.plain", &e), DP_OK);
-    assert_int_equal(dp_wait(f->dp, e, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, e, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_retain_soft(f->dp, e), DP_OK);
     assert_int_equal(dp_release(f->dp, e), DP_OK);
     assert_int_equal(dp_memory_pressure(f->dp, DP_PRESSURE_CRITICAL), DP_OK);
     assert_int_equal(dp_state_of(f->dp, e), DP_STATE_EVICTED);
     assert_int_equal(dp_load(f->dp, "a.gated", &g), DP_OK);
-    assert_true(dp_test_gate_wait_reached(&f->gate, WAIT_MS));
+    assert_true(dp_test_gate_wait_reached(&f->gate, DP_TEST_WAIT_MS));
     /* The gated asset taken in, the evicted data destroyed: the next update allocates
      * nothing, so the failing allocation is the reload's job. */
     dp_update(f->dp);
@@ -249,7 +248,7 @@ static void test_a_restore_that_could_not_start_is_tried_again_without_a_post(vo
     dp_stats before;
     assert_int_equal(dp_get_stats(f->dp, &before), DP_OK);
     dp_test_alloc_fail_at(&f->alloc, 1); /* the reload's job, in dp_wait's first dp_touch */
-    assert_int_equal(dp_wait(f->dp, e, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, e, DP_TEST_WAIT_MS), DP_OK);
     dp_stats after;
     assert_int_equal(dp_get_stats(f->dp, &after), DP_OK);
     assert_int_equal(atomic_load(&f->alloc.failed), 1);
@@ -257,7 +256,7 @@ static void test_a_restore_that_could_not_start_is_tried_again_without_a_post(vo
     assert_int_equal(dp_state_of(f->dp, e), DP_STATE_LOADED);
     assert_int_equal(dp_state_of(f->dp, g), DP_STATE_LOADING); /* the gate held throughout */
     dp_test_gate_open(&f->gate);
-    assert_int_equal(dp_wait(f->dp, g, WAIT_MS), DP_OK);
+    assert_int_equal(dp_wait(f->dp, g, DP_TEST_WAIT_MS), DP_OK);
     assert_int_equal(dp_release_soft(f->dp, e), DP_OK);
     assert_int_equal(dp_release(f->dp, g), DP_OK);
     dp_update(f->dp);
