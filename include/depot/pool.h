@@ -15,7 +15,8 @@
  * payload is allocated in pages of 512 slots on first use, so it grows with the slots taken,
  * not with the doubling chunks.
  * With the default allocator, chunks of 2 MB or more are 2 MB-aligned and advised as huge
- * pages (Linux), so alive checks over many slots miss the TLB less.
+ * pages (Linux), so alive checks over many slots miss the TLB less, and payload pages start
+ * on a 64-byte cache line, so a payload of 64 bytes (or a divisor of 64) never straddles two.
  */
 #ifndef DEPOT_POOL_H
 #define DEPOT_POOL_H
