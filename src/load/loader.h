@@ -127,7 +127,10 @@ typedef struct dp__loader {
     dp__cond idle;             /* the owner waits here: dp_wait_idle until no job is queued
                                   or running, dp_wait until `posted` moves (wait.c) */
     bool owner_waits;          /* under lock: dp_wait_idle is waiting on `idle` */
-    bool owner_waits_post;     /* under lock: dp_wait is waiting on `idle` for `posted` */
+    bool owner_waits_post;     /* under lock: dp_wait is waiting on `idle` for a post */
+    bool owner_woken;          /* under lock: a post that dp_wait waits for was signalled */
+    uint64_t owner_waits_for;  /* under lock: the handle (bits) whose own load dp_wait waits
+                                  for, so only its post wakes it; 0: any post does */
     uint64_t posted;           /* under lock: what was handed to the owner so far (finished
                                   jobs, links, retries): dp_wait's sequence number */
     dp__queue queue;           /* under lock: queued jobs by priority and class */
@@ -200,9 +203,11 @@ dp_status dp__loader_owner(dp_depot *dp, dp__loader **out);
 
 /* True when no job is queued or running (results may wait in `done`). Under L->lock. */
 bool dp__loader_idle(const dp__loader *L);
-/* Under L->lock, after handing the owner a finished job, a link or a retry: counts it in
- * `posted` and wakes a dp_wait that waits for it. */
-void dp__loader_posted(dp__loader *L);
+/* Under L->lock, after handing the owner a finished job of h, or a link or retry (h null):
+ * counts it in `posted`; true when a sleeping dp_wait waits for it (any post, or one of the
+ * handle in owner_waits_for), which the caller then wakes by signalling L->idle after
+ * unlocking. */
+bool dp__loader_posted(dp__loader *L, dp_handle h);
 /* True while something will be handed to the owner without its help: a job queued or
  * running, or a result, link or retry not applied yet. Under L->lock. */
 bool dp__loader_in_flight(const dp__loader *L);
@@ -226,6 +231,8 @@ void dp__loader_retry(dp__loader *L, dp_handle h);
 /* True while a load, reload or retry of h is queued, running or waiting to be applied.
  * Owner. */
 bool dp__loader_busy(dp__loader *L, dp_handle h);
+/* True while a job of h is queued or running: it will post. Under L->lock. */
+bool dp__loader_will_post(const dp__loader *L, dp_handle h);
 
 /* Owner, before enqueueing a reload of h: marks every earlier job of h superseded. */
 void dp__loader_supersede(dp__loader *L, dp_handle h);

@@ -4,10 +4,15 @@
  * The wake rule of dp_wait. Between two dp_update calls the state it waits for changes only
  * when something is handed to the owner: a worker's finished job (a result, a failure, a
  * cancellation), or a link or retry that a dp_load queued (worker.c counts each in
- * L->posted, under L->lock, and signals L->idle while dp_wait sleeps). So dp_wait reads
- * `posted` before each dp_update and, when the asset has not settled, sleeps on L->idle
- * while `posted` has not moved, rechecked under the same lock: a post made during the
- * update or the look is seen, never lost. The sleep ends at the timeout, or after a
+ * L->posted, under L->lock). So dp_wait reads `posted` before each dp_update and, when the
+ * asset has not settled and `posted` has not moved since (checked under the lock: a post
+ * made during the update or the look is seen, never lost), sleeps on L->idle until a post
+ * it waits for sets owner_woken under the lock; the poster signals after unlocking. While
+ * a load of the asset itself is queued or running, only that load's post counts (nothing
+ * else can settle it: a wait among many loads sleeps through theirs, which that update
+ * applies too), and the sleep starts only if that job has not posted yet, checked under
+ * the lock; otherwise, say for its dependencies, any post does. The sleep ends at the
+ * timeout, or after a
  * millisecond (the old poll) where the next update has work of its own that no post would
  * announce: a deep-state pass the update could not finish (out of memory), a residency
  * restore that dp_touch could not start, or nothing in flight at all (no loader, no job
@@ -18,9 +23,11 @@
 #define POLL_NS 1000000ull /* the look-again interval where no post would wake the wait */
 
 /* One look at h after a dp_update: true with *st set when the wait is over (deep-loaded,
- * failed, gone). An asset a residency budget evicted is asked back here (dp_touch); *soon
- * is set when that could not start its load, so the wait looks again soon. */
-static bool settled(dp_depot *dp, dp__loader *L, dp_handle h, dp_status *st, bool *soon)
+ * failed, gone). Else *own tells whether a load of h itself is in flight. An asset a
+ * residency budget evicted is asked back here (dp_touch); *soon is set when that could not
+ * start its load, so the wait looks again soon. */
+static bool settled(dp_depot *dp, dp__loader *L, dp_handle h, dp_status *st, bool *soon,
+                    bool *own)
 {
     /* An asset that failed itself is deep-FAILED whatever its dependencies do; say so even
      * when the deep-state pass could not run (it allocates). */
@@ -48,6 +55,7 @@ static bool settled(dp_depot *dp, dp__loader *L, dp_handle h, dp_status *st, boo
         *st = why != DP_OK ? why : DP_ERR_FORMAT;
         return true;
     }
+    *own = busy;
     return false;
 }
 
@@ -59,23 +67,30 @@ static uint64_t posted_now(dp__loader *L)
     return n;
 }
 
-/* Sleeps until something is posted after `seen`, or until `until` (UINT64_MAX: no limit);
- * with `soon`, or with nothing in flight, no longer than POLL_NS. */
-static void sleep_until_posted(dp__loader *L, uint64_t seen, uint64_t until, bool soon)
+/* Sleeps until something is posted after `seen`, or, with `own` non-null, until a job of
+ * `own` that is queued or running now posts; or until `until` (UINT64_MAX: no limit); with
+ * `soon`, or with nothing in flight, no longer than POLL_NS. */
+static void sleep_until_posted(dp__loader *L, uint64_t seen, uint64_t until, bool soon,
+                               dp_handle own)
 {
     dp__mutex_lock(&L->lock);
-    if (soon || !dp__loader_in_flight(L)) {
-        uint64_t poll = dp__now_ns() + POLL_NS;
-        until = poll < until ? poll : until;
+    if (own.bits ? dp__loader_will_post(L, own) : L->posted == seen) {
+        if (soon || !dp__loader_in_flight(L)) {
+            uint64_t poll = dp__now_ns() + POLL_NS;
+            until = poll < until ? poll : until;
+        }
+        L->owner_waits_for = own.bits;
+        L->owner_woken = false;
+        L->owner_waits_post = true;
+        while (!L->owner_woken) {
+            if (until == UINT64_MAX)
+                dp__cond_wait(&L->idle, &L->lock);
+            else if (!dp__cond_wait_until(&L->idle, &L->lock, until) &&
+                     dp__now_ns() >= until)
+                break;
+        }
+        L->owner_waits_post = false;
     }
-    L->owner_waits_post = true;
-    while (L->posted == seen) {
-        if (until == UINT64_MAX)
-            dp__cond_wait(&L->idle, &L->lock);
-        else if (!dp__cond_wait_until(&L->idle, &L->lock, until) && dp__now_ns() >= until)
-            break;
-    }
-    L->owner_waits_post = false;
     dp__mutex_unlock(&L->lock);
 }
 
@@ -93,13 +108,16 @@ dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms)
         uint64_t seen = L ? posted_now(L) : 0;
         dp_update(dp);
         dp_status st;
-        bool soon = dp__deep_due(dp);
-        if (settled(dp, L, h, &st, &soon))
+        bool soon = dp__deep_due(dp), own = false;
+        if (settled(dp, L, h, &st, &soon, &own))
             return st;
         if (dp__now_ns() >= until)
             return DP_ERR_TIMEOUT;
+        /* While h's own load runs nothing else can settle it: only its post wakes the
+         * owner (other results wait for that update), so a wait among many loads sleeps
+         * through theirs. With work of the next update's own, the look-again decides. */
         if (L)
-            sleep_until_posted(L, seen, until, soon);
+            sleep_until_posted(L, seen, until, soon, own && !soon ? h : DP_NULL_HANDLE);
         else
             dp__sleep_ms(1); /* no loader (out of memory): nothing would post */
     }

@@ -63,7 +63,7 @@ void dp__loader_enqueue(dp__loader *L, dp__job *job)
     job->cancel.arg = job->h.bits;
     /* Relaxed: `pending` is a number for dp_stats; the job itself is handed over under L->lock. */
     atomic_fetch_add_explicit(&L->pending, 1, memory_order_relaxed);
-    bool wake = false;
+    bool wake = false, wake_owner = false;
     dp__mutex_lock(&L->lock);
     job->next = NULL;
     if (L->stop) {
@@ -75,7 +75,7 @@ void dp__loader_enqueue(dp__loader *L, dp__job *job)
         else
             L->done = job;
         L->done_tail = job;
-        dp__loader_posted(L);
+        wake_owner = dp__loader_posted(L, DP_NULL_HANDLE);
     } else {
         /* One wake-up when the queue turns from nothing to take to something with a worker
          * idle; the worker that takes a job wakes the next idle one if jobs it may take
@@ -93,6 +93,8 @@ void dp__loader_enqueue(dp__loader *L, dp__job *job)
      * wake-up). The loader outlives every enqueue: dp_destroy joins the workers first. */
     if (wake)
         dp__cond_signal(&L->wake);
+    if (wake_owner)
+        dp__cond_signal(&L->idle);
 }
 
 /* A count the library took for a job or a link, given back from any thread. */
@@ -103,6 +105,7 @@ void dp__give_back(dp_depot *dp, dp_handle h)
 
 dp_status dp__loader_link(dp__loader *L, dp_handle label, dp_handle parent, dp_type_id forced)
 {
+    bool wake = false;
     dp__mutex_lock(&L->lock);
     dp_status st = dp__grow(L->alloc, (void **)&L->links, &L->caplinks, L->nlinks + 1,
                             sizeof *L->links);
@@ -110,9 +113,11 @@ dp_status dp__loader_link(dp__loader *L, dp_handle label, dp_handle parent, dp_t
         L->links[L->nlinks++] = (dp__link){.label = label, .parent = parent, .forced = forced};
         /* Relaxed: a counter for dp_stats; the link is handed over under L->lock. */
         atomic_fetch_add_explicit(&L->pending, 1, memory_order_relaxed);
-        dp__loader_posted(L);
+        wake = dp__loader_posted(L, DP_NULL_HANDLE);
     }
     dp__mutex_unlock(&L->lock);
+    if (wake)
+        dp__cond_signal(&L->idle);
     if (st != DP_OK)
         dp__give_back(L->dp, parent);
     return st;
@@ -120,15 +125,18 @@ dp_status dp__loader_link(dp__loader *L, dp_handle label, dp_handle parent, dp_t
 
 void dp__loader_retry(dp__loader *L, dp_handle h)
 {
+    bool wake = false;
     dp__mutex_lock(&L->lock);
     if (dp__grow(L->alloc, (void **)&L->retries, &L->capretries, L->nretries + 1,
                  sizeof *L->retries) == DP_OK) {
         L->retries[L->nretries++] = h;
         /* Relaxed: a counter for dp_stats; the retry is handed over under L->lock. */
         atomic_fetch_add_explicit(&L->pending, 1, memory_order_relaxed);
-        dp__loader_posted(L);
+        wake = dp__loader_posted(L, DP_NULL_HANDLE);
     }
     dp__mutex_unlock(&L->lock);
+    if (wake)
+        dp__cond_signal(&L->idle);
 }
 
 static bool list_has(const dp__job *j, dp_handle h)
@@ -139,12 +147,20 @@ static bool list_has(const dp__job *j, dp_handle h)
     return false;
 }
 
+bool dp__loader_will_post(const dp__loader *L, dp_handle h)
+{
+    if (dp__queue_find(&L->queue, h.bits))
+        return true;
+    for (int i = 0; i < L->nthreads; i++)
+        if (L->running[i] && L->running[i]->h.bits == h.bits)
+            return true;
+    return false;
+}
+
 bool dp__loader_busy(dp__loader *L, dp_handle h)
 {
     dp__mutex_lock(&L->lock);
-    bool busy = dp__queue_find(&L->queue, h.bits) || list_has(L->done, h);
-    for (int i = 0; i < L->nthreads && !busy; i++)
-        busy = L->running[i] && L->running[i]->h.bits == h.bits;
+    bool busy = dp__loader_will_post(L, h) || list_has(L->done, h);
     for (size_t i = 0; i < L->nretries && !busy; i++)
         busy = L->retries[i].bits == h.bits;
     dp__mutex_unlock(&L->lock);
@@ -188,13 +204,17 @@ bool dp__loader_in_flight(const dp__loader *L)
     return L->done || L->nlinks || L->nretries || !dp__loader_idle(L);
 }
 
-void dp__loader_posted(dp__loader *L)
+bool dp__loader_posted(dp__loader *L, dp_handle h)
 {
     L->posted++;
-    /* Under the lock dp_wait checks `posted` under before it sleeps: no lost wake-up. Only
-     * while it sleeps: a post costs an increment otherwise. */
-    if (L->owner_waits_post)
-        dp__cond_signal(&L->idle);
+    /* Decided under the lock dp_wait sleeps under (it sets owner_waits_post and checks
+     * owner_woken holding it): no lost wake-up, even when the signal comes after the unlock.
+     * Once a sleep: later posts cost an increment. */
+    if (!L->owner_waits_post || L->owner_woken ||
+        (L->owner_waits_for && h.bits != L->owner_waits_for))
+        return false;
+    L->owner_woken = true;
+    return true;
 }
 
 /* ---- workers --------------------------------------------------------------------------------- */
@@ -209,11 +229,19 @@ static void *worker_main(void *arg)
     worker_arg *wa = arg;
     dp__loader *L = wa->L;
     int me = wa->index;
+    bool wake_owner = false; /* the owner waits for the job this worker posted last */
     dp__mutex_lock(&L->lock);
     for (;;) {
         /* Waits while nothing queued may be taken: the queue is empty, or every queued job's
          * concurrency class is at its cap (a worker finishing one of them takes the next). */
         while (!dp__queue_takeable(&L->queue) && !L->stop) {
+            if (wake_owner) { /* before this worker sleeps; then it looks again */
+                wake_owner = false;
+                dp__mutex_unlock(&L->lock);
+                dp__cond_signal(&L->idle);
+                dp__mutex_lock(&L->lock);
+                continue;
+            }
             L->nidle++;
             dp__cond_wait(&L->wake, &L->lock);
             L->nidle--;
@@ -227,6 +255,12 @@ static void *worker_main(void *arg)
         dp__mutex_unlock(&L->lock);
         if (chain)
             dp__cond_signal(&L->wake);
+        /* The owner is woken once this worker holds its next job and the lock is free: it
+         * does not wake into a lock the worker still needs (both waits check their condition
+         * under the lock: no lost wake-up). */
+        if (wake_owner)
+            dp__cond_signal(&L->idle);
+        wake_owner = false;
 
         /* Relaxed: only shows the job as LOADING at the owner's next apply; nothing is read
          * through it. */
@@ -242,12 +276,14 @@ static void *worker_main(void *arg)
         else
             L->done = job;
         L->done_tail = job;
-        dp__loader_posted(L); /* a result (also a failure or a cancellation) for dp_wait */
-        /* Only while dp_wait_idle waits: a worker pays nothing for it otherwise. */
-        if (L->owner_waits && dp__loader_idle(L))
-            dp__cond_signal(&L->idle);
+        /* A result (also a failure or a cancellation) for dp_wait; dp_wait_idle only once
+         * nothing is queued or running. A worker pays nothing for either while the owner
+         * does not wait. */
+        wake_owner = dp__loader_posted(L, job->h) || (L->owner_waits && dp__loader_idle(L));
     }
     dp__mutex_unlock(&L->lock);
+    if (wake_owner)
+        dp__cond_signal(&L->idle);
     return NULL;
 }
 

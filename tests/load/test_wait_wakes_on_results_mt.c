@@ -31,6 +31,9 @@ typedef struct fx {
     dp_test_gate gate;
     atomic_int updates; /* dp_update calls so far (the counting source's poll) */
     atomic_int at_open; /* `updates` when the helper opened the gate */
+    atomic_int plains;  /* "plain" loads that returned their result */
+    int others;         /* loads the helper makes, one at a time, while it holds the gate */
+    dp_handle other[MANY];
 } fx;
 
 static fx *the_fx;
@@ -40,14 +43,18 @@ static dp_status plain_load(dp_load_ctx *ctx, const void *bytes, size_t len, voi
 {
     (void)bytes;
     (void)len;
-    return dp_test_ctx_result(ctx, 8, asset, asset_bytes);
+    dp_status st = dp_test_ctx_result(ctx, 8, asset, asset_bytes);
+    atomic_fetch_add(&the_fx->plains, 1);
+    return st;
 }
 
 static dp_status gated_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
                             size_t *asset_bytes)
 {
+    (void)bytes;
+    (void)len;
     dp_test_gate_block(&the_fx->gate);
-    return plain_load(ctx, bytes, len, asset, asset_bytes);
+    return dp_test_ctx_result(ctx, 8, asset, asset_bytes);
 }
 
 /* A parent whose result names the gated file: it is applied first, its dependency later. */
@@ -55,8 +62,10 @@ static dp_status parent_load(dp_load_ctx *ctx, const void *bytes, size_t len, vo
                              size_t *asset_bytes)
 {
     dp_handle child;
+    (void)bytes;
+    (void)len;
     dp_status st = dp_ctx_load_dep(ctx, "child.gated", &child);
-    return st != DP_OK ? st : plain_load(ctx, bytes, len, asset, asset_bytes);
+    return st != DP_OK ? st : dp_test_ctx_result(ctx, 8, asset, asset_bytes);
 }
 
 static dp_status tick_read(void *user, const char *path, const dp_cancel *cancel,
@@ -140,13 +149,30 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The helper: once a load reached the gate, holds it until the owner made POLL_PROOF updates
- * or HOLD_MS passed, then notes the update count and opens it. */
+/* The helper's other loads: one at a time, each started once the last returned its result,
+ * so that their results reach the owner one by one while it waits. */
+static void load_others(fx *f)
+{
+    for (int i = 0; i < f->others; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "q%d.plain", i);
+        if (dp_load(f->dp, key, &f->other[i]) != DP_OK)
+            return; /* the test's own assertions report it */
+        for (uint64_t t0 = dp_test_now_ns();
+             atomic_load(&f->plains) <= i && dp_test_waiting(t0);)
+            usleep(1000);
+    }
+}
+
+/* The helper: once a load reached the gate, makes its other loads, then holds the gate until
+ * the owner made POLL_PROOF updates or HOLD_MS passed, then notes the update count and
+ * opens it. */
 static void *hold_gate(void *arg)
 {
     fx *f = arg;
     if (!dp_test_gate_wait_reached(&f->gate, DP_TEST_WAIT_MS))
         return NULL; /* the test's own assertions report it */
+    load_others(f);
     for (int ms = 0; ms < HOLD_MS && atomic_load(&f->updates) < POLL_PROOF; ms++)
         usleep(1000);
     atomic_store(&f->at_open, atomic_load(&f->updates));
@@ -182,6 +208,25 @@ static void test_wait_sleeps_while_its_load_is_held_at_a_gate(void **state)
     assert_true(after_open >= 1);       /* the result was applied by an update after it */
     assert_true(after_open <= SMALL);   /* woken by the result, not by a timer */
     assert_int_equal(dp_state_of(f->dp, h), DP_STATE_LOADED);
+    assert_int_equal(dp_release(f->dp, h), DP_OK);
+    dp_update(f->dp);
+}
+
+static void test_a_wait_for_one_load_sleeps_through_the_results_of_others(void **state)
+{
+    fx *f = *state;
+    dp_handle h;
+    assert_int_equal(dp_load(f->dp, "a.gated", &h), DP_OK);
+    f->others = MANY / 4; /* the other worker loads them while the gate holds this one */
+    int total, after_open;
+    gated_wait(f, h, &total, &after_open);
+    print_message("updates during the wait: %d (%d after the gate opened)\n", total, after_open);
+    assert_true(total <= SMALL); /* not one a result */
+    assert_int_equal(atomic_load(&f->plains), MANY / 4);
+    for (int i = 0; i < MANY / 4; i++) {
+        assert_int_equal(dp_wait(f->dp, f->other[i], DP_TEST_WAIT_MS), DP_OK);
+        assert_int_equal(dp_release(f->dp, f->other[i]), DP_OK);
+    }
     assert_int_equal(dp_release(f->dp, h), DP_OK);
     dp_update(f->dp);
 }
@@ -267,6 +312,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_wait_sleeps_while_its_load_is_held_at_a_gate,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_wait_for_one_load_sleeps_through_the_results_of_others, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_wait_sleeps_until_a_dependency_that_loads_after_its_parent_is_in, setup,
             teardown),
