@@ -145,13 +145,17 @@ dp_status dp_set_priority(dp_depot *dp, dp_handle h, int p);
  * the reload failed, DP_OK with the old data (the asset stays LOADED; the failure is the
  * FAILED event and its status). An asset a residency budget evicted is asked back (as
  * dp_touch does) and waited for. Owner thread.
- * Wake rule: between two updates it sleeps until a worker hands the owner something (any
- * finished load, failed or cancelled ones too, or a link or retry that a dp_load queued),
- * and then updates at once: no CPU is spent while the loads run, and it returns with the
- * update that applies the last result h needed. It looks again after about 1 ms instead
- * where the next update has work no worker announces (a deep-state pass or a residency
- * restore that ran out of memory) or nothing is in flight at all; another thread's
- * dp_release or a changed file is seen at the next wake, not at once.
+ * Wake rule: between two updates it sleeps until a worker hands the owner what it waits
+ * for, and then updates at once: while a load of h itself is queued or running, that
+ * load's end (loaded, failed or cancelled); otherwise (h waits for dependencies, a label
+ * for its file) any finished load, or a link or retry that a dp_load queued. No CPU is
+ * spent while the loads run, and it returns with the update that applies the last result
+ * h needed. While other loads are queued behind h's (a batch), it takes h's result no
+ * sooner than about 1 ms after its previous update began, so waiting for many short
+ * loads in turn takes their results in batches. It looks again after about 1 ms where the
+ * next update has work no worker announces (a deep-state pass or a residency restore that
+ * ran out of memory) or nothing is in flight at all; another thread's dp_release or a
+ * changed file is seen at the next wake, not at once.
  * @return DP_OK when deep-loaded; the failure status when it failed; DP_ERR_TIMEOUT;
  * DP_ERR_STALE; DP_ERR_WRONG_THREAD. */
 dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms);

@@ -11,8 +11,10 @@
  * a load of the asset itself is queued or running, only that load's post counts (nothing
  * else can settle it: a wait among many loads sleeps through theirs, which that update
  * applies too), and the sleep starts only if that job has not posted yet, checked under
- * the lock; otherwise, say for its dependencies, any post does. The sleep ends at the
- * timeout, or after a
+ * the lock; if other jobs are queued behind it (a batch), the owner first pauses until a
+ * millisecond after its last update began, so that waiting for many short loads in turn
+ * takes their results in batches as the poll did. Otherwise, say for its dependencies,
+ * any post does. The sleep ends at the timeout, or after a
  * millisecond (the old poll) where the next update has work of its own that no post would
  * announce: a deep-state pass the update could not finish (out of memory), a residency
  * restore that dp_touch could not start, or nothing in flight at all (no loader, no job
@@ -67,13 +69,27 @@ static uint64_t posted_now(dp__loader *L)
     return n;
 }
 
+/* While other jobs wait in the queue (a batch is loading), the owner takes results at most
+ * about once every POLL_NS, as the poll did, not once a handle: a loop that waits for many
+ * short loads in turn would otherwise wake the owner, and make a worker signal it, for each
+ * one. Sleeps, ignoring posts, until `pause_until` or until the queue is empty when it
+ * looks. Under L->lock. */
+static void batch_pause(dp__loader *L, uint64_t pause_until)
+{
+    while (L->queue.count > 0 && dp__now_ns() < pause_until)
+        (void)dp__cond_wait_until(&L->idle, &L->lock, pause_until);
+}
+
 /* Sleeps until something is posted after `seen`, or, with `own` non-null, until a job of
- * `own` that is queued or running now posts; or until `until` (UINT64_MAX: no limit); with
- * `soon`, or with nothing in flight, no longer than POLL_NS. */
+ * `own` that is queued or running now posts (after a batch pause that ends at
+ * `pause_until`); or until `until` (UINT64_MAX: no limit); with `soon`, or with nothing in
+ * flight, no longer than POLL_NS. */
 static void sleep_until_posted(dp__loader *L, uint64_t seen, uint64_t until, bool soon,
-                               dp_handle own)
+                               dp_handle own, uint64_t pause_until)
 {
     dp__mutex_lock(&L->lock);
+    if (own.bits)
+        batch_pause(L, pause_until < until ? pause_until : until);
     if (own.bits ? dp__loader_will_post(L, own) : L->posted == seen) {
         if (soon || !dp__loader_in_flight(L)) {
             uint64_t poll = dp__now_ns() + POLL_NS;
@@ -105,7 +121,7 @@ dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms)
                                      : UINT64_MAX;
     for (;;) {
         /* Read before the update: whatever is posted from here on wakes the sleep below. */
-        uint64_t seen = L ? posted_now(L) : 0;
+        uint64_t seen = L ? posted_now(L) : 0, began = dp__now_ns();
         dp_update(dp);
         dp_status st;
         bool soon = dp__deep_due(dp), own = false;
@@ -117,7 +133,8 @@ dp_status dp_wait(dp_depot *dp, dp_handle h, int timeout_ms)
          * owner (other results wait for that update), so a wait among many loads sleeps
          * through theirs. With work of the next update's own, the look-again decides. */
         if (L)
-            sleep_until_posted(L, seen, until, soon, own && !soon ? h : DP_NULL_HANDLE);
+            sleep_until_posted(L, seen, until, soon, own && !soon ? h : DP_NULL_HANDLE,
+                               began + POLL_NS);
         else
             dp__sleep_ms(1); /* no loader (out of memory): nothing would post */
     }
