@@ -3,23 +3,24 @@
  *
  * The wake rule of dp_wait. Between two dp_update calls the state it waits for changes only
  * when something is handed to the owner: a worker's finished job (a result, a failure, a
- * cancellation), or a link or retry that a dp_load queued (worker.c counts each in
- * L->posted, under L->lock). So dp_wait reads `posted` before each dp_update and, when the
- * asset has not settled and `posted` has not moved since (checked under the lock: a post
- * made during the update or the look is seen, never lost), sleeps on L->idle until a post
- * it waits for sets owner_woken under the lock; the poster signals after unlocking. While
- * a load of the asset itself is queued or running, only that load's post counts (nothing
- * else can settle it: a wait among many loads sleeps through theirs, which that update
- * applies too), and the sleep starts only if that job has not posted yet, checked under
- * the lock; if other jobs are queued behind it (a batch), the owner first pauses until a
- * millisecond after its last update began, so that waiting for many short loads in turn
- * takes their results in batches as the poll did. Otherwise, say for its dependencies,
- * any post does. The sleep ends at the timeout, or after a
- * millisecond (the old poll) where the next update has work of its own that no post would
- * announce: a deep-state pass the update could not finish (out of memory), a residency
- * restore that dp_touch could not start, or nothing in flight at all (no loader, no job
- * queued, running or unapplied: then only the program's other threads can change anything,
- * say a dp_release that frees the asset). */
+ * cancellation), or a link or retry that a dp_load queued; worker.c counts each in
+ * L->posted under L->lock. dp_wait reads `posted` before each dp_update, then looks at the
+ * asset. When it has not settled, dp_wait sleeps on L->idle until a post it waits for sets
+ * owner_woken under the lock (the poster signals after unlocking):
+ *  - while a load of the asset itself is queued or running, only that load's post (nothing
+ *    else can settle it; the other loads' results are applied by the same update), and the
+ *    sleep starts only if that job has not posted yet, checked under the lock. If other jobs
+ *    are queued behind it, the owner first pauses until a millisecond after its last update
+ *    began, so that waiting for many short loads in turn takes their results in batches, as
+ *    the old 1 ms poll did;
+ *  - otherwise (say, it waits for its dependencies) any post, if `posted` has not moved since
+ *    it was read (checked under the lock: a post made during the update or the look is seen,
+ *    never lost).
+ * The sleep ends at the timeout, or after a millisecond (the old poll) where the next update
+ * has work of its own that no post would announce: a deep-state pass the update could not
+ * finish (out of memory), a residency restore that dp_touch could not start, or nothing in
+ * flight at all (no loader, no job queued, running or unapplied: then only the program's
+ * other threads can change anything, say a dp_release that frees the asset). */
 #include "load/loader.h"
 
 #define POLL_NS 1000000ull /* the look-again interval where no post would wake the wait */
