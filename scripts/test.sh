@@ -6,8 +6,9 @@
 #  3. clang libFuzzer build: the registry fuzz target for 200,000 runs (about 20 s), the
 #     pack reader target and the KTX2 container parser for 1,000,000 each (about 10 s each)
 #     and the glTF reader for 400,000.
-#  4. Plain -Werror build: every test, plus the install/consumer test and the SPIN model;
-#     its ctest summary is the last thing printed.
+#  4. Plain -Werror build: every test, then every test program again with each new thread
+#     started late (label threads-late, tests/README.md), the install/consumer test and the
+#     SPIN model; its ctest summary is the last thing printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=$(nproc 2>/dev/null || echo 2)
