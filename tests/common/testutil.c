@@ -1,6 +1,7 @@
 #include "testutil.h"
 
 #include "depot/diag.h"
+#include "depot/load.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,18 @@ uint64_t dp_test_now_ns(void)
 bool dp_test_waiting(uint64_t t0_ns)
 {
     return dp_test_now_ns() - t0_ns < (uint64_t)DP_TEST_WAIT_MS * 1000000u;
+}
+
+void dp_test_settle(dp_depot *dp)
+{
+    dp_stats st;
+    uint64_t t0 = dp_test_now_ns();
+    do {
+        dp_wait_idle(dp, DP_TEST_WAIT_MS);
+        assert_int_equal(dp_update(dp), DP_OK);
+        assert_int_equal(dp_get_stats(dp, &st), DP_OK);
+    } while (st.pending_jobs > 0 && dp_test_waiting(t0));
+    assert_int_equal(st.pending_jobs, 0);
 }
 
 void dp_test_log_record(void *user, dp_log_level level, const char *message)

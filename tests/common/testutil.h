@@ -59,6 +59,12 @@ uint64_t dp_test_now_ns(void);
  * and asserts `done` after it. */
 bool dp_test_waiting(uint64_t t0_ns);
 
+/* Lets every load finish and be applied: dp_wait_idle then dp_update, again while a load job
+ * is queued or running (an applied result may queue its dependencies), up to the hang guard;
+ * fails the test if jobs remain. For after a dp_wait that returned a failure: a deep state
+ * turns FAILED as soon as one dependency fails, while its siblings may still load. Owner. */
+void dp_test_settle(dp_depot *dp);
+
 /* A log hook target (dp_desc.log = {dp_test_log_record, &book}): counts messages and keeps
  * the level and text of the last one. Not thread-safe (the tests log from the owner). */
 typedef struct dp_test_logbook {
