@@ -43,3 +43,25 @@ void dp_test_alloc_destroy(void *asset, void *user)
     dp_test_alloc *a = user;
     a->iface.free(asset, a->iface.user);
 }
+
+/* Set on the owner before any load of "slow" is queued; the queue hands it to the workers. */
+static dp_test_gate *slow_gate;
+
+static dp_status slow_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
+                           size_t *asset_bytes)
+{
+    (void)bytes;
+    (void)len;
+    dp_test_gate_block(slow_gate);
+    return dp_test_ctx_result(ctx, 8, asset, asset_bytes);
+}
+
+dp_status dp_test_slow_register(dp_depot *dp, dp_test_gate *gate, dp_test_alloc *alloc,
+                                dp_type_id *out)
+{
+    static const char *const ext[] = {"slow", NULL};
+    slow_gate = gate;
+    dp_type t = {.name = "slow", .extensions = ext, .load = slow_load,
+                 .destroy = dp_test_alloc_destroy, .user = alloc};
+    return dp_register_type(dp, &t, out);
+}

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "depot/depot.h"
+#include "testutil.h"
 
 typedef struct dp_test_gate {
     atomic_int reached; /* a thread got to the gate */
@@ -26,5 +27,12 @@ void dp_test_gate_open(dp_test_gate *g);
 dp_status dp_test_ctx_result(dp_load_ctx *ctx, size_t size, void **asset, size_t *asset_bytes);
 /* A dp_type destroy whose user is the dp_test_alloc the asset came from. */
 void dp_test_alloc_destroy(void *asset, void *user);
+
+/* Registers the gated type "slow" (extension "slow") on dp: its load blocks at `gate`
+ * (dp_test_gate_block), then gives 8 zeroed bytes from the context's allocator; its destroy
+ * frees through `alloc`. One gate per process: the last call's (register before loading).
+ * DP_OK or dp_register_type's error. */
+dp_status dp_test_slow_register(dp_depot *dp, dp_test_gate *gate, dp_test_alloc *alloc,
+                                dp_type_id *out);
 
 #endif

@@ -68,13 +68,6 @@ static dp_status tex_load(dp_load_ctx *ctx, const void *bytes, size_t len, void 
     return dp_test_ctx_result(ctx, 8, asset, asset_bytes);
 }
 
-static dp_status slow_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
-                           size_t *asset_bytes)
-{
-    dp_test_gate_block(&the_fx->gate);
-    return tex_load(ctx, bytes, len, asset, asset_bytes);
-}
-
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
@@ -82,20 +75,19 @@ static int setup(void **state)
     dp_test_alloc_init(&f->alloc);
     dp_desc d = {.workers = 2, .allocator = &f->alloc.iface};
     assert_int_equal(dp_create(&d, &f->dp), DP_OK);
-    static const char *const file_ext[] = {"mats", NULL}, *const tex_ext[] = {"tex", NULL},
-                             *const slow_ext[] = {"slow", NULL};
+    static const char *const file_ext[] = {"mats", NULL}, *const tex_ext[] = {"tex", NULL};
     dp_type types[] = {
         {.name = "mats", .extensions = file_ext, .load = file_load},
         {.name = "mat"},
         {.name = "tex", .extensions = tex_ext, .load = tex_load},
-        {.name = "slow", .extensions = slow_ext, .load = slow_load},
     };
-    dp_type_id *ids[] = {&f->file, &f->mat, &f->tex, &f->slow};
-    for (int i = 0; i < 4; i++) {
+    dp_type_id *ids[] = {&f->file, &f->mat, &f->tex};
+    for (int i = 0; i < 3; i++) {
         types[i].destroy = dp_test_alloc_destroy;
         types[i].user = &f->alloc;
         assert_int_equal(dp_register_type(f->dp, &types[i], ids[i]), DP_OK);
     }
+    assert_int_equal(dp_test_slow_register(f->dp, &f->gate, &f->alloc, &f->slow), DP_OK);
     assert_int_equal(dp_mem_add(f->dp, "a.tex", "a", 1), DP_OK);
     assert_int_equal(dp_mem_add(f->dp, "b.tex", "b", 1), DP_OK);
     assert_int_equal(dp_mem_add(f->dp, "s.slow", "s", 1), DP_OK);

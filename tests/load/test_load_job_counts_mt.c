@@ -34,15 +34,6 @@ static dp_status leaf_load(dp_load_ctx *ctx, const void *bytes, size_t len, void
     return dp_test_ctx_result(ctx, 8, asset, asset_bytes);
 }
 
-static dp_status slow_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
-                           size_t *asset_bytes)
-{
-    (void)bytes;
-    (void)len;
-    dp_test_gate_block(&the_fx->slow_gate);
-    return dp_test_ctx_result(ctx, 8, asset, asset_bytes);
-}
-
 /* Names "mem://c.leaf", then waits at par_gate. */
 static dp_status par_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
                           size_t *asset_bytes)
@@ -103,7 +94,7 @@ static void reg(fx *f, const char *name, const char *const *ext, load_fn load, d
 }
 
 static const char *const par_ext[] = {"par", NULL}, *const leaf_ext[] = {"leaf", NULL},
-                  *const sheet_ext[] = {"sheet", NULL}, *const slow_ext[] = {"slow", NULL};
+                  *const sheet_ext[] = {"sheet", NULL};
 
 static int setup_workers(void **state, int workers)
 {
@@ -116,7 +107,7 @@ static int setup_workers(void **state, int workers)
     reg(f, "leaf", leaf_ext, leaf_load, &f->leaf);
     reg(f, "sheet", sheet_ext, sheet_load, &f->sheet);
     reg(f, "frame", NULL, NULL, &f->frame);
-    reg(f, "slow", slow_ext, slow_load, &f->slow);
+    assert_int_equal(dp_test_slow_register(f->dp, &f->slow_gate, &f->alloc, &f->slow), DP_OK);
     assert_int_equal(dp_mem_add(f->dp, "c.leaf", "c", 1), DP_OK);
     assert_int_equal(dp_mem_add(f->dp, "p.par", "p", 1), DP_OK);
     assert_int_equal(dp_mem_add(f->dp, "g.sheet", "g", 1), DP_OK);

@@ -48,15 +48,6 @@ static void me_destroy(void *asset, void *user)
     dp_test_alloc_destroy(asset, &f->alloc);
 }
 
-static dp_status slow_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
-                           size_t *asset_bytes)
-{
-    (void)bytes;
-    (void)len;
-    dp_test_gate_block(&the_fx->marker);
-    return dp_test_ctx_result(ctx, 8, asset, asset_bytes);
-}
-
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
@@ -64,13 +55,11 @@ static int setup(void **state)
     dp_test_alloc_init(&f->alloc);
     dp_desc d = {.workers = 1, .allocator = &f->alloc.iface};
     assert_int_equal(dp_create(&d, &f->dp), DP_OK);
-    static const char *const me_ext[] = {"me", NULL}, *const slow_ext[] = {"slow", NULL};
+    static const char *const me_ext[] = {"me", NULL};
     dp_type me = {.name = "me", .extensions = me_ext, .load = me_load, .destroy = me_destroy,
                   .user = f};
-    dp_type slow = {.name = "slow", .extensions = slow_ext, .load = slow_load,
-                    .destroy = dp_test_alloc_destroy, .user = &f->alloc};
     assert_int_equal(dp_register_type(f->dp, &me, &f->me), DP_OK);
-    assert_int_equal(dp_register_type(f->dp, &slow, &f->slow), DP_OK);
+    assert_int_equal(dp_test_slow_register(f->dp, &f->marker, &f->alloc, &f->slow), DP_OK);
     assert_int_equal(dp_mem_add(f->dp, "m.slow", "m", 1), DP_OK);
     *state = f;
     return 0;

@@ -30,13 +30,6 @@ static dp_status fast_load(dp_load_ctx *ctx, const void *bytes, size_t len, void
     return dp_test_ctx_result(ctx, 8, asset, asset_bytes);
 }
 
-static dp_status slow_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
-                           size_t *asset_bytes)
-{
-    dp_test_gate_block(&the_fx->gate);
-    return fast_load(ctx, bytes, len, asset, asset_bytes);
-}
-
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
@@ -44,17 +37,12 @@ static int setup(void **state)
     dp_test_alloc_init(&f->alloc);
     dp_desc d = {.workers = 2, .allocator = &f->alloc.iface};
     assert_int_equal(dp_create(&d, &f->dp), DP_OK);
-    static const char *const fast_ext[] = {"fast", NULL}, *const slow_ext[] = {"slow", NULL};
-    dp_type types[] = {
-        {.name = "fast", .extensions = fast_ext, .load = fast_load},
-        {.name = "slow", .extensions = slow_ext, .load = slow_load},
-    };
-    for (int i = 0; i < 2; i++) {
-        types[i].destroy = dp_test_alloc_destroy;
-        types[i].user = &f->alloc;
-        dp_type_id id;
-        assert_int_equal(dp_register_type(f->dp, &types[i], &id), DP_OK);
-    }
+    static const char *const fast_ext[] = {"fast", NULL};
+    dp_type fast = {.name = "fast", .extensions = fast_ext, .load = fast_load,
+                    .destroy = dp_test_alloc_destroy, .user = &f->alloc};
+    dp_type_id id;
+    assert_int_equal(dp_register_type(f->dp, &fast, &id), DP_OK);
+    assert_int_equal(dp_test_slow_register(f->dp, &f->gate, &f->alloc, &id), DP_OK);
     assert_int_equal(dp_mem_add(f->dp, "s.slow", "s", 1), DP_OK);
     for (int i = 0; i < MANY; i++) {
         char key[32];
