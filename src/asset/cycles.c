@@ -39,7 +39,11 @@
  * mark runs, and loses its candidate mark at its turn). An edge added during the mark from a node the mark has
  * coloured does too (dp__cycles_walked, edges.c): the walk may have passed that node's
  * edges, so the child's trial count keeps the new edge's count, and the child, garbage
- * perhaps, looks held from outside; no count goes down afterwards to say so.
+ * perhaps, looks held from outside; no count goes down afterwards to say so. And a white
+ * node the claim finds held from outside the set (its count is more than the members' edges
+ * into it) is a candidate again: the holder may be an edge added between steps from a node
+ * the mark never coloured, itself held only by edges (revived from count 0 by one, say), so
+ * no count goes down to say so either.
  *
  * The trial count lives in the record's lru_prev, which is free while an asset is held and
  * not cached; a node that enters the unused cache mid-collection is never written again
@@ -332,8 +336,14 @@ static bool recount(dp_depot *dp, struct dp__cycles *c)
     }
     for (size_t i = 0; i < w->n; i++) {
         dp__asset *r = member(dp, w->v[i], &cnt);
-        if (r && cnt != TRIAL(r) && !drop(dp, c, w->v[i], r))
-            return false; /* held by something outside the set */
+        if (r && cnt != TRIAL(r)) {
+            if (!drop(dp, c, w->v[i], r))
+                return false; /* held by something outside the set */
+            /* That holder may be garbage too, held by an edge added between steps from a
+             * node the mark never coloured: the next collection looks again (the
+             * completeness rule). */
+            dp__candidate(dp, w->v[i]);
+        }
     }
     if (!drop_reached(dp, c))
         return false;
