@@ -61,19 +61,28 @@ static void count_all(const dp_depot *dp, const dp__asset *r, dp__dent *e, uint8
                     : own == DP__DX_PENDING || nok ? DP_STATE_PENDING : DP_STATE_LOADED;
 }
 
+/* Flags seed k's index entry as a seed; *e is it, or NULL when the seed was freed or settled
+ * since. False if it still waits but has no entry (the index is not whole). */
+static bool seed_entry(dp_depot *dp, size_t k, dp__dent **e)
+{
+    dp_handle h = dp->deep_seeds.v[k];
+    dp__asset *r = dp__rec_live(dp, h);
+    *e = NULL;
+    if (!r || !(r->oflags & DP__OF_WAITING))
+        return true; /* freed, or settled since */
+    if (!(*e = dp__dx_get(dp, dp_handle_index(h))))
+        return false;
+    (*e)->flags |= DP__DX_SEED;
+    return true;
+}
+
 /* Flags the live waiting seeds. False if one has no entry (the index is not whole). */
 static bool mark_seeds(dp_depot *dp)
 {
-    for (size_t k = 0; k < dp->deep_seeds.n; k++) {
-        dp_handle h = dp->deep_seeds.v[k];
-        dp__asset *r = dp__rec_live(dp, h);
-        if (!r || !(r->oflags & DP__OF_WAITING))
-            continue; /* freed, or settled since */
-        dp__dent *e = dp__dx_get(dp, dp_handle_index(h));
-        if (!e)
+    dp__dent *e;
+    for (size_t k = 0; k < dp->deep_seeds.n; k++)
+        if (!seed_entry(dp, k, &e))
             return false;
-        e->flags |= DP__DX_SEED;
-    }
     return true;
 }
 
@@ -276,16 +285,12 @@ static void visit(dp_depot *dp, dp__dx *x, uint32_t i)
 static bool by_level(dp_depot *dp, dp__dx *x)
 {
     x->nheap = 0;
+    dp__dent *e;
     for (size_t k = 0; k < dp->deep_seeds.n; k++) {
-        dp_handle h = dp->deep_seeds.v[k];
-        dp__asset *r = dp__rec_live(dp, h);
-        if (!r || !(r->oflags & DP__OF_WAITING))
-            continue; /* freed, or settled since */
-        dp__dent *e = dp__dx_get(dp, dp_handle_index(h));
-        if (!e)
+        if (!seed_entry(dp, k, &e))
             return false; /* the index is not whole (nothing changed yet) */
-        e->flags |= DP__DX_SEED;
-        enqueue(dp, x, e);
+        if (e)
+            enqueue(dp, x, e);
     }
     x->by_level = true;
     while (x->nheap)

@@ -25,6 +25,9 @@ void dp_test_gate_open(dp_test_gate *g);
 
 /* A loader's result: `size` zeroed bytes from the context's allocator (DP_ERR_NOMEM). */
 dp_status dp_test_ctx_result(dp_load_ctx *ctx, size_t size, void **asset, size_t *asset_bytes);
+/* A dp_type load that ignores its bytes and gives 8 zeroed bytes (dp_test_ctx_result). */
+dp_status dp_test_bytes_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
+                             size_t *asset_bytes);
 /* A dp_type destroy whose user is the dp_test_alloc the asset came from. */
 void dp_test_alloc_destroy(void *asset, void *user);
 

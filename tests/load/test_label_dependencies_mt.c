@@ -60,14 +60,6 @@ static dp_status file_load(dp_load_ctx *ctx, const void *bytes, size_t len, void
     return dp_test_ctx_result(ctx, 8, asset, asset_bytes);
 }
 
-static dp_status tex_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
-                          size_t *asset_bytes)
-{
-    (void)bytes;
-    (void)len;
-    return dp_test_ctx_result(ctx, 8, asset, asset_bytes);
-}
-
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
@@ -79,7 +71,7 @@ static int setup(void **state)
     dp_type types[] = {
         {.name = "mats", .extensions = file_ext, .load = file_load},
         {.name = "mat"},
-        {.name = "tex", .extensions = tex_ext, .load = tex_load},
+        {.name = "tex", .extensions = tex_ext, .load = dp_test_bytes_load},
     };
     dp_type_id *ids[] = {&f->file, &f->mat, &f->tex};
     for (int i = 0; i < 3; i++) {

@@ -61,14 +61,6 @@ static void answer(void *user, dp_test_server *s, int fd, const char *path)
     dp_test_http_reply(fd, "200 OK", "x", 1);
 }
 
-static dp_status thing_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
-                            size_t *asset_bytes)
-{
-    (void)bytes;
-    (void)len;
-    return dp_test_ctx_result(ctx, 8, asset, asset_bytes);
-}
-
 static dp_status user_read(void *user, const char *path, const dp_cancel *cancel, void **bytes,
                            size_t *len)
 {
@@ -108,7 +100,7 @@ static int setup_workers(void **state, int workers)
     dp_desc d = {.root = f->dir, .workers = workers, .allocator = &f->alloc.iface};
     assert_int_equal(dp_create(&d, &f->dp), DP_OK);
     static const char *const ext[] = {"thing", NULL};
-    dp_type t = {.name = "thing", .extensions = ext, .load = thing_load,
+    dp_type t = {.name = "thing", .extensions = ext, .load = dp_test_bytes_load,
                  .destroy = dp_test_alloc_destroy, .user = &f->alloc};
     assert_int_equal(dp_register_type(f->dp, &t, &f->thing), DP_OK);
     dp_source src = {.scheme = "user", .read = user_read, .free_bytes = user_free, .user = f,

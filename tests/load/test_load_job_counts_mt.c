@@ -26,14 +26,6 @@ typedef struct fx {
 
 static fx *the_fx;
 
-static dp_status leaf_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
-                           size_t *asset_bytes)
-{
-    (void)bytes;
-    (void)len;
-    return dp_test_ctx_result(ctx, 8, asset, asset_bytes);
-}
-
 /* Names "mem://c.leaf", then waits at par_gate. */
 static dp_status par_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
                           size_t *asset_bytes)
@@ -104,7 +96,7 @@ static int setup_workers(void **state, int workers)
     dp_desc d = {.workers = workers, .allocator = &f->alloc.iface, .track_holders = true};
     assert_int_equal(dp_create(&d, &f->dp), DP_OK);
     reg(f, "par", par_ext, par_load, &f->par);
-    reg(f, "leaf", leaf_ext, leaf_load, &f->leaf);
+    reg(f, "leaf", leaf_ext, dp_test_bytes_load, &f->leaf);
     reg(f, "sheet", sheet_ext, sheet_load, &f->sheet);
     reg(f, "frame", NULL, NULL, &f->frame);
     assert_int_equal(dp_test_slow_register(f->dp, &f->slow_gate, &f->alloc, &f->slow), DP_OK);

@@ -22,14 +22,6 @@ typedef struct fx {
 
 static fx *the_fx;
 
-static dp_status fast_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
-                           size_t *asset_bytes)
-{
-    (void)bytes;
-    (void)len;
-    return dp_test_ctx_result(ctx, 8, asset, asset_bytes);
-}
-
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
@@ -38,7 +30,7 @@ static int setup(void **state)
     dp_desc d = {.workers = 2, .allocator = &f->alloc.iface};
     assert_int_equal(dp_create(&d, &f->dp), DP_OK);
     static const char *const fast_ext[] = {"fast", NULL};
-    dp_type fast = {.name = "fast", .extensions = fast_ext, .load = fast_load,
+    dp_type fast = {.name = "fast", .extensions = fast_ext, .load = dp_test_bytes_load,
                     .destroy = dp_test_alloc_destroy, .user = &f->alloc};
     dp_type_id id;
     assert_int_equal(dp_register_type(f->dp, &fast, &id), DP_OK);

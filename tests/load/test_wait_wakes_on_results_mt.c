@@ -48,15 +48,6 @@ static dp_status plain_load(dp_load_ctx *ctx, const void *bytes, size_t len, voi
     return st;
 }
 
-static dp_status gated_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
-                            size_t *asset_bytes)
-{
-    (void)bytes;
-    (void)len;
-    dp_test_gate_block(&the_fx->gate);
-    return dp_test_ctx_result(ctx, 8, asset, asset_bytes);
-}
-
 /* A parent whose result names the gated file: it is applied first, its dependency later. */
 static dp_status parent_load(dp_load_ctx *ctx, const void *bytes, size_t len, void **asset,
                              size_t *asset_bytes)
@@ -64,7 +55,7 @@ static dp_status parent_load(dp_load_ctx *ctx, const void *bytes, size_t len, vo
     dp_handle child;
     (void)bytes;
     (void)len;
-    dp_status st = dp_ctx_load_dep(ctx, "child.gated", &child);
+    dp_status st = dp_ctx_load_dep(ctx, "child.slow", &child);
     return st != DP_OK ? st : dp_test_ctx_result(ctx, 8, asset, asset_bytes);
 }
 
@@ -107,8 +98,8 @@ static int setup(void **state)
     the_fx = f;
     dp_test_alloc_init(&f->alloc);
     dp_test_mkdtemp(f->dir, sizeof f->dir);
-    write_file(f, "a.gated");
-    write_file(f, "child.gated");
+    write_file(f, "a.slow");
+    write_file(f, "child.slow");
     write_file(f, "p.parent");
     write_file(f, "e.plain");
     for (int i = 0; i < MANY; i++) {
@@ -118,19 +109,19 @@ static int setup(void **state)
     }
     dp_desc d = {.workers = 2, .root = f->dir, .allocator = &f->alloc.iface};
     assert_int_equal(dp_create(&d, &f->dp), DP_OK);
-    static const char *const gated_ext[] = {"gated", NULL}, *const parent_ext[] = {"parent", NULL},
-                             *const plain_ext[] = {"plain", NULL};
+    static const char *const parent_ext[] = {"parent", NULL}, *const plain_ext[] = {"plain", NULL};
     dp_type types[] = {
-        {.name = "gated", .extensions = gated_ext, .load = gated_load},
         {.name = "parent", .extensions = parent_ext, .load = parent_load},
         {.name = "plain", .extensions = plain_ext, .load = plain_load},
     };
-    for (int i = 0; i < 3; i++) {
+    dp_type_id id;
+    for (int i = 0; i < 2; i++) {
         types[i].destroy = dp_test_alloc_destroy;
         types[i].user = &f->alloc;
-        dp_type_id id;
         assert_int_equal(dp_register_type(f->dp, &types[i], &id), DP_OK);
     }
+    /* The gated file type: "slow" loads block at f->gate (gate.c). */
+    assert_int_equal(dp_test_slow_register(f->dp, &f->gate, &f->alloc, &id), DP_OK);
     dp_source tick = {.scheme = "tick", .read = tick_read, .free_bytes = tick_free,
                       .poll = tick_poll, .user = f};
     assert_int_equal(dp_register_source(f->dp, &tick), DP_OK);
@@ -200,7 +191,7 @@ static void test_wait_sleeps_while_its_load_is_held_at_a_gate(void **state)
 {
     fx *f = *state;
     dp_handle h;
-    assert_int_equal(dp_load(f->dp, "a.gated", &h), DP_OK);
+    assert_int_equal(dp_load(f->dp, "a.slow", &h), DP_OK);
     int total, after_open;
     gated_wait(f, h, &total, &after_open);
     print_message("updates during the wait: %d (%d after the gate opened)\n", total, after_open);
@@ -216,7 +207,7 @@ static void test_a_wait_for_one_load_sleeps_through_the_results_of_others(void *
 {
     fx *f = *state;
     dp_handle h;
-    assert_int_equal(dp_load(f->dp, "a.gated", &h), DP_OK);
+    assert_int_equal(dp_load(f->dp, "a.slow", &h), DP_OK);
     f->others = MANY / 4; /* the other worker loads them while the gate holds this one */
     int total, after_open;
     gated_wait(f, h, &total, &after_open);
@@ -283,7 +274,7 @@ static void test_a_restore_that_could_not_start_is_tried_again_without_a_post(vo
     assert_int_equal(dp_release(f->dp, e), DP_OK);
     assert_int_equal(dp_memory_pressure(f->dp, DP_PRESSURE_CRITICAL), DP_OK);
     assert_int_equal(dp_state_of(f->dp, e), DP_STATE_EVICTED);
-    assert_int_equal(dp_load(f->dp, "a.gated", &g), DP_OK);
+    assert_int_equal(dp_load(f->dp, "a.slow", &g), DP_OK);
     assert_true(dp_test_gate_wait_reached(&f->gate, DP_TEST_WAIT_MS));
     /* The gated asset taken in, the evicted data destroyed: the next update allocates
      * nothing, so the failing allocation is the reload's job. */
