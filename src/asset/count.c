@@ -2,6 +2,8 @@
  * state). Each is a load or a CAS on the asset's slot word (generation | count). */
 #include <sched.h>
 
+#include <stddef.h>
+
 #include "asset/asset_internal.h"
 #include "asset/trace.h"
 
@@ -401,39 +403,34 @@ size_t dp_bytes_of(const dp_depot *dp, dp_handle h)
     return still_live(wp, h) ? bytes : 0; /* not the next asset's size */
 }
 
-dp_state dp_state_of(const dp_depot *dp, dp_handle h)
+/* One of h's state bytes (offset of dp__asset's state, deep or direct), or INVALID for a
+ * dead handle or one that went stale during the read (never the next asset's). */
+static dp_state state_byte(const dp_depot *dp, dp_handle h, size_t offset)
 {
     _Atomic uint64_t *wp;
     dp__asset *r = rec_live_word(dp, h, &wp);
     if (!r)
         return DP_STATE_INVALID;
-    /* Acquire: pairs with the release of each state store; seeing LOADED shows the data. */
-    dp_state s = (dp_state)atomic_load_explicit(&r->state, memory_order_acquire);
-    return still_live(wp, h) ? s : DP_STATE_INVALID; /* not the next asset's state */
+    _Atomic uint8_t *field = (_Atomic uint8_t *)((char *)r + offset);
+    /* Acquire: pairs with the release of every store of these bytes (init_record, state.c,
+     * dp__deep_update); seeing LOADED in `state` shows the data. */
+    dp_state s = (dp_state)atomic_load_explicit(field, memory_order_acquire);
+    return still_live(wp, h) ? s : DP_STATE_INVALID;
+}
+
+dp_state dp_state_of(const dp_depot *dp, dp_handle h)
+{
+    return state_byte(dp, h, offsetof(dp__asset, state));
 }
 
 dp_state dp_state_deep(const dp_depot *dp, dp_handle h)
 {
-    _Atomic uint64_t *wp;
-    dp__asset *r = rec_live_word(dp, h, &wp);
-    if (!r)
-        return DP_STATE_INVALID;
-    /* Acquire: pairs with the owner's release stores of the deep state (init_record,
-     * dp__deep_update). */
-    dp_state s = (dp_state)atomic_load_explicit(&r->deep, memory_order_acquire);
-    return still_live(wp, h) ? s : DP_STATE_INVALID; /* not the next asset's */
+    return state_byte(dp, h, offsetof(dp__asset, deep));
 }
 
 dp_state dp_state_direct(const dp_depot *dp, dp_handle h)
 {
-    _Atomic uint64_t *wp;
-    dp__asset *r = rec_live_word(dp, h, &wp);
-    if (!r)
-        return DP_STATE_INVALID;
-    /* Acquire: pairs with the owner's release stores of the direct state (init_record,
-     * dp__deep_update). */
-    dp_state s = (dp_state)atomic_load_explicit(&r->direct, memory_order_acquire);
-    return still_live(wp, h) ? s : DP_STATE_INVALID; /* not the next asset's */
+    return state_byte(dp, h, offsetof(dp__asset, direct));
 }
 
 dp_status dp_failure_of(const dp_depot *dp, dp_handle h)
